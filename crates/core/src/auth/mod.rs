@@ -1,0 +1,165 @@
+//! Credentials for the API: where they come from and how they are sent.
+//!
+//! Precedence (as in Claude Code): `ANTHROPIC_AUTH_TOKEN` (Bearer), `ANTHROPIC_API_KEY`, the
+//! `apiKeyHelper` setting, `CLAUDE_CODE_OAUTH_TOKEN`, then ccrs's credential store (OAuth login or
+//! a pasted API key). The API client asks an [`AuthProvider`] for the credential before every
+//! request and tells it about a 401 so an OAuth token can be refreshed once.
+
+use crate::BoxFuture;
+use std::fmt;
+
+/// How the credential goes on the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AuthHeader {
+    /// `x-api-key: <key>`.
+    ApiKey(String),
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// Both headers with the same value (what `apiKeyHelper` output is sent as).
+    Both(String),
+}
+
+impl fmt::Debug for AuthHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print secrets.
+        match self {
+            AuthHeader::ApiKey(_) => f.write_str("ApiKey(***)"),
+            AuthHeader::Bearer(_) => f.write_str("Bearer(***)"),
+            AuthHeader::Both(_) => f.write_str("Both(***)"),
+        }
+    }
+}
+
+/// Where the credential came from (reported as `apiKeySource` and in `/status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialSource {
+    AuthTokenEnv,
+    ApiKeyEnv,
+    ApiKeyHelper,
+    OAuthTokenEnv,
+    StoredApiKey,
+    StoredOAuth,
+    None,
+}
+
+impl CredentialSource {
+    /// The stream-json `apiKeySource` value.
+    pub fn api_key_source(self) -> &'static str {
+        match self {
+            CredentialSource::ApiKeyEnv => "ANTHROPIC_API_KEY",
+            CredentialSource::AuthTokenEnv => "ANTHROPIC_AUTH_TOKEN",
+            CredentialSource::ApiKeyHelper => "apiKeyHelper",
+            CredentialSource::StoredApiKey => "/login managed key",
+            CredentialSource::OAuthTokenEnv
+            | CredentialSource::StoredOAuth
+            | CredentialSource::None => "none",
+        }
+    }
+
+    /// A human description for `/status`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CredentialSource::AuthTokenEnv => "ANTHROPIC_AUTH_TOKEN environment variable",
+            CredentialSource::ApiKeyEnv => "ANTHROPIC_API_KEY environment variable",
+            CredentialSource::ApiKeyHelper => "apiKeyHelper command from settings",
+            CredentialSource::OAuthTokenEnv => "CLAUDE_CODE_OAUTH_TOKEN environment variable",
+            CredentialSource::StoredApiKey => "API key stored by `ccrs login`",
+            CredentialSource::StoredOAuth => "Claude account (OAuth) stored by `ccrs login`",
+            CredentialSource::None => "none",
+        }
+    }
+}
+
+/// A credential ready to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    pub header: AuthHeader,
+    pub source: CredentialSource,
+    /// True for Claude-account OAuth tokens: requests need the `oauth-2025-04-20` beta and the
+    /// system block the API requires for such tokens.
+    pub is_oauth: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(
+        "no credentials: set ANTHROPIC_API_KEY (recommended) or run `ccrs login` (or `/login` in an interactive session)"
+    )]
+    Missing,
+    #[error("your login has expired or was revoked: run `ccrs login` to log in again ({0})")]
+    LoginExpired(String),
+    #[error("apiKeyHelper failed: {0}")]
+    Helper(String),
+    #[error("credential store {path}: {message}")]
+    Store { path: String, message: String },
+    #[error("OAuth error: {0}")]
+    OAuth(String),
+}
+
+/// Supplies credentials to the API client.
+pub trait AuthProvider: Send + Sync {
+    /// The credential for the next request.
+    fn credential(&self) -> BoxFuture<'_, Result<Credential, AuthError>>;
+
+    /// Called after a 401 with the credential that failed. Returns `Ok(true)` when a fresh
+    /// credential is now available and the request should be retried (once).
+    fn refresh_after_unauthorized<'a>(
+        &'a self,
+        _failed: &'a Credential,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+        Box::pin(async { Ok(false) })
+    }
+
+    /// Where the current credential comes from, without fetching it.
+    fn source(&self) -> CredentialSource;
+}
+
+/// A fixed credential (environment variables, tests).
+pub struct StaticAuth(pub Credential);
+
+impl AuthProvider for StaticAuth {
+    fn credential(&self) -> BoxFuture<'_, Result<Credential, AuthError>> {
+        let c = self.0.clone();
+        Box::pin(async move { Ok(c) })
+    }
+
+    fn source(&self) -> CredentialSource {
+        self.0.source
+    }
+}
+
+fn env_nonempty(k: &str) -> Option<String> {
+    std::env::var(k)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The credential given by the environment, if any (`ANTHROPIC_AUTH_TOKEN`, then
+/// `ANTHROPIC_API_KEY`).
+pub fn from_env() -> Option<Credential> {
+    if let Some(t) = env_nonempty("ANTHROPIC_AUTH_TOKEN") {
+        return Some(Credential {
+            header: AuthHeader::Bearer(t),
+            source: CredentialSource::AuthTokenEnv,
+            is_oauth: false,
+        });
+    }
+    if let Some(k) = env_nonempty("ANTHROPIC_API_KEY") {
+        return Some(Credential {
+            header: AuthHeader::ApiKey(k),
+            source: CredentialSource::ApiKeyEnv,
+            is_oauth: false,
+        });
+    }
+    None
+}
+
+/// `CLAUDE_CODE_OAUTH_TOKEN` (a long-lived OAuth access token, e.g. from `claude setup-token`).
+pub fn oauth_token_from_env() -> Option<Credential> {
+    env_nonempty("CLAUDE_CODE_OAUTH_TOKEN").map(|t| Credential {
+        header: AuthHeader::Bearer(t),
+        source: CredentialSource::OAuthTokenEnv,
+        is_oauth: true,
+    })
+}

@@ -1,0 +1,29 @@
+//! ccrs core: everything that is not a terminal.
+//!
+//! The API client and SSE decoder (`api`), the agent loop (`agent`), the tools (`tools`),
+//! permissions and settings, sessions and auth. Front ends (the `ccrs` binary's print mode and
+//! interactive UI) drive an [`agent::Agent`] and consume its [`agent::AgentEvent`]s; permission
+//! questions reach them through [`permissions::PermissionPrompter`]. Nothing here prints.
+
+pub mod agent;
+pub mod api;
+pub mod auth;
+pub mod cancel;
+pub mod error;
+pub mod fsutil;
+pub mod models;
+pub mod paths;
+pub mod permissions;
+pub mod prompt;
+pub mod settings;
+pub mod timeutil;
+pub mod tools;
+
+/// ccrs's own version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The Claude Code version whose surface ccrs mirrors (reported as `claude_code_version`).
+pub const CLAUDE_CODE_COMPAT_VERSION: &str = "2.1.197";
+
+/// A boxed future, used where traits need async methods behind `dyn`.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,93 @@
+//! Permission decisions: rules from settings and flags, modes, and the question to the user.
+//!
+//! The agent loop asks [`PermissionEngine::check`] about every tool call's [`Subject`]. `Allow`
+//! runs the call, `Deny` answers the model with the message, `Ask` goes to the front end's
+//! [`PermissionPrompter`] (print mode denies, the terminal UI asks, the SDK asks its host).
+
+mod engine;
+mod mode;
+
+pub use engine::{PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule};
+pub use mode::Mode;
+
+use crate::BoxFuture;
+use crate::tools::Subject;
+use serde_json::Value;
+
+/// The engine's verdict on one call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Needs the user's approval. `suggestions` are the rules "don't ask again" would add.
+    Ask {
+        reason: String,
+        suggestions: Vec<String>,
+    },
+    /// Refused; `message` goes back to the model as the tool_result.
+    Deny {
+        message: String,
+    },
+}
+
+/// What the front end is asked.
+#[derive(Clone, Debug)]
+pub struct PermissionRequest {
+    pub tool_name: String,
+    pub tool_use_id: String,
+    pub input: Value,
+    pub subject: Subject,
+    /// Why approval is needed, for display.
+    pub reason: String,
+    /// Rules that "yes, and don't ask again" would add to `.claude/settings.local.json`.
+    pub suggestions: Vec<String>,
+}
+
+/// The user's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptAnswer {
+    AllowOnce,
+    /// Allow, and persist the request's suggestions as allow rules.
+    AllowAlways,
+    /// Refuse; `message` is what the model is told (see [`user_rejected_message`]).
+    Deny {
+        message: String,
+    },
+}
+
+/// Asks the user (or the SDK host) about a call the rules leave open.
+pub trait PermissionPrompter: Send + Sync {
+    fn ask<'a>(&'a self, request: &'a PermissionRequest) -> BoxFuture<'a, PromptAnswer>;
+}
+
+/// Print mode: nobody to ask, so every open question is a denial.
+pub struct DenyPrompter;
+
+impl PermissionPrompter for DenyPrompter {
+    fn ask<'a>(&'a self, request: &'a PermissionRequest) -> BoxFuture<'a, PromptAnswer> {
+        Box::pin(async {
+            PromptAnswer::Deny {
+                message: auto_denied_message(&request.tool_name),
+            }
+        })
+    }
+}
+
+/// Message sent to the model when the user refuses a call in the interactive prompt.
+pub const USER_REJECTED: &str = "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). STOP what you are doing and wait for the user to tell you how to proceed.";
+
+/// What the model is told when the user says no, with their feedback (what to do instead).
+pub fn user_rejected_message(feedback: Option<&str>) -> String {
+    match feedback.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => format!(
+            "The user doesn't want to proceed with this tool use. The tool use was rejected (eg. if it was a file edit, the new_string was NOT written to the file). The user said:\n{f}"
+        ),
+        None => USER_REJECTED.to_string(),
+    }
+}
+
+/// Message sent to the model when a call needs approval nobody can give (print mode).
+pub fn auto_denied_message(tool_name: &str) -> String {
+    format!(
+        "Permission to use {tool_name} has been denied because ccrs is running non-interactively and no rule allows this call. Do not retry it; continue without it or explain what permission is needed."
+    )
+}

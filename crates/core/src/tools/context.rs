@@ -1,0 +1,108 @@
+//! What a tool call can see: directories, per-session state shared between tools, the event sink
+//! and the cancellation token.
+
+use crate::agent::EventSink;
+use crate::api::ApiClient;
+use crate::cancel::CancelToken;
+use crate::tools::file_state::FileTracker;
+use crate::tools::shells::ShellManager;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// One entry of the TodoWrite list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Todo {
+    pub content: String,
+    pub status: TodoStatus,
+    #[serde(rename = "activeForm")]
+    pub active_form: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TodoStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+/// State shared by every tool call of one session.
+pub struct SessionState {
+    /// Files read (and written) in this conversation, for the read-before-write checks.
+    pub files: FileTracker,
+    /// Background shells started with `run_in_background`.
+    pub shells: ShellManager,
+    /// Bash's working directory, which persists across calls.
+    pub shell_cwd: Mutex<PathBuf>,
+    /// The TodoWrite list.
+    pub todos: Mutex<Vec<Todo>>,
+}
+
+impl SessionState {
+    pub fn new(cwd: &Path) -> Self {
+        SessionState {
+            files: FileTracker::default(),
+            shells: ShellManager::default(),
+            shell_cwd: Mutex::new(cwd.to_path_buf()),
+            todos: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// Everything a tool call gets. Cheap to clone.
+#[derive(Clone)]
+pub struct ToolContext {
+    /// The directory ccrs was started in (project root); relative paths resolve against it.
+    pub cwd: PathBuf,
+    /// The working directories: `cwd` first, then `--add-dir` and `additionalDirectories`.
+    pub working_dirs: Arc<Vec<PathBuf>>,
+    pub session: Arc<SessionState>,
+    /// Extra environment for child processes (the settings' `env`), applied after the inherited
+    /// environment.
+    pub env: Arc<Vec<(String, String)>>,
+    pub cancel: CancelToken,
+    pub events: Arc<dyn EventSink>,
+    /// The id of the tool_use being answered.
+    pub tool_use_id: String,
+    /// The API client, for tools that ask a model themselves (WebFetch) or use server tools
+    /// (WebSearch). `None` in unit tests.
+    pub api: Option<Arc<ApiClient>>,
+    /// The small, fast model (haiku) for such side requests.
+    pub small_model: String,
+    /// The main model, for server-tool requests.
+    pub model: String,
+}
+
+impl ToolContext {
+    /// Resolves a path from the model against `cwd` (paths should be absolute, but be lenient).
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        let joined = if p.is_absolute() {
+            p.to_path_buf()
+        } else if let Ok(rest) = p.strip_prefix("~")
+            && let Some(home) = crate::paths::home_dir()
+        {
+            home.join(rest)
+        } else {
+            self.cwd.join(p)
+        };
+        crate::paths::normalize(&joined)
+    }
+
+    /// A context for unit tests: events are dropped, no API client.
+    pub fn for_tests(cwd: &Path) -> Self {
+        ToolContext {
+            cwd: cwd.to_path_buf(),
+            working_dirs: Arc::new(vec![cwd.to_path_buf()]),
+            session: Arc::new(SessionState::new(cwd)),
+            env: Arc::new(Vec::new()),
+            cancel: CancelToken::new(),
+            events: Arc::new(crate::agent::NullSink),
+            tool_use_id: "toolu_test".to_string(),
+            api: None,
+            small_model: crate::models::resolve_alias("haiku"),
+            model: crate::models::resolve_alias("sonnet"),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The tool registry and the contract every tool (built-in or MCP) implements.
+//!
+//! The agent loop only knows [`Tool`]: it validates the input against the tool's schema, asks the
+//! permission engine about the tool's [`Subject`], then calls [`Tool::call`]. New tools, MCP tools
+//! and permission checks plug in here without touching the loop.
+
+pub mod context;
+pub mod file_state;
+pub mod schema;
+pub mod shells;
+
+pub use context::ToolContext;
+
+use crate::BoxFuture;
+use crate::api::ToolResultContent;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a tool call touches, as far as permissions are concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// No side effects outside ccrs and no file access (TodoWrite, BashOutput, ...): always allowed.
+    Passive,
+    /// Reads these paths (absolute, not yet canonicalised): Read, Glob, Grep, ...
+    Read(Vec<PathBuf>),
+    /// Creates or modifies these paths (absolute): Write, Edit, MultiEdit, NotebookEdit.
+    Write(Vec<PathBuf>),
+    /// Runs this shell command line (Bash), in this directory.
+    Shell { command: String, cwd: PathBuf },
+    /// Fetches this URL (WebFetch).
+    Fetch(String),
+    /// Anything else that needs approval unless a rule allows it (WebSearch, MCP tools).
+    Other,
+}
+
+/// The result of a tool call, as it goes back to the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolOutput {
+    pub content: ToolResultContent,
+    pub is_error: bool,
+    /// The tool's structured result (`tool_use_result` in stream-json, `tool_response` for hooks).
+    pub structured: Option<Value>,
+}
+
+impl ToolOutput {
+    pub fn ok(text: impl Into<String>) -> Self {
+        ToolOutput {
+            content: ToolResultContent::Text(text.into()),
+            is_error: false,
+            structured: None,
+        }
+    }
+
+    /// A plain error result (text as is).
+    pub fn error(text: impl Into<String>) -> Self {
+        ToolOutput {
+            content: ToolResultContent::Text(text.into()),
+            is_error: true,
+            structured: None,
+        }
+    }
+
+    /// A validation error, wrapped in `<tool_use_error>` as Claude Code does.
+    pub fn tool_use_error(message: impl AsRef<str>) -> Self {
+        Self::error(format!(
+            "<tool_use_error>{}</tool_use_error>",
+            message.as_ref()
+        ))
+    }
+
+    pub fn with_structured(mut self, v: Value) -> Self {
+        self.structured = Some(v);
+        self
+    }
+
+    pub fn text(&self) -> String {
+        self.content.as_text()
+    }
+}
+
+/// A tool the model can call.
+pub trait Tool: Send + Sync {
+    /// The name the model uses (`Bash`, `Read`, `mcp__server__tool`, ...).
+    fn name(&self) -> &str;
+
+    /// Other names accepted from the model and in rules (e.g. `TaskOutput` for `BashOutput`).
+    fn aliases(&self) -> &[&str] {
+        &[]
+    }
+
+    /// A short description for the model. Every token is paid on every request: keep it tight.
+    fn description(&self) -> &str;
+
+    /// JSON schema of the input (Claude Code's field names).
+    fn input_schema(&self) -> Value;
+
+    /// True when the tool never changes anything (it may run concurrently with other read-only
+    /// calls, and runs in plan mode).
+    fn is_read_only(&self) -> bool;
+
+    /// What the call touches, for the permission engine. `input` has passed schema validation.
+    fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject;
+
+    /// Runs the call. Failures are returned as error outputs, never as panics.
+    fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
+
+    /// A one-line summary of the call for display, e.g. `cargo test` for Bash.
+    fn summary(&self, input: &Value) -> String {
+        schema::default_summary(input)
+    }
+}
+
+/// The set of tools offered to the model, looked up by name or alias.
+#[derive(Clone, Default)]
+pub struct ToolRegistry {
+    tools: Vec<Arc<dyn Tool>>,
+}
+
+impl ToolRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every built-in tool.
+    pub fn builtin() -> Self {
+        let mut r = Self::new();
+        for t in builtin_tools() {
+            r.register(t);
+        }
+        r
+    }
+
+    /// Adds a tool, replacing any tool of the same name.
+    pub fn register(&mut self, tool: Arc<dyn Tool>) {
+        self.tools.retain(|t| t.name() != tool.name());
+        self.tools.push(tool);
+    }
+
+    /// Removes tools for which `keep` returns false.
+    pub fn retain(&mut self, mut keep: impl FnMut(&dyn Tool) -> bool) {
+        self.tools.retain(|t| keep(t.as_ref()));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.tools
+            .iter()
+            .find(|t| t.name() == name)
+            .or_else(|| self.tools.iter().find(|t| t.aliases().contains(&name)))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
+        self.tools.iter()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.tools.iter().map(|t| t.name().to_string()).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+}
+
+/// The built-in tools, in the order they are offered to the model.
+pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
+    vec![]
+}

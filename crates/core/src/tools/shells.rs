@@ -1,0 +1,5 @@
+//! Background shells started by `Bash` with `run_in_background` (filled in by the Bash tool).
+
+/// The registry of background shells of one session.
+#[derive(Default, Debug)]
+pub struct ShellManager {}
