@@ -568,8 +568,9 @@ impl Agent {
                     _ = ctx.cancel.cancelled() => PromptAnswer::Deny { message: INTERRUPTED_TOOL_USE.to_string() },
                 };
                 match answer {
-                    PromptAnswer::AllowOnce => {}
+                    PromptAnswer::AllowOnce => self.permissions.approved(&request.subject, false),
                     PromptAnswer::AllowAlways => {
+                        self.permissions.approved(&request.subject, true);
                         if let Err(e) = self.permissions.persist_allow(&request.suggestions) {
                             events.emit(AgentEvent::Warning(format!(
                                 "could not save the permission rule: {e}"

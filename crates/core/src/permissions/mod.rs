@@ -3,12 +3,28 @@
 //! The agent loop asks [`PermissionEngine::check`] about every tool call's [`Subject`]. `Allow`
 //! runs the call, `Deny` answers the model with the message, `Ask` goes to the front end's
 //! [`PermissionPrompter`] (print mode denies, the terminal UI asks, the SDK asks its host).
+//!
+//! Modules: `rules` (the rule grammar), `shell` (a bash parser), `expand` (static word
+//! expansion), `commands` (what known commands read and write), `sed` (sed script safety),
+//! `bash` (Bash command lines → one check per command), `paths` (path patterns, symlinks,
+//! protected paths), `web` (WebFetch domains), `engine` (the decisions).
 
+pub mod bash;
+mod commands;
 mod engine;
+mod expand;
 mod mode;
+pub mod paths;
+pub mod rules;
+mod sed;
+pub mod shell;
+mod web;
 
-pub use engine::{PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule};
+pub use engine::{
+    BYPASS_ROOT_REFUSAL, PermissionConfig, PermissionEngine, bypass_refusal, bypass_refusal_for,
+};
 pub use mode::Mode;
+pub use rules::{RuleBehavior, RuleSource, SourcedRule, split_rule_list};
 
 use crate::BoxFuture;
 use crate::tools::Subject;
@@ -38,7 +54,12 @@ pub struct PermissionRequest {
     pub subject: Subject,
     /// Why approval is needed, for display.
     pub reason: String,
-    /// Rules that "yes, and don't ask again" would add to `.claude/settings.local.json`.
+    /// Rules that "yes, and don't ask again" would add (Bash/WebFetch/MCP rules go to
+    /// `.claude/settings.local.json`; file-path rules last for the session).
+    ///
+    /// For `ExitPlanMode` (subject [`Subject::ExitPlan`]) the question is "approve this plan?":
+    /// `AllowAlways` means "yes, and auto-accept edits", `AllowOnce` "yes, and ask before
+    /// edits", `Deny` "keep planning" (its message carries the user's feedback).
     pub suggestions: Vec<String>,
 }
 

@@ -292,16 +292,36 @@ impl Settings {
     }
 }
 
+/// Why "don't ask again" could not save its rules.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsWriteError {
+    /// The settings file exists but is not a valid settings document: it is left untouched.
+    #[error("{message}")]
+    Invalid { message: String },
+    #[error("not a valid permission rule: {message}")]
+    InvalidRule { message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Adds `rules` to `permissions.allow` of the settings file at `path` (creating it and its
 /// directory if needed), keeping every other key and not duplicating rules. The write is atomic.
 /// A file that is not valid JSON is left untouched and an error is returned.
-pub fn add_allow_rules(path: &Path, rules: &[String]) -> std::io::Result<()> {
+pub fn add_allow_rules(path: &Path, rules: &[String]) -> Result<(), SettingsWriteError> {
+    let io = |source: std::io::Error| SettingsWriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut doc = match std::fs::read_to_string(path) {
         Ok(t) if t.trim().is_empty() => Map::new(),
         Ok(t) => parse_settings(&t, &path.display().to_string())
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?,
+            .map_err(|message| SettingsWriteError::Invalid { message })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-        Err(e) => return Err(e),
+        Err(e) => return Err(io(e)),
     };
     let perms = doc
         .entry("permissions")
@@ -325,12 +345,12 @@ pub fn add_allow_rules(path: &Path, rules: &[String]) -> std::io::Result<()> {
         }
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let mut text =
-        serde_json::to_string_pretty(&Value::Object(doc)).map_err(std::io::Error::other)?;
+    let mut text = serde_json::to_string_pretty(&Value::Object(doc))
+        .map_err(|e| io(std::io::Error::other(e)))?;
     text.push('\n');
-    crate::fsutil::atomic_write(path, text.as_bytes(), None)
+    crate::fsutil::atomic_write(path, text.as_bytes(), None).map_err(io)
 }
 
 #[cfg(test)]

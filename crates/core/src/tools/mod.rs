@@ -32,6 +32,8 @@ pub enum Subject {
     Fetch(String),
     /// Anything else that needs approval unless a rule allows it (WebSearch, MCP tools).
     Other,
+    /// ExitPlanMode presenting a plan: in plan mode the user must approve it.
+    ExitPlan { plan: String },
 }
 
 /// The result of a tool call, as it goes back to the model.
