@@ -15,9 +15,7 @@ const STDERR_TAIL: usize = 400;
 
 /// `CLAUDE_CODE_API_KEY_HELPER_TTL_MS`, else 5 minutes.
 pub fn ttl_from_env() -> Duration {
-    std::env::var("CLAUDE_CODE_API_KEY_HELPER_TTL_MS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
+    crate::env::parse::<u64>("CLAUDE_CODE_API_KEY_HELPER_TTL_MS")
         .map(Duration::from_millis)
         .unwrap_or(DEFAULT_TTL)
 }
@@ -28,6 +26,8 @@ pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> 
     let mut cmd = tokio::process::Command::new("/bin/sh");
     cmd.arg("-c")
         .arg(command)
+        // Settings `env` entries reach child processes too.
+        .envs(crate::env::overlay())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

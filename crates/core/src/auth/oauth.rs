@@ -46,12 +46,7 @@ impl OAuthConfig {
     /// `CCRS_OAUTH_TOKEN_URL` and `CCRS_OAUTH_REDIRECT_URI`.
     pub fn from_env() -> Self {
         let mut c = OAuthConfig::default();
-        let env = |k: &str| {
-            std::env::var(k)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let env = |k: &str| crate::env::nonempty(k).map(|v| v.trim().to_string());
         if let Some(v) = env("CCRS_OAUTH_CLIENT_ID") {
             c.client_id = v;
         }

@@ -47,11 +47,9 @@ impl std::fmt::Debug for AuthConfig {
     }
 }
 
+/// Settings `env` entries count as environment variables (see [`crate::env`]).
 fn env_nonempty(k: &str) -> Option<String> {
-    std::env::var(k)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    crate::env::nonempty(k).map(|v| v.trim().to_string())
 }
 
 impl AuthConfig {
@@ -396,5 +394,306 @@ impl AuthProvider for DefaultAuth {
 
     fn source(&self) -> CredentialSource {
         *self.source.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn store_in(d: &Path) -> CredentialStore {
+        CredentialStore::new(d.join("claude-code-rs/credentials.json"))
+    }
+
+    fn oauth_tokens(access: &str, expires_at: Option<u64>) -> OAuthTokens {
+        OAuthTokens {
+            access_token: access.into(),
+            refresh_token: Some("sk-ant-ort01-r".into()),
+            expires_at,
+            scopes: vec!["user:inference".into()],
+        }
+    }
+
+    /// A helper script that counts its runs in `count` and prints `key`.
+    fn counting_helper(d: &Path, key: &str) -> (String, std::path::PathBuf) {
+        let count = d.join("helper-runs");
+        (
+            format!("echo run >> '{}'; echo '{key}'", count.display()),
+            count,
+        )
+    }
+
+    fn runs(count: &Path) -> usize {
+        std::fs::read_to_string(count)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn precedence_follows_claude_code() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        store
+            .login_save(&StoredCredential::ApiKey("sk-ant-stored-key-000000".into()))
+            .unwrap();
+        let (helper, count) = counting_helper(d.path(), "sk-ant-helper");
+        let mut cfg = AuthConfig {
+            auth_token: Some("gateway-token".into()),
+            api_key: Some("sk-ant-env".into()),
+            api_key_helper: Some(helper),
+            oauth_token: Some("sk-ant-oat01-env".into()),
+            ..AuthConfig::with_store(store)
+        };
+        let expect = [
+            (
+                AuthHeader::Bearer("gateway-token".into()),
+                CredentialSource::AuthTokenEnv,
+                false,
+            ),
+            (
+                AuthHeader::ApiKey("sk-ant-env".into()),
+                CredentialSource::ApiKeyEnv,
+                false,
+            ),
+            (
+                AuthHeader::Both("sk-ant-helper".into()),
+                CredentialSource::ApiKeyHelper,
+                false,
+            ),
+            (
+                AuthHeader::Bearer("sk-ant-oat01-env".into()),
+                CredentialSource::OAuthTokenEnv,
+                true,
+            ),
+            (
+                AuthHeader::ApiKey("sk-ant-stored-key-000000".into()),
+                CredentialSource::StoredApiKey,
+                false,
+            ),
+        ];
+        for (i, (header, source, is_oauth)) in expect.into_iter().enumerate() {
+            assert_eq!(cfg.source(), source, "step {i}");
+            let auth = DefaultAuth::new(cfg.clone());
+            assert_eq!(auth.source(), source, "step {i}");
+            let c = auth.credential().await.unwrap();
+            assert_eq!(
+                c,
+                Credential {
+                    header,
+                    source,
+                    is_oauth
+                },
+                "step {i}"
+            );
+            match i {
+                0 => cfg.auth_token = None,
+                1 => cfg.api_key = None,
+                2 => cfg.api_key_helper = None,
+                3 => cfg.oauth_token = None,
+                _ => {}
+            }
+        }
+        // Only the step where the helper won ran it.
+        assert_eq!(runs(&count), 1);
+    }
+
+    #[tokio::test]
+    async fn detecting_the_source_never_runs_the_helper() {
+        let d = tempfile::tempdir().unwrap();
+        let (helper, count) = counting_helper(d.path(), "k");
+        let cfg = AuthConfig {
+            api_key_helper: Some(helper),
+            ..AuthConfig::with_store(store_in(d.path()))
+        };
+        assert_eq!(cfg.source(), CredentialSource::ApiKeyHelper);
+        assert_eq!(
+            DefaultAuth::new(cfg).source(),
+            CredentialSource::ApiKeyHelper
+        );
+        assert_eq!(runs(&count), 0);
+    }
+
+    #[tokio::test]
+    async fn nothing_configured_is_missing() {
+        let d = tempfile::tempdir().unwrap();
+        let auth = DefaultAuth::new(AuthConfig::with_store(store_in(d.path())));
+        assert_eq!(auth.source(), CredentialSource::None);
+        let e = auth.credential().await.unwrap_err();
+        assert!(matches!(e, AuthError::Missing));
+        assert!(e.to_string().contains("ccrs login"));
+    }
+
+    #[tokio::test]
+    async fn helper_output_is_cached_and_rerun_after_401() {
+        let d = tempfile::tempdir().unwrap();
+        let (helper, count) = counting_helper(d.path(), "sk-ant-from-helper");
+        let auth = DefaultAuth::new(AuthConfig {
+            api_key_helper: Some(helper),
+            ..AuthConfig::with_store(store_in(d.path()))
+        });
+        // Concurrent first requests share one run.
+        let (a, b, c) = tokio::join!(auth.credential(), auth.credential(), auth.credential());
+        for r in [a, b, c] {
+            assert_eq!(
+                r.unwrap().header,
+                AuthHeader::Both("sk-ant-from-helper".into())
+            );
+        }
+        assert_eq!(runs(&count), 1);
+        let cred = auth.credential().await.unwrap();
+        assert_eq!(runs(&count), 1);
+        // A 401 drops the cached value: the retry runs the helper again, once.
+        assert!(auth.refresh_after_unauthorized(&cred).await.unwrap());
+        auth.credential().await.unwrap();
+        auth.credential().await.unwrap();
+        assert_eq!(runs(&count), 2);
+    }
+
+    #[tokio::test]
+    async fn helper_ttl_expires_the_cache() {
+        let d = tempfile::tempdir().unwrap();
+        let (helper, count) = counting_helper(d.path(), "k1");
+        let auth = DefaultAuth::new(AuthConfig {
+            api_key_helper: Some(helper),
+            helper_ttl: Duration::from_millis(100),
+            ..AuthConfig::with_store(store_in(d.path()))
+        });
+        auth.credential().await.unwrap();
+        auth.credential().await.unwrap();
+        assert_eq!(runs(&count), 1);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        auth.credential().await.unwrap();
+        assert_eq!(runs(&count), 2);
+    }
+
+    #[tokio::test]
+    async fn failing_helper_is_a_clear_error() {
+        let d = tempfile::tempdir().unwrap();
+        let auth = DefaultAuth::new(AuthConfig {
+            api_key_helper: Some("echo 'op: not signed in' >&2; exit 1".into()),
+            ..AuthConfig::with_store(store_in(d.path()))
+        });
+        let e = auth.credential().await.unwrap_err();
+        assert!(matches!(e, AuthError::Helper(_)));
+        assert!(e.to_string().contains("op: not signed in"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn env_credentials_are_not_refreshed() {
+        let d = tempfile::tempdir().unwrap();
+        let auth = DefaultAuth::new(AuthConfig {
+            api_key: Some("sk-ant-env".into()),
+            ..AuthConfig::with_store(store_in(d.path()))
+        });
+        let c = auth.credential().await.unwrap();
+        assert!(!auth.refresh_after_unauthorized(&c).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn stored_api_key_is_picked_up_again_after_a_401_if_it_changed() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        store
+            .login_save(&StoredCredential::ApiKey("sk-ant-old-key-0000000".into()))
+            .unwrap();
+        let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
+        let c = auth.credential().await.unwrap();
+        assert_eq!(c.source, CredentialSource::StoredApiKey);
+        // Same key: nothing to retry with.
+        assert!(!auth.refresh_after_unauthorized(&c).await.unwrap());
+        // `ccrs login` in another terminal.
+        store
+            .login_save(&StoredCredential::ApiKey("sk-ant-new-key-0000000".into()))
+            .unwrap();
+        assert!(auth.refresh_after_unauthorized(&c).await.unwrap());
+        assert_eq!(
+            auth.credential().await.unwrap().header,
+            AuthHeader::ApiKey("sk-ant-new-key-0000000".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn corrupt_store_is_reported_not_a_crash() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        std::fs::create_dir_all(store.path().parent().unwrap()).unwrap();
+        std::fs::write(store.path(), b"\x00\x01garbage").unwrap();
+        let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
+        assert_eq!(auth.source(), CredentialSource::None);
+        let e = auth.credential().await.unwrap_err();
+        assert!(matches!(e, AuthError::Store { .. }), "{e}");
+        assert!(e.to_string().contains("ccrs login"), "{e}");
+        assert!(store.path().exists());
+    }
+
+    #[tokio::test]
+    async fn permission_fix_is_reported_as_a_warning() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        store
+            .login_save(&StoredCredential::ApiKey("sk-ant-key-00000000000".into()))
+            .unwrap();
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
+        auth.credential().await.unwrap();
+        let w = auth.take_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("0600"));
+        assert!(auth.take_warnings().is_empty());
+    }
+
+    #[tokio::test]
+    async fn failed_refresh_keeps_the_store_and_uses_a_still_valid_token() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        let now = crate::timeutil::now_ms();
+        // Inside the refresh margin but not yet expired.
+        let tokens = oauth_tokens("sk-ant-oat01-still-valid", Some(now + 60_000));
+        store
+            .login_save(&StoredCredential::OAuth(tokens.clone()))
+            .unwrap();
+        let before = std::fs::read(store.path()).unwrap();
+        let mut cfg = AuthConfig::with_store(store.clone());
+        // Nothing listens there: every refresh attempt fails to connect.
+        cfg.oauth.token_url = "http://127.0.0.1:1/v1/oauth/token".into();
+        cfg.oauth.timeout = Duration::from_secs(2);
+        let auth = DefaultAuth::new(cfg.clone());
+        let c = auth.credential().await.unwrap();
+        assert_eq!(
+            c.header,
+            AuthHeader::Bearer("sk-ant-oat01-still-valid".into())
+        );
+        assert!(c.is_oauth);
+        assert_eq!(std::fs::read(store.path()).unwrap(), before);
+
+        // Expired for real: the failure is reported, the store is still untouched.
+        store
+            .login_save(&StoredCredential::OAuth(oauth_tokens(
+                "sk-ant-oat01-expired",
+                Some(now - 1000),
+            )))
+            .unwrap();
+        let before = std::fs::read(store.path()).unwrap();
+        let auth = DefaultAuth::new(cfg);
+        let e = auth.credential().await.unwrap_err();
+        assert!(matches!(e, AuthError::OAuth(_)), "{e}");
+        assert!(e.to_string().contains("unchanged"), "{e}");
+        assert_eq!(std::fs::read(store.path()).unwrap(), before);
+    }
+
+    #[tokio::test]
+    async fn expired_token_without_refresh_token_asks_for_login_after_401() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        let mut t = oauth_tokens("sk-ant-oat01-old", Some(1000));
+        t.refresh_token = None;
+        store.login_save(&StoredCredential::OAuth(t)).unwrap();
+        let auth = DefaultAuth::new(AuthConfig::with_store(store));
+        let c = auth.credential().await.unwrap();
+        let e = auth.refresh_after_unauthorized(&c).await.unwrap_err();
+        assert!(matches!(e, AuthError::LoginExpired(_)), "{e}");
+        assert!(e.to_string().contains("ccrs login"), "{e}");
     }
 }
