@@ -111,18 +111,35 @@ impl LoginSession {
         &self.state
     }
 
-    /// Finishes the login with what the user pasted: checks `state`, then exchanges the code.
-    pub async fn finish(&self, cfg: &OAuthConfig, pasted: &str) -> Result<OAuthTokens, AuthError> {
+    /// Parses what the user pasted and checks its `state` against this login's. An error here
+    /// is worth another paste; nothing was sent anywhere.
+    pub fn check_paste(&self, pasted: &str) -> Result<pkce::Pasted, AuthError> {
         let p = pkce::parse_pasted(pasted)?;
         if !pkce::constant_time_eq(&p.state, &self.state) {
             return Err(AuthError::OAuth(
                 "the pasted code belongs to a different login attempt (state mismatch); \
-                 nothing was saved. Start `ccrs login` again and paste the code from that \
-                 attempt's page"
+                 nothing was saved. Paste the code from the page this login opened, or start \
+                 `ccrs login` again"
                     .into(),
             ));
         }
-        exchange_code(cfg, &p.code, &p.state, &self.pkce.verifier).await
+        Ok(p)
+    }
+
+    /// Exchanges a checked code for tokens (codes are single-use: a failure here needs a new
+    /// login).
+    pub async fn exchange(
+        &self,
+        cfg: &OAuthConfig,
+        pasted: &pkce::Pasted,
+    ) -> Result<OAuthTokens, AuthError> {
+        exchange_code(cfg, &pasted.code, &pasted.state, &self.pkce.verifier).await
+    }
+
+    /// [`check_paste`](Self::check_paste), then [`exchange`](Self::exchange).
+    pub async fn finish(&self, cfg: &OAuthConfig, pasted: &str) -> Result<OAuthTokens, AuthError> {
+        let p = self.check_paste(pasted)?;
+        self.exchange(cfg, &p).await
     }
 }
 
