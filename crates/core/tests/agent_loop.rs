@@ -571,3 +571,79 @@ async fn allowed_calls_run_and_usage_adds_up_over_turns() {
     assert_eq!((res.usage.input_tokens, res.usage.output_tokens), (30, 5));
     assert_eq!(h.agent.session_usage[0].usage.input_tokens, 30);
 }
+
+#[tokio::test]
+async fn pause_turn_sends_the_conversation_again() {
+    let search = json!({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "rust"}});
+    let result = json!({"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1",
+        "content": [{"type": "web_search_result", "url": "https://www.rust-lang.org", "title": "Rust", "encrypted_content": "abc"}]});
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::content(vec![search.clone(), result.clone()]).stop_reason("pause_turn"))
+            .reply(Reply::text("Rust is a language.")),
+    )
+    .build()
+    .await;
+    let res = h.query("what is rust?").await;
+    assert!(
+        matches!(res.outcome, Outcome::Completed),
+        "{:?}",
+        res.outcome
+    );
+    assert_eq!(res.num_turns, 2);
+    assert_eq!(res.result_text, "Rust is a language.");
+    let sent = h.sent_messages(1);
+    assert_eq!(
+        sent.len(),
+        2,
+        "the paused assistant turn is continued as is"
+    );
+    let blocks = sent[1]["content"].as_array().unwrap();
+    assert_eq!(blocks[0], search);
+    // The last block carries the cache breakpoint; otherwise verbatim.
+    let mut last = blocks[1].clone();
+    last.as_object_mut().unwrap().remove("cache_control");
+    assert_eq!(last, result);
+}
+
+#[tokio::test]
+async fn an_empty_answer_leaves_a_continuable_history() {
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::content(vec![]))
+            .reply(Reply::text("second answer")),
+    )
+    .build()
+    .await;
+    let res = h.query("first").await;
+    assert!(matches!(res.outcome, Outcome::Completed));
+    assert_eq!(res.result_text, "");
+    let res = h.query("second").await;
+    assert_eq!(res.result_text, "second answer");
+    assert_valid_conversation(&h.sent_messages(1));
+}
+
+#[tokio::test]
+async fn a_truncated_tool_call_at_max_tokens_is_answered_with_an_error() {
+    let echo = FakeTool::echo();
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(
+                Reply::content(vec![
+                    json!({"type": "tool_use", "id": "toolu_m", "name": "Echo",
+                    "raw_input": "{\"text\": \"a very long text that was cut"}),
+                ])
+                .stop_reason("max_tokens"),
+            )
+            .reply(Reply::text("sorry")),
+    )
+    .tool(echo.clone())
+    .build()
+    .await;
+    let res = h.query("go").await;
+    assert!(matches!(res.outcome, Outcome::Completed));
+    assert!(echo.calls().is_empty());
+    let sent = h.sent_messages(1);
+    assert_valid_conversation(&sent);
+    assert_eq!(tool_result_of(&sent[2], "toolu_m")["is_error"], true);
+}

@@ -621,3 +621,25 @@ fn error_bodies_that_are_not_json_are_shown_shortened() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn the_client_reuses_one_connection() {
+    let s = server(vec![
+        Reply::text("one"),
+        Reply::status(529).header("retry-after-ms", "5"),
+        Reply::text("two"),
+        Reply::text("three"),
+    ])
+    .await;
+    let c = client_with(&s, |_| {});
+    for _ in 0..3 {
+        run(&c).await.ok();
+    }
+    let reqs = s.message_requests();
+    assert_eq!(reqs.len(), 4);
+    assert!(
+        reqs.iter().all(|r| r.connection == reqs[0].connection),
+        "{:?}",
+        reqs.iter().map(|r| r.connection).collect::<Vec<_>>()
+    );
+}

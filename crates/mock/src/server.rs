@@ -27,6 +27,9 @@ pub struct CapturedRequest {
     pub body: String,
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<Value>,
+    /// Which TCP connection it came on (numbered from 1 per server): equal numbers show that
+    /// a client reused a kept-alive connection.
+    pub connection: u64,
 }
 
 impl CapturedRequest {
@@ -96,6 +99,7 @@ pub(crate) struct Shared {
     routes: Mutex<Vec<RouteEntry>>,
     pub(crate) oauth: OAuth,
     requests: Mutex<Vec<CapturedRequest>>,
+    connections: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,6 +119,7 @@ impl Shared {
             routes: Mutex::new(routes),
             oauth: OAuth::new(scenario.oauth.clone().unwrap_or_default()),
             requests: Mutex::new(Vec::new()),
+            connections: std::sync::atomic::AtomicU64::new(0),
             scenario,
         }
     }
@@ -201,9 +206,13 @@ pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>, rx: watch::R
         };
         let shared = shared.clone();
         let rx = rx.clone();
+        let conn_id = shared
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
         tokio::spawn(async move {
             tokio::select! {
-                _ = serve_connection(stream, shared) => {}
+                _ = serve_connection(stream, shared, conn_id) => {}
                 _ = stopped(rx) => {}
             }
         });
@@ -216,7 +225,7 @@ enum After {
     Close,
 }
 
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, conn_id: u64) {
     let _ = stream.set_nodelay(true);
     let (rd, mut wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
@@ -242,7 +251,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             }
         };
         let keep_alive = req.keep_alive;
-        match handle(&shared, req, &mut rd, &mut wr).await {
+        match handle(&shared, req, conn_id, &mut rd, &mut wr).await {
             Ok(After::KeepAlive) if keep_alive => continue,
             _ => return,
         }
@@ -283,7 +292,13 @@ fn api_error(status: u16, kind: &str, message: &str) -> Answer {
     a
 }
 
-async fn handle<R, W>(shared: &Shared, req: Request, rd: &mut R, wr: &mut W) -> io::Result<After>
+async fn handle<R, W>(
+    shared: &Shared,
+    req: Request,
+    conn_id: u64,
+    rd: &mut R,
+    wr: &mut W,
+) -> io::Result<After>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -301,6 +316,7 @@ where
         headers: req.headers.clone(),
         body: body_text.clone(),
         json: json.clone(),
+        connection: conn_id,
     });
     match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/messages") => messages(shared, &req, &body_text, json, rd, wr).await,

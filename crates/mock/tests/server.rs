@@ -262,6 +262,9 @@ fn keep_alive_serves_several_requests_on_one_connection() {
     assert_eq!(reqs[2].body, body);
     assert_eq!(reqs[2].json.as_ref().unwrap()["model"], "m");
     assert_eq!(reqs[2].header("Transfer-Encoding"), Some("chunked"));
+    assert!(reqs.iter().all(|r| r.connection == reqs[0].connection));
+    post_message(s.port(), "m", "x");
+    assert_ne!(s.message_requests()[3].connection, reqs[0].connection);
 }
 
 #[test]
