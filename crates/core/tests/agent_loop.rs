@@ -647,3 +647,30 @@ async fn a_truncated_tool_call_at_max_tokens_is_answered_with_an_error() {
     assert_valid_conversation(&sent);
     assert_eq!(tool_result_of(&sent[2], "toolu_m")["is_error"], true);
 }
+
+#[tokio::test]
+async fn the_budget_stops_the_loop_before_the_next_request() {
+    let expensive = UsageSpec {
+        input_tokens: Some(1_000_000),
+        output_tokens: Some(1000),
+        ..Default::default()
+    };
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::tool_use("Echo", json!({"text": "1"})).usage(expensive))
+            .reply(Reply::text("never requested")),
+    )
+    .tool(FakeTool::echo())
+    .max_budget_usd(0.5)
+    .build()
+    .await;
+    let res = h.query("spend").await;
+    assert!(
+        matches!(res.outcome, Outcome::MaxBudget),
+        "{:?}",
+        res.outcome
+    );
+    assert!(res.total_cost_usd >= 0.5);
+    assert_eq!(h.server.message_requests().len(), 1);
+    assert_valid_conversation(&conversation_json(&h.agent));
+}

@@ -288,6 +288,11 @@ impl HarnessBuilder {
         self
     }
 
+    pub fn max_budget_usd(mut self, usd: f64) -> Self {
+        self.config.max_budget_usd = Some(usd);
+        self
+    }
+
     pub fn model(mut self, m: &str) -> Self {
         self.config.model = m.to_string();
         self
@@ -370,6 +375,7 @@ impl Harness {
                 max_turns: None,
                 max_tokens: Some(4096),
                 thinking_budget: None,
+                max_budget_usd: None,
                 session_id: "00000000-0000-4000-8000-000000000001".into(),
             },
             client_config: None,
