@@ -7,7 +7,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use ccrs_core::auth::oauth::{LoginSession, OAuthConfig};
-use ccrs_core::auth::store::{Removed, Saved};
+use ccrs_core::auth::store::{LOCK_WAIT, Removed, Saved};
 use ccrs_core::auth::{AuthError, CredentialStore, StoredCredential, validate_api_key};
 use std::io::{self, BufRead, IsTerminal, Write};
 
@@ -209,7 +209,10 @@ pub async fn login_with(
         Method::ApiKey => read_api_key(io)?,
         Method::OAuth => oauth_login(opts, io, target).await?,
     };
-    let saved = target.store.login_save(&cred).map_err(store_error)?;
+    // The async lock: waiting for another process's refresh must not block the runtime.
+    let lock = target.store.lock(LOCK_WAIT).await.map_err(store_error)?;
+    let saved = target.store.save(&lock, &cred).map_err(store_error)?;
+    drop(lock);
     report_saved(io, &target.store, &cred, &saved);
     Ok(())
 }

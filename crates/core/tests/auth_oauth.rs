@@ -736,3 +736,89 @@ fn stress_ten_processes_three_expiries_zero_forced_logins() {
     let reqs = server.message_requests().len();
     assert!(reqs <= 10 + 3 * 20, "{reqs} requests");
 }
+
+/// A token endpoint that answers after `delay`, and reports when a request arrived.
+async fn slow_token_endpoint(
+    delay: Duration,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/oauth/token", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then the body by content-length.
+                loop {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let _ = tx.send(());
+                tokio::time::sleep(delay).await;
+                let body = r#"{"access_token":"sk-ant-oat01-late","refresh_token":"sk-ant-ort01-late","expires_in":3600}"#;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_dropped_during_refresh_still_saves_the_rotated_tokens() {
+    let (token_url, mut arrived) = slow_token_endpoint(Duration::from_millis(300)).await;
+    let d = tempfile::tempdir().unwrap();
+    let store = store_in(d.path());
+    store
+        .login_save(&StoredCredential::OAuth(OAuthTokens {
+            access_token: "sk-ant-oat01-early".into(),
+            refresh_token: Some("sk-ant-ort01-early".into()),
+            expires_at: Some(now_ms() - 1000),
+            scopes: vec![],
+        }))
+        .unwrap();
+    let mut cfg = AuthConfig::with_store(store.clone());
+    cfg.oauth.token_url = token_url;
+    let auth = Arc::new(DefaultAuth::new(cfg));
+    let a = auth.clone();
+    let request = tokio::spawn(async move { a.credential().await.map(|_| ()) });
+    // The refresh reached the server; the user gives up on the request (e.g. Ctrl-C).
+    arrived.recv().await.unwrap();
+    request.abort();
+    assert!(request.await.unwrap_err().is_cancelled());
+    // The server has rotated the token: it must end up in the store, and the lock be free.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let t = stored_tokens(&store);
+        if t.refresh_token.as_deref() == Some("sk-ant-ort01-late") {
+            assert_eq!(t.access_token, "sk-ant-oat01-late");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the rotated tokens were lost");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _lock = store.lock(Duration::from_secs(2)).await.unwrap();
+}

@@ -271,46 +271,33 @@ impl DefaultAuth {
                 "the access token expired and there is no refresh token".into(),
             ));
         };
-        let fresh = self.refresh_with_retries(&refresh_token).await?;
-        let cred = StoredCredential::OAuth(fresh);
-        match self.cfg.store.save(&lock, &cred) {
+        // Refresh and save in a task of their own: if this request is dropped midway, the
+        // rotated tokens are still saved (the old refresh token is spent once the server
+        // answered), and the lock is released only after that.
+        let store = self.cfg.store.clone();
+        let oauth_cfg = self.cfg.oauth.clone();
+        let task = tokio::spawn(async move {
+            let fresh = refresh_with_retries(&oauth_cfg, &refresh_token).await?;
+            let cred = StoredCredential::OAuth(fresh);
+            let saved = store.save(&lock, &cred);
+            drop(lock);
+            Ok::<_, AuthError>((cred, saved))
+        });
+        let (cred, saved) = task
+            .await
+            .map_err(|e| AuthError::OAuth(format!("the refresh was interrupted ({e})")))??;
+        match saved {
             Ok(saved) => self.warn(saved.warnings),
-            // The old refresh token is likely spent now: keep going with the new one in
-            // memory, and say that the next process may need a new login.
+            // The old refresh token is spent: keep going with the new one in memory, and say
+            // that other processes may need a new login.
             Err(e) => self.warn([format!(
                 "the refreshed login could not be saved ({e}); other ccrs processes may need \
                  `ccrs login`"
             )]),
         }
-        drop(lock);
         self.set_source(CredentialSource::StoredOAuth);
         *mem = Some(cred);
         Ok(())
-    }
-
-    async fn refresh_with_retries(&self, refresh_token: &str) -> Result<OAuthTokens, AuthError> {
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            match oauth::refresh(&self.cfg.oauth, refresh_token).await {
-                Ok(t) => return Ok(t),
-                Err(TokenError::InvalidGrant(m)) => return Err(AuthError::LoginExpired(m)),
-                Err(TokenError::Rejected(m)) => {
-                    return Err(AuthError::OAuth(format!(
-                        "could not refresh the login: {m}"
-                    )));
-                }
-                Err(TokenError::Transient(m)) if attempt >= 3 => {
-                    return Err(AuthError::OAuth(format!(
-                        "could not refresh the login after {attempt} attempts (the stored login \
-                         is unchanged; try again): {m}"
-                    )));
-                }
-                Err(TokenError::Transient(_)) => {
-                    tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
-                }
-            }
-        }
     }
 
     async fn after_unauthorized(&self, failed: &Credential) -> Result<bool, AuthError> {
@@ -347,6 +334,35 @@ impl DefaultAuth {
                 Ok(changed)
             }
             _ => Ok(false),
+        }
+    }
+}
+
+/// One refresh with up to 3 attempts on transient failures; `invalid_grant` means log in again.
+async fn refresh_with_retries(
+    cfg: &OAuthConfig,
+    refresh_token: &str,
+) -> Result<OAuthTokens, AuthError> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match oauth::refresh(cfg, refresh_token).await {
+            Ok(t) => return Ok(t),
+            Err(TokenError::InvalidGrant(m)) => return Err(AuthError::LoginExpired(m)),
+            Err(TokenError::Rejected(m)) => {
+                return Err(AuthError::OAuth(format!(
+                    "could not refresh the login: {m}"
+                )));
+            }
+            Err(TokenError::Transient(m)) if attempt >= 3 => {
+                return Err(AuthError::OAuth(format!(
+                    "could not refresh the login after {attempt} attempts (the stored login is \
+                     unchanged; try again): {m}"
+                )));
+            }
+            Err(TokenError::Transient(_)) => {
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
         }
     }
 }
