@@ -1,4 +1,5 @@
 //! The real `ccrs` binary in print mode against the scripted mock API: requests captured by the
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! mock, stdout and exit codes.
 
 use ccrs_mock::{MockServer, Reply, Scenario};
