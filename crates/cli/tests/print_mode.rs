@@ -1,6 +1,6 @@
 //! The real `ccrs` binary in print mode against the scripted mock API: requests captured by the
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! mock, stdout and exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::{Value, json};
