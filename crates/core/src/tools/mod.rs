@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod file_state;
+pub mod html_to_md;
 pub mod schema;
 pub mod shells;
 
