@@ -9,6 +9,8 @@ pub mod file_state;
 pub mod html_to_md;
 pub mod schema;
 pub mod shells;
+pub mod todo_write;
+pub mod web_fetch;
 
 pub use context::ToolContext;
 
@@ -169,5 +171,8 @@ impl ToolRegistry {
 
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    vec![]
+    vec![
+        Arc::new(web_fetch::WebFetch::default()),
+        Arc::new(todo_write::TodoWrite),
+    ]
 }
