@@ -11,6 +11,7 @@ pub mod schema;
 pub mod shells;
 pub mod todo_write;
 pub mod web_fetch;
+pub mod web_search;
 
 pub use context::ToolContext;
 
@@ -174,5 +175,6 @@ pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(web_fetch::WebFetch::default()),
         Arc::new(todo_write::TodoWrite),
+        Arc::new(web_search::WebSearch),
     ]
 }
