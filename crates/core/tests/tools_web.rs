@@ -105,7 +105,10 @@ async fn fetch_converts_the_page_and_the_small_model_answers() {
     assert_eq!(reqs.len(), 1);
     let body = reqs[0].json.as_ref().unwrap();
     assert_eq!(body["model"], HAIKU);
-    assert!(body.get("tools").is_none(), "the side request offers no tools");
+    assert!(
+        body.get("tools").is_none(),
+        "the side request offers no tools"
+    );
     assert!(body["max_tokens"].as_u64().unwrap() <= 4096);
     let text = user_text(&reqs[0]);
     assert!(text.contains("# Release notes"), "{text}");
@@ -127,13 +130,7 @@ async fn without_an_api_client_the_markdown_is_returned() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let c = ctx(&server, dir.path(), false);
-    let out = fetch(
-        &fetcher(),
-        &c,
-        &format!("{}/notes", server.base_url()),
-        "p",
-    )
-    .await;
+    let out = fetch(&fetcher(), &c, &format!("{}/notes", server.base_url()), "p").await;
     assert!(!out.is_error, "{}", out.text());
     assert_eq!(
         out.text(),
@@ -221,7 +218,10 @@ async fn cross_host_redirects_are_reported_not_followed() {
         text.starts_with("REDIRECT DETECTED: The URL redirects to a different host."),
         "{text}"
     );
-    assert!(text.contains(&format!("Original URL: {original}")), "{text}");
+    assert!(
+        text.contains(&format!("Original URL: {original}")),
+        "{text}"
+    );
     assert!(text.contains(&format!("Redirect URL: {target}")), "{text}");
     assert!(text.contains("Status: 302 Found"), "{text}");
     assert!(text.contains("call WebFetch again"), "{text}");
@@ -264,7 +264,11 @@ async fn http_errors_carry_the_status() {
     );
     let out = fetch(&t, &c, &format!("{}/boom", server.base_url()), "p").await;
     assert!(out.is_error);
-    assert!(out.text().contains("503 (Service Unavailable)"), "{}", out.text());
+    assert!(
+        out.text().contains("503 (Service Unavailable)"),
+        "{}",
+        out.text()
+    );
     assert!(server.message_requests().is_empty());
 }
 
@@ -277,11 +281,20 @@ async fn oversized_bodies_are_cut_and_content_truncated() {
     let dir = tempfile::tempdir().unwrap();
     let c = ctx(&server, dir.path(), false);
     let out = fetch(&fetcher(), &c, &format!("{}/big", server.base_url()), "p").await;
-    assert!(!out.is_error, "{}", out.text().chars().take(200).collect::<String>());
+    assert!(
+        !out.is_error,
+        "{}",
+        out.text().chars().take(200).collect::<String>()
+    );
     let text = out.text();
     assert!(text.starts_with("word word"));
-    assert!(text.contains("only the first 10 MB were read"), "cut note missing");
-    assert!(text.contains(&format!("truncated to the first {MAX_CONTENT_CHARS} characters")));
+    assert!(
+        text.contains("only the first 10 MB were read"),
+        "cut note missing"
+    );
+    assert!(text.contains(&format!(
+        "truncated to the first {MAX_CONTENT_CHARS} characters"
+    )));
     assert!(text.chars().count() < MAX_CONTENT_CHARS + 300);
     assert_eq!(out.structured.unwrap()["bytes"], MAX_BODY_BYTES);
 }
@@ -303,7 +316,11 @@ async fn cached_pages_are_not_fetched_again() {
     assert_eq!(fetch(&t, &c, &url, "q1").await.text(), "first answer");
     let second = fetch(&t, &c, &url, "q2").await;
     assert_eq!(second.text(), "second answer");
-    assert_eq!(page_gets(&server, "/notes"), 1, "the second call used the cache");
+    assert_eq!(
+        page_gets(&server, "/notes"),
+        1,
+        "the second call used the cache"
+    );
     // The new prompt still goes to the model, over the same page.
     let reqs = server.message_requests();
     assert_eq!(reqs.len(), 2);
@@ -353,7 +370,11 @@ async fn a_failed_side_request_is_an_error() {
     let c = ctx(&server, dir.path(), true);
     let out = fetch(&fetcher(), &c, &format!("{}/notes", server.base_url()), "p").await;
     assert!(out.is_error);
-    assert!(out.text().contains("could not process it"), "{}", out.text());
+    assert!(
+        out.text().contains("could not process it"),
+        "{}",
+        out.text()
+    );
     assert!(out.text().contains("bad model"), "{}", out.text());
 }
 
@@ -379,21 +400,23 @@ async fn search(c: &ToolContext, input: Value) -> ToolOutput {
 
 #[tokio::test]
 async fn search_results_are_formatted_for_the_model() {
-    let server = MockServer::start(Scenario::new().reply(
-        Reply::content(vec![
-            json!({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
+    let server = MockServer::start(
+        Scenario::new().reply(
+            Reply::content(vec![
+                json!({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
                    "input": {"query": "tokio 2 release"}}),
-            search_result_block(
-                "srvtoolu_1",
-                &[
-                    ("Tokio 2.0 announced", "https://tokio.rs/blog/2026-tokio-2"),
-                    ("Changelog", "https://github.com/tokio-rs/tokio/releases"),
-                ],
-            ),
-            json!({"type": "text", "text": "Tokio 2.0 was announced on the blog."}),
-        ])
-        .matching_model("sonnet"),
-    ))
+                search_result_block(
+                    "srvtoolu_1",
+                    &[
+                        ("Tokio 2.0 announced", "https://tokio.rs/blog/2026-tokio-2"),
+                        ("Changelog", "https://github.com/tokio-rs/tokio/releases"),
+                    ],
+                ),
+                json!({"type": "text", "text": "Tokio 2.0 was announced on the blog."}),
+            ])
+            .matching_model("sonnet"),
+        ),
+    )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -470,10 +493,17 @@ async fn search_continues_after_pause_turn_and_keeps_citations() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let c = ctx(&server, dir.path(), true);
-    let out = search(&c, json!({"query": "what does A say", "blocked_domains": ["b.example"]})).await;
+    let out = search(
+        &c,
+        json!({"query": "what does A say", "blocked_domains": ["b.example"]}),
+    )
+    .await;
     assert!(!out.is_error, "{}", out.text());
     let text = out.text();
-    assert!(text.contains("1. [Post A](https://a.example/post)"), "{text}");
+    assert!(
+        text.contains("1. [Post A](https://a.example/post)"),
+        "{text}"
+    );
     assert!(
         text.contains("A says so. ([Post A](https://a.example/post))"),
         "{text}"
@@ -502,7 +532,11 @@ async fn search_errors_become_error_results() {
                                    "error_code": "too_many_requests"}}),
                 json!({"type": "text", "text": "The search failed."}),
             ]))
-            .reply(Reply::error(400, "invalid_request_error", "web search is disabled")),
+            .reply(Reply::error(
+                400,
+                "invalid_request_error",
+                "web search is disabled",
+            )),
     )
     .await
     .unwrap();
@@ -513,7 +547,11 @@ async fn search_errors_become_error_results() {
     assert!(out.text().contains("too_many_requests"), "{}", out.text());
     let out = search(&c, json!({"query": "anything"})).await;
     assert!(out.is_error);
-    assert!(out.text().contains("web search is disabled"), "{}", out.text());
+    assert!(
+        out.text().contains("web search is disabled"),
+        "{}",
+        out.text()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -582,7 +620,12 @@ async fn web_fetch_in_the_loop_uses_the_small_model() {
     let reqs = h.server.message_requests();
     let models: Vec<String> = reqs
         .iter()
-        .map(|r| r.json.as_ref().unwrap()["model"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.json.as_ref().unwrap()["model"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(models, [SONNET, HAIKU, SONNET]);
     assert!(user_text(&reqs[1]).contains("# Release notes"));

@@ -1933,4 +1933,26 @@ mod tests {
             let _ = md(&doc[i..]);
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Any soup of tag fragments converts without panicking, and the output never has more
+        /// than one blank line in a row or trailing spaces.
+        #[test]
+        fn arbitrary_markup_never_panics(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "<p>", "</p>", "<div>", "</div>", "<ul>", "</ul>", "<ol start=9>", "<li>", "</li>",
+            "<table>", "</table>", "<tr>", "<td colspan=3>", "</td>", "<th>", "<caption>",
+            "<pre>", "</pre>", "<code>", "</code>", "<b>", "</b>", "<em>", "</em>", "<a href=/x>",
+            "<a href='", "</a>", "<img src=i.png alt=\"a\">", "<br>", "<hr>", "<blockquote>",
+            "</blockquote>", "<h2>", "</h2>", "<script>", "</script>", "<svg>", "</svg>",
+            "<!--", "-->", "<", ">", "&amp;", "&#x", "&", "text", " ", "\n", "é", "`", "|",
+            "<head>", "<body>", "</html>", "<input type=checkbox checked>", "<q>", "</q>",
+        ]), 0..60)) {
+            let html: String = parts.concat();
+            let out = md(&html);
+            proptest::prop_assert!(!out.contains("\n\n\n") || out.contains("```"), "{out:?}");
+            proptest::prop_assert!(out.lines().all(|l| l == l.trim_end()), "{out:?}");
+        }
+    }
 }
