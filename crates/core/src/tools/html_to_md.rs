@@ -1159,7 +1159,8 @@ impl Converter {
                 let level = usize::from(name.as_bytes()[1] - b'0');
                 let marker = format!("{} ", "#".repeat(level));
                 self.w.block(2);
-                self.w.open_marker(&marker);
+                // The marker leads the line even when a link or emphasis opened first.
+                self.w.pending_open.insert_str(0, &marker);
                 self.heading += 1;
                 Kind::Heading(marker)
             }
@@ -1474,7 +1475,10 @@ impl Converter {
             }
             Kind::Heading(marker) => {
                 self.heading = self.heading.saturating_sub(1);
-                self.w.close_marker(&marker, "");
+                // Still pending means the heading was empty: leave nothing behind.
+                if self.w.pending_open.starts_with(&marker) {
+                    self.w.pending_open.drain(..marker.len());
+                }
                 self.w.block(2);
             }
             Kind::List => {
@@ -1700,6 +1704,15 @@ mod tests {
             "[r](rel)",
             "without a base the href stays as written"
         );
+    }
+
+    #[test]
+    fn headings_inside_links_lead_the_line() {
+        assert_eq!(
+            md("<a href=\"/post\"><h2>Title</h2></a><a href=\"/e\"><h3></h3></a>after"),
+            "## [Title](https://example.com/post)\n\nafter"
+        );
+        assert_eq!(md("<b><h1>Bold title</h1></b>"), "# **Bold title**");
     }
 
     #[test]
