@@ -122,6 +122,9 @@ impl AttemptError {
     }
 }
 
+/// How long to wait for the end of the body after `message_stop` (it follows at once).
+const DRAIN_AFTER_STOP: Duration = Duration::from_millis(500);
+
 /// Installs ring as rustls's crypto provider (once per process).
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -448,6 +451,12 @@ impl ApiClient {
                 }
             }
             if assembler.is_complete() {
+                // Read the end of the chunked body too: a response dropped before its end
+                // closes the connection, and the next turn would pay a new TCP + TLS handshake.
+                let _ = tokio::time::timeout(DRAIN_AFTER_STOP, async {
+                    while let Ok(Some(_)) = resp.chunk().await {}
+                })
+                .await;
                 break;
             }
         }
