@@ -702,10 +702,10 @@ impl Tool for WebFetch {
     }
 
     fn description(&self) -> &str {
-        "Fetches a URL and answers a prompt about it: the page is converted to markdown and a \
-         small fast model reads it, so say exactly what you need. Give a full URL (http becomes \
-         https). A redirect to another host is reported, not followed: call again with the new \
-         URL. Pages are cached for 15 minutes. Prefer an MCP fetch tool if one exists."
+        "Fetches a URL and answers a prompt about it: a small fast model reads the page as \
+         markdown, so ask precisely. Give a full URL (http becomes https). A redirect to another \
+         host is reported, not followed: call again with the new URL. Pages are cached for 15 \
+         minutes. Prefer an MCP fetch tool if one exists."
     }
 
     fn input_schema(&self) -> Value {
