@@ -6,7 +6,7 @@ mod common;
 use ccrs_core::agent::{AgentEvent, INTERRUPTED, INTERRUPTED_TOOL_USE, Outcome};
 use ccrs_core::api::{ContentBlock, Role};
 use ccrs_core::permissions::{Mode, PromptAnswer, RuleBehavior, auto_denied_message};
-use ccrs_core::tools::{Subject, ToolOutput};
+use ccrs_core::tools::{Subject, ToolOutput, ToolRegistry};
 use ccrs_mock::{Reply, Scenario, UsageSpec};
 use common::{
     AllowPrompter, FakeTool, Harness, ScriptedPrompter, assert_valid_conversation,
@@ -34,6 +34,7 @@ async fn a_text_reply_completes_the_query() {
             ..Default::default()
         })),
     )
+    .tools(ToolRegistry::new())
     .build()
     .await;
     let res = h.query("say hi").await;
@@ -83,6 +84,7 @@ async fn a_tool_result_reaches_the_next_request_under_its_id() {
             ))
             .reply(Reply::text("The tool said hello.")),
     )
+    .tools(ToolRegistry::new())
     .tool(echo.clone())
     .build()
     .await;

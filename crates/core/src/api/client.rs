@@ -74,6 +74,10 @@ impl ClientConfig {
 /// What the client reports while a request runs.
 #[derive(Clone, Debug)]
 pub enum ClientEvent {
+    /// The API accepted the request and the stream begins (`request-id` header, if any).
+    ResponseStarted {
+        request_id: Option<String>,
+    },
     Update(StreamUpdate),
     Retry {
         attempt: u32,
@@ -403,6 +407,9 @@ impl ApiClient {
                 status: Some(status),
             });
         }
+        on_event(ClientEvent::ResponseStarted {
+            request_id: request_id.clone(),
+        });
         let mut resp = resp;
         let mut decoder = SseDecoder::new();
         let mut assembler = MessageAssembler::new();
