@@ -169,6 +169,17 @@ impl DefaultAuth {
         std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Forgets cached credentials so the next request reads the store (or runs the helper)
+    /// again: the interactive UI calls this after `/login` and `/logout`, so a new login takes
+    /// effect at once instead of after a 401.
+    pub async fn reload(&self) {
+        *self.stored.lock().await = None;
+        *self.helper_cache.lock().await = None;
+        if self.fixed.is_none() && self.cfg.api_key_helper.is_none() {
+            self.set_source(self.cfg.store.peek());
+        }
+    }
+
     fn warn(&self, w: impl IntoIterator<Item = String>) {
         self.warnings
             .lock()
@@ -627,6 +638,38 @@ mod tests {
             auth.credential().await.unwrap().header,
             AuthHeader::ApiKey("sk-ant-new-key-0000000".into())
         );
+    }
+
+    #[tokio::test]
+    async fn reload_picks_up_a_new_login_and_a_logout() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
+        assert!(matches!(auth.credential().await, Err(AuthError::Missing)));
+        store
+            .login_save(&StoredCredential::OAuth(oauth_tokens(
+                "sk-ant-oat01-new",
+                Some(crate::timeutil::now_ms() + 3_600_000),
+            )))
+            .unwrap();
+        auth.reload().await;
+        assert_eq!(auth.source(), CredentialSource::StoredOAuth);
+        let c = auth.credential().await.unwrap();
+        assert_eq!(c.header, AuthHeader::Bearer("sk-ant-oat01-new".into()));
+        // Switching to an API key: the cached OAuth token is dropped at once.
+        store
+            .login_save(&StoredCredential::ApiKey("sk-ant-key-00000000000".into()))
+            .unwrap();
+        auth.reload().await;
+        assert_eq!(auth.source(), CredentialSource::StoredApiKey);
+        assert_eq!(
+            auth.credential().await.unwrap().header,
+            AuthHeader::ApiKey("sk-ant-key-00000000000".into())
+        );
+        store.logout().unwrap();
+        auth.reload().await;
+        assert_eq!(auth.source(), CredentialSource::None);
+        assert!(matches!(auth.credential().await, Err(AuthError::Missing)));
     }
 
     #[tokio::test]
