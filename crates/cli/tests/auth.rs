@@ -383,3 +383,40 @@ fn environment_key_wins_over_the_stored_one() {
         text(&out)
     );
 }
+
+#[test]
+fn api_key_helper_from_user_settings_is_used_by_print_mode() {
+    let server = MockServer::start_blocking(
+        Scenario::new()
+            .fallback(Reply::text("pong"))
+            .require_api_key(KEY),
+    )
+    .unwrap();
+    let home = Home::new();
+    let claude = home.dir.path().join(".claude");
+    std::fs::create_dir_all(&claude).unwrap();
+    std::fs::write(
+        claude.join("settings.json"),
+        serde_json::json!({"apiKeyHelper": format!("printf '%s\\n' {KEY}")}).to_string(),
+    )
+    .unwrap();
+    let out = print_mode(&home, &server).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(api_key_source(&out), "apiKeyHelper");
+    let req = server.message_requests().pop().unwrap();
+    assert_eq!(req.header("x-api-key"), Some(KEY));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+
+    // A failing helper stops the run with its stderr.
+    std::fs::write(
+        claude.join("settings.json"),
+        serde_json::json!({"apiKeyHelper": "echo 'vault is sealed' >&2; exit 2"}).to_string(),
+    )
+    .unwrap();
+    let out = print_mode(&home, &server).output().unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("vault is sealed"), "{}", text(&out));
+}
