@@ -4,8 +4,11 @@
 //! permission engine about the tool's [`Subject`], then calls [`Tool::call`]. New tools, MCP tools
 //! and permission checks plug in here without touching the loop.
 
+pub mod bash;
+pub mod bash_output;
 pub mod context;
 pub mod file_state;
+pub mod kill_shell;
 pub mod schema;
 pub mod shells;
 
@@ -168,5 +171,9 @@ impl ToolRegistry {
 
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    vec![]
+    vec![
+        Arc::new(bash::BashTool::new()),
+        Arc::new(bash_output::BashOutputTool),
+        Arc::new(kill_shell::KillShellTool),
+    ]
 }
