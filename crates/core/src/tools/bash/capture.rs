@@ -15,9 +15,25 @@ fn is_continuation(b: u8) -> bool {
     b & 0xC0 == 0x80
 }
 
-/// Number of chars in a UTF-8 byte slice (bytes that start a char).
+/// Number of chars in a UTF-8 byte slice (bytes that start a char). Works a word at a time:
+/// it runs over every byte a command prints.
 pub fn count_chars(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| !is_continuation(b)).count() as u64
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut n = 0u64;
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let w = u64::from_ne_bytes(word);
+        // A continuation byte has bit 7 set and bit 6 clear; `w << 1` moves bit 6 onto bit 7.
+        let cont = w & !(w << 1) & HIGH;
+        n += 8 - u64::from(cont.count_ones());
+    }
+    n + chunks
+        .remainder()
+        .iter()
+        .filter(|&&b| !is_continuation(b))
+        .count() as u64
 }
 
 /// Length of an incomplete UTF-8 sequence at the end of `bytes` (0 when it ends cleanly).
@@ -138,13 +154,17 @@ impl Capture {
             .unwrap_or(tail.len());
         let head_text = String::from_utf8_lossy(&self.head[..head_end]);
         let tail_text = String::from_utf8_lossy(&tail[tail_begin..]);
-        let head_text = trim_leading_blank_lines(&head_text);
-        let tail_text = tail_text.trim_end();
+        let head_trimmed = trim_leading_blank_lines(&head_text);
+        let tail_trimmed = tail_text.trim_end();
         let half = self.max_chars / 2;
-        let head_keep = take_chars(head_text, half);
-        let tail_keep = last_chars(tail_text, self.max_chars - half);
+        let head_keep = take_chars(head_trimmed, half);
+        let tail_keep = last_chars(tail_trimmed, self.max_chars - half);
+        // Trimmed whitespace is not "truncated" output.
+        let trimmed = (head_text.chars().count() - head_trimmed.chars().count()
+            + tail_text.chars().count()
+            - tail_trimmed.chars().count()) as u64;
         let kept = (head_keep.chars().count() + tail_keep.chars().count()) as u64;
-        let omitted = self.total_chars.saturating_sub(kept);
+        let omitted = self.total_chars.saturating_sub(kept + trimmed);
         format!("{head_keep}{}{tail_keep}", notice(omitted))
     }
 }
@@ -245,8 +265,8 @@ mod tests {
         let out = c.finish();
         assert!(out.starts_with("HEAD-xxxxxxxxxxxxxxx"), "{out}");
         assert!(out.ends_with("xxxxxxxxxxxxxxx-TAIL"), "{out}");
-        // Everything but the 40 chars kept (the trailing newline trimmed counts as dropped).
-        let omitted = 5 + 4096 * 1000 + 6 - 40;
+        // Everything but the 40 chars kept and the trimmed trailing newline.
+        let omitted = 5 + 4096 * 1000 + 6 - 40 - 1;
         assert!(
             out.contains(&format!("[{omitted} characters truncated]")),
             "{out}"
@@ -296,6 +316,17 @@ mod tests {
         data.extend_from_slice(&[0xF0, 0x9F]);
         let out = capture(10, &[&data, &[0xFF, 0xC3]]);
         assert!(!out.is_empty());
+    }
+
+    #[test]
+    fn char_count_matches_std() {
+        let s = "aé€😀\n".repeat(37) + "xyz";
+        for start in 0..5 {
+            let b = &s.as_bytes()[start..];
+            let expected = b.iter().filter(|&&x| x & 0xC0 != 0x80).count() as u64;
+            assert_eq!(count_chars(b), expected);
+        }
+        assert_eq!(count_chars(s.as_bytes()), s.chars().count() as u64);
     }
 
     #[test]
