@@ -1,6 +1,8 @@
 //! Bash, BashOutput and KillShell called directly, as the agent loop calls them (schema check,
 //! then `call`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use ccrs_core::tools::{Subject, ToolContext, ToolOutput, ToolRegistry, schema};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! A command printing 1 GB must not grow ccrs's memory: its capture is bounded. This is its own
 //! test binary so that no other test inflates the peak RSS (`VmHWM`) it measures.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
 use ccrs_core::tools::{ToolContext, ToolRegistry};
 use serde_json::json;
 use std::time::Instant;
