@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::OnceLock;
 
-/// A variable from the settings' `env` (which wins) or from ccrs's own environment.
+/// A variable from the context's settings `env` (which wins), else from the global settings
+/// overlay or ccrs's own environment.
 pub fn env_var(ctx: &ToolContext, name: &str) -> Option<String> {
     ctx.env
         .iter()
         .rev()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var(name).ok())
+        .or_else(|| crate::env::var(name))
         .filter(|v| !v.is_empty())
 }
 

@@ -78,9 +78,7 @@ impl Default for BashTool {
 impl BashTool {
     pub fn new() -> Self {
         let num = |name: &str, default: u64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
+            crate::env::parse::<u64>(name)
                 .filter(|n| *n > 0)
                 .unwrap_or(default)
         };
