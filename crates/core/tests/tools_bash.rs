@@ -321,10 +321,20 @@ async fn background_children_holding_the_pipe_do_not_block() {
     .await;
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert_eq!(out.text(), "done");
-    // The child was left running (as a shell would), not killed.
+    // The child was left running (as a shell would), not killed...
     let pid = wait_for_pids(&pids, 1)[0];
+    std::thread::sleep(Duration::from_millis(100));
     assert!(!is_dead(pid));
-    kill(pid);
+    // ...until the session ends.
+    c.session.shells.kill_all();
+    let dead = wait_dead(pid);
+    if !dead {
+        kill(pid);
+    }
+    assert!(
+        dead,
+        "process {pid} left by a foreground command survived kill_all"
+    );
 }
 
 #[tokio::test]

@@ -250,10 +250,31 @@ impl BackgroundShell {
     }
 }
 
+/// A process group a foreground command left running (`server &`): not a background shell the
+/// model can read, but it must still die with the session.
+#[derive(Debug)]
+pub struct Lingering {
+    pgid: u32,
+    /// Set once the pipe it inherited reached end of file: every member has exited, so the pgid
+    /// may be reused and must not be signalled any more.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl Lingering {
+    pub fn mark_closed(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// The registry of background shells of one session.
 #[derive(Default, Debug)]
 pub struct ShellManager {
     shells: Mutex<Vec<Arc<BackgroundShell>>>,
+    lingering: Mutex<Vec<Arc<Lingering>>>,
 }
 
 fn new_id(taken: &[Arc<BackgroundShell>]) -> String {
@@ -339,10 +360,28 @@ impl ShellManager {
         self.lock().clone()
     }
 
-    /// Kills every shell still running (front ends call this at exit; drop does it too).
+    /// Records a process group left running by a foreground command; the caller marks it
+    /// closed when the group's pipe reaches end of file.
+    pub fn track_lingering(&self, pgid: u32) -> Arc<Lingering> {
+        let l = Arc::new(Lingering {
+            pgid,
+            closed: std::sync::atomic::AtomicBool::new(false),
+        });
+        let mut list = self.lingering.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|l| !l.is_closed());
+        list.push(l.clone());
+        l
+    }
+
+    /// Kills every shell still running and every group foreground commands left behind (front
+    /// ends call this at exit; drop does it too).
     pub fn kill_all(&self) {
         for s in self.lock().iter() {
             s.kill_if_alive();
+        }
+        let lingering = self.lingering.lock().unwrap_or_else(|e| e.into_inner());
+        for l in lingering.iter().filter(|l| !l.is_closed()) {
+            kill_group(l.pgid);
         }
     }
 }

@@ -12,7 +12,7 @@ use self::capture::{Capture, DEFAULT_MAX_OUTPUT_CHARS, MAX_OUTPUT_CHARS_CEILING}
 use self::command::{Exit, benign_exit1, env_flag, env_u64, env_var};
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
-use crate::tools::shells::{SpawnSpec, kill_group};
+use crate::tools::shells::{Lingering, ShellManager, SpawnSpec, kill_group};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
 use serde_json::{Value, json};
 use std::ffi::{OsStr, OsString};
@@ -20,6 +20,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
@@ -126,14 +127,17 @@ impl Drop for GroupGuard {
 }
 
 /// Keeps reading a pipe that background children still hold, so they do not die of SIGPIPE
-/// once ccrs stops listening.
-fn spawn_drain(mut rx: pipe::Receiver) {
+/// once ccrs stops listening; end of file means the whole group is gone.
+fn spawn_drain(mut rx: pipe::Receiver, lingering: Option<Arc<Lingering>>) {
     tokio::spawn(async move {
         let mut buf = vec![0u8; 8192];
         while let Ok(n) = rx.read(&mut buf).await {
             if n == 0 {
                 break;
             }
+        }
+        if let Some(l) = lingering {
+            l.mark_closed();
         }
     });
 }
@@ -145,6 +149,7 @@ async fn run_foreground(
     timeout: Duration,
     cancel: &CancelToken,
     max_chars: usize,
+    shells: &ShellManager,
 ) -> std::io::Result<(String, Ended)> {
     let (reader, writer) = std::io::pipe()?;
     let mut child = {
@@ -160,7 +165,8 @@ async fn run_foreground(
         cmd.spawn()?
         // `cmd` (holding the pipe's write ends) drops here, so EOF comes when the children exit.
     };
-    let mut guard = GroupGuard(child.id());
+    let pgid = child.id();
+    let mut guard = GroupGuard(pgid);
     let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
     let mut cap = Capture::new(max_chars);
     let mut buf = vec![0u8; READ_CHUNK];
@@ -213,7 +219,9 @@ async fn run_foreground(
         }
     }
     if !eof {
-        spawn_drain(rx);
+        // Only a group still holding the pipe can have members left to kill at session end.
+        let lingering = pgid.map(|p| shells.track_lingering(p));
+        spawn_drain(rx, lingering);
     }
     Ok((cap.finish(), ended))
 }
@@ -326,6 +334,7 @@ impl BashTool {
             Duration::from_millis(timeout),
             &ctx.cancel,
             max_chars,
+            &ctx.session.shells,
         )
         .await
         {
