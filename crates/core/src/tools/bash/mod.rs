@@ -219,8 +219,11 @@ async fn run_foreground(
         }
     }
     if !eof {
-        // Only a group still holding the pipe can have members left to kill at session end.
-        let lingering = pgid.map(|p| shells.track_lingering(p));
+        // After a normal exit the group lives on in the children holding the pipe: kill it at
+        // session end. After a kill, whoever still holds the pipe left the group.
+        let lingering = pgid
+            .filter(|_| matches!(ended, Ended::Exited(_)))
+            .map(|p| shells.track_lingering(p));
         spawn_drain(rx, lingering);
     }
     Ok((cap.finish(), ended))
