@@ -565,3 +565,60 @@ async fn registry_order_and_aliases() {
         );
     }
 }
+
+#[tokio::test]
+async fn env_file_is_sourced_and_shell_is_configurable() {
+    let (d, mut c) = ctx();
+    let env_file = d.path().join("env.sh");
+    std::fs::write(&env_file, "export FROM_ENV_FILE=sourced\n").unwrap();
+    c.env = Arc::new(vec![(
+        "CLAUDE_ENV_FILE".into(),
+        env_file.to_string_lossy().into_owned(),
+    )]);
+    assert_eq!(bash(&c, "echo $FROM_ENV_FILE").await.text(), "sourced");
+
+    c.env = Arc::new(vec![("CLAUDE_CODE_SHELL".into(), "sh".into())]);
+    let out = bash(
+        &c,
+        "echo \"[${BASH_VERSION:-}]\"; cd /tmp 2>/dev/null; exit 0",
+    )
+    .await;
+    let sh_is_bash = std::fs::canonicalize("/bin/sh")
+        .map(|p| p.ends_with("bash"))
+        .unwrap_or(false);
+    if !sh_is_bash {
+        assert_eq!(out.text(), "[]");
+    }
+}
+
+#[tokio::test]
+async fn maintain_project_dir_resets_cwd_silently() {
+    let (d, mut c) = ctx();
+    std::fs::create_dir(d.path().join("sub")).unwrap();
+    c.env = Arc::new(vec![(
+        "CLAUDE_BASH_MAINTAIN_PROJECT_WORKING_DIR".into(),
+        "1".into(),
+    )]);
+    assert_eq!(bash(&c, "cd sub && echo ok").await.text(), "ok");
+    assert_eq!(
+        PathBuf::from(bash(&c, "pwd -P").await.text()),
+        canon(d.path())
+    );
+}
+
+#[tokio::test]
+async fn background_can_be_disabled() {
+    let (_d, mut c) = ctx();
+    c.env = Arc::new(vec![(
+        "CLAUDE_CODE_DISABLE_BACKGROUND_TASKS".into(),
+        "1".into(),
+    )]);
+    let out = call(
+        "Bash",
+        &c,
+        json!({"command": "echo fg", "run_in_background": true}),
+    )
+    .await;
+    assert_eq!(out.text(), "fg");
+    assert!(c.session.shells.list().is_empty());
+}
