@@ -8,9 +8,13 @@ pub mod bash;
 pub mod bash_output;
 pub mod context;
 pub mod file_state;
+pub mod html_to_md;
 pub mod kill_shell;
 pub mod schema;
 pub mod shells;
+pub mod todo_write;
+pub mod web_fetch;
+pub mod web_search;
 
 pub use context::ToolContext;
 
@@ -173,6 +177,9 @@ impl ToolRegistry {
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(bash::BashTool::new()),
+        Arc::new(web_fetch::WebFetch::default()),
+        Arc::new(todo_write::TodoWrite),
+        Arc::new(web_search::WebSearch),
         Arc::new(bash_output::BashOutputTool),
         Arc::new(kill_shell::KillShellTool),
     ]
