@@ -3,7 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
+mod common;
+
+use ccrs_core::agent::{AgentEvent, Outcome};
+use ccrs_core::permissions::RuleBehavior;
 use ccrs_core::tools::{Subject, ToolContext, ToolOutput, ToolRegistry, schema};
+use ccrs_mock::{Reply, Scenario};
+use common::Harness;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -617,4 +623,126 @@ async fn background_can_be_disabled() {
     .await;
     assert_eq!(out.text(), "fg");
     assert!(c.session.shells.list().is_empty());
+}
+
+// ---- Through the agent loop and the mock Messages API ----
+
+fn tool_result<'a>(msg: &'a Value, id: &str) -> &'a Value {
+    msg["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "tool_result" && b["tool_use_id"] == id)
+        .unwrap_or_else(|| panic!("no tool_result for {id} in {msg:#}"))
+}
+
+#[tokio::test]
+async fn loop_sends_bash_results_back_to_the_model() {
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::tool_use_with_id(
+                "toolu_b1",
+                "Bash",
+                json!({"command": "echo out; echo err >&2", "description": "print"}),
+            ))
+            .reply(Reply::tool_use_with_id(
+                "toolu_b2",
+                "Bash",
+                json!({"command": "mkdir -p sub && cd sub && echo partial; exit 3"}),
+            ))
+            .reply(Reply::tool_use_with_id(
+                "toolu_b3",
+                "Bash",
+                json!({"command": "pwd -P"}),
+            ))
+            .reply(Reply::text("done")),
+    )
+    .rule(RuleBehavior::Allow, "Bash")
+    .build()
+    .await;
+    let res = h.query("run things").await;
+    assert!(
+        matches!(res.outcome, Outcome::Completed),
+        "{:?}",
+        res.outcome
+    );
+    assert_eq!(res.num_turns, 4);
+    let req0 = &h.server.message_requests()[0];
+    let tools = req0.json.as_ref().unwrap()["tools"].as_array().unwrap();
+    assert_eq!(tools[0]["name"], "Bash");
+
+    let tr = tool_result(&h.sent_messages(1)[2], "toolu_b1").clone();
+    assert_eq!(tr["content"], "out\nerr");
+    assert_eq!(tr["is_error"], false);
+    let tr = tool_result(&h.sent_messages(2)[4], "toolu_b2").clone();
+    assert_eq!(tr["content"], "Exit code 3\npartial");
+    assert_eq!(tr["is_error"], true);
+    // The cd of the failed call persisted into the next turn.
+    let tr = tool_result(&h.sent_messages(3)[6], "toolu_b3").clone();
+    assert_eq!(
+        PathBuf::from(tr["content"].as_str().unwrap()),
+        canon(&h.cwd().join("sub"))
+    );
+    common::assert_valid_conversation(&h.sent_messages(3));
+    // The structured result front ends print as `tool_use_result`.
+    let structured = h.events.events().into_iter().find_map(|e| match e {
+        AgentEvent::ToolFinished { id, output, .. } if id == "toolu_b1" => output.structured,
+        _ => None,
+    });
+    assert_eq!(
+        structured,
+        Some(
+            json!({"stdout": "out\nerr", "stderr": "", "interrupted": false, "isImage": false, "noOutputExpected": false})
+        )
+    );
+}
+
+#[tokio::test]
+async fn loop_cancellation_kills_a_running_command() {
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::tool_use_with_id(
+                "toolu_slow",
+                "Bash",
+                json!({"command": "echo started; sleep 1000 & echo $! > pids; echo $$ >> pids; wait"}),
+            ))
+            .reply(Reply::text("unused")),
+    )
+    .rule(RuleBehavior::Allow, "Bash")
+    .build()
+    .await;
+    // Cancel once the command is really running (its pids are written).
+    let pids_file = h.cwd().join("pids");
+    let cancel = h.cancel.clone();
+    let canceller = tokio::spawn(async move {
+        let until = Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&pids_file).map_or(0, |s| s.lines().count()) < 2 {
+            assert!(Instant::now() < until, "command never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        cancel.cancel();
+        Instant::now()
+    });
+    let res = h.query("run it").await;
+    let finished = Instant::now();
+    let cancelled_at = canceller.await.unwrap();
+    assert!(
+        matches!(res.outcome, Outcome::Cancelled),
+        "{:?}",
+        res.outcome
+    );
+    // Well within the loop's 3 s grace: the result is the tool's own, not the loop's fallback.
+    assert!(finished - cancelled_at < Duration::from_millis(1000));
+    let conv = common::conversation_json(&h.agent);
+    common::assert_valid_conversation(&conv);
+    let tr = tool_result(&conv[2], "toolu_slow");
+    assert_eq!(
+        tr["content"],
+        "started\n<error>Command was aborted before completion</error>"
+    );
+    assert_eq!(tr["is_error"], true);
+    for pid in wait_for_pids(&h.cwd().join("pids"), 2) {
+        assert!(wait_dead(pid), "process {pid} survived the interrupt");
+    }
+    assert_eq!(h.server.message_requests().len(), 1);
 }
