@@ -41,6 +41,8 @@ pub struct AgentConfig {
     pub max_tokens: Option<u64>,
     /// Extended thinking budget (`MAX_THINKING_TOKENS`).
     pub thinking_budget: Option<u64>,
+    /// `--max-budget-usd`: no new request once the query has cost this much.
+    pub max_budget_usd: Option<f64>,
     pub session_id: String,
 }
 
@@ -80,6 +82,8 @@ pub enum Outcome {
     Completed,
     /// `--max-turns` was reached while the model still wanted to continue.
     MaxTurns,
+    /// `--max-budget-usd` was reached while the model still wanted to continue.
+    MaxBudget,
     /// The user interrupted.
     Cancelled,
     /// A transport, HTTP or auth error ended the query.
@@ -295,6 +299,18 @@ impl Agent {
                 res.outcome = Outcome::Cancelled;
                 break;
             }
+            if let Some(budget) = self.config.max_budget_usd
+                && res.num_turns > 0
+                && res
+                    .model_usage
+                    .iter()
+                    .filter_map(|m| m.cost_usd)
+                    .sum::<f64>()
+                    >= budget
+            {
+                res.outcome = Outcome::MaxBudget;
+                break;
+            }
             res.num_turns += 1;
             let req = self.request();
             events.emit(AgentEvent::RequestStarted {
@@ -303,9 +319,11 @@ impl Agent {
             });
             let mut partial = Partial::default();
             let mut msg_start: Option<(String, String, Usage)> = None;
+            let mut request_id: Option<String> = None;
             let outcome = {
                 let ev = events.clone();
                 let mut on_event = |e: ClientEvent| match e {
+                    ClientEvent::ResponseStarted { request_id: rid } => request_id = rid,
                     ClientEvent::Retry {
                         attempt,
                         max_retries,
@@ -340,7 +358,7 @@ impl Agent {
                                 model,
                                 block,
                                 usage,
-                                request_id: None,
+                                request_id: request_id.clone(),
                             });
                         }
                     },
@@ -466,6 +484,10 @@ impl Agent {
                     content: output.content,
                     is_error: output.is_error,
                 });
+                for (model, usage) in self.session.take_side_usage() {
+                    add_usage(&mut res.model_usage, &model, &usage);
+                    add_usage(&mut self.session_usage, &model, &usage);
+                }
             }
             let interrupted = cancel.is_cancelled();
             if interrupted {
