@@ -219,6 +219,8 @@ pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) 
         cwd: cwd.clone(),
         additional_dirs: extra_dirs.clone(),
         local_settings_path: Some(cwd.join(".claude").join("settings.local.json")),
+        disable_bypass: settings.disable_bypass_permissions_mode(),
+        home: None,
     }));
     warnings.extend(permissions.warnings().iter().cloned());
 

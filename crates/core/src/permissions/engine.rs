@@ -329,12 +329,12 @@ impl PermissionEngine {
         }
     }
 
-    /// A bare deny rule (`"WebSearch"`, `"mcp__server"`) removes the tool from the model's
-    /// tool list.
+    /// A bare-name deny rule (`"WebSearch"`, `"mcp__server"`, not `"WebSearch(*)"`) removes
+    /// the tool from the model's tool list.
     pub fn hides_tool(&self, tool_name: &str) -> bool {
         self.read_state().rules.iter().any(|c| {
             c.src.behavior == RuleBehavior::Deny
-                && matches!(c.rule.spec, Specifier::Any)
+                && !c.src.rule.contains('(')
                 && c.rule.tool.matches(tool_name)
         })
     }
@@ -1030,8 +1030,10 @@ impl PermissionEngine {
             }
         };
         debug_assert!(cmd_ok);
-        // 5. What it writes.
-        if bypass {
+        // 5. What it writes. A blanket `Bash` allow covers the tool's writes like bypass mode
+        // does (deny and ask rules were applied above); narrower rules do not cover output
+        // redirections.
+        if bypass || blanket {
             return One::Allow;
         }
         if unknown_writes {

@@ -2,14 +2,19 @@
 //!
 //! Layers, highest precedence first: managed policy, `--settings`, `.claude/settings.local.json`,
 //! `.claude/settings.json`, `~/.claude/settings.json`. Scalars take the highest layer that sets
-//! them; permission lists and `env` merge. A file that is not valid JSON is reported (file and
-//! line) and skipped, never overwritten.
+//! them; permission lists merge across layers; `env` merges key by key. A file that is not
+//! valid JSON is reported (file, line and column) and skipped, never overwritten; a wrongly
+//! typed value is reported and ignored (lower layers still apply); unknown keys are ignored.
+
+mod validate;
+mod write;
+
+pub use write::{SettingsWriteError, add_allow_rules};
 
 use crate::permissions::{Mode, RuleBehavior, RuleSource, SourcedRule};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
-/// Which file a layer came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingsSource {
     Managed,
@@ -89,6 +94,7 @@ pub struct Settings {
 
 /// Parses a settings document; the error names the file and line.
 pub fn parse_settings(text: &str, origin: &str) -> Result<Map<String, Value>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(format!(
@@ -115,11 +121,14 @@ impl Settings {
             let trimmed = flag.trim_start();
             if trimmed.starts_with('{') {
                 match parse_settings(flag, "--settings") {
-                    Ok(value) => s.layers.push(SettingsLayer {
-                        source: SettingsSource::Flag,
-                        path: None,
-                        value,
-                    }),
+                    Ok(mut value) => {
+                        validate::sanitize(&mut value, "--settings", &mut s.warnings);
+                        s.layers.push(SettingsLayer {
+                            source: SettingsSource::Flag,
+                            path: None,
+                            value,
+                        });
+                    }
                     Err(e) => s.warnings.push(e),
                 }
             } else {
@@ -160,12 +169,16 @@ impl Settings {
         if text.trim().is_empty() {
             return;
         }
-        match parse_settings(&text, &path.display().to_string()) {
-            Ok(value) => self.layers.push(SettingsLayer {
-                source,
-                path: Some(path.to_path_buf()),
-                value,
-            }),
+        let origin = path.display().to_string();
+        match parse_settings(&text, &origin) {
+            Ok(mut value) => {
+                validate::sanitize(&mut value, &origin, &mut self.warnings);
+                self.layers.push(SettingsLayer {
+                    source,
+                    path: Some(path.to_path_buf()),
+                    value,
+                });
+            }
             Err(e) => self.warnings.push(e),
         }
     }
@@ -208,6 +221,17 @@ impl Settings {
         self.get("includeCoAuthoredBy")
             .and_then(Value::as_bool)
             .unwrap_or(true)
+    }
+
+    /// `permissions.disableBypassPermissionsMode: "disable"` in any layer.
+    pub fn disable_bypass_permissions_mode(&self) -> bool {
+        self.layers.iter().any(|l| {
+            l.value
+                .get("permissions")
+                .and_then(|p| p.get("disableBypassPermissionsMode"))
+                .and_then(Value::as_str)
+                == Some("disable")
+        })
     }
 
     /// `permissions.defaultMode`, if set and valid.
@@ -292,67 +316,6 @@ impl Settings {
     }
 }
 
-/// Why "don't ask again" could not save its rules.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsWriteError {
-    /// The settings file exists but is not a valid settings document: it is left untouched.
-    #[error("{message}")]
-    Invalid { message: String },
-    #[error("not a valid permission rule: {message}")]
-    InvalidRule { message: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// Adds `rules` to `permissions.allow` of the settings file at `path` (creating it and its
-/// directory if needed), keeping every other key and not duplicating rules. The write is atomic.
-/// A file that is not valid JSON is left untouched and an error is returned.
-pub fn add_allow_rules(path: &Path, rules: &[String]) -> Result<(), SettingsWriteError> {
-    let io = |source: std::io::Error| SettingsWriteError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut doc = match std::fs::read_to_string(path) {
-        Ok(t) if t.trim().is_empty() => Map::new(),
-        Ok(t) => parse_settings(&t, &path.display().to_string())
-            .map_err(|message| SettingsWriteError::Invalid { message })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-        Err(e) => return Err(io(e)),
-    };
-    let perms = doc
-        .entry("permissions")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !perms.is_object() {
-        *perms = Value::Object(Map::new());
-    }
-    if let Value::Object(perms) = perms {
-        let allow = perms
-            .entry("allow")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if !allow.is_array() {
-            *allow = Value::Array(Vec::new());
-        }
-        if let Value::Array(list) = allow {
-            for r in rules {
-                if !list.iter().any(|v| v.as_str() == Some(r)) {
-                    list.push(Value::String(r.clone()));
-                }
-            }
-        }
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut text = serde_json::to_string_pretty(&Value::Object(doc))
-        .map_err(|e| io(std::io::Error::other(e)))?;
-    text.push('\n');
-    crate::fsutil::atomic_write(path, text.as_bytes(), None).map_err(io)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,26 +381,118 @@ mod tests {
     }
 
     #[test]
-    fn add_allow_rules_merges_and_keeps_other_keys() {
+    fn managed_and_flag_layers_and_sources() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join(".claude/settings.local.json");
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let cwd = d.path().join("proj");
+        let claude = d.path().join("home/.claude");
+        std::fs::create_dir_all(cwd.join(".claude")).unwrap();
+        std::fs::create_dir_all(&claude).unwrap();
+        let managed = d.path().join("managed.json");
         std::fs::write(
-            &p,
-            r#"{"model":"x","permissions":{"allow":["Read"],"deny":["WebFetch"]}}"#,
+            &managed,
+            r#"{"model":"managed-model","permissions":{"deny":["WebSearch"],"disableBypassPermissionsMode":"disable"}}"#,
         )
         .unwrap();
-        add_allow_rules(&p, &["Bash(ls)".into(), "Read".into()]).unwrap();
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-        assert_eq!(v["model"], "x");
+        let flag = d.path().join("flag.json");
+        std::fs::write(&flag, r#"{"model":"flag","env":{"F":"1"}}"#).unwrap();
+        std::fs::write(
+            claude.join("settings.json"),
+            r#"{"env":{"F":"user","U":"1"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            cwd.join(".claude/settings.local.json"),
+            r#"{"permissions":{"allow":["Bash(ls)"]}}"#,
+        )
+        .unwrap();
+        let mut o = opts(&cwd, &claude);
+        o.managed_path = managed.clone();
+        o.flag_settings = Some(flag.display().to_string());
+        let s = Settings::load(&o);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert_eq!(s.model().as_deref(), Some("managed-model"));
+        assert!(s.disable_bypass_permissions_mode());
+        let env = s.env();
+        assert!(env.contains(&("F".into(), "1".into())));
+        assert!(env.contains(&("U".into(), "1".into())));
+        let sources: Vec<SettingsSource> = s.layers.iter().map(|l| l.source).collect();
         assert_eq!(
-            v["permissions"]["allow"],
-            serde_json::json!(["Read", "Bash(ls)"])
+            sources,
+            [
+                SettingsSource::Managed,
+                SettingsSource::Flag,
+                SettingsSource::Local,
+                SettingsSource::User
+            ]
         );
-        assert_eq!(v["permissions"]["deny"], serde_json::json!(["WebFetch"]));
-        // An invalid file is never overwritten.
-        std::fs::write(&p, "{oops").unwrap();
-        assert!(add_allow_rules(&p, &["X".into()]).is_err());
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{oops");
+        // Inline JSON, and --setting-sources limiting the file layers (managed stays).
+        o.flag_settings = Some(r#"{"model":"inline"}"#.into());
+        o.sources = Some(vec![SettingsSource::User]);
+        let s = Settings::load(&o);
+        let sources: Vec<SettingsSource> = s.layers.iter().map(|l| l.source).collect();
+        assert_eq!(
+            sources,
+            [
+                SettingsSource::Managed,
+                SettingsSource::Flag,
+                SettingsSource::User
+            ]
+        );
+        o.sources = Some(vec![]);
+        o.managed_path = d.path().join("none.json");
+        let s = Settings::load(&o);
+        assert_eq!(s.layers.len(), 1);
+        assert_eq!(s.model().as_deref(), Some("inline"));
+    }
+
+    #[test]
+    fn wrong_types_fall_back_to_lower_layers() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path().join("proj");
+        let claude = d.path().join("c");
+        std::fs::create_dir_all(cwd.join(".claude")).unwrap();
+        std::fs::create_dir_all(&claude).unwrap();
+        std::fs::write(
+            cwd.join(".claude/settings.local.json"),
+            r#"{"model": 7, "permissions": {"allow": "Bash", "defaultMode": "nope"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            claude.join("settings.json"),
+            r#"{"model": "sonnet", "permissions": {"allow": ["Read"], "defaultMode": "plan"}}"#,
+        )
+        .unwrap();
+        let s = Settings::load(&opts(&cwd, &claude));
+        assert_eq!(s.warnings.len(), 3, "{:?}", s.warnings);
+        assert!(s.warnings.iter().all(|w| w.contains("settings.local.json")));
+        assert_eq!(s.model().as_deref(), Some("sonnet"));
+        assert_eq!(s.default_mode().unwrap(), Some(Mode::Plan));
+        let rules: Vec<String> = s.permission_rules().into_iter().map(|r| r.rule).collect();
+        assert_eq!(rules, ["Read"]);
+    }
+
+    #[test]
+    fn bom_missing_flag_file_and_empty_files() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join(".claude")).unwrap();
+        std::fs::write(
+            d.path().join(".claude/settings.json"),
+            "\u{feff}{\"model\":\"bom\"}",
+        )
+        .unwrap();
+        std::fs::write(d.path().join(".claude/settings.local.json"), "  \n").unwrap();
+        let mut o = opts(d.path(), &d.path().join("c"));
+        o.flag_settings = Some("missing.json".into());
+        let s = Settings::load(&o);
+        assert_eq!(s.model().as_deref(), Some("bom"));
+        assert_eq!(s.warnings.len(), 1);
+        assert!(s.warnings[0].contains("missing.json"));
+        o.flag_settings = Some("{bad".into());
+        let s = Settings::load(&o);
+        assert!(
+            s.warnings[0].starts_with("--settings: invalid JSON at line 1"),
+            "{:?}",
+            s.warnings
+        );
     }
 }

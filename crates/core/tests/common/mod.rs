@@ -330,6 +330,7 @@ impl HarnessBuilder {
             cwd: cwd.clone(),
             additional_dirs: Vec::new(),
             local_settings_path: Some(cwd.join(".claude").join("settings.local.json")),
+            ..Default::default()
         }));
         let agent = Agent::new(AgentParts {
             config: self.config,
