@@ -61,6 +61,8 @@ pub struct CommandCheck {
     pub redirect_writes: Vec<PathArg>,
     /// Arguments of not-understood commands that may be paths (checked against deny rules).
     pub mentions: Vec<PathArg>,
+    /// An option that runs programs or writes files: prefix rules do not cover it.
+    pub risky: Option<String>,
     /// The rule "don't ask again" would add.
     pub suggestion: Option<String>,
 }
@@ -77,6 +79,7 @@ impl CommandCheck {
             writes: Vec::new(),
             redirect_writes: Vec::new(),
             mentions: Vec::new(),
+            risky: None,
             suggestion: None,
         }
     }
@@ -470,6 +473,15 @@ impl Walker<'_> {
         let (reads, writes) = self.redirects(&s.redirects, sh);
         let mut args = Vec::new();
         for w in &s.words {
+            if let [Part::ProcSub(_)] = w.parts.as_slice() {
+                // `<(cmd)` is passed as a pipe, /dev/fd/N; its commands were checked above.
+                args.push(Arg {
+                    value: Some("/dev/fd/63".into()),
+                    glob: None,
+                    raw: Some(w.raw.clone()),
+                });
+                continue;
+            }
             match expand(w, self.home) {
                 Some(fields) => {
                     for (k, f) in fields.into_iter().enumerate() {
@@ -525,7 +537,7 @@ impl Walker<'_> {
         let mut i = 0usize;
         let mut allow_start = 0usize;
         let mut locked: Option<String> = None;
-        let mut keep_start = false;
+        let mut env_unsafe = false;
         let allow_prefix = if unsafe_assign {
             assigns.join(" ")
         } else {
@@ -546,7 +558,7 @@ impl Walker<'_> {
                 )));
                 break;
             };
-            if a.glob.is_some() {
+            if a.glob.is_some() && !matches!(name.as_str(), "[" | "[[") {
                 done = Some(Kind::Dynamic(format!(
                     "the command name `{name}` is a file-name pattern"
                 )));
@@ -604,7 +616,6 @@ impl Walker<'_> {
                             if args.get(next).and_then(Arg::v) == Some("-") {
                                 next += 1;
                             }
-                            let mut env_unsafe = false;
                             while let Some(v) = args.get(next).and_then(Arg::v) {
                                 let Some((n, _)) = v.split_once('=') else {
                                     break;
@@ -618,10 +629,6 @@ impl Walker<'_> {
                                     env_unsafe = true;
                                 }
                                 next += 1;
-                            }
-                            if env_unsafe {
-                                // The allow form keeps `env NAME=…`.
-                                keep_start = true;
                             }
                             if done.is_none() && next >= args.len() {
                                 done = Some(Kind::Known);
@@ -731,7 +738,7 @@ impl Walker<'_> {
             match stripped {
                 Some(next) => {
                     i = next;
-                    if locked.is_none() && !keep_start {
+                    if locked.is_none() && !env_unsafe {
                         allow_start = i;
                     }
                 }
@@ -752,6 +759,9 @@ impl Walker<'_> {
         };
         c.kind = match (kind, &locked) {
             (Kind::Known | Kind::Neutral, Some(reason)) => Kind::Other(reason.clone()),
+            (Kind::Known, None) if unsafe_assign || env_unsafe => Kind::Other(
+                "it sets environment variables that can change what the command runs".into(),
+            ),
             (k, _) => k,
         };
         // Allow forms and the suggestion.
@@ -884,6 +894,7 @@ impl Walker<'_> {
         }
         let e: Effects = commands::classify(rest);
         self.tainted.extend(e.taints.iter().cloned());
+        c.risky = e.risky.clone();
         let mut base = local.clone();
         if let Some(dir) = &e.chdir {
             let d = self.resolve_ref(dir, rest, local);
@@ -922,11 +933,24 @@ impl Walker<'_> {
             }
             c.reads.extend(here);
         }
+        // `find … -exec cmd {} ;`: `{}` is a file under find's roots, so it stands for them
+        // (read recursively); anything else made of `{}` is unknown.
+        let roots: Vec<PathArg> = c.reads.clone();
+        let single_root = match roots.as_slice() {
+            [PathArg::Known(p)] => Some(p.clone()),
+            _ => None,
+        };
         for (start, end, in_dir) in &e.exec {
             let mut inner: Vec<Arg> = rest[*start..*end].to_vec();
+            let mut uses_root = false;
             for a in &mut inner {
-                if a.v().is_some_and(|v| v.contains("{}")) {
-                    a.value = None;
+                match (a.v(), &single_root) {
+                    (Some("{}"), Some(root)) => {
+                        a.value = Some(root.display().to_string());
+                        uses_root = true;
+                    }
+                    (Some(v), _) if v.contains("{}") => a.value = None,
+                    _ => {}
                 }
             }
             let mut inner_sh = if *in_dir {
@@ -934,7 +958,11 @@ impl Walker<'_> {
             } else {
                 base.clone()
             };
+            let before = self.out.len();
             self.command(inner, &[], false, &mut inner_sh, Vec::new(), Vec::new());
+            if uses_root && let Some(last) = self.out.get_mut(before..).and_then(|s| s.last_mut()) {
+                last.recursive_reads.extend(roots.iter().cloned());
+            }
         }
         match e.other {
             Some(reason) => {
@@ -1059,12 +1087,13 @@ mod tests {
 
     #[test]
     fn wrappers_are_stripped_for_allow_but_kept_for_deny() {
+        let e = &checks("env NODE_OPTIONS=x npm test")[0];
+        assert_eq!(e.allow_forms[0], "env NODE_OPTIONS=x npm test");
+        assert!(matches!(e.kind, Kind::Other(_)));
+        let e = &checks("env LANG=C npm test")[0];
+        assert_eq!(e.allow_forms[0], "npm test");
         let c = &checks("FOO=1 timeout 5 nice -n 2 git status")[0];
         assert_eq!(c.allow_forms, ["FOO=1 git status"]);
-        let c = &checks("env NODE_OPTIONS=x npm test")[0];
-        assert_eq!(c.allow_forms[0], "env NODE_OPTIONS=x npm test");
-        let c = &checks("env LANG=C npm test")[0];
-        assert_eq!(c.allow_forms[0], "npm test");
         assert!(c.deny_forms.contains(&"git status".to_string()));
         assert!(
             c.deny_forms

@@ -68,6 +68,10 @@ pub struct Effects {
     pub exec: Vec<(usize, usize, bool)>,
     /// Shell variables assigned from data (their values may hold code).
     pub taints: Vec<String>,
+    /// An option or argument that runs programs, writes files or reaches beyond what the
+    /// command's name suggests (`--pre`, `-c core.pager=…`, `--output`, `sed …w file`). A
+    /// prefix rule for the command does not cover it.
+    pub risky: Option<String>,
 }
 
 impl Effects {
@@ -81,6 +85,23 @@ impl Effects {
     fn set_other(&mut self, reason: impl Into<String>) {
         if self.other.is_none() {
             self.other = Some(reason.into());
+        }
+    }
+
+    fn risky(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Effects {
+            other: Some(reason.clone()),
+            risky: Some(reason),
+            ..Default::default()
+        }
+    }
+
+    fn set_risky(&mut self, reason: impl Into<String>) {
+        let reason = reason.into();
+        self.set_other(reason.clone());
+        if self.risky.is_none() {
+            self.risky = Some(reason);
         }
     }
 }
@@ -532,7 +553,11 @@ pub fn classify(args: &[Arg]) -> Effects {
         "[[" => Effects::default(),
         _ => match spec(name) {
             Some(s) => generic(args, &s),
-            None => Effects::other(format!("{name} is not a known read-only command")),
+            None => {
+                let mut e = Effects::other(format!("{name} is not a known read-only command"));
+                e.risky = risky_other(name, args);
+                e
+            }
         },
     }
 }
@@ -552,11 +577,11 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
     let mut pattern_given = false;
     let mut end_opts = false;
     let mut i = 1;
-    let bad = |e: &mut Effects, o: &str| e.set_other(format!("option {o} has side effects"));
+    let bad = |e: &mut Effects, o: &str| e.set_risky(format!("the option {o}"));
     while i < args.len() {
         let Some(v) = args[i].v() else {
             if !end_opts && (!s.short_bad.is_empty() || !s.long_bad.is_empty()) {
-                e.set_other("a dynamic argument could be an unsafe option");
+                e.set_risky("a dynamic argument that could be an unsafe option");
             }
             dynamic.push(i);
             i += 1;
@@ -763,7 +788,7 @@ fn find(args: &[Arg]) -> Effects {
     let mut roots = Vec::new();
     while i < args.len() {
         match args[i].v() {
-            None => return Effects::other("a dynamic find argument could be an action"),
+            None => return Effects::risky("a dynamic find argument that could be an action"),
             Some(v) if v.starts_with('-') || matches!(v, "(" | ")" | "!" | ",") => break,
             Some(_) => roots.push(PathRef::Arg(i)),
         }
@@ -775,7 +800,7 @@ fn find(args: &[Arg]) -> Effects {
     let mut delete = false;
     while i < args.len() {
         let Some(v) = args[i].v() else {
-            return Effects::other("a dynamic find argument could be an action");
+            return Effects::risky("a dynamic find argument that could be an action");
         };
         match v {
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
@@ -783,7 +808,7 @@ fn find(args: &[Arg]) -> Effects {
                 let Some(end) =
                     (start..args.len()).find(|&j| matches!(args[j].v(), Some(";" | "+")))
                 else {
-                    return Effects::other("unterminated find -exec");
+                    return Effects::risky("an unterminated find -exec");
                 };
                 if end == start {
                     return Effects::other("find -exec without a command");
@@ -833,10 +858,10 @@ fn find(args: &[Arg]) -> Effects {
     e.writes
         .retain(|r| !matches!(r, PathRef::Arg(n) if *n >= args.len()));
     if follow {
-        e.set_other("find -L/-follow follows symlinks out of the tree");
+        e.set_risky("find -L/-follow, which follows symlinks out of the tree");
     }
     if delete {
-        e.set_other("find -delete deletes files");
+        e.set_risky("find -delete, which deletes files");
         e.writes.extend(roots.iter().cloned());
         if roots.is_empty() {
             e.writes.push(PathRef::Text(".".into()));
@@ -877,7 +902,71 @@ const GIT_READ: &[&str] = &[
     "check-attr",
 ];
 
+/// git options that make git run programs or write files, whatever the subcommand.
+fn git_risky(args: &[Arg]) -> Option<String> {
+    let sub = args
+        .iter()
+        .skip(1)
+        .filter_map(Arg::v)
+        .find(|v| !v.starts_with('-'))
+        .unwrap_or("");
+    if args.iter().skip(1).any(|a| a.value.is_none()) {
+        return Some("a dynamic git argument".into());
+    }
+    for (k, a) in args.iter().enumerate().skip(1) {
+        let Some(v) = a.v() else { continue };
+        let name = v.split('=').next().unwrap_or(v);
+        let long = name
+            .strip_prefix("--")
+            .filter(|l| l.len() >= 2 && *l != "text");
+        let hit = match name {
+            "-c" => true,
+            "--exec-path" => v.contains('='),
+            "-O" => sub == "grep",
+            "-u" => sub == "clone",
+            "-x" => matches!(sub, "rebase" | "difftool"),
+            _ if name.starts_with("-O") && sub == "grep" => true,
+            _ => long.is_some_and(|l| {
+                long_prefix_of(
+                    l,
+                    &[
+                        "config-env",
+                        "upload-pack",
+                        "receive-pack",
+                        "exec",
+                        "output",
+                        "ext-diff",
+                        "open-files-in-pager",
+                        "template",
+                        "extcmd",
+                        "textconv",
+                        "filters",
+                    ],
+                ) || (matches!(sub, "clone" | "submodule") && long_prefix_of(l, &["config"]))
+            }),
+        };
+        if hit {
+            return Some(format!("the git option {v}"));
+        }
+        if k > 1 && matches!((sub, v), ("submodule", "foreach") | ("bisect", "run")) {
+            return Some(format!("git {sub} {v}, which runs commands"));
+        }
+    }
+    if matches!(sub, "filter-branch" | "mergetool") {
+        return Some(format!("git {sub}, which runs commands"));
+    }
+    None
+}
+
 fn git(args: &[Arg]) -> Effects {
+    let mut e = git_inner(args);
+    if let Some(r) = git_risky(args) {
+        e.set_risky(r);
+    }
+    e
+}
+
+fn git_inner(args: &[Arg]) -> Effects {
     let mut e = Effects::default();
     let mut i = 1;
     // Global options.
@@ -1126,7 +1215,7 @@ fn sed_cmd(args: &[Arg]) -> Effects {
     while i < args.len() {
         let Some(v) = args[i].v() else {
             if !end_opts {
-                return Effects::other("a dynamic sed argument could be an option or a script");
+                return Effects::risky("a dynamic sed argument that could be a script");
             }
             files.push(PathRef::Dynamic);
             i += 1;
@@ -1158,17 +1247,17 @@ fn sed_cmd(args: &[Arg]) -> Effects {
                         i += 1;
                         match args.get(i).and_then(Arg::v) {
                             Some(s) => scripts.push(s.to_string()),
-                            None => return Effects::other("a dynamic sed script"),
+                            None => return Effects::risky("a dynamic sed script"),
                         }
                     }
                 },
-                "file" => return Effects::other("sed script from a file"),
+                "file" => return Effects::risky("a sed script read from a file"),
                 "in-place" => in_place = true,
                 "sandbox" => sandbox = true,
                 "line-length" if inline.is_none() => i += 1,
                 n if long_prefix_of(n, &["in-place"]) => in_place = true,
                 n if long_prefix_of(n, &["file"]) || long_prefix_of(n, &["expression"]) => {
-                    return Effects::other("abbreviated sed option");
+                    return Effects::risky("an abbreviated sed option");
                 }
                 _ => {}
             }
@@ -1189,14 +1278,14 @@ fn sed_cmd(args: &[Arg]) -> Effects {
                         i += 1;
                         match args.get(i).and_then(Arg::v) {
                             Some(s) => scripts.push(s.to_string()),
-                            None => return Effects::other("a dynamic sed script"),
+                            None => return Effects::risky("a dynamic sed script"),
                         }
                     } else {
                         scripts.push(rest);
                     }
                     break;
                 }
-                'f' => return Effects::other("sed script from a file"),
+                'f' => return Effects::risky("a sed script read from a file"),
                 'l' => {
                     if k + 1 == chars.len() {
                         i += 1;
@@ -1209,7 +1298,7 @@ fn sed_cmd(args: &[Arg]) -> Effects {
         i += 1;
     }
     if !sandbox && !scripts.iter().all(|s| sed::is_safe_script(s)) {
-        return Effects::other("the sed script can write files or run commands");
+        return Effects::risky("a sed script that can write files or run commands");
     }
     if in_place {
         e.writes.extend(files.iter().cloned());
@@ -1223,14 +1312,14 @@ fn date(args: &[Arg]) -> Effects {
     let mut i = 1;
     while i < args.len() {
         let Some(v) = args[i].v() else {
-            return Effects::other("a dynamic date argument");
+            return Effects::risky("a dynamic date argument");
         };
         let (name, inline) = match v.split_once('=') {
             Some((n, val)) => (n, Some(val)),
             None => (v, None),
         };
         match name {
-            "-s" | "--set" => return Effects::other("date -s sets the clock"),
+            "-s" | "--set" => return Effects::risky("date -s, which sets the clock"),
             "-d" | "--date" => {
                 if inline.is_none() {
                     i += 1;
@@ -1244,15 +1333,13 @@ fn date(args: &[Arg]) -> Effects {
                 }
             },
             n if n.starts_with("--") && long_prefix_of(&n[2..], &["set"]) => {
-                return Effects::other("date -s sets the clock");
+                return Effects::risky("date -s, which sets the clock");
             }
-            n if n.starts_with('-') && !n.starts_with("-I") && n.len() > 2 => {
-                if n.contains('s') {
-                    return Effects::other("date -s sets the clock");
-                }
+            n if n.starts_with('-') && !n.starts_with("-I") && n.len() > 2 && n.contains('s') => {
+                return Effects::risky("date -s, which sets the clock");
             }
             n if n.starts_with('+') || n.starts_with('-') => {}
-            _ => return Effects::other("date with an argument can set the clock"),
+            _ => return Effects::risky("a date argument that sets the clock"),
         }
         i += 1;
     }
@@ -1373,6 +1460,41 @@ fn declare(args: &[Arg]) -> Effects {
         }
     }
     e
+}
+
+/// Options of commands outside the known set that run programs a prefix rule does not name.
+fn risky_other(name: &str, args: &[Arg]) -> Option<String> {
+    let opts: &[&str] = match name {
+        "tar" | "gtar" | "bsdtar" => &[
+            "--to-command",
+            "--use-compress-program",
+            "-I",
+            "--checkpoint-action",
+            "--info-script",
+            "--new-volume-script",
+            "-F",
+            "--rsh-command",
+        ],
+        "rsync" => &["-e", "--rsh", "--rsync-path"],
+        "ssh" | "scp" | "sftp" => &["-o", "-F", "-S"],
+        "zip" => &["-T", "-TT", "--unzip-command"],
+        "npm" | "pnpm" | "yarn" | "npx" => &["--script-shell"],
+        "less" | "more" => &["+!", "-P"],
+        "make" | "gmake" => &["SHELL", "--eval"],
+        "git" => return git_risky(args),
+        _ => return None,
+    };
+    for a in args.iter().skip(1) {
+        let Some(v) = a.v() else {
+            return Some(format!("a dynamic {name} argument"));
+        };
+        if opts.iter().any(|o| {
+            v == *o || v.starts_with(&format!("{o}=")) || (o.len() == 2 && v.starts_with(o))
+        }) {
+            return Some(format!("the {name} option {v}"));
+        }
+    }
+    None
 }
 
 /// Text that evaluates to itself arithmetically (no variable references).

@@ -91,6 +91,14 @@ enum Access {
     Write,
 }
 
+/// How an allow rule covers one command.
+enum Level {
+    /// The rule names this command line exactly.
+    Exact,
+    /// A prefix or wildcard rule (named for messages).
+    Pattern(String),
+}
+
 /// The verdict on one command of a command line.
 enum One {
     Allow,
@@ -841,6 +849,7 @@ impl PermissionEngine {
             .reads
             .iter()
             .filter_map(|p| self.resolve_forms(p).map(|f| (f, p)))
+            .filter(|(f, _)| !paths::is_harmless_read(&f.lexical))
             .collect();
         let writes: Vec<PathForms> = c
             .writes
@@ -985,74 +994,92 @@ impl PermissionEngine {
         {
             return One::Deny(plan_message(&format!("`{cmd}`")));
         }
-        // 4. The command itself.
+        // 4. The command itself: a blanket `Bash` allow or bypass mode covers everything deny
+        // and ask rules left; an exact rule approves the command as written (its paths too); a
+        // pattern rule approves the command but not reads outside the working directories,
+        // writes beyond them, or options that run programs (the CVE class of prefix bypasses).
         let bypass = st.mode == Mode::BypassPermissions;
-        let by_rule = !matches!(c.kind, Kind::Dynamic(_))
-            && (blanket
-                || self
-                    .command_rule(st, RuleBehavior::Allow, tool, &c.allow_forms)
-                    .is_some());
-        let cmd_ok = match &c.kind {
-            Kind::Dynamic(why) => {
-                if (bypass || blanket) && !guarded {
-                    true
-                } else {
-                    return One::Ask(format!("`{cmd}` cannot be checked: {why}"), None);
-                }
+        if let Kind::Dynamic(why) = &c.kind {
+            if (bypass || blanket) && !guarded {
+                return One::Allow;
             }
-            _ if bypass || by_rule => true,
-            Kind::Known | Kind::Neutral => {
-                if c.reads.iter().any(|p| matches!(p, PathArg::Unknown(_))) {
-                    return One::Ask(
-                        format!("`{cmd}` reads a path known only at run time"),
-                        suggestion,
-                    );
-                }
-                for (f, _) in &reads {
-                    let ok = self.inside(f)
-                        || self
-                            .path_rule(st, RuleBehavior::Allow, "", Access::Read, f)
-                            .is_some();
-                    if !ok {
-                        return One::Ask(
-                            format!(
-                                "`{cmd}` reads {}, outside the working directories",
-                                show(&f.lexical)
-                            ),
-                            suggestion,
-                        );
-                    }
-                }
-                true
-            }
-            Kind::Other(why) => {
-                return One::Ask(format!("`{cmd}` needs approval: {why}"), suggestion);
-            }
-        };
-        debug_assert!(cmd_ok);
-        // 5. What it writes. A blanket `Bash` allow covers the tool's writes like bypass mode
-        // does (deny and ask rules were applied above); narrower rules do not cover output
-        // redirections.
+            return One::Ask(format!("`{cmd}` cannot be checked: {why}"), None);
+        }
         if bypass || blanket {
             return One::Allow;
         }
+        let level = self.allow_level(st, tool, &c.allow_forms);
+        let unknown_reads = c.reads.iter().any(|p| matches!(p, PathArg::Unknown(_)));
+        let check_reads = || -> Option<One> {
+            if unknown_reads {
+                return Some(One::Ask(
+                    format!("`{cmd}` reads a path known only at run time"),
+                    suggestion.clone(),
+                ));
+            }
+            for (f, _) in &reads {
+                let ok = self.inside(f)
+                    || self
+                        .path_rule(st, RuleBehavior::Allow, "", Access::Read, f)
+                        .is_some();
+                if !ok {
+                    return Some(One::Ask(
+                        format!(
+                            "`{cmd}` reads {}, outside the working directories",
+                            show(&f.lexical)
+                        ),
+                        suggestion.clone(),
+                    ));
+                }
+            }
+            None
+        };
+        match (&level, &c.kind) {
+            (Some(Level::Exact), _) => {}
+            (Some(Level::Pattern(rule)), _) => {
+                if let Some(r) = &c.risky {
+                    return One::Ask(
+                        format!("`{cmd}` uses {r}, which the rule {rule} does not cover"),
+                        suggestion,
+                    );
+                }
+                if let Some(ask) = check_reads() {
+                    return ask;
+                }
+            }
+            (None, Kind::Known | Kind::Neutral) => {
+                if let Some(ask) = check_reads() {
+                    return ask;
+                }
+            }
+            (None, Kind::Other(why)) => {
+                return One::Ask(format!("`{cmd}` needs approval: {why}"), suggestion);
+            }
+            (None, Kind::Dynamic(_)) => return One::Ask(format!("`{cmd}` needs approval"), None),
+        }
+        // 5. What it writes: the command's own writes are covered by an exact rule, by a
+        // pattern rule inside the working directories, by acceptEdits there, or by an Edit
+        // rule; output redirections only by acceptEdits or an Edit rule.
         if unknown_writes {
             return One::Ask(
                 format!("`{cmd}` writes a path known only at run time"),
                 suggestion,
             );
         }
-        let arg_writes = c
-            .writes
-            .iter()
-            .filter_map(|p| self.resolve_forms(p))
-            .filter(|f| !paths::is_harmless_device(&f.lexical));
-        for f in arg_writes {
-            if !self.write_permitted(st, "", &f, by_rule) {
-                return One::Ask(
-                    format!("`{cmd}` writes {}", show(&f.lexical)),
-                    Some(self.write_suggestion(&f, by_rule, &suggestion)),
-                );
+        let by_rule = level.is_some();
+        if !matches!(level, Some(Level::Exact)) {
+            let arg_writes = c
+                .writes
+                .iter()
+                .filter_map(|p| self.resolve_forms(p))
+                .filter(|f| !paths::is_harmless_device(&f.lexical));
+            for f in arg_writes {
+                if !self.write_permitted(st, "", &f, by_rule) {
+                    return One::Ask(
+                        format!("`{cmd}` writes {}", show(&f.lexical)),
+                        Some(self.write_suggestion(&f, by_rule, &suggestion)),
+                    );
+                }
             }
         }
         let redirect_writes = c
@@ -1069,6 +1096,25 @@ impl PermissionEngine {
             }
         }
         One::Allow
+    }
+
+    /// How an allow rule covers the command: exactly as written, or by a pattern.
+    fn allow_level(&self, st: &State, tool: &str, forms: &[String]) -> Option<Level> {
+        let mut best = None;
+        for c in &st.rules {
+            if c.src.behavior != RuleBehavior::Allow || !c.rule.tool.matches(tool) {
+                continue;
+            }
+            if let Specifier::Command(p) = &c.rule.spec
+                && forms.iter().any(|f| p.matches(f))
+            {
+                if p.is_exact() {
+                    return Some(Level::Exact);
+                }
+                best.get_or_insert_with(|| Level::Pattern(c.src.rule.clone()));
+            }
+        }
+        best
     }
 
     /// An Edit rule for the written path when the command itself is fine, else the command's

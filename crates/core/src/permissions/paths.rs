@@ -144,21 +144,27 @@ pub fn is_protected(p: &Path) -> bool {
     false
 }
 
-/// Device files a redirection may write without it being a file write.
+/// Device files a redirection may write without it being a file write (the process's own
+/// descriptors, the terminal, the bit bucket).
 pub fn is_harmless_device(p: &Path) -> bool {
+    let Some(s) = p.to_str() else { return false };
+    matches!(s, "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty") || own_fd(s)
+}
+
+/// Device files reading which reads no user data.
+pub fn is_harmless_read(p: &Path) -> bool {
+    let Some(s) = p.to_str() else { return false };
     matches!(
-        p.to_str(),
-        Some(
-            "/dev/null"
-                | "/dev/stdout"
-                | "/dev/stderr"
-                | "/dev/tty"
-                | "/dev/fd/1"
-                | "/dev/fd/2"
-                | "/proc/self/fd/1"
-                | "/proc/self/fd/2"
-        )
-    )
+        s,
+        "/dev/null" | "/dev/stdin" | "/dev/zero" | "/dev/random" | "/dev/urandom" | "/dev/tty"
+    ) || own_fd(s)
+}
+
+fn own_fd(s: &str) -> bool {
+    ["/dev/fd/", "/proc/self/fd/"].iter().any(|pre| {
+        s.strip_prefix(pre)
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    })
 }
 
 /// The directories a rule's path is anchored to.

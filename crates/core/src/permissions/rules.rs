@@ -202,11 +202,14 @@ fn wildcard_match(pattern: &str, s: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct CommandPattern {
     re: Regex,
+    /// No wildcard: the rule names one command line exactly.
+    exact: bool,
 }
 
 impl CommandPattern {
     pub fn parse(spec: &str) -> Result<Self, RuleError> {
-        let s = collapse_ws(spec);
+        // Only trimmed: blanks inside quotes are part of the command.
+        let s = spec.trim().to_string();
         if s.is_empty() {
             return Err(RuleError::EmptySpecifier);
         }
@@ -224,6 +227,7 @@ impl CommandPattern {
             )));
         }
         let mut re = String::from("(?s)^");
+        let mut exact = !open_tail;
         let mut chars = body.chars().peekable();
         while let Some(c) = chars.next() {
             match c {
@@ -232,7 +236,10 @@ impl CommandPattern {
                         re.push_str(&regex::escape(&n.to_string()));
                     }
                 }
-                '*' => re.push_str(".*"),
+                '*' => {
+                    exact = false;
+                    re.push_str(".*");
+                }
                 c => re.push_str(&regex::escape(&c.to_string())),
             }
         }
@@ -242,16 +249,17 @@ impl CommandPattern {
         }
         re.push('$');
         let re = Regex::new(&re).map_err(|e| RuleError::BadCommand(e.to_string()))?;
-        Ok(CommandPattern { re })
+        Ok(CommandPattern { re, exact })
     }
 
     pub fn matches(&self, command: &str) -> bool {
         self.re.is_match(command)
     }
-}
 
-fn collapse_ws(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    /// True for an exact command (no `*`, no `:*`).
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
 }
 
 /// What a rule's parentheses say.
@@ -427,8 +435,11 @@ mod tests {
         let p = cmd("echo \\*");
         assert!(p.matches("echo *"));
         assert!(!p.matches("echo x"));
-        let p = cmd("git  status ");
+        let p = cmd(" git status ");
         assert!(p.matches("git status"));
+        assert!(p.is_exact());
+        assert!(!cmd("git *").is_exact());
+        assert!(!cmd("git:*").is_exact());
         assert!(!p.matches("git status; rm x"));
         assert!(CommandPattern::parse(":*").is_err());
     }

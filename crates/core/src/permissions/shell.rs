@@ -340,12 +340,31 @@ fn is_meta(c: char) -> bool {
 }
 
 /// Identifiers in an arithmetic expression (bare or after `$`): their values are evaluated.
+/// Positional parameters (`$1`, `${2}`, `$@`, `$*`) are reported as `$1`, `$@`, ….
 pub fn arith_identifiers(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if c == '$' {
+            let mut j = i + 1;
+            if chars.get(j) == Some(&'{') {
+                j += 1;
+            }
+            if let Some(&p) = chars.get(j)
+                && (p.is_ascii_digit() || p == '@' || p == '*')
+            {
+                let name = format!("${p}");
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+                i = j + 1;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
         if c.is_ascii_digit() {
             // A number (also 0x1f, 2#101): skip its alphanumerics.
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '#') {
