@@ -265,6 +265,7 @@ impl Agent {
             api: Some(self.client.clone()),
             small_model: self.config.small_model.clone(),
             model: self.config.model.clone(),
+            permissions: Some(self.permissions.clone()),
         }
     }
 

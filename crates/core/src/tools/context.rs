@@ -91,6 +91,8 @@ pub struct ToolContext {
     pub small_model: String,
     /// The main model, for server-tool requests.
     pub model: String,
+    /// The session's permission engine (ExitPlanMode switches its mode). `None` in unit tests.
+    pub permissions: Option<Arc<crate::permissions::PermissionEngine>>,
 }
 
 impl ToolContext {
@@ -122,6 +124,7 @@ impl ToolContext {
             api: None,
             small_model: crate::models::resolve_alias("haiku"),
             model: crate::models::resolve_alias("sonnet"),
+            permissions: None,
         }
     }
 }

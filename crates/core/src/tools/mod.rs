@@ -7,6 +7,7 @@
 pub mod bash;
 pub mod bash_output;
 pub mod context;
+pub mod exit_plan_mode;
 pub mod file_state;
 pub mod html_to_md;
 pub mod kill_shell;
@@ -184,5 +185,6 @@ pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(web_search::WebSearch),
         Arc::new(bash_output::BashOutputTool),
         Arc::new(kill_shell::KillShellTool),
+        Arc::new(exit_plan_mode::ExitPlanMode),
     ]
 }
