@@ -95,7 +95,6 @@ pub fn analyze(
     let mut w = Walker {
         home,
         heredocs: Vec::new(),
-        functions: HashSet::new(),
         out: Vec::new(),
         arith: Vec::new(),
         tainted: HashSet::new(),
@@ -103,6 +102,7 @@ pub fn analyze(
     };
     let mut sh = Sh {
         cwds: Some(vec![realpath(cwd)]),
+        functions: Vec::new(),
     };
     w.script(&script, &mut sh);
     w.finish();
@@ -115,31 +115,19 @@ struct Sh {
     /// Every directory the shell may be in (after `cd`s that may or may not have run);
     /// `None` when it cannot be known.
     cwds: Option<Vec<PathBuf>>,
+    /// Functions defined so far in this shell (a subshell's definitions do not leak out).
+    functions: Vec<String>,
 }
 
 struct Walker<'a> {
     home: Option<&'a Path>,
     heredocs: Vec<Word>,
-    functions: HashSet<String>,
     out: Vec<CommandCheck>,
     /// Variables evaluated arithmetically anywhere in the script.
     arith: Vec<String>,
     /// Variables assigned something other than a number.
     tainted: HashSet<String>,
     nesting: usize,
-}
-
-fn collect_functions(nodes: &[Node], out: &mut HashSet<String>) {
-    for n in nodes {
-        match n {
-            Node::Function { name, body } => {
-                out.insert(name.clone());
-                collect_functions(std::slice::from_ref(body), out);
-            }
-            Node::Compound(c) => collect_functions(&c.body, out),
-            Node::Simple(_) => {}
-        }
-    }
 }
 
 fn raw_join(args: &[Arg]) -> String {
@@ -254,7 +242,6 @@ fn wrapper_opts(
 
 impl Walker<'_> {
     fn script(&mut self, script: &Script, sh: &mut Sh) {
-        collect_functions(&script.body, &mut self.functions);
         let saved = std::mem::replace(&mut self.heredocs, script.heredocs.clone());
         self.nodes(&script.body, sh);
         self.heredocs = saved;
@@ -270,9 +257,14 @@ impl Walker<'_> {
         match node {
             Node::Simple(s) => self.simple(s, sh),
             Node::Compound(c) => self.compound(c, sh),
-            Node::Function { body, .. } => {
+            Node::Function { name, body } => {
+                // The body is checked here; calling the function later runs only that.
                 let mut sub = sh.clone();
+                sub.functions.push(name.clone());
                 self.node(body, &mut sub);
+                if !sh.functions.contains(name) {
+                    sh.functions.push(name.clone());
+                }
             }
         }
     }
@@ -790,10 +782,18 @@ impl Walker<'_> {
         for t in targets {
             match t {
                 PathArg::Known(p) => cwds.push(realpath(&p)),
-                PathArg::Unknown(_) => return Sh { cwds: None },
+                PathArg::Unknown(_) => {
+                    return Sh {
+                        cwds: None,
+                        functions: sh.functions.clone(),
+                    };
+                }
             }
         }
-        Sh { cwds: Some(cwds) }
+        Sh {
+            cwds: Some(cwds),
+            functions: sh.functions.clone(),
+        }
     }
 
     /// `bash -c 'script'`: the script is parsed and each of its commands checked; the shell
@@ -865,7 +865,7 @@ impl Walker<'_> {
         let Some(name) = rest.first().and_then(Arg::v) else {
             return Kind::Neutral;
         };
-        if self.functions.contains(name) {
+        if local.functions.iter().any(|f| f == name) {
             return Kind::Neutral;
         }
         match name {
@@ -909,6 +909,7 @@ impl Walker<'_> {
             }
             base = Sh {
                 cwds: (!unknown && !cwds.is_empty()).then_some(cwds),
+                functions: local.functions.clone(),
             };
         }
         for r in &e.reads {
@@ -954,7 +955,10 @@ impl Walker<'_> {
                 }
             }
             let mut inner_sh = if *in_dir {
-                Sh { cwds: None }
+                Sh {
+                    cwds: None,
+                    functions: base.functions.clone(),
+                }
             } else {
                 base.clone()
             };
