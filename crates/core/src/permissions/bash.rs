@@ -55,6 +55,8 @@ pub struct CommandCheck {
     pub reads: Vec<PathArg>,
     /// Directories whose whole contents are read.
     pub recursive_reads: Vec<PathArg>,
+    /// The recursive reads skip hidden files.
+    pub skips_hidden: bool,
     /// Files the command itself writes (cp destination, `sed -i`, `tee`, …).
     pub writes: Vec<PathArg>,
     /// Files written by output redirections.
@@ -76,6 +78,7 @@ impl CommandCheck {
             kind: Kind::Known,
             reads: Vec::new(),
             recursive_reads: Vec::new(),
+            skips_hidden: false,
             writes: Vec::new(),
             redirect_writes: Vec::new(),
             mentions: Vec::new(),
@@ -895,6 +898,7 @@ impl Walker<'_> {
         let e: Effects = commands::classify(rest);
         self.tainted.extend(e.taints.iter().cloned());
         c.risky = e.risky.clone();
+        c.skips_hidden = e.skips_hidden;
         let mut base = local.clone();
         if let Some(dir) = &e.chdir {
             let d = self.resolve_ref(dir, rest, local);

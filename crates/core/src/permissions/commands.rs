@@ -58,6 +58,8 @@ pub struct Effects {
     pub reads: Vec<PathRef>,
     /// Directories whose contents are read (recursive search).
     pub recursive: Vec<PathRef>,
+    /// The recursive search skips hidden files (ripgrep without `--hidden`/`-uu`).
+    pub skips_hidden: bool,
     pub writes: Vec<PathRef>,
     /// When no path is given the command reads the working directory (`Some(recursive)`).
     pub implicit_cwd: Option<bool>,
@@ -707,6 +709,15 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
             }
             let refs: Vec<PathRef> = files.iter().map(|&n| arg(n)).chain(dyn_refs()).collect();
             let is_rg = args.first().and_then(Arg::v) == Some("rg");
+            if is_rg {
+                e.skips_hidden = !args.iter().skip(1).filter_map(Arg::v).any(|v| {
+                    v == "--hidden"
+                        || v == "--unrestricted"
+                        || (v.starts_with('-')
+                            && !v.starts_with("--")
+                            && (v.contains('.') || v.matches('u').count() >= 2))
+                }) && args.iter().all(|a| a.value.is_some());
+            }
             if is_rg || recursive {
                 if refs.is_empty() {
                     e.implicit_cwd = Some(true);

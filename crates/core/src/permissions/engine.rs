@@ -952,6 +952,7 @@ impl PermissionEngine {
                                 && x.rule.tool.exact() == Some("Read")
                         })
                         .find(|x| match &x.rule.spec {
+                            Specifier::Path(p) if c.skips_hidden && p.hidden_only() => false,
                             Specifier::Path(p) => {
                                 p.may_match_under(&f.lexical) || p.may_match_under(&f.real)
                             }

@@ -186,6 +186,9 @@ pub struct PathPattern {
     anywhere: bool,
     /// The pattern's fixed leading directories (for "could this match under that dir?").
     prefixes: Vec<PathBuf>,
+    /// Its last component starts with a dot: it only matches hidden files (`.env`, `.env.*`),
+    /// which recursive searches like ripgrep skip by default.
+    hidden_only: bool,
 }
 
 fn escape_glob(s: &str) -> String {
@@ -253,6 +256,10 @@ impl PathPattern {
             return Err("'..' is not allowed in path patterns".into());
         }
         let anywhere = !anchored && behavior != RuleBehavior::Allow;
+        let hidden_only = rel
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.starts_with('.') && last != "." && last != "..");
         let mut matchers = Vec::new();
         let mut prefixes = Vec::new();
         if anywhere {
@@ -294,6 +301,7 @@ impl PathPattern {
             matchers,
             anywhere,
             prefixes,
+            hidden_only,
         })
     }
 
@@ -302,6 +310,11 @@ impl PathPattern {
     pub fn matches(&self, p: &Path) -> bool {
         p.ancestors()
             .any(|a| self.matchers.iter().any(|m| m.is_match(a)))
+    }
+
+    /// True when the pattern can only match hidden files.
+    pub fn hidden_only(&self) -> bool {
+        self.hidden_only
     }
 
     /// Could the pattern match something inside directory `dir` (a recursive read of it)?
