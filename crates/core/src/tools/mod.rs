@@ -6,6 +6,8 @@
 
 pub mod context;
 pub mod file_state;
+pub mod glob;
+pub mod grep;
 pub mod schema;
 pub mod shells;
 
@@ -168,5 +170,5 @@ impl ToolRegistry {
 
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    vec![]
+    vec![Arc::new(glob::GlobTool), Arc::new(grep::GrepTool)]
 }

@@ -1,0 +1,613 @@
+//! The parallel search behind Grep: ripgrep's walker and searcher, one searcher per thread,
+//! per-thread result collectors merged at the end into a deterministic order.
+//!
+//! Memory stays bounded by what the page needs: files-with-matches keeps the newest `cap` files,
+//! content keeps the first `cap` output lines in path order, count keeps the first `cap` files in
+//! path order. Totals (files, counts) are always exact.
+
+use super::walk::{self, CancelReader, Dated, NewestFirst, WalkOptions};
+use crate::cancel::CancelToken;
+use grep_regex::{RegexMatcher, RegexMatcherBuilder};
+use grep_searcher::{
+    BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkFinish, SinkMatch,
+};
+use ignore::types::TypesBuilder;
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Lines longer than this (in bytes, terminator included) are replaced by a marker, as
+/// `rg --max-columns 500` does: minified files would otherwise flood the context.
+pub(crate) const MAX_COLUMNS: usize = 500;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Files,
+    Content,
+    Count,
+}
+
+/// One Grep search, fully resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// Absolute file or directory.
+    pub root: PathBuf,
+    /// Paths under it are shown relative.
+    pub cwd: PathBuf,
+    pub pattern: String,
+    pub mode: Mode,
+    pub line_numbers: bool,
+    pub before: usize,
+    pub after: usize,
+    pub case_insensitive: bool,
+    pub multiline: bool,
+    /// ripgrep `--glob` patterns.
+    pub globs: Vec<String>,
+    /// ripgrep `--type` names (`!name` negates).
+    pub types: Vec<String>,
+    /// How many results (files, lines or count entries) the caller needs; `None` = all.
+    pub cap: Option<usize>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SearchError {
+    /// Bad input: an invalid regex, glob or type. The text is for the model.
+    Invalid(String),
+    Cancelled,
+}
+
+/// What a search found.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Found {
+    /// Matching files, newest first (at most `cap`), and how many matched in all.
+    Files { files: Vec<PathBuf>, total: usize },
+    /// Output lines in path order (at least the first `cap` when that many exist); `more` is
+    /// true when lines beyond those returned were dropped.
+    Content { lines: Vec<String>, more: bool },
+    /// `(shown path, count)` in path order (at least the first `cap`), plus exact totals.
+    Count {
+        entries: Vec<(String, u64)>,
+        total_files: usize,
+        total_matches: u64,
+    },
+}
+
+/// Compiles the pattern as ripgrep does (`-U --multiline-dotall` when `multiline`).
+pub(crate) fn build_matcher(
+    pattern: &str,
+    case_insensitive: bool,
+    multiline: bool,
+) -> Result<RegexMatcher, String> {
+    let mut b = RegexMatcherBuilder::new();
+    b.case_insensitive(case_insensitive)
+        .multi_line(true)
+        .unicode(true)
+        .octal(false);
+    if multiline {
+        b.dot_matches_new_line(true);
+    } else {
+        // Lets the searcher look for candidate lines fast, and rejects `\n` in the pattern.
+        b.line_terminator(Some(b'\n')).dot_matches_new_line(false);
+    }
+    b.build(pattern).map_err(|e| e.to_string())
+}
+
+fn build_types(names: &[String]) -> Result<Option<ignore::types::Types>, String> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut tb = TypesBuilder::new();
+    tb.add_defaults();
+    for n in names {
+        match n.strip_prefix('!') {
+            Some(neg) => tb.negate(neg),
+            None => tb.select(n),
+        };
+    }
+    tb.build().map(Some).map_err(|e| {
+        let msg = e.to_string();
+        format!("{msg}. Use a ripgrep type name such as rust, py, js, ts, go, java, c, cpp, md")
+    })
+}
+
+/// Runs the search (blocking; call from a blocking thread).
+pub(crate) fn run(spec: &Spec, cancel: &CancelToken) -> Result<Found, SearchError> {
+    let matcher = build_matcher(&spec.pattern, spec.case_insensitive, spec.multiline)
+        .map_err(SearchError::Invalid)?;
+    let types = build_types(&spec.types).map_err(SearchError::Invalid)?;
+    let wb = walk::walker(
+        &spec.root,
+        WalkOptions {
+            respect_ignore: true,
+            hidden: true,
+            globs: &spec.globs,
+            types,
+        },
+    )
+    .map_err(SearchError::Invalid)?;
+
+    let shared = Shared {
+        spec,
+        matcher,
+        cancel,
+        results: Mutex::new(Vec::new()),
+    };
+    let mut builder = WorkerBuilder { shared: &shared };
+    wb.build_parallel().visit(&mut builder);
+    if cancel.is_cancelled() {
+        return Err(SearchError::Cancelled);
+    }
+    let parts = shared
+        .results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    Ok(merge(spec, parts))
+}
+
+struct Shared<'a> {
+    spec: &'a Spec,
+    matcher: RegexMatcher,
+    cancel: &'a CancelToken,
+    results: Mutex<Vec<Local>>,
+}
+
+/// One thread's results.
+enum Local {
+    Files(NewestFirst),
+    Content(PathOrdered<Vec<String>>),
+    Count {
+        entries: PathOrdered<u64>,
+        files: usize,
+        matches: u64,
+    },
+}
+
+impl Local {
+    fn new(mode: Mode, cap: Option<usize>) -> Self {
+        match mode {
+            Mode::Files => Local::Files(NewestFirst::new(cap)),
+            Mode::Content => Local::Content(PathOrdered::new(cap)),
+            Mode::Count => Local::Count {
+                entries: PathOrdered::new(cap),
+                files: 0,
+                matches: 0,
+            },
+        }
+    }
+}
+
+fn merge(spec: &Spec, parts: Vec<Local>) -> Found {
+    let mut all = Local::new(spec.mode, spec.cap);
+    for part in parts {
+        match (&mut all, part) {
+            (Local::Files(a), Local::Files(b)) => a.merge(b),
+            (Local::Content(a), Local::Content(b)) => a.merge(b),
+            (
+                Local::Count {
+                    entries,
+                    files,
+                    matches,
+                },
+                Local::Count {
+                    entries: e,
+                    files: f,
+                    matches: m,
+                },
+            ) => {
+                entries.merge(e);
+                *files += f;
+                *matches += m;
+            }
+            _ => {}
+        }
+    }
+    match all {
+        Local::Files(n) => {
+            let total = n.total;
+            Found::Files {
+                files: n.into_sorted().into_iter().map(|d| d.path).collect(),
+                total,
+            }
+        }
+        Local::Content(p) => {
+            let more = p.dropped;
+            let separate = spec.before > 0 || spec.after > 0;
+            let mut lines = Vec::new();
+            for (i, (_, (file_lines, _))) in p.map.into_iter().enumerate() {
+                // ripgrep separates files with `--` when context is shown.
+                if separate && i > 0 {
+                    lines.push("--".to_string());
+                }
+                lines.extend(file_lines);
+            }
+            Found::Content { lines, more }
+        }
+        Local::Count {
+            entries,
+            files,
+            matches,
+        } => Found::Count {
+            entries: entries
+                .map
+                .into_iter()
+                .map(|(p, (c, _))| (walk::display_path(&p, &spec.cwd), c))
+                .collect(),
+            total_files: files,
+            total_matches: matches,
+        },
+    }
+}
+
+/// Results keyed by path, keeping only what the first `cap` units (lines, entries) in path order
+/// need: files that sort after enough units are dropped.
+#[derive(Debug)]
+pub(crate) struct PathOrdered<T> {
+    cap: Option<usize>,
+    map: BTreeMap<PathBuf, (T, usize)>,
+    units: usize,
+    /// Something was dropped: there is more than what is kept.
+    dropped: bool,
+}
+
+impl<T> PathOrdered<T> {
+    fn new(cap: Option<usize>) -> Self {
+        PathOrdered {
+            cap,
+            map: BTreeMap::new(),
+            units: 0,
+            dropped: false,
+        }
+    }
+
+    fn insert(&mut self, path: PathBuf, value: T, units: usize) {
+        self.units += units;
+        if let Some((_, old)) = self.map.insert(path, (value, units)) {
+            self.units -= old;
+        }
+        let Some(cap) = self.cap else { return };
+        while self.map.len() > 1 {
+            let Some((_, (_, last))) = self.map.last_key_value() else {
+                break;
+            };
+            let last = *last;
+            if self.units - last < cap {
+                break;
+            }
+            self.map.pop_last();
+            self.units -= last;
+            self.dropped = true;
+        }
+    }
+
+    fn merge(&mut self, other: PathOrdered<T>) {
+        self.dropped |= other.dropped;
+        for (p, (v, u)) in other.map {
+            self.insert(p, v, u);
+        }
+    }
+}
+
+struct WorkerBuilder<'s> {
+    shared: &'s Shared<'s>,
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for WorkerBuilder<'s> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        let spec = self.shared.spec;
+        Box::new(Worker {
+            shared: self.shared,
+            implicit: searcher(spec, BinaryDetection::quit(0)),
+            explicit: None,
+            local: Some(Local::new(spec.mode, spec.cap)),
+        })
+    }
+}
+
+fn searcher(spec: &Spec, binary: BinaryDetection) -> Searcher {
+    let content = spec.mode == Mode::Content;
+    // The default line terminator is LF, as in ripgrep without --crlf.
+    SearcherBuilder::new()
+        .line_number(content && spec.line_numbers)
+        .multi_line(spec.multiline)
+        .before_context(if content { spec.before } else { 0 })
+        .after_context(if content { spec.after } else { 0 })
+        .binary_detection(binary)
+        .build()
+}
+
+/// One walker thread: its searchers (buffers reused across files) and its results.
+struct Worker<'s> {
+    shared: &'s Shared<'s>,
+    /// For files found by walking: stop at the first NUL byte (ripgrep's default).
+    implicit: Searcher,
+    /// For a file given explicitly as `path`: search it anyway, as ripgrep does.
+    explicit: Option<Searcher>,
+    local: Option<Local>,
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        if let Some(local) = self.local.take() {
+            let mut results = self
+                .shared
+                .results
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            results.push(local);
+        }
+    }
+}
+
+impl ParallelVisitor for Worker<'_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        let sh = self.shared;
+        if sh.cancel.is_cancelled() {
+            return WalkState::Quit;
+        }
+        let Ok(entry) = entry else {
+            return WalkState::Continue;
+        };
+        let explicit = entry.depth() == 0;
+        let Some(ft) = entry.file_type() else {
+            return WalkState::Continue;
+        };
+        // Walked symlinks are not followed (ripgrep's default); an explicit path always is.
+        if !(ft.is_file() || (explicit && !ft.is_dir())) {
+            return WalkState::Continue;
+        }
+        self.search(entry.into_path(), explicit);
+        if sh.cancel.is_cancelled() {
+            WalkState::Quit
+        } else {
+            WalkState::Continue
+        }
+    }
+}
+
+impl Worker<'_> {
+    fn search(&mut self, path: PathBuf, explicit: bool) {
+        let sh = self.shared;
+        let spec = sh.spec;
+        let Ok(file) = File::open(&path) else { return };
+        let searcher = if explicit {
+            self.explicit
+                .get_or_insert_with(|| searcher(spec, BinaryDetection::convert(0)))
+        } else {
+            &mut self.implicit
+        };
+        let mut sink = FileSink {
+            mode: spec.mode,
+            path: &path,
+            cwd: &spec.cwd,
+            display: None,
+            line_cap: match spec.mode {
+                Mode::Content => spec.cap.unwrap_or(usize::MAX),
+                _ => usize::MAX,
+            },
+            lines: Vec::new(),
+            count: 0,
+            binary_at: None,
+            matched_binary: false,
+            cancel: sh.cancel,
+        };
+        let reader = CancelReader {
+            inner: &file,
+            cancel: sh.cancel,
+        };
+        if searcher
+            .search_reader(&sh.matcher, reader, &mut sink)
+            .is_err()
+        {
+            // Unreadable file (or cancelled): skipped silently, like ripgrep without messages.
+            return;
+        }
+        let quit_on_binary = searcher.binary_detection().quit_byte().is_some();
+        let FileSink {
+            lines,
+            count,
+            binary_at,
+            ..
+        } = sink;
+        let Some(local) = self.local.as_mut() else {
+            return;
+        };
+        match local {
+            Local::Files(n) => {
+                if count > 0 {
+                    let mtime = file
+                        .metadata()
+                        .map(|m| walk::mtime_of(&m))
+                        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                    n.push(Dated { mtime, path });
+                }
+            }
+            Local::Content(p) => {
+                if !lines.is_empty() {
+                    let n = lines.len();
+                    p.insert(path, lines, n);
+                }
+            }
+            Local::Count {
+                entries,
+                files,
+                matches,
+            } => {
+                // ripgrep reports no count for a file it stopped reading as binary.
+                let count = if quit_on_binary && binary_at.is_some() {
+                    0
+                } else {
+                    count
+                };
+                if count > 0 {
+                    *files += 1;
+                    *matches += count;
+                    entries.insert(path, count, 1);
+                }
+            }
+        }
+    }
+}
+
+/// Collects one file's results.
+struct FileSink<'a> {
+    mode: Mode,
+    path: &'a Path,
+    cwd: &'a Path,
+    /// The shown path, computed at the first output line.
+    display: Option<String>,
+    /// Content mode: stop once more than this many lines are kept.
+    line_cap: usize,
+    lines: Vec<String>,
+    count: u64,
+    binary_at: Option<u64>,
+    /// Convert mode: a match after binary data was seen.
+    matched_binary: bool,
+    cancel: &'a CancelToken,
+}
+
+impl FileSink<'_> {
+    fn push_line(&mut self, sep: char, line_number: Option<u64>, raw: &[u8], is_match: bool) {
+        let display = self
+            .display
+            .get_or_insert_with(|| walk::display_path(self.path, self.cwd));
+        let mut s = String::with_capacity(display.len() + raw.len().min(MAX_COLUMNS) + 12);
+        s.push_str(display);
+        s.push(sep);
+        if let Some(n) = line_number {
+            let _ = write!(s, "{n}{sep}");
+        }
+        if raw.len() > MAX_COLUMNS {
+            s.push_str(if is_match {
+                "[Omitted long matching line]"
+            } else {
+                "[Omitted long context line]"
+            });
+        } else {
+            let text = raw.strip_suffix(b"\n").unwrap_or(raw);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            s.push_str(&String::from_utf8_lossy(text));
+        }
+        self.lines.push(s);
+    }
+
+    fn push_note(&mut self, note: String) {
+        let display = self
+            .display
+            .get_or_insert_with(|| walk::display_path(self.path, self.cwd));
+        self.lines.push(format!("{display}: {note}"));
+    }
+}
+
+impl Sink for FileSink<'_> {
+    type Error = io::Error;
+
+    fn matched(&mut self, searcher: &Searcher, mat: &SinkMatch<'_>) -> Result<bool, io::Error> {
+        if self.cancel.is_cancelled() {
+            return Ok(false);
+        }
+        self.count += 1;
+        match self.mode {
+            Mode::Files => Ok(false),
+            Mode::Count => Ok(true),
+            Mode::Content => {
+                if self.binary_at.is_some() && searcher.binary_detection().convert_byte().is_some()
+                {
+                    self.matched_binary = true;
+                    return Ok(false);
+                }
+                let first = mat.line_number();
+                for (i, line) in mat.lines().enumerate() {
+                    self.push_line(':', first.map(|n| n + i as u64), line, true);
+                }
+                Ok(self.lines.len() <= self.line_cap)
+            }
+        }
+    }
+
+    fn context(&mut self, _: &Searcher, ctx: &SinkContext<'_>) -> Result<bool, io::Error> {
+        if self.mode == Mode::Content {
+            self.push_line('-', ctx.line_number(), ctx.bytes(), false);
+        }
+        Ok(self.lines.len() <= self.line_cap)
+    }
+
+    fn context_break(&mut self, _: &Searcher) -> Result<bool, io::Error> {
+        if self.mode == Mode::Content {
+            self.lines.push("--".to_string());
+        }
+        Ok(true)
+    }
+
+    fn binary_data(&mut self, _: &Searcher, offset: u64) -> Result<bool, io::Error> {
+        self.binary_at.get_or_insert(offset);
+        Ok(true)
+    }
+
+    fn finish(&mut self, searcher: &Searcher, fin: &SinkFinish) -> Result<(), io::Error> {
+        let Some(offset) = fin.binary_byte_offset().or(self.binary_at) else {
+            return Ok(());
+        };
+        self.binary_at = Some(offset);
+        if self.mode != Mode::Content || self.count == 0 {
+            return Ok(());
+        }
+        let bin = searcher.binary_detection();
+        if bin.quit_byte().is_some() {
+            self.push_note(format!(
+                "WARNING: stopped searching binary file after match (found \"\\0\" byte around offset {offset})"
+            ));
+        } else if self.matched_binary {
+            self.push_note(format!(
+                "binary file matches (found \"\\0\" byte around offset {offset})"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_ordered_keeps_first_units_in_path_order() {
+        let mut p = PathOrdered::new(Some(3));
+        p.insert(PathBuf::from("c"), (), 2);
+        p.insert(PathBuf::from("a"), (), 1);
+        assert!(!p.dropped);
+        // a(1) + b(2) = 3 units before c: c goes.
+        p.insert(PathBuf::from("b"), (), 2);
+        assert!(p.dropped);
+        let keys: Vec<_> = p.map.keys().cloned().collect();
+        assert_eq!(keys, [PathBuf::from("a"), PathBuf::from("b")]);
+        // Something sorting last is dropped at once.
+        p.insert(PathBuf::from("z"), (), 1);
+        assert_eq!(p.map.len(), 2);
+    }
+
+    #[test]
+    fn path_ordered_keeps_a_single_oversized_file() {
+        let mut p = PathOrdered::new(Some(2));
+        p.insert(PathBuf::from("a"), (), 10);
+        assert_eq!(p.map.len(), 1);
+        assert!(!p.dropped);
+    }
+
+    #[test]
+    fn matcher_rejects_newline_unless_multiline() {
+        assert!(build_matcher("a\\nb", false, false).is_err());
+        assert!(build_matcher("a\\nb", false, true).is_ok());
+        assert!(build_matcher("(unclosed", false, false).is_err());
+    }
+
+    #[test]
+    fn unknown_type_is_an_error() {
+        let e = build_types(&["nosuchtype".to_string()]).unwrap_err();
+        assert!(e.contains("nosuchtype"), "{e}");
+        assert!(build_types(&["rust".to_string()]).unwrap().is_some());
+    }
+}
