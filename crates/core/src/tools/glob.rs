@@ -2,8 +2,10 @@
 //!
 //! Pattern semantics are `rg --files --glob <pattern>` rooted at the search directory: `*.rs`
 //! (no slash) matches at any depth, `src/**/*.{ts,tsx}` is anchored. `.gitignore`/`.ignore` are
-//! honoured (no `target/` or `node_modules/` noise) unless `CLAUDE_CODE_GLOB_NO_IGNORE=1`;
-//! hidden files are included unless `CLAUDE_CODE_GLOB_HIDDEN=0`; `.git` is never listed.
+//! honoured (no `target/` or `node_modules/` noise) unless `CLAUDE_CODE_GLOB_NO_IGNORE=1`; unlike
+//! `rg --glob`, the pattern only filters and cannot re-include ignored files (`**/*` would
+//! otherwise list all of `node_modules/`). Hidden files are included unless
+//! `CLAUDE_CODE_GLOB_HIDDEN=0`; `.git` is never listed.
 //!
 //! Order: newest first, ties by path. Claude Code 2.1.88 lists oldest first, which with a cap of
 //! 100 shows the files least likely to matter; the files being worked on are the recent ones.
@@ -11,7 +13,7 @@
 use crate::BoxFuture;
 use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::cancel::CancelToken;
-use crate::tools::grep::walk::{self, Dated, NewestFirst, WalkOptions};
+use crate::tools::grep::walk::{self, Dated, GlobFilter, NewestFirst, WalkOptions};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde_json::{Value, json};
@@ -229,13 +231,13 @@ fn find(
     opts: Options,
     cancel: &CancelToken,
 ) -> Result<NewestFirst, FindError> {
-    let globs = [glob.to_string()];
+    let filter = GlobFilter::new(root, glob).map_err(FindError::Invalid)?;
     let wb = walk::walker(
         root,
         WalkOptions {
             respect_ignore: opts.respect_ignore,
             hidden: opts.hidden,
-            globs: &globs,
+            globs: &[],
             types: None,
         },
     )
@@ -243,6 +245,7 @@ fn find(
     let results = Mutex::new(NewestFirst::new(Some(MAX_RESULTS)));
     let mut builder = Builder {
         results: &results,
+        filter: &filter,
         cancel,
     };
     wb.build_parallel().visit(&mut builder);
@@ -254,6 +257,7 @@ fn find(
 
 struct Builder<'s> {
     results: &'s Mutex<NewestFirst>,
+    filter: &'s GlobFilter,
     cancel: &'s CancelToken,
 }
 
@@ -261,6 +265,7 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
     fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
         Box::new(Visitor {
             results: self.results,
+            filter: self.filter,
             cancel: self.cancel,
             local: NewestFirst::new(Some(MAX_RESULTS)),
         })
@@ -270,6 +275,7 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s> {
 /// One walker thread: collects locally, merges once when the walk ends.
 struct Visitor<'s> {
     results: &'s Mutex<NewestFirst>,
+    filter: &'s GlobFilter,
     cancel: &'s CancelToken,
     local: NewestFirst,
 }
@@ -282,7 +288,10 @@ impl ParallelVisitor for Visitor<'_> {
         let Ok(entry) = entry else {
             return WalkState::Continue;
         };
-        if entry.depth() > 0 && entry.file_type().is_some_and(|t| t.is_file()) {
+        if entry.depth() > 0
+            && entry.file_type().is_some_and(|t| t.is_file())
+            && self.filter.is_match(entry.path())
+        {
             let mtime = entry
                 .metadata()
                 .map(|m| walk::mtime_of(&m))

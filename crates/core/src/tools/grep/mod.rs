@@ -284,6 +284,11 @@ impl Request {
                     msg
                 } else if msg.contains("file type") {
                     format!("Invalid type: {msg}")
+                } else if msg.contains("\"\\n\"") {
+                    format!(
+                        "Invalid regex pattern \"{}\": {msg}. Set multiline: true to match across lines.",
+                        self.spec.pattern
+                    )
                 } else {
                     format!("Invalid regex pattern \"{}\": {msg}", self.spec.pattern)
                 })

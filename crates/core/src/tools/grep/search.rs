@@ -7,6 +7,7 @@
 
 use super::walk::{self, CancelReader, Dated, NewestFirst, WalkOptions};
 use crate::cancel::CancelToken;
+use grep_matcher::Matcher;
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{
     BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkFinish, SinkMatch,
@@ -381,6 +382,10 @@ impl Worker<'_> {
         };
         let mut sink = FileSink {
             mode: spec.mode,
+            // As ripgrep: a real multi-line search counts matches, otherwise matching lines.
+            count_matches: spec.mode == Mode::Count
+                && searcher.multi_line_with_matcher(&sh.matcher),
+            matcher: &sh.matcher,
             path: &path,
             cwd: &spec.cwd,
             display: None,
@@ -455,6 +460,8 @@ impl Worker<'_> {
 /// Collects one file's results.
 struct FileSink<'a> {
     mode: Mode,
+    count_matches: bool,
+    matcher: &'a RegexMatcher,
     path: &'a Path,
     cwd: &'a Path,
     /// The shown path, computed at the first output line.
@@ -509,11 +516,26 @@ impl Sink for FileSink<'_> {
         if self.cancel.is_cancelled() {
             return Ok(false);
         }
-        self.count += 1;
         match self.mode {
-            Mode::Files => Ok(false),
-            Mode::Count => Ok(true),
+            Mode::Files => {
+                self.count = 1;
+                Ok(false)
+            }
+            Mode::Count if self.count_matches => {
+                let mut n = 0;
+                let _ = self.matcher.find_iter(mat.bytes(), |_| {
+                    n += 1;
+                    true
+                });
+                self.count += n.max(1);
+                Ok(true)
+            }
+            Mode::Count => {
+                self.count += 1;
+                Ok(true)
+            }
             Mode::Content => {
+                self.count += 1;
                 if self.binary_at.is_some() && searcher.binary_detection().convert_byte().is_some()
                 {
                     self.matched_binary = true;

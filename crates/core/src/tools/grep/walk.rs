@@ -71,6 +71,38 @@ pub(crate) fn walker(root: &Path, opts: WalkOptions<'_>) -> Result<WalkBuilder, 
     Ok(wb)
 }
 
+/// A file filter with `rg --glob` pattern semantics, rooted at `root`, that (unlike `--glob`)
+/// cannot re-include ignored files: Glob filters what the walk yields.
+pub(crate) struct GlobFilter {
+    matcher: ignore::overrides::Override,
+    negated: bool,
+}
+
+impl GlobFilter {
+    pub fn new(root: &Path, pattern: &str) -> Result<Self, String> {
+        let mut ob = OverrideBuilder::new(root);
+        ob.add(pattern)
+            .map_err(|e| format!("Invalid glob pattern \"{pattern}\": {}", glob_error(&e)))?;
+        let matcher = ob
+            .build()
+            .map_err(|e| format!("Invalid glob pattern \"{pattern}\": {}", glob_error(&e)))?;
+        Ok(GlobFilter {
+            matcher,
+            negated: pattern.starts_with('!'),
+        })
+    }
+
+    /// Whether the file at `path` (under the root) matches.
+    pub fn is_match(&self, path: &Path) -> bool {
+        let m = self.matcher.matched(path, false);
+        if self.negated {
+            !m.is_ignore()
+        } else {
+            m.is_whitelist()
+        }
+    }
+}
+
 /// The useful part of an `ignore` glob error (without the path/line wrappers).
 fn glob_error(e: &ignore::Error) -> String {
     let s = e.to_string();
@@ -247,6 +279,23 @@ mod tests {
         let v = n.into_sorted();
         assert_eq!(v.len(), 10);
         assert_eq!(v[0], dated(9, "f9"));
+    }
+
+    #[test]
+    fn glob_filter_has_rg_glob_semantics() {
+        let root = Path::new("/r");
+        let any_depth = GlobFilter::new(root, "*.rs").unwrap();
+        assert!(any_depth.is_match(Path::new("/r/a.rs")));
+        assert!(any_depth.is_match(Path::new("/r/x/y/a.rs")));
+        assert!(!any_depth.is_match(Path::new("/r/a.ts")));
+        let anchored = GlobFilter::new(root, "src/**/*.{ts,tsx}").unwrap();
+        assert!(anchored.is_match(Path::new("/r/src/a/b.tsx")));
+        assert!(anchored.is_match(Path::new("/r/src/b.ts")));
+        assert!(!anchored.is_match(Path::new("/r/lib/src/b.ts")));
+        let negated = GlobFilter::new(root, "!*.md").unwrap();
+        assert!(negated.is_match(Path::new("/r/a.rs")));
+        assert!(!negated.is_match(Path::new("/r/d/a.md")));
+        assert!(GlobFilter::new(root, "src/{a,b").is_err());
     }
 
     #[test]
