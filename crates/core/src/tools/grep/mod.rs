@@ -345,19 +345,28 @@ fn render(found: Found, page: Page, spec: &Spec) -> ToolOutput {
             };
             ToolOutput::ok(text).with_structured(structured)
         }
-        Found::Content { lines, more } => {
-            let kept = lines.len();
-            let (shown, cut) = page.apply(lines, more);
-            let content = shown.join("\n");
+        Found::Content { text, lines, more } => {
+            let kept = lines;
+            let (content, shown, cut) =
+                if page.offset == 0 && page.limit.is_none_or(|l| lines <= l) && !more {
+                    // The common case: the whole text is the page.
+                    let mut t = text;
+                    t.truncate(t.trim_end_matches('\n').len());
+                    (t, lines, false)
+                } else {
+                    let all: Vec<&str> = text.split_terminator('\n').collect();
+                    let (page_lines, cut) = page.apply(all, more);
+                    (page_lines.join("\n"), page_lines.len(), cut)
+                };
             let mut structured = json!({
                 "mode": "content",
                 "numFiles": 0,
                 "filenames": [],
                 "content": content,
-                "numLines": shown.len(),
+                "numLines": shown,
             });
             page.structured(cut, &mut structured);
-            let text = if shown.is_empty() {
+            let text = if shown == 0 {
                 if kept > 0 {
                     // Nothing was dropped when the offset is past the end, so `kept` is exact.
                     format!(

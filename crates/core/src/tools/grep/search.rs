@@ -15,7 +15,6 @@ use grep_searcher::{
 use ignore::types::TypesBuilder;
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -66,9 +65,13 @@ pub(crate) enum SearchError {
 pub(crate) enum Found {
     /// Matching files, newest first (at most `cap`), and how many matched in all.
     Files { files: Vec<PathBuf>, total: usize },
-    /// Output lines in path order (at least the first `cap` when that many exist); `more` is
-    /// true when lines beyond those returned were dropped.
-    Content { lines: Vec<String>, more: bool },
+    /// Output lines in path order (at least the first `cap` when that many exist), each ended
+    /// by `\n`; `more` is true when lines beyond those were dropped.
+    Content {
+        text: String,
+        lines: usize,
+        more: bool,
+    },
     /// `(shown path, count)` in path order (at least the first `cap`), plus exact totals.
     Count {
         entries: Vec<(String, u64)>,
@@ -159,7 +162,7 @@ struct Shared<'a> {
 /// One thread's results.
 enum Local {
     Files(NewestFirst),
-    Content(PathOrdered<Vec<String>>),
+    Content(PathOrdered<String>),
     Count {
         entries: PathOrdered<u64>,
         files: usize,
@@ -217,15 +220,18 @@ fn merge(spec: &Spec, parts: Vec<Local>) -> Found {
         Local::Content(p) => {
             let more = p.dropped;
             let separate = spec.before > 0 || spec.after > 0;
-            let mut lines = Vec::new();
-            for (i, (_, (file_lines, _))) in p.map.into_iter().enumerate() {
+            let mut text = String::with_capacity(p.map.values().map(|(t, _)| t.len() + 3).sum());
+            let mut lines = 0;
+            for (i, (_, (file_text, n))) in p.map.into_iter().enumerate() {
                 // ripgrep separates files with `--` when context is shown.
                 if separate && i > 0 {
-                    lines.push("--".to_string());
+                    text.push_str("--\n");
+                    lines += 1;
                 }
-                lines.extend(file_lines);
+                text.push_str(&file_text);
+                lines += n;
             }
-            Found::Content { lines, more }
+            Found::Content { text, lines, more }
         }
         Local::Count {
             entries,
@@ -281,6 +287,15 @@ impl<T> PathOrdered<T> {
             self.map.pop_last();
             self.units -= last;
             self.dropped = true;
+        }
+    }
+
+    /// True when `path` can only land beyond the page: more than `cap` units sort before it, so
+    /// the result is cut whatever `path` holds.
+    fn is_full_before(&self, path: &Path) -> bool {
+        match (self.cap, self.map.last_key_value()) {
+            (Some(cap), Some((last, _))) => self.units > cap && path > last.as_path(),
+            _ => false,
         }
     }
 
@@ -373,6 +388,12 @@ impl Worker<'_> {
     fn search(&mut self, path: PathBuf, explicit: bool) {
         let sh = self.shared;
         let spec = sh.spec;
+        // Content mode needs no exact totals: skip files that cannot reach the page.
+        if let Some(Local::Content(p)) = &self.local
+            && p.is_full_before(&path)
+        {
+            return;
+        }
         let Ok(file) = File::open(&path) else { return };
         let searcher = if explicit {
             self.explicit
@@ -393,7 +414,8 @@ impl Worker<'_> {
                 Mode::Content => spec.cap.unwrap_or(usize::MAX),
                 _ => usize::MAX,
             },
-            lines: Vec::new(),
+            out: Vec::new(),
+            lines: 0,
             count: 0,
             binary_at: None,
             matched_binary: false,
@@ -412,6 +434,7 @@ impl Worker<'_> {
         }
         let quit_on_binary = searcher.binary_detection().quit_byte().is_some();
         let FileSink {
+            out,
             lines,
             count,
             binary_at,
@@ -431,9 +454,10 @@ impl Worker<'_> {
                 }
             }
             Local::Content(p) => {
-                if !lines.is_empty() {
-                    let n = lines.len();
-                    p.insert(path, lines, n);
+                if lines > 0 {
+                    let text = String::from_utf8(out)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    p.insert(path, text, lines);
                 }
             }
             Local::Count {
@@ -468,7 +492,9 @@ struct FileSink<'a> {
     display: Option<String>,
     /// Content mode: stop once more than this many lines are kept.
     line_cap: usize,
-    lines: Vec<String>,
+    /// Content mode: the output lines, each ended by `\n` (one buffer, not a String per line).
+    out: Vec<u8>,
+    lines: usize,
     count: u64,
     binary_at: Option<u64>,
     /// Convert mode: a match after binary data was seen.
@@ -477,36 +503,57 @@ struct FileSink<'a> {
 }
 
 impl FileSink<'_> {
-    fn push_line(&mut self, sep: char, line_number: Option<u64>, raw: &[u8], is_match: bool) {
+    fn push_prefix(&mut self) {
         let display = self
             .display
             .get_or_insert_with(|| walk::display_path(self.path, self.cwd));
-        let mut s = String::with_capacity(display.len() + raw.len().min(MAX_COLUMNS) + 12);
-        s.push_str(display);
-        s.push(sep);
+        self.out.extend_from_slice(display.as_bytes());
+    }
+
+    fn push_line(&mut self, sep: u8, line_number: Option<u64>, raw: &[u8], is_match: bool) {
+        self.push_prefix();
+        self.out.push(sep);
         if let Some(n) = line_number {
-            let _ = write!(s, "{n}{sep}");
+            push_u64(&mut self.out, n);
+            self.out.push(sep);
         }
         if raw.len() > MAX_COLUMNS {
-            s.push_str(if is_match {
-                "[Omitted long matching line]"
+            self.out.extend_from_slice(if is_match {
+                b"[Omitted long matching line]"
             } else {
-                "[Omitted long context line]"
+                b"[Omitted long context line]"
             });
         } else {
             let text = raw.strip_suffix(b"\n").unwrap_or(raw);
             let text = text.strip_suffix(b"\r").unwrap_or(text);
-            s.push_str(&String::from_utf8_lossy(text));
+            self.out.extend_from_slice(text);
         }
-        self.lines.push(s);
+        self.out.push(b'\n');
+        self.lines += 1;
     }
 
-    fn push_note(&mut self, note: String) {
-        let display = self
-            .display
-            .get_or_insert_with(|| walk::display_path(self.path, self.cwd));
-        self.lines.push(format!("{display}: {note}"));
+    fn push_note(&mut self, note: &str) {
+        self.push_prefix();
+        self.out.extend_from_slice(b": ");
+        self.out.extend_from_slice(note.as_bytes());
+        self.out.push(b'\n');
+        self.lines += 1;
     }
+}
+
+/// Appends `n` in decimal (cheaper than `write!` on the hot path).
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 impl Sink for FileSink<'_> {
@@ -543,23 +590,24 @@ impl Sink for FileSink<'_> {
                 }
                 let first = mat.line_number();
                 for (i, line) in mat.lines().enumerate() {
-                    self.push_line(':', first.map(|n| n + i as u64), line, true);
+                    self.push_line(b':', first.map(|n| n + i as u64), line, true);
                 }
-                Ok(self.lines.len() <= self.line_cap)
+                Ok(self.lines <= self.line_cap)
             }
         }
     }
 
     fn context(&mut self, _: &Searcher, ctx: &SinkContext<'_>) -> Result<bool, io::Error> {
         if self.mode == Mode::Content {
-            self.push_line('-', ctx.line_number(), ctx.bytes(), false);
+            self.push_line(b'-', ctx.line_number(), ctx.bytes(), false);
         }
-        Ok(self.lines.len() <= self.line_cap)
+        Ok(self.lines <= self.line_cap)
     }
 
     fn context_break(&mut self, _: &Searcher) -> Result<bool, io::Error> {
         if self.mode == Mode::Content {
-            self.lines.push("--".to_string());
+            self.out.extend_from_slice(b"--\n");
+            self.lines += 1;
         }
         Ok(true)
     }
@@ -579,11 +627,11 @@ impl Sink for FileSink<'_> {
         }
         let bin = searcher.binary_detection();
         if bin.quit_byte().is_some() {
-            self.push_note(format!(
+            self.push_note(&format!(
                 "WARNING: stopped searching binary file after match (found \"\\0\" byte around offset {offset})"
             ));
         } else if self.matched_binary {
-            self.push_note(format!(
+            self.push_note(&format!(
                 "binary file matches (found \"\\0\" byte around offset {offset})"
             ));
         }
@@ -617,6 +665,28 @@ mod tests {
         p.insert(PathBuf::from("a"), (), 10);
         assert_eq!(p.map.len(), 1);
         assert!(!p.dropped);
+    }
+
+    #[test]
+    fn is_full_before_needs_more_than_cap_units_before_the_path() {
+        let mut p = PathOrdered::new(Some(2));
+        p.insert(PathBuf::from("b"), (), 2);
+        // Exactly `cap` units: a later file could still decide whether the page is cut.
+        assert!(!p.is_full_before(Path::new("c")));
+        p.insert(PathBuf::from("a"), (), 1);
+        assert!(p.is_full_before(Path::new("c")));
+        assert!(!p.is_full_before(Path::new("a0")));
+        assert!(!PathOrdered::<()>::new(None).is_full_before(Path::new("z")));
+    }
+
+    #[test]
+    fn push_u64_formats_decimal() {
+        let mut v = Vec::new();
+        for n in [0, 7, 10, 12345, u64::MAX] {
+            v.clear();
+            push_u64(&mut v, n);
+            assert_eq!(String::from_utf8(v.clone()).unwrap(), n.to_string());
+        }
     }
 
     #[test]
