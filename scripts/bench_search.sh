@@ -62,7 +62,8 @@ bench() {
   # Warm the cache and check both find the same number of results.
   "${ccrs[@]}" >"$WORK/ccrs.out"
   local n_ccrs
-  n_ccrs=$(head -1 "$WORK/ccrs.out" | sed -E "s/.* ${field}=([0-9]+).*/\\1/")
+  n_ccrs=-
+  [ "$field" != none ] && n_ccrs=$(head -1 "$WORK/ccrs.out" | sed -E "s/.* ${field}=([0-9]+).*/\\1/")
   local n_rg=-
   if [ $HAVE_RG = 1 ]; then "${rgc[@]}" >"$WORK/rg.out" 2>/dev/null || true; n_rg=$(wc -l <"$WORK/rg.out"); fi
   : >"$WORK/tc"; : >"$WORK/tr"
@@ -97,6 +98,11 @@ bench "grep content -i needle" results -- "$BIN" grep . needle --mode content -i
   -- rg "${RG_COMMON[@]}" -n -H --no-heading -i -e needle
 bench "grep count 'let'" files -- "$BIN" grep . let --mode count \
   -- rg "${RG_COMMON[@]}" -c -e let
+bench "grep content -n let (all lines)" results -- "$BIN" grep . let --mode content \
+  -- rg "${RG_COMMON[@]}" -n -H --no-heading -e let
+# The default page (head_limit 250) lets Grep skip files that sort after it; rg prints everything.
+bench "grep content let head_limit=250" none -- "$BIN" grep . let --mode content --head-limit 250 \
+  -- rg "${RG_COMMON[@]}" -n -H --no-heading -e let
 # Glob also stats every match for its newest-first order; rg --files does not sort.
 bench "glob **/*.rs (vs rg --files)" none -- "$BIN" glob . '**/*.rs' \
   -- rg --no-config --files --hidden --glob '**/*.rs' --glob '!.git'

@@ -241,7 +241,7 @@ fn merge(spec: &Spec, parts: Vec<Local>) -> Found {
             entries: entries
                 .map
                 .into_iter()
-                .map(|(p, (c, _))| (walk::display_path(&p, &spec.cwd), c))
+                .map(|(k, (c, _))| (walk::display_path(&key_path(k), &spec.cwd), c))
                 .collect(),
             total_files: files,
             total_matches: matches,
@@ -249,12 +249,47 @@ fn merge(spec: &Spec, parts: Vec<Local>) -> Found {
     }
 }
 
+/// A path as a sort key: its bytes with `/` as 0, so that plain byte order is component order
+/// (`a/b` before `a-b`, as `Path`'s `Ord`) at a fraction of the cost of comparing `Path`s.
+type Key = Vec<u8>;
+
+fn path_key(path: PathBuf) -> Key {
+    use std::os::unix::ffi::OsStringExt;
+    let mut k = path.into_os_string().into_vec();
+    for b in &mut k {
+        if *b == b'/' {
+            *b = 0;
+        }
+    }
+    k
+}
+
+fn key_path(mut key: Key) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    for b in &mut key {
+        if *b == 0 {
+            *b = b'/';
+        }
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(key))
+}
+
+/// Compares `path` with `key` as [`path_key`] would order it, without allocating.
+fn cmp_path_key(path: &Path, key: &[u8]) -> std::cmp::Ordering {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|&b| if b == b'/' { 0 } else { b })
+        .cmp(key.iter().copied())
+}
+
 /// Results keyed by path, keeping only what the first `cap` units (lines, entries) in path order
 /// need: files that sort after enough units are dropped.
 #[derive(Debug)]
 pub(crate) struct PathOrdered<T> {
     cap: Option<usize>,
-    map: BTreeMap<PathBuf, (T, usize)>,
+    map: BTreeMap<Key, (T, usize)>,
     units: usize,
     /// Something was dropped: there is more than what is kept.
     dropped: bool,
@@ -271,8 +306,12 @@ impl<T> PathOrdered<T> {
     }
 
     fn insert(&mut self, path: PathBuf, value: T, units: usize) {
+        self.insert_key(path_key(path), value, units);
+    }
+
+    fn insert_key(&mut self, key: Key, value: T, units: usize) {
         self.units += units;
-        if let Some((_, old)) = self.map.insert(path, (value, units)) {
+        if let Some((_, old)) = self.map.insert(key, (value, units)) {
             self.units -= old;
         }
         let Some(cap) = self.cap else { return };
@@ -294,15 +333,17 @@ impl<T> PathOrdered<T> {
     /// the result is cut whatever `path` holds.
     fn is_full_before(&self, path: &Path) -> bool {
         match (self.cap, self.map.last_key_value()) {
-            (Some(cap), Some((last, _))) => self.units > cap && path > last.as_path(),
+            (Some(cap), Some((last, _))) => {
+                self.units > cap && cmp_path_key(path, last) == std::cmp::Ordering::Greater
+            }
             _ => false,
         }
     }
 
     fn merge(&mut self, other: PathOrdered<T>) {
         self.dropped |= other.dropped;
-        for (p, (v, u)) in other.map {
-            self.insert(p, v, u);
+        for (k, (v, u)) in other.map {
+            self.insert_key(k, v, u);
         }
     }
 }
@@ -652,7 +693,7 @@ mod tests {
         // a(1) + b(2) = 3 units before c: c goes.
         p.insert(PathBuf::from("b"), (), 2);
         assert!(p.dropped);
-        let keys: Vec<_> = p.map.keys().cloned().collect();
+        let keys: Vec<_> = p.map.keys().cloned().map(key_path).collect();
         assert_eq!(keys, [PathBuf::from("a"), PathBuf::from("b")]);
         // Something sorting last is dropped at once.
         p.insert(PathBuf::from("z"), (), 1);
@@ -677,6 +718,31 @@ mod tests {
         assert!(p.is_full_before(Path::new("c")));
         assert!(!p.is_full_before(Path::new("a0")));
         assert!(!PathOrdered::<()>::new(None).is_full_before(Path::new("z")));
+    }
+
+    #[test]
+    fn path_keys_sort_by_component() {
+        let mut v: Vec<Key> = ["a-b", "a/b", "a/b/c", "a.b", "a", "b"]
+            .iter()
+            .map(|p| path_key(PathBuf::from(p)))
+            .collect();
+        v.sort();
+        let back: Vec<PathBuf> = v.into_iter().map(key_path).collect();
+        let mut want: Vec<PathBuf> = ["a-b", "a/b", "a/b/c", "a.b", "a", "b"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        want.sort();
+        assert_eq!(back, want);
+        let k = path_key(PathBuf::from("x/y"));
+        assert_eq!(
+            cmp_path_key(Path::new("x/y"), &k),
+            std::cmp::Ordering::Equal
+        );
+        assert_eq!(
+            cmp_path_key(Path::new("x-y"), &k),
+            std::cmp::Ordering::Greater
+        );
     }
 
     #[test]

@@ -213,15 +213,16 @@ impl<R: Read> Read for CancelReader<'_, R> {
     }
 }
 
-/// True when an environment switch is set to a true-ish value (`1`, `true`, `yes`, `on`).
-/// The settings' `env` (given in `extra`) takes precedence over the process environment.
+/// An environment switch: `Some(true)` for `1`/`true`/`yes`/`on`, `Some(false)` for
+/// `0`/`false`/`no`/`off`, `None` when unset or unclear. The call's `env` (`extra`) comes first,
+/// then the settings overlay and the process environment ([`crate::env::var`]).
 pub(crate) fn env_flag(extra: &[(String, String)], name: &str) -> Option<bool> {
     let v = extra
         .iter()
         .rev()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var(name).ok())?;
+        .or_else(|| crate::env::var(name))?;
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),
         "0" | "false" | "no" | "off" => Some(false),
