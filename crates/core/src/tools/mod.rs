@@ -5,11 +5,18 @@
 //! and permission checks plug in here without touching the loop.
 
 pub mod context;
+pub mod edit;
 pub mod file_state;
+pub mod multi_edit;
+pub mod notebook_edit;
+pub mod read;
 pub mod schema;
 pub mod shells;
+pub mod textfile;
+pub mod write;
 
 pub use context::ToolContext;
+pub use edit::preview_diff;
 
 use crate::BoxFuture;
 use crate::api::ToolResultContent;
@@ -168,5 +175,11 @@ impl ToolRegistry {
 
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    vec![]
+    vec![
+        Arc::new(read::ReadTool),
+        Arc::new(edit::EditTool),
+        Arc::new(multi_edit::MultiEditTool),
+        Arc::new(write::WriteTool),
+        Arc::new(notebook_edit::NotebookEditTool),
+    ]
 }
