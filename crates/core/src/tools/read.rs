@@ -349,6 +349,8 @@ fn read_pdf(
 struct Lines<R> {
     r: R,
     hasher: Option<ContentHasher>,
+    /// Bytes consumed so far.
+    pos: u64,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -380,6 +382,7 @@ impl<R: BufRead> Lines<R> {
                 h.update(&avail[..used]);
             }
             self.r.consume(used);
+            self.pos += used as u64;
             if done {
                 return Ok(Some(total));
             }
@@ -441,8 +444,10 @@ struct Rendered {
     hash: Option<u64>,
 }
 
+/// Renders lines `start..start+limit` of `r`. `len_hint` is the input's size when known.
 fn render_lines<R: BufRead>(
     r: R,
+    len_hint: Option<u64>,
     encoding: Encoding,
     start: u64,
     limit: u64,
@@ -452,6 +457,7 @@ fn render_lines<R: BufRead>(
     let mut lines = Lines {
         r,
         hasher: (start == 1).then(ContentHasher::new),
+        pos: 0,
     };
     let mut buf = Vec::new();
     let mut line_no = 0u64;
@@ -527,7 +533,13 @@ fn render_lines<R: BufRead>(
         rd.hash = lines.hasher.as_ref().map(ContentHasher::finish);
     } else {
         rd.complete = false;
-        rd.total = lines.count_rest(COUNT_BUDGET)?.map(|n| n + line_no);
+        // Skip counting when the rest is known to be over budget.
+        let left = len_hint.map(|l| l.saturating_sub(lines.pos));
+        rd.total = if left.is_some_and(|l| l > COUNT_BUDGET) {
+            None
+        } else {
+            lines.count_rest(COUNT_BUDGET)?.map(|n| n + line_no)
+        };
     }
     if start > 1 {
         rd.complete = false;
@@ -554,7 +566,16 @@ fn read_text_from<R: Read>(
     let start = offset.unwrap_or(1).max(1);
     let lim = limit.unwrap_or(DEFAULT_LIMIT);
     let reader = BufReader::with_capacity(64 * 1024, r);
-    let mut rd = match render_lines(reader, encoding, start, lim, max_bytes, &ctx.cancel) {
+    let mut rd = match render_lines(
+        reader,
+        // The file's size (for decoded UTF-16, an overestimate: counting may be skipped).
+        Some(snap.len),
+        encoding,
+        start,
+        lim,
+        max_bytes,
+        &ctx.cancel,
+    ) {
         Ok(rd) => rd,
         Err(TextError::Cancelled) => {
             return ToolOutput::error(crate::agent::INTERRUPTED_TOOL_USE);
@@ -830,6 +851,7 @@ mod tests {
     fn render(s: &str, start: u64, limit: u64, max: u64) -> Rendered {
         match render_lines(
             Cursor::new(s.as_bytes().to_vec()),
+            None,
             Encoding::Utf8,
             start,
             limit,
