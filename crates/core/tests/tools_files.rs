@@ -1,6 +1,8 @@
 //! The file tools called directly, as the agent loop calls them (schema-validated input, a
 //! `ToolContext` per test directory).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ccrs_core::api::ToolResultContent;
 use ccrs_core::tools::{Subject, ToolContext, ToolOutput, ToolRegistry, preview_diff, schema};
 use serde_json::{Value, json};

@@ -1,6 +1,8 @@
 //! Read streams: a 100 MB file costs only the lines asked for. Its own test binary, so that no
 //! other test moves this process's peak RSS.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ccrs_core::tools::{ToolContext, ToolRegistry};
 use serde_json::json;
 use std::io::Write;
