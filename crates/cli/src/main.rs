@@ -1,3 +1,64 @@
-fn main() {
-    println!("ccrs {}", ccrs_core::VERSION);
+//! `ccrs`: a lightweight, drop-in reimplementation of Claude Code.
+
+mod args;
+mod auth_setup;
+mod print_mode;
+mod sdk_messages;
+mod setup;
+
+use args::Args;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn version_line() -> String {
+    format!(
+        "{} (ccrs; Claude Code {} compatible)",
+        ccrs_core::VERSION,
+        ccrs_core::CLAUDE_CODE_COMPAT_VERSION
+    )
+}
+
+fn main() -> ExitCode {
+    // `--version` answers before anything else is set up.
+    let raw: Vec<String> = std::env::args().collect();
+    if raw.len() == 2 && matches!(raw[1].as_str(), "-v" | "--version" | "-V") {
+        println!("{}", version_line());
+        return ExitCode::SUCCESS;
+    }
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if args.version {
+        println!("{}", version_line());
+        return ExitCode::SUCCESS;
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ccrs: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        if args.print {
+            print_mode::run(args).await
+        } else {
+            anyhow::bail!("interactive mode is not available yet; use -p/--print")
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod api;
 pub mod auth;
 pub mod cancel;
+pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod models;

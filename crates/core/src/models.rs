@@ -159,15 +159,11 @@ fn env_override(alias: &str) -> Option<String> {
         "haiku" => "ANTHROPIC_DEFAULT_HAIKU_MODEL",
         _ => return None,
     };
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| {
-            (alias == "haiku")
-                .then(|| std::env::var("ANTHROPIC_SMALL_FAST_MODEL").ok())
-                .flatten()
-                .filter(|v| !v.trim().is_empty())
-        })
+    crate::env::nonempty(var).or_else(|| {
+        (alias == "haiku")
+            .then(|| crate::env::nonempty("ANTHROPIC_SMALL_FAST_MODEL"))
+            .flatten()
+    })
 }
 
 /// Resolves an alias (`opus`, `sonnet`, `haiku`, `fable`, `best`, `default`, with an optional
@@ -210,11 +206,7 @@ pub fn info(id: &str) -> Option<&'static ModelInfo> {
 /// Output-token ceiling for a request: `CLAUDE_CODE_MAX_OUTPUT_TOKENS`, else the model's maximum
 /// capped at 64,000 (Claude Code's default), 32,000 for unknown models.
 pub fn max_output_tokens(id: &str) -> u64 {
-    if let Some(n) = std::env::var("CLAUDE_CODE_MAX_OUTPUT_TOKENS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|n| *n > 0)
-    {
+    if let Some(n) = crate::env::parse::<u64>("CLAUDE_CODE_MAX_OUTPUT_TOKENS").filter(|n| *n > 0) {
         return n;
     }
     info(id).map(|m| m.max_output.min(64_000)).unwrap_or(32_000)

@@ -41,6 +41,8 @@ pub struct AgentConfig {
     pub max_tokens: Option<u64>,
     /// Extended thinking budget (`MAX_THINKING_TOKENS`).
     pub thinking_budget: Option<u64>,
+    /// `--max-budget-usd`: no new request once the query has cost this much.
+    pub max_budget_usd: Option<f64>,
     pub session_id: String,
 }
 
@@ -80,6 +82,8 @@ pub enum Outcome {
     Completed,
     /// `--max-turns` was reached while the model still wanted to continue.
     MaxTurns,
+    /// `--max-budget-usd` was reached while the model still wanted to continue.
+    MaxBudget,
     /// The user interrupted.
     Cancelled,
     /// A transport, HTTP or auth error ended the query.
@@ -293,6 +297,18 @@ impl Agent {
             if cancel.is_cancelled() {
                 self.push_user(vec![ContentBlock::text(INTERRUPTED)]);
                 res.outcome = Outcome::Cancelled;
+                break;
+            }
+            if let Some(budget) = self.config.max_budget_usd
+                && res.num_turns > 0
+                && res
+                    .model_usage
+                    .iter()
+                    .filter_map(|m| m.cost_usd)
+                    .sum::<f64>()
+                    >= budget
+            {
+                res.outcome = Outcome::MaxBudget;
                 break;
             }
             res.num_turns += 1;

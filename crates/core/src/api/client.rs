@@ -36,7 +36,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     pub fn from_env(session_id: &str) -> Self {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let env = crate::env::nonempty;
         let base_url = env("ANTHROPIC_BASE_URL")
             .unwrap_or_else(|| "https://api.anthropic.com".to_string())
             .trim_end_matches('/')
@@ -304,7 +304,7 @@ impl ApiClient {
                 }
             }
         }
-        if req.thinking.is_some() && std::env::var_os("DISABLE_INTERLEAVED_THINKING").is_none() {
+        if req.thinking.is_some() && !crate::env::flag("DISABLE_INTERLEAVED_THINKING") {
             betas.push("interleaved-thinking-2025-05-14".to_string());
         }
         let mut rb = self

@@ -54,8 +54,7 @@ impl MessagesRequest {
             max_tokens,
             thinking: None,
             metadata: None,
-            prompt_caching: std::env::var_os("DISABLE_PROMPT_CACHING")
-                .is_none_or(|v| v.is_empty() || v == "0"),
+            prompt_caching: !crate::env::flag("DISABLE_PROMPT_CACHING"),
             extra: Map::new(),
         }
     }

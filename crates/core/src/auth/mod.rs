@@ -129,10 +129,7 @@ impl AuthProvider for StaticAuth {
 }
 
 fn env_nonempty(k: &str) -> Option<String> {
-    std::env::var(k)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    crate::env::nonempty(k).map(|v| v.trim().to_string())
 }
 
 /// The credential given by the environment, if any (`ANTHROPIC_AUTH_TOKEN`, then
