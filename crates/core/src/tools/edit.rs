@@ -15,6 +15,8 @@ use std::path::PathBuf;
 
 /// Files above this are not loaded for editing.
 pub const MAX_EDIT_BYTES: u64 = 256 * 1024 * 1024;
+/// Above this size the structured patch is left empty.
+const MAX_PATCH_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct EditTool;
 
@@ -121,7 +123,8 @@ pub(crate) fn plan_edits(
         Some(_) => {
             let bytes = std::fs::read(&target)
                 .map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
-            let doc = TextDoc::decode(&bytes).map_err(|_| {
+            let empty = bytes.is_empty();
+            let doc = TextDoc::decode_owned(bytes).map_err(|_| {
                 format!(
                     "{} cannot be edited without changing bytes outside the edit (broken \
                      UTF-16). Use Write to replace it whole.",
@@ -137,7 +140,7 @@ pub(crate) fn plan_edits(
                 );
             }
             // An empty file has nothing to lose.
-            if enforce_read && !bytes.is_empty() {
+            if enforce_read && !empty {
                 let check = ctx.session.files.check_edit(&path);
                 if check != WriteCheck::Ok {
                     return Err(check.message().into());
@@ -191,12 +194,18 @@ pub(crate) fn commit(ctx: &ToolContext, p: &Planned) -> Result<Value, String> {
     let old = p
         .before
         .as_ref()
-        .map(|d| d.display_text().into_owned())
+        .map(TextDoc::display_text)
         .unwrap_or_default();
+    // A line diff of a huge file costs more memory than the edit itself.
+    let patch = if old.len().max(p.after.text.len()) > MAX_PATCH_BYTES {
+        json!([])
+    } else {
+        structured_patch(&old, &p.after.display_text())
+    };
     Ok(json!({
         "type": if p.before.is_some() { "update" } else { "create" },
         "filePath": p.path.display().to_string(),
-        "structuredPatch": structured_patch(&old, &p.after.display_text()),
+        "structuredPatch": patch,
     }))
 }
 

@@ -113,6 +113,21 @@ pub fn decode_lossy(bytes: &[u8]) -> (String, Encoding) {
 }
 
 impl TextDoc {
+    /// Like [`TextDoc::decode`], reusing the buffer when it is plain UTF-8 (the common case).
+    pub fn decode_owned(bytes: Vec<u8>) -> Result<TextDoc, DecodeError> {
+        if detect_bom(&bytes) == Encoding::Utf8 {
+            return match String::from_utf8(bytes) {
+                Ok(text) => Ok(TextDoc {
+                    text,
+                    encoding: Encoding::Utf8,
+                    escaped: false,
+                }),
+                Err(e) => Self::decode(e.as_bytes()),
+            };
+        }
+        Self::decode(&bytes)
+    }
+
     /// Decodes for editing; fails rather than lose bytes.
     pub fn decode(bytes: &[u8]) -> Result<TextDoc, DecodeError> {
         let encoding = detect_bom(bytes);
@@ -767,6 +782,18 @@ mod tests {
         assert!(d.display_text().contains('\u{FFFD}'));
         let d2 = d.with_text(d.text.replace("ok", "fine"));
         assert_eq!(d2.encode(), b"caf\xe9 fine\n\xff\xfe tail\n".to_vec());
+        assert_eq!(TextDoc::decode_owned(bytes.clone()).unwrap(), d);
+        let plain = TextDoc::decode_owned(b"plain".to_vec()).unwrap();
+        assert_eq!(
+            (plain.text.as_str(), plain.encoding),
+            ("plain", Encoding::Utf8)
+        );
+        let bom = TextDoc::decode_owned(b"\xEF\xBB\xBFb".to_vec()).unwrap();
+        assert_eq!((bom.text.as_str(), bom.encoding), ("b", Encoding::Utf8Bom));
+        // Real text in the escape range next to invalid bytes cannot round-trip.
+        let mut clash = "\u{10FEFF}".as_bytes().to_vec();
+        clash.push(0xFF);
+        assert_eq!(TextDoc::decode(&clash), Err(DecodeError::NotRoundTrip));
     }
 
     #[test]
