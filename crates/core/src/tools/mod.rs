@@ -7,12 +7,16 @@
 pub mod context;
 pub mod edit;
 pub mod file_state;
+pub mod html_to_md;
 pub mod multi_edit;
 pub mod notebook_edit;
 pub mod read;
 pub mod schema;
 pub mod shells;
 pub mod textfile;
+pub mod todo_write;
+pub mod web_fetch;
+pub mod web_search;
 pub mod write;
 
 pub use context::ToolContext;
@@ -181,5 +185,8 @@ pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(multi_edit::MultiEditTool),
         Arc::new(write::WriteTool),
         Arc::new(notebook_edit::NotebookEditTool),
+        Arc::new(web_fetch::WebFetch::default()),
+        Arc::new(todo_write::TodoWrite),
+        Arc::new(web_search::WebSearch),
     ]
 }
