@@ -317,6 +317,25 @@ async fn read_missing_file_suggests_and_directories_are_rejected() {
     let out = e.read("sub").await;
     assert!(out.is_error);
     assert!(out.text().contains("is a directory"), "{}", out.text());
+    // A device would never end (/dev/zero) or block: refused.
+    let out = e.call("Read", json!({"file_path": "/dev/null"})).await;
+    assert!(out.is_error);
+    assert!(
+        out.text().contains("is not a regular file"),
+        "{}",
+        out.text()
+    );
+}
+
+#[tokio::test]
+async fn read_stops_when_cancelled() {
+    let e = env();
+    fs::write(e.p("a.txt"), "x\n".repeat(10_000)).unwrap();
+    e.ctx.cancel.cancel();
+    let out = e.read("a.txt").await;
+    assert!(out.is_error);
+    assert_eq!(out.text(), ccrs_core::agent::INTERRUPTED_TOOL_USE);
+    assert!(e.ctx.session.files.get(&e.p("a.txt")).is_none());
 }
 
 #[tokio::test]
