@@ -46,6 +46,8 @@ const UTF16_MAX: u64 = 64 << 20;
 const NB_OUTPUT_CHARS: usize = 8000;
 const NB_IMAGE_MAX_BASE64: usize = 1024 * 1024;
 const NB_MAX_IMAGES: usize = 8;
+/// Notebooks are parsed whole.
+const NB_MAX_BYTES: u64 = 64 << 20;
 
 pub struct ReadTool;
 
@@ -180,6 +182,14 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
         return read_pdf(&path, file, head, meta.len(), snap, ctx);
     }
     if is_notebook(&path) {
+        if meta.len() > NB_MAX_BYTES {
+            return ToolOutput::tool_use_error(format!(
+                "Notebook is too large to read whole ({}). Use Bash with jq to read part of it, \
+                 e.g. jq '.cells[0:10]' {}",
+                format_size(meta.len()),
+                path.display()
+            ));
+        }
         let bytes = match read_rest(file, head) {
             Ok(b) => b,
             Err(e) => return io_error(&path, &e),
