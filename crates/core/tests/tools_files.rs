@@ -500,6 +500,13 @@ async fn read_notebook_cells_and_outputs() {
     assert_eq!(img["source"]["data"], "iVBORw0KGgo=");
     assert_eq!(out.structured.unwrap()["file"]["numCells"], 2);
     assert!(!e.ctx.session.files.get(&e.p("nb.ipynb")).unwrap().partial);
+
+    // Too big to parse whole: refused with a jq hint (sparse file, never read).
+    let f = fs::File::create(e.p("huge.ipynb")).unwrap();
+    f.set_len(65 * 1024 * 1024).unwrap();
+    let out = e.read("huge.ipynb").await;
+    assert!(out.is_error);
+    assert!(out.text().contains("jq"), "{}", out.text());
 }
 
 // ---------------------------------------------------------------------------------------------
