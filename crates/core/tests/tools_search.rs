@@ -909,3 +909,17 @@ async fn cancel_stops_a_search_in_progress() {
     assert_eq!(out.text(), ccrs_core::agent::INTERRUPTED_TOOL_USE);
     writer.join().unwrap();
 }
+
+#[test]
+fn registered_after_bash_and_before_the_file_tools() {
+    let names = ccrs_core::tools::ToolRegistry::builtin().names();
+    let pos = |n: &str| names.iter().position(|x| x == n);
+    let (glob, grep) = (pos("Glob").unwrap(), pos("Grep").unwrap());
+    assert_eq!(grep, glob + 1, "{names:?}");
+    if let Some(bash) = pos("Bash") {
+        assert!(bash < glob, "{names:?}");
+    }
+    if let Some(read) = pos("Read") {
+        assert!(grep < read, "{names:?}");
+    }
+}

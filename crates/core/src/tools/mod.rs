@@ -4,14 +4,28 @@
 //! permission engine about the tool's [`Subject`], then calls [`Tool::call`]. New tools, MCP tools
 //! and permission checks plug in here without touching the loop.
 
+pub mod bash;
+pub mod bash_output;
 pub mod context;
+pub mod edit;
 pub mod file_state;
 pub mod glob;
 pub mod grep;
+pub mod html_to_md;
+pub mod kill_shell;
+pub mod multi_edit;
+pub mod notebook_edit;
+pub mod read;
 pub mod schema;
 pub mod shells;
+pub mod textfile;
+pub mod todo_write;
+pub mod web_fetch;
+pub mod web_search;
+pub mod write;
 
 pub use context::ToolContext;
+pub use edit::preview_diff;
 
 use crate::BoxFuture;
 use crate::api::ToolResultContent;
@@ -170,5 +184,19 @@ impl ToolRegistry {
 
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    vec![Arc::new(glob::GlobTool), Arc::new(grep::GrepTool)]
+    vec![
+        Arc::new(bash::BashTool::new()),
+        Arc::new(glob::GlobTool),
+        Arc::new(grep::GrepTool),
+        Arc::new(read::ReadTool),
+        Arc::new(edit::EditTool),
+        Arc::new(multi_edit::MultiEditTool),
+        Arc::new(write::WriteTool),
+        Arc::new(notebook_edit::NotebookEditTool),
+        Arc::new(web_fetch::WebFetch::default()),
+        Arc::new(todo_write::TodoWrite),
+        Arc::new(web_search::WebSearch),
+        Arc::new(bash_output::BashOutputTool),
+        Arc::new(kill_shell::KillShellTool),
+    ]
 }
