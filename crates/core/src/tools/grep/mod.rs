@@ -3,7 +3,9 @@
 //! Differences from Claude Code, all deliberate: paths are always printed (also when `path` is a
 //! single file, where `rg` would print bare line numbers), CR before LF is dropped from printed
 //! lines, content and count results are in path order (ripgrep's parallel order changes from run
-//! to run, which breaks `offset` paging), and count totals cover every match, not just the page.
+//! to run, which breaks `offset` paging), count totals cover every match, not just the page, and
+//! `glob` patterns containing a slash are anchored at the searched `path` (Claude Code's `rg`
+//! anchors them at its working directory).
 
 mod search;
 pub(crate) mod walk;
