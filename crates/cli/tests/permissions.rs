@@ -438,3 +438,70 @@ fn claude_config_dir_replaces_the_home_settings() {
     );
     assert_eq!(denials(&out), 0);
 }
+
+/// A mock whose model makes one call of `tool`, then says "done".
+fn mock_calling(tool: &str, input: Value) -> MockServer {
+    MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use_with_id("toolu_1", tool, input))
+            .reply(Reply::text("done")),
+    )
+    .unwrap()
+}
+
+#[test]
+fn file_tools_follow_modes_and_rules() {
+    let e = env();
+    let target = e.cwd.join("notes.md");
+    let write = |path: &Path| json!({"file_path": path.to_str().unwrap(), "content": "hello\n"});
+    // Plan mode: no file change, even with an Edit allow rule.
+    let mock = mock_calling("Write", write(&target));
+    let out = e.run(
+        &mock,
+        &args(&["--permission-mode", "plan", "--allowedTools", "Edit"]),
+    );
+    assert_eq!(denials(&out), 1);
+    assert!(!target.exists());
+    // Default mode in print mode: nobody to ask.
+    let mock = mock_calling("Write", write(&target));
+    let out = e.run(&mock, JSON);
+    assert_eq!(denials(&out), 1);
+    assert!(!target.exists());
+    // acceptEdits: inside the project, yes; a protected path, no.
+    let mock = mock_calling("Write", write(&target));
+    let out = e.run(&mock, &args(&["--permission-mode", "acceptEdits"]));
+    assert_eq!(denials(&out), 0, "{}", tool_result(&mock));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "hello\n");
+    let hook = e.cwd.join(".git/hooks/pre-commit");
+    let mock = mock_calling("Write", write(&hook));
+    let out = e.run(&mock, &args(&["--permission-mode", "acceptEdits"]));
+    assert_eq!(denials(&out), 1);
+    assert!(!hook.exists());
+    // An Edit rule from settings allows it in default mode; a deny for the same path wins.
+    e.project(json!({"permissions": {"allow": ["Edit(docs/**)"]}}));
+    let doc = e.cwd.join("docs/a.md");
+    let mock = mock_calling("Write", write(&doc));
+    let out = e.run(&mock, JSON);
+    assert_eq!(denials(&out), 0, "{}", tool_result(&mock));
+    assert!(doc.exists());
+    e.local(json!({"permissions": {"deny": ["Edit(docs/secret.md)"]}}));
+    let secret = e.cwd.join("docs/secret.md");
+    let mock = mock_calling("Write", write(&secret));
+    let out = e.run(&mock, JSON);
+    assert_eq!(denials(&out), 1);
+    assert!(!secret.exists());
+    // Read: inside runs, a Read deny refuses.
+    std::fs::write(e.cwd.join(".env"), "TOKEN=1").unwrap();
+    let mock = mock_calling("Read", json!({"file_path": e.cwd.join("notes.md")}));
+    let out = e.run(&mock, JSON);
+    assert_eq!(denials(&out), 0);
+    e.user(json!({"permissions": {"deny": ["Read(.env)"]}}));
+    let mock = mock_calling("Read", json!({"file_path": e.cwd.join(".env")}));
+    let out = e.run(&mock, JSON);
+    assert_eq!(denials(&out), 1);
+    let tr = tool_result(&mock);
+    assert!(
+        !tr["content"].as_str().unwrap_or("").contains("TOKEN"),
+        "{tr}"
+    );
+}
