@@ -100,6 +100,8 @@ fn the_engine_never_panics_on_odd_rules_and_commands() {
 struct Cmd {
     text: String,
     forbidden: bool,
+    /// False when an all-allowed line may still reasonably ask (xargs adds arguments).
+    precise: bool,
 }
 
 const ALLOWED: &[&str] = &[
@@ -122,29 +124,38 @@ const FORBIDDEN: &[&str] = &[
     "chmod 777 src",
     "git push --force",
     "cat /etc/passwd",
-    "echo x > /tmp/out",
+    "echo x > /tmp/ccrs-perm-fuzz-out",
     "sed -i s/a/b/ src/main.rs",
 ];
 
 fn leaf() -> impl Strategy<Value = Cmd> {
     let base = prop_oneof![
-        3 => prop::sample::select(ALLOWED).prop_map(|t| Cmd { text: t.into(), forbidden: false }),
-        1 => prop::sample::select(FORBIDDEN).prop_map(|t| Cmd { text: t.into(), forbidden: true }),
+        3 => prop::sample::select(ALLOWED).prop_map(|t| (t, false)),
+        1 => prop::sample::select(FORBIDDEN).prop_map(|t| (t, true)),
     ];
-    // Wrappers that run a simple command (they cannot wrap compound ones).
-    let wrap = prop::sample::select(vec![
-        "",
-        "",
-        "",
-        "timeout 5 ",
-        "nice -n 3 ",
-        "LANG=C ",
-        "command ",
-        "env TZ=UTC ",
-    ]);
-    (base, wrap).prop_map(|(c, w)| Cmd {
-        text: format!("{w}{}", c.text),
-        forbidden: c.forbidden,
+    (base, 0..14usize).prop_map(|((t, forbidden), k)| {
+        let (name, rest) = t.split_once(' ').unwrap_or((t, ""));
+        let (text, precise) = match k {
+            // Wrappers that run a simple command (they cannot wrap compound ones).
+            0 => (format!("timeout 5 {t}"), true),
+            1 => (format!("nice -n 3 {t}"), true),
+            2 => (format!("LANG=C {t}"), true),
+            3 => (format!("command {t}"), true),
+            4 => (format!("env TZ=UTC {t}"), true),
+            // The command name quoted or escaped.
+            5 => (format!("\"{name}\" {rest}"), true),
+            6 => (format!("'{name}' {rest}"), true),
+            7 => (format!("\\{name} {rest}"), true),
+            // Run by another program.
+            8 => (format!("echo a | xargs {t}"), false),
+            9 => (format!("find src -maxdepth 0 -exec {t} \\;"), false),
+            _ => (t.to_string(), true),
+        };
+        Cmd {
+            text,
+            forbidden,
+            precise,
+        }
     })
 }
 
@@ -159,8 +170,9 @@ fn compound() -> impl Strategy<Value = Cmd> {
             (inner.clone(), sep, inner.clone()).prop_map(|(a, s, b)| Cmd {
                 text: format!("{}{s}{}", a.text, b.text),
                 forbidden: a.forbidden || b.forbidden,
+                precise: a.precise && b.precise,
             }),
-            (inner.clone(), 0..11usize).prop_map(|(a, k)| {
+            (inner.clone(), 0..16usize).prop_map(|(a, k)| {
                 let t = &a.text;
                 let text = match k {
                     0 => format!("( {t} )"),
@@ -173,6 +185,17 @@ fn compound() -> impl Strategy<Value = Cmd> {
                     7 => format!("while false; do {t}; done"),
                     8 => format!("{{ f() {{ {t}; }}; f; }}"),
                     9 => format!("cat <( {t} )"),
+                    10 => format!("case x in x) {t};; esac"),
+                    11 => format!("if false; then :; else {t}; fi"),
+                    12 => format!("if ! {{ {t}; }}; then :; fi"),
+                    13 => format!("{{ {t}; }} 2>/dev/null < /dev/null"),
+                    14 => format!(
+                        "echo \"`{}`\"",
+                        t.replace('\\', "\\\\")
+                            .replace('`', "\\`")
+                            .replace('"', "\\\"")
+                            .replace('$', "\\$")
+                    ),
                     // Kept inside $(...) so separators can follow the here-document.
                     // (A nested here-document needs its own delimiter, as in bash.)
                     _ => {
@@ -183,20 +206,20 @@ fn compound() -> impl Strategy<Value = Cmd> {
                 Cmd {
                     text,
                     forbidden: a.forbidden,
+                    precise: a.precise,
                 }
             }),
         ]
     })
 }
 
-#[test]
-fn a_compound_is_never_allowed_when_a_part_is_not() {
-    let d = tempfile::tempdir().unwrap();
-    let dir = d.path().canonicalize().unwrap();
+/// The engine of the compound tests: a few harmless allow rules, in `dir` (with a
+/// src/main.rs).
+fn compound_engine(dir: &Path) -> PermissionEngine {
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(dir.join("src/main.rs"), "fn main() {}").unwrap();
     let allow = |r: &str| SourcedRule::new(RuleBehavior::Allow, r, RuleSource::ProjectSettings);
-    let e = PermissionEngine::new(PermissionConfig {
+    PermissionEngine::new(PermissionConfig {
         mode: Mode::Default,
         rules: vec![
             allow("Bash(git status)"),
@@ -205,33 +228,167 @@ fn a_compound_is_never_allowed_when_a_part_is_not() {
             allow("Bash(echo:*)"),
             allow("Bash(cat:*)"),
         ],
-        cwd: dir.clone(),
+        cwd: dir.to_path_buf(),
         ..Default::default()
-    });
+    })
+}
+
+fn check(e: &PermissionEngine, dir: &Path, cmd: &str) -> Decision {
+    e.check(
+        "Bash",
+        &Subject::Shell {
+            command: cmd.to_string(),
+            cwd: dir.to_path_buf(),
+        },
+    )
+}
+
+#[test]
+fn a_compound_is_never_allowed_when_a_part_is_not() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    let e = compound_engine(&dir);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 400,
         ..ProptestConfig::default()
     });
     runner
         .run(&compound(), |cmd| {
-            let got = e.check(
-                "Bash",
-                &Subject::Shell {
-                    command: cmd.text.clone(),
-                    cwd: dir.clone(),
-                },
-            );
+            let got = check(&e, &dir, &cmd.text);
             if cmd.forbidden {
                 prop_assert!(
                     got != Decision::Allow,
                     "allowed although a part is forbidden:\n{}",
                     cmd.text
                 );
-            } else {
+            } else if cmd.precise {
                 // And precision: a command made only of allowed parts is allowed.
                 prop_assert_eq!(got, Decision::Allow, "{}", cmd.text);
             }
             Ok(())
         })
         .unwrap();
+}
+
+/// Commands of the pools that are real programs: in the bash test they are stubs that only
+/// log their arguments.
+const STUBS: &[&str] = &[
+    "git", "ls", "cat", "wc", "grep", "rm", "curl", "sh", "npm", "touch", "python3", "chmod",
+    "sed", "pwd",
+];
+
+/// Real programs the lines use to run others (they exec the stubs).
+const REAL: &[&str] = &["bash", "timeout", "nice", "env", "xargs", "find"];
+
+/// Did bash run something forbidden? (From the stubs' log and the redirection's file.)
+fn forbidden_ran(log: &str, out_file: &Path) -> Option<String> {
+    const BAD: &[&str] = &[
+        "rm ",
+        "curl ",
+        "npm ",
+        "touch ",
+        "python3 ",
+        "chmod ",
+        "sed ",
+        "git push",
+        "cat /etc/passwd",
+    ];
+    if out_file.exists() {
+        return Some(format!("{} was written", out_file.display()));
+    }
+    log.lines()
+        .find(|l| BAD.iter().any(|b| l.starts_with(b)))
+        .map(str::to_string)
+}
+
+/// Differential check against bash itself: each generated line runs in real bash with a PATH
+/// of logging stubs (so nothing real runs); whenever bash ran a forbidden command, the engine
+/// must not have allowed the line.
+#[test]
+fn the_engine_agrees_with_what_bash_really_runs() {
+    let real = |name: &str| {
+        ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.exists())
+    };
+    let found: Vec<Option<PathBuf>> = REAL.iter().map(|n| real(n)).collect();
+    if found.iter().any(Option::is_none) {
+        eprintln!("skipped: one of {REAL:?} is missing");
+        return;
+    }
+    let found: Vec<PathBuf> = found.into_iter().flatten().collect();
+    let bash = found[0].clone();
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().canonicalize().unwrap();
+    let dir = root.join("work");
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // One log per run: a background job of an earlier run may still be writing.
+    let runs = std::sync::atomic::AtomicUsize::new(0);
+    let caught = std::sync::atomic::AtomicUsize::new(0);
+    let run_in_bash = |text: &str, log: &Path| {
+        std::process::Command::new(&bash)
+            .arg("-c")
+            .arg(format!("{text}\nwait"))
+            .current_dir(&dir)
+            .env_clear()
+            .env("PATH", &bin)
+            .env("STUB_LOG", log)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        std::fs::read_to_string(log).unwrap_or_default()
+    };
+    for s in STUBS {
+        let p = bin.join(s);
+        std::fs::write(
+            &p,
+            "#!/bin/sh\nprintf '%s\\n' \"${0##*/} $*\" >> \"$STUB_LOG\"\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for (name, path) in REAL.iter().zip(&found) {
+        std::os::unix::fs::symlink(path, bin.join(name)).unwrap();
+    }
+    let e = compound_engine(&dir);
+    let out_file = PathBuf::from("/tmp/ccrs-perm-fuzz-out");
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 250,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&compound(), |cmd| {
+            let n = runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let log = root.join(format!("log{n}"));
+            let _ = std::fs::remove_file(&out_file);
+            let ran = run_in_bash(&cmd.text, &log);
+            let got = check(&e, &dir, &cmd.text);
+            if let Some(what) = forbidden_ran(&ran, &out_file) {
+                caught.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                prop_assert!(
+                    got != Decision::Allow,
+                    "bash ran `{what}` but the engine allowed:\n{}",
+                    cmd.text
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    let _ = std::fs::remove_file(&out_file);
+    // The harness sees what bash runs (else this test could not fail).
+    let probe = root.join("probe-log");
+    let ran = run_in_bash("ls; echo $(rm -rf x) | wc -l", &probe);
+    assert!(ran.contains("rm -rf x") && ran.contains("ls"), "{ran}");
+    let runs = runs.into_inner();
+    let caught = caught.into_inner();
+    assert!(
+        caught * 5 >= runs,
+        "only {caught} of {runs} generated lines ran a forbidden command in bash"
+    );
+    eprintln!("{caught} of {runs} lines ran a forbidden command in bash; none was allowed");
 }
