@@ -162,6 +162,41 @@ fn push_unique(v: &mut Vec<String>, s: String) {
     }
 }
 
+fn redir_op(op: RedirOp) -> &'static str {
+    match op {
+        RedirOp::In => "<",
+        RedirOp::Out => ">",
+        RedirOp::Append => ">>",
+        RedirOp::Clobber => ">|",
+        RedirOp::ReadWrite => "<>",
+        RedirOp::DupIn => "<&",
+        RedirOp::DupOut => ">&",
+        RedirOp::OutErr => "&>",
+        RedirOp::AppendErr => "&>>",
+        RedirOp::HereDoc => "<<",
+        RedirOp::HereString => "<<<",
+    }
+}
+
+/// The directory a glob lists: its components before the first one with a metacharacter.
+fn glob_dir(pattern: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for comp in pattern.split('/') {
+        if comp.contains(['*', '?', '[']) {
+            break;
+        }
+        out.push(comp);
+    }
+    let joined = out.join("/");
+    if joined.is_empty() && pattern.starts_with('/') {
+        "/".to_string()
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined.replace('\\', "")
+    }
+}
+
 fn is_fd_target(v: &str) -> bool {
     let t = v.strip_suffix('-').unwrap_or(v);
     t.is_empty() || t.chars().all(|c| c.is_ascii_digit())
@@ -492,7 +527,12 @@ impl Walker<'_> {
         }
         let assigns: Vec<String> = s.assignments.iter().map(|a| a.raw.clone()).collect();
         if args.is_empty() {
-            let mut check = CommandCheck::new(assigns.join(" "));
+            let redirs = s
+                .redirects
+                .iter()
+                .map(|r| format!("{}{}", redir_op(r.op), r.target.raw));
+            let shown: Vec<String> = assigns.iter().cloned().chain(redirs).collect();
+            let mut check = CommandCheck::new(shown.join(" "));
             check.kind = match s.assignments.iter().find(|a| is_dangerous_var(&a.name)) {
                 Some(a) => Kind::Other(format!("it sets {}", a.name)),
                 None => Kind::Neutral,
@@ -579,7 +619,7 @@ impl Walker<'_> {
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
                 "stdbuf" => wrapper_opts(&args, i + 1, "ioe", &["input", "output", "error"])
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "nohup" | "builtin" | "noglob" => wrapper_opts(&args, i + 1, "", &[])
+                "nohup" | "builtin" | "noglob" | "coproc" => wrapper_opts(&args, i + 1, "", &[])
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
                 "command" => match wrapper_opts(&args, i + 1, "", &[]) {
                     Some(o) if o.flags.contains('v') || o.flags.contains('V') => {
@@ -899,6 +939,12 @@ impl Walker<'_> {
         self.tainted.extend(e.taints.iter().cloned());
         c.risky = e.risky.clone();
         c.skips_hidden = e.skips_hidden;
+        // Expanding a glob lists its directory, whatever the command does with the names.
+        for a in &rest[1..] {
+            if let Some(g) = &a.glob {
+                c.reads.extend(self.resolve_text(&glob_dir(g), None, local));
+            }
+        }
         let mut base = local.clone();
         if let Some(dir) = &e.chdir {
             let d = self.resolve_ref(dir, rest, local);

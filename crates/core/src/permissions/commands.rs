@@ -681,9 +681,20 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
         }
         i += 1;
     }
-    // An option value may have pointed past the end.
+    // An option value may have pointed past the end; `-` as a file-list option's value
+    // (`wc --files0-from=-`, `grep -f -`) names files only known at run time.
     e.reads
         .retain(|r| !matches!(r, PathRef::Arg(n) if *n >= args.len()));
+    for r in &mut e.reads {
+        let dash = match r {
+            PathRef::Text(t) => t == "-",
+            PathRef::Arg(n) => args.get(*n).and_then(Arg::v) == Some("-"),
+            PathRef::Dynamic => false,
+        };
+        if dash {
+            *r = PathRef::Dynamic;
+        }
+    }
     let arg = PathRef::Arg;
     let dyn_refs = || dynamic.iter().map(|_| PathRef::Dynamic);
     match s.pos {
@@ -1208,7 +1219,20 @@ fn git_inner(args: &[Arg]) -> Effects {
             e.reads.push(PathRef::Arg(base + k + 1));
         } else if no_index && !v.starts_with('-') {
             e.reads.push(PathRef::Arg(base + k));
+        } else if matches!(sub, "show" | "cat-file")
+            && !v.starts_with('-')
+            && let Some((_, path)) = v.split_once(':')
+            && !path.is_empty()
+        {
+            // `HEAD:.env` prints that file's content (relative to the repository root; the
+            // cwd is the best guess, and deny rules on bare names match anywhere).
+            e.reads
+                .push(PathRef::Text(path.trim_start_matches("./").to_string()));
         }
+    }
+    if sub == "grep" && !after_dd {
+        // git grep reads every tracked file under the cwd.
+        e.implicit_cwd = Some(true);
     }
     e.reads
         .retain(|r| !matches!(r, PathRef::Arg(n) if *n >= args.len()));
