@@ -923,3 +923,69 @@ fn registered_after_bash_and_before_the_file_tools() {
         assert!(grep < read, "{names:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Read deny rules (user-pains §2: a `Read(.env)` deny must not be bypassed through Grep/Glob)
+
+fn ctx_with_read_deny(cwd: &Path, rules: &[&str]) -> ToolContext {
+    use ccrs_core::permissions::{
+        PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule,
+    };
+    let mut c = ToolContext::for_tests(cwd);
+    c.permissions = Some(Arc::new(PermissionEngine::new(PermissionConfig {
+        rules: rules
+            .iter()
+            .map(|r| SourcedRule::new(RuleBehavior::Deny, *r, RuleSource::ProjectSettings))
+            .collect(),
+        cwd: cwd.to_path_buf(),
+        home: Some(cwd.to_path_buf()),
+        ..Default::default()
+    })));
+    c
+}
+
+#[tokio::test]
+async fn read_deny_rules_hide_files_from_grep_and_glob() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("sub/secrets")).unwrap();
+    fs::write(root.join(".env"), "API_TOKEN=hunter2\n").unwrap();
+    fs::write(root.join("sub/.env"), "API_TOKEN=nested\n").unwrap();
+    fs::write(root.join("sub/secrets/key.txt"), "API_TOKEN=deep\n").unwrap();
+    fs::write(
+        root.join("app.txt"),
+        "API_TOKEN is read from the environment\n",
+    )
+    .unwrap();
+
+    // Without rules every file is found.
+    let open = ctx(root);
+    let all = ok_text(&GrepTool, &open, json!({"pattern": "API_TOKEN"})).await;
+    assert!(all.contains(".env") && all.contains("key.txt"), "{all}");
+
+    let c = ctx_with_read_deny(root, &["Read(.env)", "Read(./sub/secrets/**)"]);
+    for mode in ["files_with_matches", "content", "count"] {
+        let out = ok_text(
+            &GrepTool,
+            &c,
+            json!({"pattern": "API_TOKEN", "output_mode": mode}),
+        )
+        .await;
+        assert!(!out.contains(".env"), "{mode}: {out}");
+        assert!(
+            !out.contains("hunter2") && !out.contains("nested"),
+            "{mode}: {out}"
+        );
+        assert!(
+            !out.contains("key.txt") && !out.contains("deep"),
+            "{mode}: {out}"
+        );
+        assert!(out.contains("app.txt"), "{mode}: {out}");
+    }
+    let listed = ok_text(&GlobTool, &c, json!({"pattern": "**/*"})).await;
+    assert!(
+        !listed.contains(".env") && !listed.contains("key.txt"),
+        "{listed}"
+    );
+    assert!(listed.contains("app.txt"), "{listed}");
+}

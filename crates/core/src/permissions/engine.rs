@@ -347,6 +347,14 @@ impl PermissionEngine {
         })
     }
 
+    /// True when some deny rule names Read: only then must search tools check each file.
+    pub fn has_read_deny_rules(&self) -> bool {
+        self.read_state()
+            .rules
+            .iter()
+            .any(|c| c.src.behavior == RuleBehavior::Deny && c.rule.tool.exact() == Some("Read"))
+    }
+
     /// True when a Read deny rule covers `path` (for search tools that must skip such files).
     pub fn read_denied(&self, path: &Path) -> bool {
         let st = self.read_state();
@@ -1156,4 +1164,13 @@ pub fn bypass_refusal_for(
         return Some(BYPASS_ROOT_REFUSAL.to_string());
     }
     None
+}
+
+impl std::fmt::Debug for PermissionEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PermissionEngine")
+            .field("cwd", &self.cwd)
+            .field("mode", &self.mode())
+            .finish_non_exhaustive()
+    }
 }

@@ -90,6 +90,7 @@ impl Tool for GlobTool {
                 respect_ignore: !walk::env_flag(&ctx.env, "CLAUDE_CODE_GLOB_NO_IGNORE")
                     .unwrap_or(false),
                 hidden: walk::env_flag(&ctx.env, "CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
+                read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
             };
             let cancel = ctx.cancel.clone();
             let cwd = ctx.cwd.clone();
@@ -102,10 +103,11 @@ impl Tool for GlobTool {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 struct Options {
     respect_ignore: bool,
     hidden: bool,
+    read_deny: Option<std::sync::Arc<crate::permissions::PermissionEngine>>,
 }
 
 fn opt_path(input: &Value) -> Option<&str> {
@@ -239,6 +241,7 @@ fn find(
             hidden: opts.hidden,
             globs: &[],
             types: None,
+            read_deny: opts.read_deny.clone(),
         },
     )
     .map_err(FindError::Invalid)?;

@@ -259,6 +259,7 @@ impl Request {
                 globs: opt_str(input, "glob").map(split_globs).unwrap_or_default(),
                 types,
                 cap: page.cap(),
+                read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
             },
             page,
             path_arg: opt_str(input, "path").map(str::to_string),

@@ -51,6 +51,8 @@ pub(crate) struct Spec {
     pub types: Vec<String>,
     /// How many results (files, lines or count entries) the caller needs; `None` = all.
     pub cap: Option<usize>,
+    /// Skip files covered by Read deny rules.
+    pub read_deny: Option<std::sync::Arc<crate::permissions::PermissionEngine>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -130,6 +132,7 @@ pub(crate) fn run(spec: &Spec, cancel: &CancelToken) -> Result<Found, SearchErro
             hidden: true,
             globs: &spec.globs,
             types,
+            read_deny: spec.read_deny.clone(),
         },
     )
     .map_err(SearchError::Invalid)?;

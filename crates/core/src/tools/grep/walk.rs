@@ -2,6 +2,7 @@
 //! newest-first ordering, and a reader that stops when the call is cancelled.
 
 use crate::cancel::CancelToken;
+use crate::permissions::PermissionEngine;
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
 use ignore::types::Types;
@@ -9,6 +10,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Version-control directories that are never walked, whatever the ignore settings.
@@ -25,6 +27,17 @@ pub(crate) struct WalkOptions<'a> {
     pub globs: &'a [String],
     /// A `--type` selection.
     pub types: Option<Types>,
+    /// Files a `Read(...)` deny rule covers are skipped (Claude Code passes them to rg as
+    /// `--glob !…`): otherwise Grep would read what Read may not.
+    pub read_deny: Option<Arc<PermissionEngine>>,
+}
+
+/// The engine to filter a walk with, when it has Read deny rules at all (each check resolves
+/// the path, which is not free on a large tree).
+pub(crate) fn read_deny_filter(
+    engine: Option<&Arc<PermissionEngine>>,
+) -> Option<Arc<PermissionEngine>> {
+    engine.filter(|e| e.has_read_deny_rules()).cloned()
 }
 
 /// ripgrep's default thread count: the available cores, at most 12.
@@ -67,6 +80,9 @@ pub(crate) fn walker(root: &Path, opts: WalkOptions<'_>) -> Result<WalkBuilder, 
     }
     if let Some(t) = opts.types {
         wb.types(t);
+    }
+    if let Some(engine) = opts.read_deny {
+        wb.filter_entry(move |e| !engine.read_denied(e.path()));
     }
     Ok(wb)
 }
