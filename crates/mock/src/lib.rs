@@ -22,6 +22,7 @@ mod oauth;
 mod scenario;
 mod server;
 pub mod sse;
+mod template;
 
 pub use oauth::{TokenGrant, s256_challenge};
 pub use scenario::{

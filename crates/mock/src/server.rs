@@ -517,7 +517,8 @@ where
             }
         }
         ReplyKind::Demo => Ok(After::Close), // replaced above
-        ReplyKind::Message(msg) => {
+        ReplyKind::Message(mut msg) => {
+            crate::template::fill(&mut msg.content, json.as_ref());
             let events = sse::message_events(&msg, &model, req.body.len());
             headers.insert(0, ("content-type".into(), "text/event-stream".into()));
             headers.insert(1, ("cache-control".into(), "no-cache".into()));
