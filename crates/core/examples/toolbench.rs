@@ -6,6 +6,8 @@
 //!                [--type T] [--head-limit N] [--print]
 //! toolbench glob <dir> <pattern> [--runs N] [--print]
 //! toolbench gen <dir> [--files N]
+//! toolbench read <file> [--offset N] [--limit N] [--runs N]
+//! toolbench genfile <file> <megabytes>
 //! ```
 //!
 //! The search runs with `<dir>` as the working directory, so paths print relative to it, as
@@ -14,6 +16,7 @@
 
 use ccrs_core::tools::glob::GlobTool;
 use ccrs_core::tools::grep::GrepTool;
+use ccrs_core::tools::read::ReadTool;
 use ccrs_core::tools::{Tool, ToolContext, ToolOutput};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -24,7 +27,8 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage:\n  toolbench grep <dir> <pattern> [--mode files|content|count] [--runs N] [-i] \
          [--glob G] [--type T] [--head-limit N] [--print]\n  toolbench glob <dir> <pattern> \
-         [--runs N] [--print]\n  toolbench gen <dir> [--files N]"
+         [--runs N] [--print]\n  toolbench gen <dir> [--files N]\n  toolbench read <file> \
+         [--offset N] [--limit N] [--runs N]\n  toolbench genfile <file> <megabytes>"
     );
     ExitCode::from(2)
 }
@@ -52,6 +56,57 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        "genfile" => {
+            let (Some(file), Some(mb)) =
+                (args.get(1), args.get(2).and_then(|m| m.parse::<u64>().ok()))
+            else {
+                return usage();
+            };
+            match generate_file(Path::new(file), mb) {
+                Ok(lines) => {
+                    println!("wrote {mb} MB ({lines} lines) to {file}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("toolbench genfile: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        "read" => {
+            let Some(file) = args.get(1) else {
+                return usage();
+            };
+            let path = match std::fs::canonicalize(file) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("toolbench: {file}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let mut input = json!({"file_path": path.display().to_string()});
+            for (flag_name, key) in [("--offset", "offset"), ("--limit", "limit")] {
+                if let Some(n) = flag(&args, flag_name).and_then(|v| v.parse::<u64>().ok()) {
+                    input[key] = json!(n);
+                }
+            }
+            let runs: usize = flag(&args, "--runs")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1)
+                .max(1);
+            let dir = path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/"));
+            run(
+                &ReadTool,
+                &dir,
+                input,
+                "read",
+                runs,
+                args.iter().any(|a| a == "--print"),
+            )
         }
         "grep" | "glob" => {
             let (Some(dir), Some(pattern)) = (args.get(1), args.get(2)) else {
@@ -146,6 +201,7 @@ fn run(
     let median = times[times.len() / 2];
     let s = out.structured.clone().unwrap_or(Value::Null);
     let results = match mode {
+        "read" => s["file"]["numLines"].as_u64().unwrap_or(0),
         "content" => s["numLines"].as_u64().unwrap_or(0),
         "count" => s["numMatches"].as_u64().unwrap_or(0),
         _ => s["numFiles"].as_u64().unwrap_or(0),
@@ -160,6 +216,25 @@ fn run(
         println!("{}", out.text());
     }
     ExitCode::SUCCESS
+}
+
+/// Writes a text file of about `mb` megabytes of numbered source-like lines.
+fn generate_file(path: &Path, mb: u64) -> std::io::Result<u64> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let target = mb * 1024 * 1024;
+    let (mut written, mut lines) = (0u64, 0u64);
+    let mut rng = Lcg(42);
+    while written < target {
+        let word = WORDS[rng.below(WORDS.len() as u64) as usize];
+        let line =
+            format!("let {word}_{lines} = compute_{word}({lines}, \"{word}\"); // line {lines}\n");
+        w.write_all(line.as_bytes())?;
+        written += line.len() as u64;
+        lines += 1;
+    }
+    w.flush()?;
+    Ok(lines)
 }
 
 /// A deterministic pseudo-random sequence (an LCG), so every run builds the same tree.
