@@ -5,6 +5,7 @@ mod auth_setup;
 mod print_mode;
 mod sdk_messages;
 mod setup;
+mod tui;
 
 use args::Args;
 use clap::Parser;
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
         if args.print {
             print_mode::run(args).await
         } else {
-            anyhow::bail!("interactive mode is not available yet; use -p/--print")
+            tui::run(args).await
         }
     });
     match result {

@@ -168,6 +168,21 @@ impl PermissionEngine {
         }
     }
 
+    /// Removes session rules added by [`add_session_rules`](Self::add_session_rules) (one
+    /// occurrence each, the newest first): grants that last one turn, like a custom command's
+    /// `allowed-tools`.
+    pub fn remove_session_rules(&self, behavior: RuleBehavior, rules: &[String]) {
+        if let Ok(mut s) = self.state.write() {
+            for r in rules {
+                if let Some(i) = s.rules.iter().rposition(|x| {
+                    x.source == RuleSource::Session && x.behavior == behavior && &x.rule == r
+                }) {
+                    s.rules.remove(i);
+                }
+            }
+        }
+    }
+
     /// "Yes, and don't ask again": adds allow rules to `.claude/settings.local.json` (merging with
     /// what is there, atomically) and to this session.
     pub fn persist_allow(&self, rules: &[String]) -> std::io::Result<()> {
