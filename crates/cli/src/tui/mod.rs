@@ -33,7 +33,7 @@ use complete::Completion;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use custom_commands::CustomCommand;
 use editor::Editor;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use history::History;
 use markdown::Markdown;
 use prompt::{ActivePrompt, Decision, PromptJob, UiPrompter};
@@ -347,6 +347,7 @@ impl Ui {
     }
 
     async fn run(&mut self, agent: &mut Agent) {
+        self.request_draw();
         while !self.exit {
             if self.busy.is_none() && !self.queue.is_empty() {
                 let text = std::mem::take(&mut self.queue).join("\n");
@@ -366,7 +367,15 @@ impl Ui {
                     // Handle a burst (typing fast, a non-bracketed paste) before drawing.
                     let mut n = 0;
                     while submit.is_none() && !self.exit && n < 512 {
-                        match self.events.next().now_or_never() {
+                        // Polled with this task's waker: crossterm's EventStream keeps the
+                        // first waker it sees, so a no-op waker (`now_or_never`) would lose
+                        // every later event.
+                        let ready = tokio::select! {
+                            biased;
+                            ev = self.events.next() => Some(ev),
+                            _ = std::future::ready(()) => None,
+                        };
+                        match ready {
                             Some(ev) => submit = self.on_term(ev),
                             None => break,
                         }

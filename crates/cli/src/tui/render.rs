@@ -425,12 +425,14 @@ pub fn retry(
         None => "Connection error".to_string(),
     };
     let detail = text::sanitize(error).replace('\n', " ");
-    let line = if detail.trim().is_empty() {
-        format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})")
-    } else {
-        format!("{reason} ({detail}) · Retrying in {secs}s… (attempt {attempt}/{max})")
-    };
-    under(theme, vec![(theme::WARN, line)], width)
+    let mut lines = vec![(
+        theme::WARN,
+        format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})"),
+    )];
+    if !detail.trim().is_empty() {
+        lines.push((theme::SECONDARY, detail.trim().to_string()));
+    }
+    under(theme, lines, width)
 }
 
 /// The user's prompt as echoed into the scrollback: `> text`.
@@ -610,7 +612,10 @@ mod tests {
         let l = retry(&Theme::PLAIN, 2, 10, 1500, Some(529), "overloaded", 100);
         assert_eq!(
             l,
-            vec!["  ⎿  API error 529 (overloaded) · Retrying in 2s… (attempt 2/10)"]
+            vec![
+                "  ⎿  API error 529 · Retrying in 2s… (attempt 2/10)",
+                "     overloaded"
+            ]
         );
     }
 

@@ -452,6 +452,8 @@ pub fn duration(d: Duration) -> String {
 
 /// Dollars: 2 decimals above $0.50, else 4.
 pub fn dollars(c: f64) -> String {
+    // An empty f64 sum is -0.0: never show "$-0.0000".
+    let c = if c == 0.0 { 0.0 } else { c };
     if c > 0.5 {
         format!("${c:.2}")
     } else {
@@ -658,6 +660,7 @@ mod tests {
         );
         insta::assert_snapshot!(lines.join("\n"));
         assert_eq!(dollars(0.75), "$0.75");
+        assert_eq!(dollars(-0.0), "$0.0000");
         assert_eq!(dollars(0.0123456), "$0.0123");
         assert_eq!(duration(Duration::from_secs(3723)), "1h 2m 3.0s");
         assert_eq!(thousands(1234567), "1,234,567");
