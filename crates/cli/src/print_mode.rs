@@ -54,8 +54,15 @@ impl EventSink for PrintSink {
                 model,
                 block,
                 usage,
-                ..
-            } => self.line(msg::assistant(sid, &message_id, &model, &block, &usage)),
+                request_id,
+            } => self.line(msg::assistant(
+                sid,
+                &message_id,
+                &model,
+                &block,
+                &usage,
+                request_id.as_deref(),
+            )),
             AgentEvent::ToolFinished { id, output, .. } => {
                 self.line(msg::tool_result(sid, &id, &output))
             }

@@ -52,6 +52,7 @@ pub fn assistant(
     model: &str,
     block: &ContentBlock,
     usage: &Usage,
+    request_id: Option<&str>,
 ) -> Value {
     json!({
         "type": "assistant",
@@ -69,6 +70,7 @@ pub fn assistant(
         "parent_tool_use_id": null,
         "session_id": session_id,
         "uuid": uuid(),
+        "request_id": request_id,
     })
 }
 

@@ -319,9 +319,11 @@ impl Agent {
             });
             let mut partial = Partial::default();
             let mut msg_start: Option<(String, String, Usage)> = None;
+            let mut request_id: Option<String> = None;
             let outcome = {
                 let ev = events.clone();
                 let mut on_event = |e: ClientEvent| match e {
+                    ClientEvent::ResponseStarted { request_id: rid } => request_id = rid,
                     ClientEvent::Retry {
                         attempt,
                         max_retries,
@@ -356,7 +358,7 @@ impl Agent {
                                 model,
                                 block,
                                 usage,
-                                request_id: None,
+                                request_id: request_id.clone(),
                             });
                         }
                     },

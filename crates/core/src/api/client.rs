@@ -74,6 +74,10 @@ impl ClientConfig {
 /// What the client reports while a request runs.
 #[derive(Clone, Debug)]
 pub enum ClientEvent {
+    /// The API accepted the request and the stream begins (`request-id` header, if any).
+    ResponseStarted {
+        request_id: Option<String>,
+    },
     Update(StreamUpdate),
     Retry {
         attempt: u32,
@@ -121,6 +125,9 @@ impl AttemptError {
         }
     }
 }
+
+/// How long to wait for the end of the body after `message_stop` (it follows at once).
+const DRAIN_AFTER_STOP: Duration = Duration::from_millis(500);
 
 /// Installs ring as rustls's crypto provider (once per process).
 fn install_crypto_provider() {
@@ -400,6 +407,9 @@ impl ApiClient {
                 status: Some(status),
             });
         }
+        on_event(ClientEvent::ResponseStarted {
+            request_id: request_id.clone(),
+        });
         let mut resp = resp;
         let mut decoder = SseDecoder::new();
         let mut assembler = MessageAssembler::new();
@@ -448,6 +458,12 @@ impl ApiClient {
                 }
             }
             if assembler.is_complete() {
+                // Read the end of the chunked body too: a response dropped before its end
+                // closes the connection, and the next turn would pay a new TCP + TLS handshake.
+                let _ = tokio::time::timeout(DRAIN_AFTER_STOP, async {
+                    while let Ok(Some(_)) = resp.chunk().await {}
+                })
+                .await;
                 break;
             }
         }

@@ -6,8 +6,12 @@
 
 pub mod context;
 pub mod file_state;
+pub mod html_to_md;
 pub mod schema;
 pub mod shells;
+pub mod todo_write;
+pub mod web_fetch;
+pub mod web_search;
 
 pub use context::ToolContext;
 
@@ -168,5 +172,9 @@ impl ToolRegistry {
 
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    vec![]
+    vec![
+        Arc::new(web_fetch::WebFetch::default()),
+        Arc::new(todo_write::TodoWrite),
+        Arc::new(web_search::WebSearch),
+    ]
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# ccrs benchmarks: binary size, start-up time, and the wall time / CPU / peak RSS of scripted
+# print-mode sessions against the mock server. Prints one figure per line.
+#
+#   scripts/bench.sh            # everything
+#   scripts/bench.sh --quick    # fewer runs, skip the slow sections
+#
+# Needs: the Rust toolchain, python3, GNU time (/usr/bin/time; Debian package `time`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+RUNS=$([ $QUICK = 1 ] && echo 3 || echo 7)
+
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time (needed for peak RSS)…" >&2
+  (apt-get install -y -qq time >/dev/null 2>&1 || sudo apt-get install -y -qq time >/dev/null 2>&1) || { echo "need /usr/bin/time" >&2; exit 1; }
+fi
+
+echo "== building release binaries"
+cargo build --release -q -p ccrs -p ccrs-mock
+BIN=$ROOT/target/release/ccrs
+MOCK=$ROOT/target/release/ccrs-mock
+MEASURE="python3 $ROOT/scripts/measure.py"
+
+WORK=$(mktemp -d)
+MOCK_PID=""
+cleanup() { [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+echo
+echo "== results"
+SIZE=$(stat -c %s "$BIN")
+printf '%-44s %s bytes (%.2f MB)   budget ≤ 5 MB\n' "binary size (stripped, release)" "$SIZE" "$(echo "$SIZE/1048576" | bc -l)"
+
+python3 - "$BIN" <<'PY'
+import subprocess, sys, time, statistics
+def med(cmd, n=51):
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter(); subprocess.run(cmd, stdout=subprocess.DEVNULL); ts.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(ts)
+base = med(["/bin/true"])
+v = med([sys.argv[1], "--version"])
+print(f"{'ccrs --version wall time':<44} {v:.2f} ms   (spawning /bin/true: {base:.2f} ms; budget ≤ 5 ms)")
+PY
+
+# A sandbox home so no real settings or credentials are touched.
+export HOME=$WORK/home CLAUDE_CONFIG_DIR=$WORK/home/.claude XDG_CONFIG_HOME=$WORK/home/.config
+mkdir -p "$HOME" "$WORK/proj"
+export ANTHROPIC_API_KEY=sk-ant-bench
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export ANTHROPIC_BASE_URL=http://127.0.0.1:$PORT
+
+start_mock() { # $1 = scenario file or empty for the demo brain
+  [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null || true
+  if [ -n "${1:-}" ]; then "$MOCK" --port "$PORT" --scenario "$1" >"$WORK/mock.out" & else "$MOCK" --port "$PORT" >"$WORK/mock.out" & fi
+  MOCK_PID=$!
+  for _ in $(seq 100); do grep -q listening "$WORK/mock.out" 2>/dev/null && return 0; sleep 0.02; done
+  echo "mock did not start" >&2; exit 1
+}
+export -f start_mock 2>/dev/null || true
+
+cd "$WORK/proj"
+start_mock ""
+$MEASURE --runs "$RUNS" --label "-p one Bash tool call (echo hello)" -- "$BIN" -p "run echo hello" --allowedTools Bash
+$MEASURE --runs "$RUNS" --label "-p text reply (say hi)" -- "$BIN" -p "say hi"
+
+# Prompt + tool schemas: what every request pays, measured on a captured request.
+"$BIN" -p "say hi" >/dev/null
+python3 - "$PORT" <<'PY'
+import json, sys, urllib.request
+reqs = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_mock/requests"))
+body = json.loads([r for r in reqs if r["path"] == "/v1/messages"][-1]["body"])
+sysb = len(json.dumps(body.get("system", [])))
+tools = len(json.dumps(body.get("tools", [])))
+print(f"{'system prompt + tool schemas':<44} {sysb + tools} bytes ≈ {(sysb + tools) / 4:.0f} tokens at 4 B/token "
+      f"(system {sysb} B, {len(body.get('tools', []))} tools {tools} B; aim < 3,000 tokens)")
+PY
+
+# 20 tool calls in one session: peak RSS must stay ≤ 15 MB. A fresh mock per run (the
+# scenario's replies are consumed), started untimed by --setup.
+SCEN=$ROOT/crates/mock/scenarios/bench-20-tools.json
+if [ -f "$SCEN" ]; then
+  kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null || true; MOCK_PID=""
+  RESTART="pkill -f -- '--port $PORT' || true; sleep 0.05; ('$MOCK' --port $PORT --scenario '$SCEN' > '$WORK/m20.out' 2>&1 &); \
+    for i in \$(seq 200); do grep -q listening '$WORK/m20.out' 2>/dev/null && break; sleep 0.02; done; printf 'x\n' > '$WORK/proj/notes.txt'"
+  $MEASURE --runs "$RUNS" --label "-p 20-tool-call session" --setup "$RESTART" \
+    -- "$BIN" -p "do the twenty steps" --allowedTools Bash Read --max-turns 30
+  pkill -f -- "--port $PORT" || true
+fi
+
+# Further sections provided by other scripts, when present.
+for extra in bench_search.sh bench_idle.sh bench_read.sh; do
+  if [ -x "$ROOT/scripts/$extra" ] && [ $QUICK = 0 ]; then
+    echo; echo "== $extra"; "$ROOT/scripts/$extra" || echo "$extra failed"
+  fi
+done
