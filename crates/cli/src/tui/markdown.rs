@@ -20,6 +20,8 @@ pub struct Markdown {
     first_gutter: Span,
     rest_gutter: Span,
     partial: String,
+    /// Rows of the partial line already emitted.
+    partial_rows: usize,
     code: Option<CodeBlock>,
     table: Vec<String>,
     /// Lines emitted so far (the first one gets `first_gutter`).
@@ -256,6 +258,53 @@ pub fn inline_spans(src: &str, base: Style) -> Vec<Span> {
     spans
 }
 
+/// True when `s` has no inline markup left open (code spans, emphasis, strikethrough, link
+/// brackets), so rendering it now gives the same text as rendering it with what follows.
+fn markup_balanced(s: &str) -> bool {
+    if !s.matches('`').count().is_multiple_of(2) || !s.matches("~~").count().is_multiple_of(2) {
+        return false;
+    }
+    // Links: `[text](url)` renders shorter once complete; `<url>` too.
+    if s.matches('[').count() != s.matches(']').count()
+        || s.matches('(').count() != s.matches(')').count()
+        || s.matches('<').count() != s.matches('>').count()
+        || s.ends_with(']')
+    {
+        return false;
+    }
+    // Runs of `*` and `_` open or close emphasis (`**` is one run), except a run between
+    // spaces (`2 * 3`) and `_` inside a word (snake_case): balanced text has an even number.
+    let chars: Vec<char> = s.chars().collect();
+    let mut stars = 0usize;
+    let mut unders = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '*' && c != '_' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i] == c {
+            i += 1;
+        }
+        let prev = if start > 0 { chars[start - 1] } else { ' ' };
+        let next = chars.get(i).copied().unwrap_or(' ');
+        if prev.is_whitespace() && next.is_whitespace() {
+            continue;
+        }
+        if c == '_' && prev.is_alphanumeric() && next.is_alphanumeric() {
+            continue;
+        }
+        if c == '*' {
+            stars += 1;
+        } else {
+            unders += 1;
+        }
+    }
+    stars.is_multiple_of(2) && unders.is_multiple_of(2) && !s.ends_with('*') && !s.ends_with('_')
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Align {
     Left,
@@ -323,6 +372,7 @@ impl Markdown {
             first_gutter,
             rest_gutter,
             partial: String::new(),
+            partial_rows: 0,
             code: None,
             table: Vec::new(),
             emitted: 0,
@@ -356,9 +406,9 @@ impl Markdown {
         self.width = width.max(20);
     }
 
-    /// True when nothing was rendered and nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.emitted == 0 && self.partial.is_empty() && self.table.is_empty()
+    /// True until the first line of the current block is rendered.
+    pub fn nothing_emitted(&self) -> bool {
+        self.emitted == 0
     }
 
     /// Feeds streamed text; returns the lines completed by it.
@@ -368,6 +418,9 @@ impl Markdown {
         while let Some(nl) = self.partial.find('\n') {
             let line: String = self.partial.drain(..=nl).collect();
             self.line(line.trim_end_matches(['\n', '\r']), &mut out);
+        }
+        if !self.partial.is_empty() {
+            self.stream_partial(&mut out);
         }
         out
     }
@@ -382,6 +435,7 @@ impl Markdown {
         }
         self.flush_table(&mut out);
         self.code = None;
+        self.partial_rows = 0;
         self.emitted = 0;
         self.blank_pending = false;
         out
@@ -438,6 +492,11 @@ impl Markdown {
         self.flush_table(out);
         let w = self.content_width();
         let base = self.base;
+        let skip = std::mem::take(&mut self.partial_rows);
+        if let Some(rows) = self.text_rows(raw) {
+            self.emit_rows(rows.into_iter().skip(skip).collect(), out);
+            return;
+        }
         match classify(raw) {
             Block::Blank => self.blank_pending = true,
             Block::Fence { fence, lang } => {
@@ -447,30 +506,37 @@ impl Markdown {
                     self.emit(vec![label], out);
                 }
             }
+            Block::Rule => {
+                let line = "─".repeat(w.min(80));
+                self.emit(vec![Span::new(base.merge(theme::SECONDARY), line)], out);
+            }
+            _ => {}
+        }
+    }
+
+    /// The rows of a line of text (heading, quote, list item, paragraph); `None` for other
+    /// blocks.
+    fn text_rows(&self, raw: &str) -> Option<Vec<Vec<Span>>> {
+        let w = self.content_width();
+        let base = self.base;
+        let rows = match classify(raw) {
             Block::Heading { level, text } => {
                 let style = match level {
                     1 => base.bold().underline(),
                     2 => base.bold(),
                     _ => base.bold().italic(),
                 };
-                let spans: Vec<Span> = inline_spans(text, style);
-                let rows = wrap_spans(&spans, w, &[], &[]);
-                self.emit_rows(rows, out);
-            }
-            Block::Rule => {
-                let line = "─".repeat(w.min(80));
-                self.emit(vec![Span::new(base.merge(theme::SECONDARY), line)], out);
+                wrap_spans(&inline_spans(text, style), w, &[], &[])
             }
             Block::Quote { depth, text } => {
                 let bar = Span::new(base.merge(theme::SECONDARY), "▎ ".repeat(depth));
                 let spans = inline_spans(text, base.merge(Style::plain().italic()));
-                let rows = wrap_spans(
+                wrap_spans(
                     &spans,
                     w,
                     std::slice::from_ref(&bar),
                     std::slice::from_ref(&bar),
-                );
-                self.emit_rows(rows, out);
+                )
             }
             Block::Item {
                 indent,
@@ -480,26 +546,52 @@ impl Markdown {
                 let pad = " ".repeat(indent.min(12));
                 let lead = format!("{pad}{marker} ");
                 let hang = " ".repeat(text::width(&lead));
-                let spans = inline_spans(text, base);
-                let rows = wrap_spans(
-                    &spans,
+                wrap_spans(
+                    &inline_spans(text, base),
                     w,
                     &[Span::new(base, lead)],
                     &[Span::new(base, hang)],
-                );
-                self.emit_rows(rows, out);
+                )
             }
             Block::Para { indent, text } => {
                 let pad = Span::new(base, " ".repeat(indent.min(12)));
-                let spans = inline_spans(text, base);
-                let rows = wrap_spans(
-                    &spans,
+                wrap_spans(
+                    &inline_spans(text, base),
                     w,
                     std::slice::from_ref(&pad),
                     std::slice::from_ref(&pad),
-                );
-                self.emit_rows(rows, out);
+                )
             }
+            _ => return None,
+        };
+        Some(rows)
+    }
+
+    /// A long line still streaming: its rows before the last are final once the text so far
+    /// has no open inline markup (greedy wrapping never changes earlier rows when text is
+    /// appended), so they are emitted now instead of when the line ends.
+    fn stream_partial(&mut self, out: &mut Vec<String>) {
+        if self.code.is_some()
+            || self.partial.trim_start().starts_with('|')
+            || !markup_balanced(&self.partial)
+            || text::width(&self.partial) < self.content_width()
+        {
+            return;
+        }
+        let raw = self.partial.clone();
+        let Some(rows) = self.text_rows(&raw) else {
+            return;
+        };
+        let done = rows.len().saturating_sub(1);
+        if done > self.partial_rows {
+            self.flush_table(out);
+            let new: Vec<Vec<Span>> = rows
+                .into_iter()
+                .take(done)
+                .skip(self.partial_rows)
+                .collect();
+            self.emit_rows(new, out);
+            self.partial_rows = done;
         }
     }
 
@@ -650,6 +742,45 @@ mod tests {
         }
         got.extend(md.finish());
         assert_eq!(got, whole);
+    }
+
+    #[test]
+    fn a_long_paragraph_streams_its_finished_rows() {
+        let mut md = Markdown::assistant(Theme::PLAIN, 24);
+        let mut got = md.push("alpha beta gamma delta epsilon zeta eta ");
+        assert_eq!(got, vec!["● alpha beta gamma delta"]);
+        // An open emphasis holds rows back until it closes.
+        got.extend(md.push("theta *iota kappa lambda mu nu xi omicron "));
+        assert_eq!(got.len(), 1);
+        got.extend(md.push("pi* rho"));
+        got.extend(md.finish());
+        let whole = render(
+            Theme::PLAIN,
+            24,
+            "alpha beta gamma delta epsilon zeta eta theta *iota kappa lambda mu nu xi omicron pi* rho",
+        );
+        assert_eq!(got, whole);
+        assert!(got.len() >= 4);
+        assert!(markup_balanced("snake_case and a * b"));
+        assert!(!markup_balanced("open `code"));
+    }
+
+    #[test]
+    fn streamed_long_lines_render_like_whole_text() {
+        let src = "Intro with `inline code` and **bold words** and a [link](https://example.com/x) then snake_case_names, 2 * 3 = 6, ~~gone~~ and <https://auto.link> plus 日本語のテキスト mixed in a long paragraph that wraps many times over.\n- a list item that is also long enough to wrap across several rows with *emphasis* inside it\n> a quoted line that keeps going and going past the width of the terminal\nend";
+        for width in [20, 33, 47, 60] {
+            let whole = render(Theme::COLOR, width, src);
+            for chunk in 1..8 {
+                let mut md = Markdown::assistant(Theme::COLOR, width);
+                let mut got = Vec::new();
+                let chars: Vec<char> = src.chars().collect();
+                for c in chars.chunks(chunk) {
+                    got.extend(md.push(&c.iter().collect::<String>()));
+                }
+                got.extend(md.finish());
+                assert_eq!(got, whole, "width {width}, chunk {chunk}");
+            }
+        }
     }
 
     #[test]

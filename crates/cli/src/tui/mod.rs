@@ -330,7 +330,7 @@ impl Ui {
             .push(t.paint(theme::SECONDARY, &format!("  {}", self.cwd.display())));
         self.pending.push(t.paint(
             theme::SECONDARY,
-            "  /help for help · @ to attach files · shift+tab to switch modes · esc to interrupt",
+            "  /help for help · @ to attach files · shift+tab to switch modes",
         ));
         for w in warnings {
             self.pending.push(render::warning(&t, w));
@@ -613,7 +613,7 @@ impl Ui {
                     b.chars_now += s.len();
                     b.status = None;
                 }
-                let first = self.md.is_empty();
+                let first = self.md.nothing_emitted();
                 let lines = self.md.push(&s);
                 self.stream_lines(lines, first);
             }
@@ -631,7 +631,7 @@ impl Ui {
             }
             AgentEvent::BlockComplete { block, .. } => match block {
                 ContentBlock::Text { .. } => {
-                    let first = self.md.is_empty();
+                    let first = self.md.nothing_emitted();
                     let lines = self.md.finish();
                     self.stream_lines(lines, first);
                 }

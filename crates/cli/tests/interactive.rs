@@ -1,0 +1,891 @@
+//! The real `ccrs` binary in interactive mode, in a real pseudo-terminal, against the scripted
+//! mock API. The screen is reconstructed with a vt100 parser; every wait is for screen contents
+//! (or captured requests) with a timeout, never a fixed sleep.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use ccrs_mock::{MockServer, Reply, Scenario};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    cwd: PathBuf,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let cwd = tmp.path().join("project");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    Env {
+        _tmp: tmp,
+        home,
+        cwd,
+    }
+}
+
+/// What the terminal answers to the program's queries.
+#[derive(Clone, Copy, PartialEq)]
+enum Terminal {
+    /// Answers the device-attributes query only (no kitty keyboard protocol).
+    Plain,
+    /// Also reports kitty keyboard protocol support (Shift-Enter is distinguishable).
+    Kitty,
+}
+
+struct Shared {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    answered_da: usize,
+    answered_kbd: usize,
+}
+
+struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    master: Box<dyn MasterPty + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+struct Spawn<'a> {
+    args: Vec<&'a str>,
+    cols: u16,
+    rows: u16,
+    terminal: Terminal,
+    extra_env: Vec<(&'a str, String)>,
+    /// Run through `sh -c` and print `stty -a` after ccrs exits.
+    stty_after: bool,
+    /// Wait for the input line before returning (typing earlier would reach the terminal
+    /// while it is still in cooked mode).
+    wait_ready: bool,
+}
+
+impl Default for Spawn<'_> {
+    fn default() -> Self {
+        Spawn {
+            args: vec![],
+            cols: 100,
+            rows: 30,
+            terminal: Terminal::Plain,
+            extra_env: vec![],
+            stty_after: false,
+            wait_ready: true,
+        }
+    }
+}
+
+impl Tui {
+    fn start(e: &Env, mock: &MockServer) -> Tui {
+        Tui::spawn(e, mock, Spawn::default())
+    }
+
+    fn spawn(e: &Env, mock: &MockServer, opts: Spawn<'_>) -> Tui {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: opts.rows,
+                cols: opts.cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let bin = env!("CARGO_BIN_EXE_ccrs");
+        let mut cmd = if opts.stty_after {
+            let mut c = CommandBuilder::new("sh");
+            c.arg("-c");
+            c.arg("\"$0\" \"$@\"; echo \"EXIT:$?\"; stty -a");
+            c.arg(bin);
+            c
+        } else {
+            CommandBuilder::new(bin)
+        };
+        cmd.args(&opts.args);
+        cmd.cwd(&e.cwd);
+        cmd.env_clear();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+        cmd.env("HOME", &e.home);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("CLAUDE_CONFIG_DIR", e.home.join(".claude"));
+        cmd.env("XDG_CONFIG_HOME", e.home.join(".config"));
+        cmd.env(
+            "CCRS_MANAGED_SETTINGS_PATH",
+            e.home.join("no-managed-settings.json"),
+        );
+        cmd.env("ANTHROPIC_API_KEY", "sk-ant-test-key");
+        cmd.env("ANTHROPIC_BASE_URL", mock.base_url());
+        for (k, v) in &opts.extra_env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        // One writer (a pty allows only one): the test's keys and the terminal's answers.
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
+        let shared = Arc::new(Mutex::new(Shared {
+            parser: vt100::Parser::new(opts.rows, opts.cols, 2000),
+            raw: Vec::new(),
+            answered_da: 0,
+            answered_kbd: 0,
+        }));
+        let answers = writer.clone();
+        let s2 = shared.clone();
+        let terminal = opts.terminal;
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let mut g = s2.lock().unwrap();
+                g.parser.process(&buf[..n]);
+                g.raw.extend_from_slice(&buf[..n]);
+                // Answer terminal queries like a real terminal would.
+                let mut reply = Vec::new();
+                let kbd = count(&g.raw, b"\x1b[?u");
+                if terminal == Terminal::Kitty {
+                    for _ in g.answered_kbd..kbd {
+                        reply.extend_from_slice(b"\x1b[?0u");
+                    }
+                }
+                g.answered_kbd = kbd;
+                let da = count(&g.raw, b"\x1b[c");
+                for _ in g.answered_da..da {
+                    reply.extend_from_slice(b"\x1b[?62;22c");
+                }
+                g.answered_da = da;
+                drop(g);
+                if !reply.is_empty() {
+                    let mut w = answers.lock().unwrap();
+                    let _ = w.write_all(&reply);
+                    let _ = w.flush();
+                }
+            }
+        });
+        let t = Tui {
+            child,
+            master: pair.master,
+            writer,
+            shared,
+        };
+        if opts.wait_ready {
+            t.wait_text("shift+tab");
+        }
+        t
+    }
+
+    fn send(&mut self, s: &str) {
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(s.as_bytes()).unwrap();
+        w.flush().unwrap();
+    }
+
+    /// Types text and presses Enter.
+    fn submit(&mut self, s: &str) {
+        self.send(s);
+        // The text must be on screen before Enter, or Enter could arrive inside the same read
+        // as a paste-like burst (that is fine too, but keep the test deterministic).
+        let last = s.lines().last().unwrap_or("").to_string();
+        if !last.is_empty() {
+            self.wait_for(|t| t.contains(&last));
+        }
+        self.send("\r");
+    }
+
+    fn screen(&self) -> String {
+        self.shared.lock().unwrap().parser.screen().contents()
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.shared.lock().unwrap().raw.clone()
+    }
+
+    fn cursor(&self) -> (u16, u16) {
+        self.shared
+            .lock()
+            .unwrap()
+            .parser
+            .screen()
+            .cursor_position()
+    }
+
+    fn wait_for(&self, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(TIMEOUT, pred)
+    }
+
+    fn wait_for_within(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting; screen:\n{s}\n---");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(|s| s.contains(text))
+    }
+
+    fn resize(&mut self, cols: u16, rows: u16) {
+        // The parser takes the new size before the program can draw for it.
+        let mut g = self.shared.lock().unwrap();
+        g.parser.screen_mut().set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    fn wait_exit(&mut self) -> u32 {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.exit_code();
+            }
+            if start.elapsed() > TIMEOUT {
+                let _ = self.child.kill();
+                panic!("ccrs did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.process_id().unwrap()
+    }
+
+    /// Waits until the idle input prompt is back (no spinner).
+    fn wait_idle(&self) -> String {
+        self.wait_for(|s| !s.contains("esc to interrupt)") && s.lines().any(|l| l.starts_with('>')))
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+fn wait_requests(mock: &MockServer, n: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let r = mock.message_requests();
+        if r.len() >= n {
+            return r.into_iter().map(|r| r.json.unwrap()).collect();
+        }
+        if start.elapsed() > TIMEOUT {
+            panic!("only {} of {n} requests arrived", r.len());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// All the text of a message's content (string or blocks).
+fn content_text(msg: &Value) -> String {
+    match &msg["content"] {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .map(|b| {
+                b["text"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| b["content"].as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+fn last_user_text(req: &Value) -> String {
+    let msgs = req["messages"].as_array().unwrap();
+    content_text(msgs.last().unwrap())
+}
+
+fn write(p: &Path, s: &str) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, s).unwrap();
+}
+
+#[test]
+fn a_prompt_streams_the_answer_inline() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text(
+        "Hello from the **mock** server.\n\n- one\n- two",
+    )))
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.wait_text("ccrs");
+    t.wait_text("> ");
+    t.submit("say hello");
+    let s = t.wait_text("• two");
+    assert!(s.contains("● Hello from the mock server."), "{s}");
+    assert!(s.contains("> say hello"), "{s}");
+    let reqs = wait_requests(&mock, 1);
+    assert_eq!(last_user_text(&reqs[0]), "say hello");
+    t.wait_idle();
+    let raw = t.raw();
+    // Inline rendering: no alternate screen, no full-screen clear, synchronized frames.
+    assert_eq!(count(&raw, b"\x1b[?1049h"), 0, "alternate screen used");
+    assert_eq!(count(&raw, b"\x1b[2J"), 0, "screen cleared");
+    let bsu = count(&raw, b"\x1b[?2026h");
+    assert!(bsu > 0);
+    assert_eq!(bsu, count(&raw, b"\x1b[?2026l"));
+    // The answer is printed once (append-only), not redrawn.
+    assert_eq!(count(&raw, b"Hello from the "), 1);
+}
+
+#[test]
+fn first_prompt_from_the_command_line() {
+    let e = env();
+    let mock =
+        MockServer::start_blocking(Scenario::new().reply(Reply::text("Answer to the argument")))
+            .unwrap();
+    let t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            args: vec!["what is this project?"],
+            ..Default::default()
+        },
+    );
+    t.wait_text("Answer to the argument");
+    let reqs = wait_requests(&mock, 1);
+    assert_eq!(last_user_text(&reqs[0]), "what is this project?");
+}
+
+#[test]
+fn esc_interrupts_a_long_stream_quickly_and_the_next_prompt_works() {
+    let e = env();
+    let long: String = (0..400).map(|i| format!("word{i} ")).collect();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text(long).chunk_delay_ms(40))
+            .reply(Reply::text("Second answer.")),
+    )
+    .unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            cols: 60,
+            ..Default::default()
+        },
+    );
+    t.submit("write a lot");
+    // Some text has streamed (a few completed lines).
+    t.wait_for(|s| s.contains("word30 "));
+    let t0 = Instant::now();
+    t.send("\x1b");
+    t.wait_text("Interrupted");
+    let took = t0.elapsed();
+    assert!(took < Duration::from_millis(200), "interrupt took {took:?}");
+    let s = t.wait_idle();
+    assert!(!s.contains("word399"), "the stream went on: {s}");
+    t.submit("and now?");
+    t.wait_text("Second answer.");
+    let reqs = wait_requests(&mock, 2);
+    let msgs = reqs[1]["messages"].as_array().unwrap();
+    // The partial answer is kept in the conversation, then the interruption marker.
+    let assistant = msgs.iter().find(|m| m["role"] == "assistant").unwrap();
+    assert!(content_text(assistant).starts_with("word0 word1 "));
+    let all: String = msgs.iter().map(content_text).collect::<Vec<_>>().join("\n");
+    assert!(all.contains("[Request interrupted by user]"), "{all}");
+    assert!(last_user_text(&reqs[1]).ends_with("and now?"));
+}
+
+#[test]
+fn model_command_changes_the_next_request() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text("first"))
+            .reply(Reply::text("second")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("one");
+    t.wait_text("● first");
+    t.wait_idle();
+    t.submit("/model");
+    let s = t.wait_text("claude-haiku-4-5-20251001");
+    assert!(s.contains("● sonnet"), "current model marked: {s}");
+    t.submit("/model haiku");
+    t.wait_text("Set model to Haiku 4.5");
+    t.wait_text("Haiku 4.5");
+    t.submit("two");
+    t.wait_text("● second");
+    let reqs = wait_requests(&mock, 2);
+    assert_eq!(reqs[0]["model"], "claude-sonnet-5");
+    assert_eq!(reqs[1]["model"], "claude-haiku-4-5-20251001");
+}
+
+#[test]
+fn clear_starts_a_new_conversation() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text("first answer"))
+            .reply(Reply::text("second answer"))
+            .reply(Reply::text("third answer")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("one");
+    t.wait_text("first answer");
+    t.wait_idle();
+    t.submit("two");
+    t.wait_text("second answer");
+    t.wait_idle();
+    t.submit("/clear");
+    t.wait_text("Conversation cleared");
+    t.submit("three");
+    t.wait_text("third answer");
+    let reqs = wait_requests(&mock, 3);
+    assert_eq!(reqs[1]["messages"].as_array().unwrap().len(), 3);
+    let msgs = reqs[2]["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(content_text(&msgs[0]), "three");
+}
+
+#[test]
+fn custom_command_expands_arguments_for_one_turn() {
+    let e = env();
+    write(
+        &e.cwd.join(".claude/commands/greet.md"),
+        "---\ndescription: Greet someone\nargument-hint: <name>\nmodel: haiku\n---\nSay hello to $1 (all: $ARGUMENTS).\n",
+    );
+    write(
+        &e.home.join(".claude/commands/frontend/component.md"),
+        "Make a component named $1.",
+    );
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text("greeted"))
+            .reply(Reply::text("made"))
+            .reply(Reply::text("plain")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/help");
+    let s = t.wait_text("Custom commands");
+    assert!(s.contains("/greet <name>"), "{s}");
+    assert!(s.contains("Greet someone (project)"), "{s}");
+    assert!(s.contains("(user:frontend)"), "{s}");
+    t.submit("/greet Bob \"the builder\"");
+    t.wait_text("greeted");
+    t.wait_idle();
+    t.submit("/frontend:component Button");
+    t.wait_text("made");
+    t.wait_idle();
+    t.submit("normal prompt");
+    t.wait_text("plain");
+    let reqs = wait_requests(&mock, 3);
+    assert_eq!(
+        last_user_text(&reqs[0]),
+        "Say hello to Bob (all: Bob \"the builder\").\n"
+    );
+    assert_eq!(reqs[0]["model"], "claude-haiku-4-5-20251001");
+    assert_eq!(last_user_text(&reqs[1]), "Make a component named Button.");
+    // `model` applied to that turn only.
+    assert_eq!(reqs[2]["model"], "claude-sonnet-5");
+}
+
+#[test]
+fn unknown_command_suggests_the_closest() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/modle");
+    t.wait_text("Unknown command: /modle. Did you mean /model?");
+    assert!(mock.message_requests().is_empty());
+}
+
+#[test]
+fn resize_keeps_one_clean_live_region() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text(
+        "An answer long enough to wrap when the terminal gets narrow, with more words.",
+    )))
+    .unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            cols: 80,
+            rows: 24,
+            ..Default::default()
+        },
+    );
+    t.submit("first");
+    t.wait_text("more words.");
+    t.wait_idle();
+    t.send("typed text");
+    t.wait_text("> typed text");
+    for (c, r) in [(60u16, 20u16), (100, 30), (40, 15), (80, 24)] {
+        t.resize(c, r);
+        // The program redraws after the resize event: the input line is back.
+        t.wait_for(|s| {
+            s.lines().filter(|l| l.starts_with("> typed text")).count() == 1
+                && s.lines()
+                    .filter(|l| l.contains("shift+tab: accept"))
+                    .count()
+                    == 1
+        });
+    }
+    let s = t.wait_for(|s| s.contains("> typed text"));
+    assert_eq!(s.matches("shift+tab: accept").count(), 1, "{s}");
+    assert_eq!(s.matches("> typed text").count(), 1, "{s}");
+    assert_eq!(s.matches("> first").count(), 1, "{s}");
+    // The cursor is at the end of the input.
+    let (row, col) = t.cursor();
+    let line = s.lines().nth(row as usize).unwrap_or("");
+    assert!(
+        line.starts_with("> typed text"),
+        "cursor row {row}: {line:?}\n{s}"
+    );
+    assert_eq!(col, 12);
+    // Typing still works after the resizes.
+    t.submit("!");
+    t.wait_text("> typed text!");
+}
+
+#[test]
+fn terminal_is_restored_at_exit() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            stty_after: true,
+            ..Default::default()
+        },
+    );
+    t.wait_text("shift+tab");
+    t.send("\x04"); // Ctrl-D on an empty line
+    let s = t.wait_text("EXIT:0");
+    assert!(s.contains("Total cost: $0.0000"), "{s}");
+    // `stty -a` run after ccrs exited: the terminal is back in cooked mode with echo.
+    let stty = t.wait_for(|s| s.contains("icanon") && s.contains("echo"));
+    assert!(stty.contains(" icanon") && stty.contains(" echo"), "{stty}");
+    assert!(
+        !stty.contains("-icanon") && !stty.contains("-echo "),
+        "{stty}"
+    );
+    let raw = t.raw();
+    assert!(
+        count(&raw, b"\x1b[?2004l") >= 1,
+        "bracketed paste not disabled"
+    );
+    let last_show = raw.windows(6).rposition(|w| w == b"\x1b[?25h").unwrap();
+    let last_hide = raw.windows(6).rposition(|w| w == b"\x1b[?25l").unwrap_or(0);
+    assert!(last_show > last_hide, "cursor left hidden");
+    t.wait_exit();
+}
+
+#[test]
+fn double_ctrl_c_exits_and_single_clears_the_input() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.send("some draft");
+    t.wait_text("> some draft");
+    t.send("\x03");
+    t.wait_for(|s| !s.contains("some draft"));
+    t.send("\x03");
+    t.wait_text("Press Ctrl-C again to exit");
+    t.send("\x03");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn sigterm_exits_cleanly() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            stty_after: true,
+            ..Default::default()
+        },
+    );
+    t.wait_text("shift+tab");
+    let ccrs_pid = {
+        // The child is `sh`; ccrs is its child.
+        let sh = t.pid();
+        let start = Instant::now();
+        loop {
+            let kids = std::fs::read_to_string(format!("/proc/{sh}/task/{sh}/children"))
+                .unwrap_or_default();
+            if let Some(p) = kids.split_whitespace().next() {
+                break p.to_string();
+            }
+            assert!(start.elapsed() < TIMEOUT);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    std::process::Command::new("kill")
+        .args(["-TERM", &ccrs_pid])
+        .status()
+        .unwrap();
+    t.wait_text("EXIT:0");
+    let s = t.wait_for(|s| s.contains("icanon"));
+    assert!(!s.contains("-icanon"), "{s}");
+    t.wait_exit();
+}
+
+#[test]
+fn history_is_kept_across_sessions() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text("ok1"))
+            .reply(Reply::text("ok2")),
+    )
+    .unwrap();
+    {
+        let mut t = Tui::start(&e, &mock);
+        t.submit("remember this prompt");
+        t.wait_text("ok1");
+        t.wait_idle();
+        t.submit("and this one");
+        t.wait_text("ok2");
+        t.wait_idle();
+        t.send("\x04");
+        t.wait_exit();
+    }
+    let history =
+        std::fs::read_to_string(e.home.join(".config/claude-code-rs/history.jsonl")).unwrap();
+    assert_eq!(history.lines().count(), 2);
+    let mut t = Tui::start(&e, &mock);
+    t.wait_text("shift+tab");
+    t.send("\x1b[A");
+    t.wait_text("> and this one");
+    t.send("\x1b[A");
+    t.wait_text("> remember this prompt");
+    t.send("\x1b[B");
+    t.wait_text("> and this one");
+}
+
+#[test]
+fn multiline_input_backslash_enter_and_paste() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text("got lines"))
+            .reply(Reply::text("got paste")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.send("line one\\");
+    t.wait_text("line one\\");
+    t.send("\r");
+    t.wait_for(|s| s.contains("> line one\n"));
+    t.submit("line two");
+    t.wait_text("got lines");
+    t.wait_idle();
+    t.send("see: \x1b[200~alpha\r\nbeta\r\ngamma\r\n\x1b[201~");
+    t.wait_text("[Pasted text #1 +3 lines]");
+    t.send("\r");
+    t.wait_text("got paste");
+    let reqs = wait_requests(&mock, 2);
+    assert_eq!(last_user_text(&reqs[0]), "line one\nline two");
+    let second = reqs[1]["messages"].as_array().unwrap();
+    assert_eq!(
+        content_text(second.last().unwrap()),
+        "see: alpha\nbeta\ngamma\n"
+    );
+}
+
+#[test]
+fn shift_enter_inserts_a_newline_with_the_kitty_protocol() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("two lines"))).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            terminal: Terminal::Kitty,
+            ..Default::default()
+        },
+    );
+    t.wait_text("shift+tab");
+    // The kitty keyboard protocol was enabled.
+    assert!(
+        count(&t.raw(), b"\x1b[>1u") >= 1,
+        "{:?}",
+        String::from_utf8_lossy(&t.raw()[..200.min(t.raw().len())])
+    );
+    t.send("first");
+    t.wait_text("> first");
+    t.send("\x1b[13;2u"); // Shift-Enter
+    t.send("second");
+    t.wait_text("  second");
+    t.send("\x1b[13u"); // Enter
+    t.wait_text("two lines");
+    let reqs = wait_requests(&mock, 1);
+    assert_eq!(last_user_text(&reqs[0]), "first\nsecond");
+    t.send("\x04");
+    t.wait_exit();
+    // The flags were popped at exit.
+    assert!(count(&t.raw(), b"\x1b[<1u") >= 1);
+}
+
+#[test]
+fn at_mention_attaches_the_file_and_tab_completes_it() {
+    let e = env();
+    write(&e.cwd.join("notes.txt"), "first note\nsecond note\n");
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("read it"))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.send("summarise @no");
+    t.wait_text("@no");
+    t.send("\t");
+    t.wait_text("> summarise @notes.txt");
+    t.send("\r");
+    t.wait_text("read it");
+    t.wait_text("Read ");
+    let reqs = wait_requests(&mock, 1);
+    let text = last_user_text(&reqs[0]);
+    assert!(text.starts_with("summarise @notes.txt"), "{text}");
+    assert!(
+        text.contains("     1\tfirst note\n     2\tsecond note"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tab_completes_slash_commands() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.send("/sta");
+    t.wait_text("Show version, session, model");
+    t.send("\t");
+    t.wait_text("> /status");
+    t.send("\r");
+    let s = t.wait_text("Permission mode:");
+    assert!(s.contains("Session ID:"), "{s}");
+    assert!(s.contains("ANTHROPIC_API_KEY environment variable"), "{s}");
+}
+
+#[test]
+fn shift_tab_cycles_permission_modes() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.wait_text("shift+tab: accept edits");
+    t.send("\x1b[Z");
+    t.wait_text("accept edits on");
+    t.send("\x1b[Z");
+    t.wait_text("plan mode on");
+    t.send("\x1b[Z");
+    t.wait_text("shift+tab: accept edits");
+    t.submit("/status");
+    t.wait_text("Permission mode: default");
+}
+
+#[test]
+fn typed_ahead_prompts_are_queued_and_sent_after_the_turn() {
+    let e = env();
+    let long: String = (0..60).map(|i| format!("w{i} ")).collect();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text(long).chunk_delay_ms(30))
+            .reply(Reply::text("queued answer")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("start");
+    t.wait_text("esc to interrupt)");
+    t.submit("follow up");
+    t.wait_text("queued: follow up");
+    t.wait_text("queued answer");
+    let reqs = wait_requests(&mock, 2);
+    assert_eq!(last_user_text(&reqs[1]), "follow up");
+}
+
+#[test]
+fn cost_shows_the_session_usage() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("priced"))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("hi");
+    t.wait_text("priced");
+    t.wait_idle();
+    t.submit("/cost");
+    let s = t.wait_text("Usage by model:");
+    assert!(s.contains("Total cost:            $0.0"), "{s}");
+    assert!(s.contains("claude-sonnet-5:"), "{s}");
+}
+
+#[test]
+fn no_colour_with_no_color_set() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("*plain*"))).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            extra_env: vec![("NO_COLOR", "1".into())],
+            ..Default::default()
+        },
+    );
+    t.submit("hi");
+    t.wait_text("● plain");
+    t.wait_idle();
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    // Only the reset that closes each line; no colour or attribute ever switched on.
+    let sgr_on = raw
+        .match_indices("\x1b[")
+        .filter(|(i, _)| {
+            let rest = &raw[i + 2..];
+            let end = rest.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
+            rest[end..].starts_with('m') && &rest[..end] != "0"
+        })
+        .count();
+    assert_eq!(sgr_on, 0);
+}
+
+#[test]
+fn missing_credentials_exit_with_a_message() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            extra_env: vec![("ANTHROPIC_API_KEY", String::new())],
+            wait_ready: false,
+            ..Default::default()
+        },
+    );
+    t.wait_text("no credentials");
+    assert_eq!(t.wait_exit(), 1);
+}
