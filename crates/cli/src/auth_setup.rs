@@ -1,14 +1,27 @@
 //! Chooses the credential provider for a session.
 
 use anyhow::Result;
-use ccrs_core::auth::{AuthError, AuthProvider, StaticAuth};
+use ccrs_core::auth::{AuthError, AuthProvider, CredentialSource, DefaultAuth};
 use ccrs_core::settings::Settings;
 use std::sync::Arc;
 
-/// The provider for this session. Fails with an actionable message when there is no credential.
-pub fn provider(_settings: &Settings) -> Result<Arc<dyn AuthProvider>> {
-    if let Some(c) = ccrs_core::auth::from_env().or_else(ccrs_core::auth::oauth_token_from_env) {
-        return Ok(Arc::new(StaticAuth(c)));
+/// The provider for this session: environment, `apiKeyHelper`, then `ccrs login`'s store. Fails
+/// with an actionable message when there is no credential.
+pub fn provider(settings: &Settings) -> Result<Arc<dyn AuthProvider>> {
+    let auth = DefaultAuth::from_env(settings.api_key_helper());
+    match auth.source() {
+        CredentialSource::StoredApiKey | CredentialSource::StoredOAuth => {
+            // Read the store now so a permission fix is reported before the session starts.
+            for w in auth.config().store.load()?.warnings {
+                eprintln!("ccrs: warning: {w}");
+            }
+        }
+        // A store that exists but cannot be read says why, rather than "no credentials".
+        CredentialSource::None => {
+            auth.config().store.load()?;
+            return Err(AuthError::Missing.into());
+        }
+        _ => {}
     }
-    Err(AuthError::Missing.into())
+    Ok(Arc::new(auth))
 }

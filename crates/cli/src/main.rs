@@ -2,6 +2,7 @@
 
 mod args;
 mod auth_setup;
+mod login;
 mod print_mode;
 mod sdk_messages;
 mod setup;
@@ -49,6 +50,18 @@ fn main() -> ExitCode {
         }
     };
     let result = rt.block_on(async move {
+        match &args.command {
+            Some(args::Command::Login { api_key, oauth }) => {
+                let opts = login::LoginOptions {
+                    api_key: *api_key,
+                    oauth: *oauth,
+                    ..login::LoginOptions::default()
+                };
+                return login::login(&opts).await.map(|()| 0);
+            }
+            Some(args::Command::Logout) => return login::logout().map(|()| 0),
+            None => {}
+        }
         if args.print {
             print_mode::run(args).await
         } else {

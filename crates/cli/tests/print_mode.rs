@@ -225,7 +225,6 @@ fn no_prompt_at_all_is_an_error() {
 }
 
 #[test]
-#[ignore = "needs the Bash tool (pending merge)"]
 fn bash_tool_result_reaches_the_second_request() {
     let mock = MockServer::start_blocking(
         Scenario::new()
@@ -272,7 +271,6 @@ fn bash_tool_result_reaches_the_second_request() {
 }
 
 #[test]
-#[ignore = "needs the Bash tool (pending merge)"]
 fn two_tool_uses_are_answered_in_one_user_message_in_order() {
     let mock = MockServer::start_blocking(
         Scenario::new()
@@ -300,7 +298,6 @@ fn two_tool_uses_are_answered_in_one_user_message_in_order() {
 }
 
 #[test]
-#[ignore = "needs the Bash tool (pending merge)"]
 fn a_write_is_denied_in_print_mode() {
     let mock = MockServer::start_blocking(
         Scenario::new()
@@ -339,7 +336,6 @@ fn a_write_is_denied_in_print_mode() {
 }
 
 #[test]
-#[ignore = "needs the Bash tool (pending merge)"]
 fn read_only_command_runs_without_a_rule() {
     let mock = MockServer::start_blocking(
         Scenario::new()

@@ -631,4 +631,23 @@ async fn web_fetch_in_the_loop_uses_the_small_model() {
     assert!(user_text(&reqs[1]).contains("# Release notes"));
     let results = reqs[2].tool_results();
     assert_eq!(results[0]["content"], "Caching is new in 2.4.");
+    // The side request is paid for too: it shows in the usage per model and in the cost.
+    let haiku = res
+        .model_usage
+        .iter()
+        .find(|m| m.model.starts_with(HAIKU))
+        .expect("the small model's usage is counted");
+    assert!(haiku.usage.input_tokens > 0);
+    let sum: f64 = res.model_usage.iter().filter_map(|m| m.cost_usd).sum();
+    assert!((res.total_cost_usd - sum).abs() < 1e-12);
+    assert!(
+        res.total_cost_usd
+            > res
+                .model_usage
+                .iter()
+                .find(|m| m.model.starts_with(SONNET))
+                .unwrap()
+                .cost_usd
+                .unwrap()
+    );
 }

@@ -484,6 +484,10 @@ impl Agent {
                     content: output.content,
                     is_error: output.is_error,
                 });
+                for (model, usage) in self.session.take_side_usage() {
+                    add_usage(&mut res.model_usage, &model, &usage);
+                    add_usage(&mut self.session_usage, &model, &usage);
+                }
             }
             let interrupted = cancel.is_cancelled();
             if interrupted {

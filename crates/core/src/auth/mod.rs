@@ -4,6 +4,18 @@
 //! `apiKeyHelper` setting, `CLAUDE_CODE_OAUTH_TOKEN`, then ccrs's credential store (OAuth login or
 //! a pasted API key). The API client asks an [`AuthProvider`] for the credential before every
 //! request and tells it about a 401 so an OAuth token can be refreshed once.
+//!
+//! [`DefaultAuth`] implements that precedence; [`oauth`] runs the Claude-account login (PKCE),
+//! [`store`] keeps what `ccrs login` saved, [`helper`] runs `apiKeyHelper`.
+
+pub mod helper;
+pub mod oauth;
+pub mod pkce;
+mod provider;
+pub mod store;
+
+pub use provider::{AuthConfig, DefaultAuth, REFRESH_MARGIN, detect_source};
+pub use store::{CredentialStore, OAuthTokens, StoredCredential};
 
 use crate::BoxFuture;
 use std::fmt;
@@ -159,4 +171,71 @@ pub fn oauth_token_from_env() -> Option<Credential> {
         source: CredentialSource::OAuthTokenEnv,
         is_oauth: true,
     })
+}
+
+/// Checks the shape of an Anthropic API key before storing it: `sk-ant-` followed by key
+/// characters, no whitespace. The error says what is expected (and never echoes the key).
+pub fn validate_api_key(key: &str) -> Result<(), String> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("no key was entered".into());
+    }
+    if !key.starts_with("sk-ant-") {
+        return Err(
+            "that is not an Anthropic API key: keys start with `sk-ant-` (create one at \
+             https://console.anthropic.com/settings/keys)"
+                .into(),
+        );
+    }
+    if key.chars().any(char::is_whitespace) {
+        return Err("the key contains spaces or line breaks: paste it as one piece".into());
+    }
+    if !key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(
+            "the key contains characters keys never have: only letters, digits, `-` and `_`".into(),
+        );
+    }
+    if key.len() < 20 {
+        return Err("the key is too short: paste the whole key".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_format() {
+        assert!(validate_api_key("sk-ant-api03-abcdefghijklmnop_QRS-tuv").is_ok());
+        assert!(validate_api_key("  sk-ant-api03-abcdefghijklmnop \n").is_ok());
+        for bad in [
+            "",
+            "sk-proj-abcdefghijklmnopqrstuvwxyz",
+            "sk-ant-api03-abc def-ghijklmnopqrst",
+            "sk-ant-api03-abcdefghijkl\"mnopq",
+            "sk-ant-x",
+        ] {
+            let e = validate_api_key(bad).unwrap_err();
+            assert!(!e.contains("abcdefghijkl"), "echoes the key: {e}");
+        }
+        assert!(
+            validate_api_key("sk-proj-1234567890abcdefghij")
+                .unwrap_err()
+                .contains("sk-ant-")
+        );
+    }
+
+    #[test]
+    fn credential_debug_hides_secrets() {
+        let c = Credential {
+            header: AuthHeader::Both("sk-ant-SECRET".into()),
+            source: CredentialSource::ApiKeyHelper,
+            is_oauth: false,
+        };
+        assert!(!format!("{c:?}").contains("SECRET"));
+    }
 }

@@ -37,6 +37,9 @@ pub struct SessionState {
     pub shell_cwd: Mutex<PathBuf>,
     /// The TodoWrite list.
     pub todos: Mutex<Vec<Todo>>,
+    /// Usage of requests tools made themselves (WebFetch's small model, WebSearch), per model,
+    /// not yet counted by the agent loop.
+    pub side_usage: Mutex<Vec<(String, crate::api::Usage)>>,
 }
 
 impl SessionState {
@@ -46,7 +49,23 @@ impl SessionState {
             shells: ShellManager::default(),
             shell_cwd: Mutex::new(cwd.to_path_buf()),
             todos: Mutex::new(Vec::new()),
+            side_usage: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records the usage of a request a tool made, so it counts in the session's cost.
+    pub fn record_side_usage(&self, model: &str, usage: &crate::api::Usage) {
+        if let Ok(mut u) = self.side_usage.lock() {
+            u.push((model.to_string(), usage.clone()));
+        }
+    }
+
+    /// Takes the recorded side usage.
+    pub fn take_side_usage(&self) -> Vec<(String, crate::api::Usage)> {
+        self.side_usage
+            .lock()
+            .map(|mut u| std::mem::take(&mut *u))
+            .unwrap_or_default()
     }
 }
 

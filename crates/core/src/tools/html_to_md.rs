@@ -755,11 +755,27 @@ impl Writer {
         }
     }
 
-    /// The final text: lines right-trimmed, no leading or trailing blank lines.
+    /// The final text: lines right-trimmed, at most one blank line in a row outside fenced
+    /// code (markers of an inline element can straddle block breaks in broken markup), no
+    /// leading or trailing blank lines.
     fn finish(self) -> String {
         let mut out = String::with_capacity(self.out.len());
+        let mut in_fence = false;
+        let mut blank_run = 0;
         for line in self.out.lines() {
-            out.push_str(line.trim_end());
+            let line = line.trim_end();
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            if line.is_empty() && !in_fence {
+                blank_run += 1;
+                if blank_run > 1 {
+                    continue;
+                }
+            } else {
+                blank_run = 0;
+            }
+            out.push_str(line);
             out.push('\n');
         }
         out.trim_matches('\n').to_string()

@@ -4,9 +4,12 @@
 //! permission engine about the tool's [`Subject`], then calls [`Tool::call`]. New tools, MCP tools
 //! and permission checks plug in here without touching the loop.
 
+pub mod bash;
+pub mod bash_output;
 pub mod context;
 pub mod file_state;
 pub mod html_to_md;
+pub mod kill_shell;
 pub mod schema;
 pub mod shells;
 pub mod todo_write;
@@ -173,8 +176,11 @@ impl ToolRegistry {
 /// The built-in tools, in the order they are offered to the model.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
     vec![
+        Arc::new(bash::BashTool::new()),
         Arc::new(web_fetch::WebFetch::default()),
         Arc::new(todo_write::TodoWrite),
         Arc::new(web_search::WebSearch),
+        Arc::new(bash_output::BashOutputTool),
+        Arc::new(kill_shell::KillShellTool),
     ]
 }

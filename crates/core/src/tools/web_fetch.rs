@@ -570,6 +570,7 @@ async fn apply_prompt(
     content: &str,
     prompt: &str,
     cancel: &CancelToken,
+    session: &crate::tools::context::SessionState,
 ) -> Result<String, ApiError> {
     let mut req = MessagesRequest::new(model, SIDE_MAX_TOKENS);
     req.system = vec![SystemBlock::new(SIDE_SYSTEM)];
@@ -577,6 +578,7 @@ async fn apply_prompt(
     req.prompt_caching = false;
     let messages = [Message::user_text(side_prompt(content, prompt))];
     let outcome = api.stream(&req, &messages, cancel, &mut |_| {}).await?;
+    session.record_side_usage(model, &outcome.message.usage);
     let text: Vec<&str> = outcome
         .message
         .content
@@ -667,8 +669,15 @@ impl WebFetch {
             match &ctx.api {
                 None => page.content.clone(),
                 Some(api) => {
-                    match apply_prompt(api, &ctx.small_model, &page.content, prompt, &ctx.cancel)
-                        .await
+                    match apply_prompt(
+                        api,
+                        &ctx.small_model,
+                        &page.content,
+                        prompt,
+                        &ctx.cancel,
+                        &ctx.session,
+                    )
+                    .await
                     {
                         Ok(a) if a.is_empty() => "The model gave no answer about the page.".into(),
                         Ok(a) => a,

@@ -209,6 +209,8 @@ impl WebSearch {
                 Err(ApiError::Cancelled) => return ToolOutput::error(INTERRUPTED_TOOL_USE),
                 Err(e) => return ToolOutput::error(format!("Web search failed: {e}")),
             };
+            ctx.session
+                .record_side_usage(&req.model, &outcome.message.usage);
             got.add(&outcome.message.content);
             if outcome.message.stop_reason.as_deref() != Some("pause_turn")
                 || outcome.message.content.is_empty()

@@ -1,0 +1,542 @@
+//! The `Bash` tool: runs a command line in a fresh shell in the session's persistent working
+//! directory, with a bounded capture of its merged stdout/stderr, a timeout and cancellation
+//! that kill the whole process group, or starts it in the background (see [`super::shells`]).
+//!
+//! A command that succeeds without printing anything yields `(no output)`, so the model never
+//! sees an empty result.
+
+pub mod capture;
+pub mod command;
+
+use self::capture::{Capture, DEFAULT_MAX_OUTPUT_CHARS, MAX_OUTPUT_CHARS_CEILING};
+use self::command::{Exit, benign_exit1, env_flag, env_u64, env_var};
+use crate::BoxFuture;
+use crate::cancel::CancelToken;
+use crate::tools::shells::{Lingering, ShellManager, SpawnSpec, kill_group};
+use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
+use serde_json::{Value, json};
+use std::ffi::{OsStr, OsString};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
+use tokio::time::Instant;
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
+pub const MAX_TIMEOUT_MS: u64 = 600_000;
+/// How long ccrs keeps reading after the shell exited, for output still in flight from
+/// background children that inherited the pipe.
+const EXIT_GRACE: Duration = Duration::from_millis(150);
+/// Bound on reaping a killed shell (a process stuck in the kernel can delay its death).
+const REAP_LIMIT: Duration = Duration::from_secs(2);
+const READ_CHUNK: usize = 64 * 1024;
+
+pub const ABORTED: &str = "<error>Command was aborted before completion</error>";
+pub const NO_OUTPUT: &str = "(no output)";
+
+/// The output cap in chars: `BASH_MAX_OUTPUT_LENGTH`, at most 150,000.
+pub fn max_output_chars(ctx: &ToolContext) -> usize {
+    env_u64(ctx, "BASH_MAX_OUTPUT_LENGTH")
+        .map(|n| (n as usize).min(MAX_OUTPUT_CHARS_CEILING))
+        .unwrap_or(DEFAULT_MAX_OUTPUT_CHARS)
+}
+
+/// The timeout for a call: the requested ms (default `BASH_DEFAULT_TIMEOUT_MS`), clamped to
+/// `BASH_MAX_TIMEOUT_MS` (never below the default).
+fn timeout_ms(ctx: &ToolContext, requested: Option<f64>) -> u64 {
+    let default = env_u64(ctx, "BASH_DEFAULT_TIMEOUT_MS").unwrap_or(DEFAULT_TIMEOUT_MS);
+    let max = env_u64(ctx, "BASH_MAX_TIMEOUT_MS")
+        .unwrap_or(MAX_TIMEOUT_MS)
+        .max(default);
+    match requested {
+        Some(t) if t.is_finite() && t >= 1.0 => (t as u64).min(max),
+        _ => default,
+    }
+}
+
+fn format_secs(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    }
+}
+
+pub struct BashTool {
+    description: String,
+}
+
+impl Default for BashTool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BashTool {
+    pub fn new() -> Self {
+        let num = |name: &str, default: u64| {
+            crate::env::parse::<u64>(name)
+                .filter(|n| *n > 0)
+                .unwrap_or(default)
+        };
+        let default = num("BASH_DEFAULT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
+        let max = num("BASH_MAX_TIMEOUT_MS", MAX_TIMEOUT_MS).max(default);
+        BashTool {
+            description: format!(
+                "Runs a shell command; returns stdout and stderr combined. The working directory \
+                 persists between calls, exported variables do not. Quote paths with spaces. \
+                 Prefer Read/Grep/Glob/Edit over cat/grep/find/sed. timeout in ms (default \
+                 {default}, max {max}). For long-running commands set run_in_background and poll \
+                 with BashOutput."
+            ),
+        }
+    }
+}
+
+/// Why the foreground run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    Exited(Exit),
+    TimedOut,
+    Aborted,
+}
+
+/// Kills a process group when dropped, unless disarmed: a dropped call (the agent loop gave up on
+/// it) must not leave the command running.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn kill(&self) {
+        if let Some(pid) = self.0 {
+            kill_group(pid);
+        }
+    }
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Keeps reading a pipe that background children still hold, so they do not die of SIGPIPE
+/// once ccrs stops listening; end of file means the whole group is gone.
+fn spawn_drain(mut rx: pipe::Receiver, lingering: Option<Arc<Lingering>>) {
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 8192];
+        while let Ok(n) = rx.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+        if let Some(l) = lingering {
+            l.mark_closed();
+        }
+    });
+}
+
+/// Runs the shell in the foreground until it exits (plus a short grace for in-flight output),
+/// times out or is cancelled. Returns the captured text and how it ended.
+async fn run_foreground(
+    spec: &SpawnSpec,
+    timeout: Duration,
+    cancel: &CancelToken,
+    max_chars: usize,
+    shells: &ShellManager,
+) -> std::io::Result<(String, Ended)> {
+    let (reader, writer) = std::io::pipe()?;
+    let mut child = {
+        let mut cmd = tokio::process::Command::new(&spec.shell);
+        cmd.arg("-c")
+            .arg(&spec.script)
+            .current_dir(&spec.cwd)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .process_group(0);
+        cmd.spawn()?
+        // `cmd` (holding the pipe's write ends) drops here, so EOF comes when the children exit.
+    };
+    let pgid = child.id();
+    let mut guard = GroupGuard(pgid);
+    let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
+    let mut cap = Capture::new(max_chars);
+    let mut buf = vec![0u8; READ_CHUNK];
+    let deadline = tokio::time::sleep(timeout);
+    let grace = tokio::time::sleep(Duration::from_secs(86_400));
+    tokio::pin!(deadline, grace);
+    let mut status: Option<Exit> = None;
+    let mut eof = false;
+    let ended = loop {
+        if eof && let Some(st) = status {
+            break Ended::Exited(st);
+        }
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break Ended::Aborted,
+            _ = &mut deadline => break Ended::TimedOut,
+            st = child.wait(), if status.is_none() => {
+                status = Some(st.map(Exit::from_status).unwrap_or(Exit::Code(-1)));
+                grace.as_mut().reset(Instant::now() + EXIT_GRACE);
+            }
+            _ = &mut grace, if status.is_some() => {
+                if let Some(st) = status {
+                    break Ended::Exited(st);
+                }
+            }
+            r = rx.read(&mut buf), if !eof => match r {
+                Ok(0) => eof = true,
+                Ok(n) => cap.push(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => eof = true,
+            },
+        }
+    };
+    if matches!(ended, Ended::Exited(_)) {
+        // The shell is reaped; children it left running in the background stay alive.
+        guard.disarm();
+    } else {
+        guard.kill();
+        if tokio::time::timeout(REAP_LIMIT, child.wait()).await.is_ok() {
+            guard.disarm();
+        }
+        // Collect what the killed processes wrote before dying.
+        let until = Instant::now() + EXIT_GRACE;
+        while !eof {
+            match tokio::time::timeout_at(until, rx.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => eof = true,
+                Ok(Ok(n)) => cap.push(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+    }
+    if !eof {
+        // After a normal exit the group lives on in the children holding the pipe: kill it at
+        // session end. After a kill, whoever still holds the pipe left the group.
+        let lingering = pgid
+            .filter(|_| matches!(ended, Ended::Exited(_)))
+            .map(|p| shells.track_lingering(p));
+        spawn_drain(rx, lingering);
+    }
+    Ok((cap.finish(), ended))
+}
+
+/// Reads the directory the EXIT trap recorded and makes it the session's shell cwd. Returns a
+/// note when it had to be reset to the project directory.
+fn adopt_final_cwd(ctx: &ToolContext, cwd_file: &Path) -> Option<String> {
+    let bytes = std::fs::read(cwd_file).ok()?;
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let dir = PathBuf::from(OsStr::from_bytes(bytes));
+    if !dir.is_absolute() || !dir.is_dir() {
+        return None;
+    }
+    if env_flag(ctx, "CLAUDE_BASH_MAINTAIN_PROJECT_WORKING_DIR") {
+        command::set_shell_cwd(ctx, ctx.cwd.clone());
+        return None;
+    }
+    if command::inside_working_dirs(ctx, &dir) {
+        command::set_shell_cwd(ctx, dir);
+        None
+    } else {
+        command::set_shell_cwd(ctx, ctx.cwd.clone());
+        Some(format!("Shell cwd was reset to {}", ctx.cwd.display()))
+    }
+}
+
+/// Removes the trap's temp file however the call ends.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn structured(stdout: &str, interrupted: bool) -> Value {
+    json!({
+        "stdout": stdout,
+        "stderr": "",
+        "interrupted": interrupted,
+        "isImage": false,
+        "noOutputExpected": false,
+    })
+}
+
+fn join_nonempty(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl BashTool {
+    async fn run(&self, input: Value, ctx: &ToolContext) -> ToolOutput {
+        let Some(command) = input.get("command").and_then(Value::as_str) else {
+            return ToolOutput::tool_use_error("The required parameter `command` is missing");
+        };
+        if command.trim().is_empty() {
+            return ToolOutput::tool_use_error("`command` is empty");
+        }
+        if ctx.cancel.is_cancelled() {
+            return ToolOutput::error(ABORTED).with_structured(structured("", true));
+        }
+        let (cwd, cwd_note) = command::effective_cwd(ctx);
+        let env_file = env_var(ctx, "CLAUDE_ENV_FILE")
+            .map(PathBuf::from)
+            .filter(|p| p.is_file());
+        let background = input
+            .get("run_in_background")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+            && !env_flag(ctx, "CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
+        let shell = command::shell_path(ctx);
+        let env: Vec<(OsString, OsString)> = command::child_env(ctx);
+        let note = cwd_note.as_deref().unwrap_or("");
+
+        if background {
+            let spec = SpawnSpec {
+                shell,
+                script: command::build_script(command, None, env_file.as_deref()),
+                cwd,
+                env,
+            };
+            return match ctx.session.shells.start(command, &spec) {
+                Ok(id) => {
+                    let text = format!("Command running in background with ID: {id}");
+                    let mut s = structured("", false);
+                    s["backgroundTaskId"] = json!(id);
+                    ToolOutput::ok(join_nonempty(&[&text, note])).with_structured(s)
+                }
+                Err(e) => ToolOutput::error(format!("Failed to start the command: {e}")),
+            };
+        }
+
+        let cwd_file = TempFile(
+            std::env::temp_dir().join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
+        );
+        let spec = SpawnSpec {
+            shell,
+            script: command::build_script(command, Some(&cwd_file.0), env_file.as_deref()),
+            cwd,
+            env,
+        };
+        let timeout = timeout_ms(ctx, input.get("timeout").and_then(Value::as_f64));
+        let max_chars = max_output_chars(ctx);
+        let (output, ended) = match run_foreground(
+            &spec,
+            Duration::from_millis(timeout),
+            &ctx.cancel,
+            max_chars,
+            &ctx.session.shells,
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return ToolOutput::error(format!("Failed to run {}: {e}", spec.shell.display()));
+            }
+        };
+        let mut notes: Vec<String> = cwd_note.into_iter().collect();
+        if matches!(ended, Ended::Exited(_))
+            && let Some(n) = adopt_final_cwd(ctx, &cwd_file.0)
+        {
+            notes.push(n);
+        }
+        let notes = notes.join("\n");
+        let benign = benign_exit1(command);
+        let (text, is_error, interrupted) = match ended {
+            Ended::Exited(exit) if exit.success() => {
+                (join_nonempty(&[&output, &notes]), false, false)
+            }
+            Ended::Exited(Exit::Code(1)) if benign.is_some() => {
+                let body = match benign {
+                    Some(kind) if output.is_empty() => kind.empty_text(),
+                    _ => &output,
+                };
+                (join_nonempty(&[body, &notes]), false, false)
+            }
+            Ended::Exited(Exit::Code(n)) => (
+                join_nonempty(&[&format!("Exit code {n}"), &output, &notes]),
+                true,
+                false,
+            ),
+            Ended::Exited(e @ Exit::Signal(sig)) => (
+                join_nonempty(&[
+                    &format!(
+                        "Exit code {} (killed by {})",
+                        e.code(),
+                        command::signal_name(sig)
+                    ),
+                    &output,
+                    &notes,
+                ]),
+                true,
+                false,
+            ),
+            Ended::TimedOut => (
+                join_nonempty(&[
+                    &output,
+                    &format!("Command timed out after {}", format_secs(timeout)),
+                    &notes,
+                ]),
+                true,
+                true,
+            ),
+            Ended::Aborted => (join_nonempty(&[&output, ABORTED, &notes]), true, true),
+        };
+        let text = if text.is_empty() {
+            NO_OUTPUT.to_string()
+        } else {
+            text
+        };
+        ToolOutput {
+            content: crate::api::ToolResultContent::Text(text),
+            is_error,
+            structured: Some(structured(&output, interrupted)),
+        }
+    }
+}
+
+impl Tool for BashTool {
+    fn name(&self) -> &str {
+        "Bash"
+    }
+
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "command": {"type": "string"},
+                "timeout": {"type": "number", "description": "Milliseconds"},
+                "description": {"type": "string", "description": "What it does, in 5-10 words"},
+                "run_in_background": {"type": "boolean"},
+                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Ignored"}
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        })
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject {
+        let command = input
+            .get("command")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let remembered = ctx
+            .session
+            .shell_cwd
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let cwd = if remembered.is_dir() {
+            remembered
+        } else {
+            ctx.cwd.clone()
+        };
+        Subject::Shell { command, cwd }
+    }
+
+    fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
+        Box::pin(self.run(input, ctx))
+    }
+
+    fn summary(&self, input: &Value) -> String {
+        schema::shorten(
+            input.get("command").and_then(Value::as_str).unwrap_or(""),
+            80,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> (tempfile::TempDir, ToolContext) {
+        let d = tempfile::tempdir().unwrap();
+        let c = ToolContext::for_tests(d.path());
+        (d, c)
+    }
+
+    #[test]
+    fn timeout_is_defaulted_and_clamped() {
+        let (_d, c) = ctx();
+        assert_eq!(timeout_ms(&c, None), DEFAULT_TIMEOUT_MS);
+        assert_eq!(timeout_ms(&c, Some(0.0)), DEFAULT_TIMEOUT_MS);
+        assert_eq!(timeout_ms(&c, Some(-5.0)), DEFAULT_TIMEOUT_MS);
+        assert_eq!(timeout_ms(&c, Some(5000.0)), 5000);
+        assert_eq!(timeout_ms(&c, Some(9e9)), MAX_TIMEOUT_MS);
+        let mut c2 = c.clone();
+        c2.env = std::sync::Arc::new(vec![
+            ("BASH_DEFAULT_TIMEOUT_MS".into(), "700000".into()),
+            ("BASH_MAX_TIMEOUT_MS".into(), "1000".into()),
+        ]);
+        // The max never falls below the default.
+        assert_eq!(timeout_ms(&c2, None), 700_000);
+        assert_eq!(timeout_ms(&c2, Some(9e9)), 700_000);
+    }
+
+    #[test]
+    fn output_cap_honours_env_and_ceiling() {
+        let (_d, mut c) = ctx();
+        assert_eq!(max_output_chars(&c), 30_000);
+        c.env = std::sync::Arc::new(vec![("BASH_MAX_OUTPUT_LENGTH".into(), "999999".into())]);
+        assert_eq!(max_output_chars(&c), 150_000);
+        c.env = std::sync::Arc::new(vec![("BASH_MAX_OUTPUT_LENGTH".into(), "500".into())]);
+        assert_eq!(max_output_chars(&c), 500);
+    }
+
+    #[test]
+    fn description_is_short() {
+        let t = BashTool::new();
+        let words = t.description().split_whitespace().count();
+        assert!(words <= 60, "{words} words");
+        assert!(
+            crate::tools::schema::validate(
+                &t.input_schema(),
+                &json!({"command": "ls", "timeout": 5, "dangerouslyDisableSandbox": true})
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn seconds_format() {
+        assert_eq!(format_secs(120_000), "120s");
+        assert_eq!(format_secs(500), "0.5s");
+    }
+
+    #[test]
+    fn subject_and_summary() {
+        let (d, c) = ctx();
+        let t = BashTool::new();
+        let input = json!({"command": "cargo test\n--all"});
+        assert_eq!(
+            t.subject(&input, &c),
+            Subject::Shell {
+                command: "cargo test\n--all".into(),
+                cwd: d.path().to_path_buf()
+            }
+        );
+        assert_eq!(t.summary(&input), "cargo test…");
+    }
+}
