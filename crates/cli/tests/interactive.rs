@@ -874,7 +874,7 @@ fn no_colour_with_no_color_set() {
 }
 
 #[test]
-fn missing_credentials_exit_with_a_message() {
+fn missing_credentials_offer_a_login_and_no_exits() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new()).unwrap();
     let mut t = Tui::spawn(
@@ -886,6 +886,219 @@ fn missing_credentials_exit_with_a_message() {
             ..Default::default()
         },
     );
-    t.wait_text("no credentials");
+    t.wait_text("No credentials found");
+    t.wait_text("Log in now?");
+    t.send("n\r");
     assert_eq!(t.wait_exit(), 1);
+}
+
+const KEY: &str = "sk-ant-api03-test_key_0123456789abcdef";
+
+#[test]
+fn first_launch_login_then_the_session_uses_the_key() {
+    let e = env();
+    let mock =
+        MockServer::start_blocking(Scenario::new().reply(Reply::text("logged in answer"))).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            extra_env: vec![("ANTHROPIC_API_KEY", String::new())],
+            wait_ready: false,
+            ..Default::default()
+        },
+    );
+    t.wait_text("Log in now?");
+    t.send("y\r");
+    t.wait_text("Choose 1 or 2");
+    t.send("1\r");
+    t.wait_text("API key:");
+    t.send(&format!("{KEY}\r"));
+    let s = t.wait_text("shift+tab: accept");
+    assert!(s.contains("Logged in with your API key"), "{s}");
+    assert!(!s.contains(KEY), "the key was echoed: {s}");
+    t.submit("hello");
+    t.wait_text("logged in answer");
+    let reqs = mock.message_requests();
+    assert_eq!(reqs[0].header("x-api-key"), Some(KEY));
+}
+
+#[test]
+fn login_and_logout_inside_the_session() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/logout");
+    t.wait_text("No saved credential to remove");
+    t.submit("/login");
+    t.wait_text("Choose 1 or 2");
+    t.send("1\r");
+    t.wait_text("API key:");
+    t.send(&format!("{KEY}\r"));
+    t.wait_text("Logged in with your API key");
+    // The environment's key still wins, and the session goes on.
+    t.wait_text("ANTHROPIC_API_KEY is set");
+    t.wait_text("shift+tab: accept");
+    t.submit("/status");
+    t.wait_text("Auth: ANTHROPIC_API_KEY environment variable");
+    t.submit("/logout");
+    t.wait_text("Logged out: removed");
+    t.send("\x04");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// Bash `touch <file>` as the model's call.
+fn touch(file: &str) -> Reply {
+    Reply::tool_use(
+        "Bash",
+        serde_json::json!({"command": format!("touch {file}"), "description": "Create a file"}),
+    )
+}
+
+fn tool_results(req: &Value) -> Vec<Value> {
+    let msgs = req["messages"].as_array().unwrap();
+    msgs.last().unwrap()["content"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|b| b["type"] == "tool_result")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn permission_yes_runs_the_command() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(touch("created.txt"))
+            .reply(Reply::text("File created.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("make a file");
+    let s = t.wait_text("Do you want to proceed?");
+    assert!(s.contains("Bash command"), "{s}");
+    assert!(s.contains("touch created.txt"), "{s}");
+    assert!(s.contains("Create a file"), "{s}");
+    assert!(s.contains("1. Yes"), "{s}");
+    assert!(
+        s.contains("2. Yes, and don't ask again for Bash(touch created.txt)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("3. No, and tell ccrs what to do differently"),
+        "{s}"
+    );
+    assert!(!e.cwd.join("created.txt").exists());
+    t.send("y");
+    let s = t.wait_text("File created.");
+    assert!(s.contains("✔ Bash(touch created.txt) · Yes"), "{s}");
+    assert!(s.contains("● Bash(touch created.txt)"), "{s}");
+    assert!(!s.contains("Do you want to proceed?"), "{s}");
+    assert!(e.cwd.join("created.txt").exists());
+    let reqs = wait_requests(&mock, 2);
+    assert_eq!(tool_results(&reqs[1])[0]["is_error"], false);
+}
+
+#[test]
+fn permission_no_with_feedback_skips_the_command_and_tells_the_model() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(touch("unwanted.txt"))
+            .reply(Reply::text("Understood, I will not.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("make a file");
+    t.wait_text("Do you want to proceed?");
+    // Arrow keys + Enter: down twice to option 3.
+    t.send("\x1b[B\x1b[B");
+    t.wait_for(|s| s.lines().any(|l| l.contains("❯ 3. No")));
+    t.send("\r");
+    t.wait_text("what to do differently:");
+    t.send("use a temporary directory");
+    t.wait_text("use a temporary directory");
+    t.send("\r");
+    let s = t.wait_text("Understood, I will not.");
+    assert!(
+        s.contains("✘ Bash(touch unwanted.txt) · No: use a temporary directory"),
+        "{s}"
+    );
+    assert!(s.contains("Rejected by user"), "{s}");
+    assert!(!e.cwd.join("unwanted.txt").exists());
+    let reqs = wait_requests(&mock, 2);
+    let r = &tool_results(&reqs[1])[0];
+    assert_eq!(r["is_error"], true);
+    let text = r["content"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| r["content"].to_string());
+    assert!(
+        text.contains("The user said:\nuse a temporary directory"),
+        "{text}"
+    );
+}
+
+#[test]
+fn permission_esc_denies_without_feedback() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(touch("nope.txt"))
+            .reply(Reply::text("Stopped.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("make a file");
+    t.wait_text("Do you want to proceed?");
+    t.send("\x1b");
+    t.wait_text("Stopped.");
+    assert!(!e.cwd.join("nope.txt").exists());
+    let reqs = wait_requests(&mock, 2);
+    let r = &tool_results(&reqs[1])[0];
+    let text = r["content"].to_string();
+    assert!(text.contains("doesn't want to proceed"), "{text}");
+    assert!(!text.contains("The user said"), "{text}");
+}
+
+#[test]
+fn permission_always_saves_the_rule_and_the_next_call_runs_unasked() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(touch("a.txt"))
+            .reply(Reply::text("Once."))
+            .reply(touch("a.txt"))
+            .reply(Reply::text("Twice, unasked.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("first");
+    t.wait_text("Do you want to proceed?");
+    t.send("2");
+    t.wait_text("Once.");
+    let local = std::fs::read_to_string(e.cwd.join(".claude/settings.local.json")).unwrap();
+    let v: Value = serde_json::from_str(&local).unwrap();
+    assert_eq!(
+        v["permissions"]["allow"],
+        serde_json::json!(["Bash(touch a.txt)"])
+    );
+    t.wait_idle();
+    std::fs::remove_file(e.cwd.join("a.txt")).unwrap();
+    t.submit("again");
+    // No prompt: the call runs and the turn finishes by itself.
+    let s = t.wait_text("Twice, unasked.");
+    assert!(e.cwd.join("a.txt").exists());
+    assert_eq!(
+        s.matches("don't ask again for Bash(touch a.txt)").count(),
+        1,
+        "{s}"
+    );
+    t.submit("/permissions");
+    let s = t.wait_text("settings.local.json");
+    assert!(s.contains("Bash(touch a.txt)"), "{s}");
 }

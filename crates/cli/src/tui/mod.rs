@@ -20,11 +20,12 @@ mod text;
 mod theme;
 
 use crate::args::Args;
+use crate::login;
 use crate::setup::{self, SetupOptions};
 use anyhow::Result;
 use ccrs_core::agent::{Agent, AgentEvent, EventSink, Outcome, QueryResult};
 use ccrs_core::api::ContentBlock;
-use ccrs_core::auth::{AuthError, CredentialSource};
+use ccrs_core::auth::{AuthError, AuthProvider, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer, RuleBehavior};
 use ccrs_core::settings::SettingsSource;
@@ -177,7 +178,8 @@ impl Signals {
 struct Ui {
     theme: Theme,
     screen: Screen<Stdout>,
-    events: EventStream,
+    /// `None` while the terminal is handed to someone else (login, Ctrl-Z).
+    events: Option<EventStream>,
     signals: Signals,
     editor: Editor,
     history: History,
@@ -188,7 +190,7 @@ struct Ui {
     tools: ToolRegistry,
     cwd: PathBuf,
     session_id: String,
-    auth: CredentialSource,
+    auth: Arc<DefaultAuth>,
     settings_files: Vec<(SettingsSource, Option<PathBuf>)>,
     bypass_allowed: bool,
     /// The model shown in the status line.
@@ -227,18 +229,20 @@ pub async fn run(args: Args) -> Result<i32> {
     }
     let cwd = std::env::current_dir()?;
     let settings = setup::load_settings(&args, &cwd)?;
-    let auth = match crate::auth_setup::provider(&settings) {
+    let auth = match crate::auth_setup::default_provider(&settings) {
         Ok(a) => a,
-        Err(e) => {
-            if matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Missing)) {
-                eprintln!("ccrs: {e}");
-                eprintln!(
-                    "Set ANTHROPIC_API_KEY (recommended), or log in once `ccrs login` is available."
-                );
-                return Ok(1);
+        Err(e) if matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Missing)) => {
+            // First launch: offer to log in (on the plain terminal, before the UI starts).
+            match login::first_launch(&login::LoginOptions::default()).await {
+                Ok(true) => crate::auth_setup::default_provider(&settings)?,
+                Ok(false) => return Ok(1),
+                Err(e) => {
+                    eprintln!("ccrs: {e:#}");
+                    return Ok(1);
+                }
             }
-            return Err(e);
         }
+        Err(e) => return Err(e),
     };
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
@@ -246,7 +250,10 @@ pub async fn run(args: Args) -> Result<i32> {
         &args,
         settings,
         cwd.clone(),
-        SetupOptions { prompter, auth },
+        SetupOptions {
+            prompter,
+            auth: auth.clone(),
+        },
     )?;
     let bypass_allowed = args.dangerously_skip_permissions
         || args.allow_dangerously_skip_permissions
@@ -263,7 +270,7 @@ pub async fn run(args: Args) -> Result<i32> {
     let mut ui = Ui {
         theme,
         screen: Screen::new(std::io::stdout(), w, h),
-        events: EventStream::new(),
+        events: Some(EventStream::new()),
         signals: Signals::new()?,
         editor: Editor::new(),
         history: History::load(Some(History::default_path()), &cwd),
@@ -274,7 +281,7 @@ pub async fn run(args: Args) -> Result<i32> {
         tools: agent.tools().clone(),
         cwd: cwd.clone(),
         session_id: session.session_id.clone(),
-        auth: session.auth_source,
+        auth,
         settings_files: session.settings.loaded_files(),
         bypass_allowed,
         model: agent.config.model.clone(),
@@ -357,7 +364,7 @@ impl Ui {
             self.draw_if_due();
             let draw_at = self.draw_at;
             let wake = tokio::select! {
-                ev = self.events.next() => Wake::Term(ev),
+                ev = next_event(&mut self.events) => Wake::Term(ev),
                 s = self.signals.recv() => Wake::Signal(s),
                 _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
             };
@@ -372,7 +379,7 @@ impl Ui {
                         // every later event.
                         let ready = tokio::select! {
                             biased;
-                            ev = self.events.next() => Some(ev),
+                            ev = next_event(&mut self.events) => Some(ev),
                             _ = std::future::ready(()) => None,
                         };
                         match ready {
@@ -390,6 +397,75 @@ impl Ui {
                 _ => {}
             }
         }
+    }
+
+    /// Hands the terminal back (cooked mode, no live region, nobody reading keys) so another
+    /// program or a plain prompt can use it.
+    fn suspend(&mut self) {
+        self.draw_now();
+        let _ = self.screen.clear_live();
+        terminal::restore();
+        // Dropping the stream stops crossterm's reader thread: typed keys go to the new owner.
+        self.events = None;
+    }
+
+    fn resume(&mut self) {
+        if let Err(e) = terminal::enter() {
+            self.pending
+                .push(render::warning(&self.theme, &format!("terminal: {e}")));
+        }
+        self.events = Some(EventStream::new());
+        if let Ok((w, h)) = crossterm::terminal::size() {
+            self.screen.resize(w, h);
+        }
+        self.screen.invalidate();
+        self.request_draw();
+    }
+
+    /// `/login`: the login flow on the plain terminal, then the new credential is used at once.
+    async fn login(&mut self) {
+        self.suspend();
+        let result = login::login(&login::LoginOptions::default()).await;
+        self.auth.reload().await;
+        self.resume();
+        if let Err(e) = result {
+            let lines = render::error(&self.theme, &format!("{e:#}"), self.width());
+            self.pending.extend(lines);
+        }
+    }
+
+    /// `/logout`.
+    async fn logout(&mut self) {
+        struct Lines(Vec<String>);
+        impl login::LoginIo for Lines {
+            fn say(&mut self, text: &str) {
+                self.0.extend(text.lines().map(|l| format!("  ⎿  {l}")));
+            }
+            fn ask(&mut self, _: &str) -> std::io::Result<Option<String>> {
+                Ok(None)
+            }
+            fn ask_secret(&mut self, _: &str) -> std::io::Result<Option<String>> {
+                Ok(None)
+            }
+        }
+        let mut out = Lines(Vec::new());
+        let store = self.auth.config().store.clone();
+        if let Err(e) = login::logout_with(&mut out, &store) {
+            out.0.push(format!("  ⎿  {e:#}"));
+        }
+        self.auth.reload().await;
+        let t = self.theme;
+        self.pending
+            .extend(out.0.iter().map(|l| t.paint(theme::SECONDARY, l)));
+    }
+
+    /// Ctrl-Z: stop like any terminal program; the UI comes back on `fg`.
+    fn stop(&mut self) {
+        self.suspend();
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::TSTP);
+        // Running again (SIGCONT).
+        self.resume();
     }
 
     fn on_signal(&mut self, s: SignalKind) {
@@ -420,7 +496,7 @@ impl Ui {
                     engine: &self.engine,
                     cwd: &self.cwd,
                     session_id: &self.session_id,
-                    auth: self.auth,
+                    auth: self.auth.source(),
                     settings_files: &self.settings_files,
                     started: self.started,
                     lines_added: self.lines_added,
@@ -437,12 +513,8 @@ impl Ui {
                         .await
                 }
                 slash::Outcome::Exit => self.exit = true,
-                slash::Outcome::Login | slash::Outcome::Logout => self
-                    .pending
-                    .push(self.theme.paint(
-                    theme::SECONDARY,
-                    "  ⎿  Logging in from the session is coming; meanwhile set ANTHROPIC_API_KEY.",
-                )),
+                slash::Outcome::Login => self.login().await,
+                slash::Outcome::Logout => self.logout().await,
             }
             return;
         }
@@ -491,7 +563,7 @@ impl Ui {
                     biased;
                     Some(ev) = self.agent_rx.recv() => Wake::Agent(ev),
                     Some(job) = self.prompt_rx.recv() => Wake::Prompt(job),
-                    ev = self.events.next() => Wake::Term(ev),
+                    ev = next_event(&mut self.events) => Wake::Term(ev),
                     res = &mut fut => Wake::Done(res),
                     s = self.signals.recv() => Wake::Signal(s),
                     _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
@@ -982,6 +1054,10 @@ impl Ui {
                     self.screen.invalidate();
                     edited = false;
                 }
+                'z' => {
+                    self.stop();
+                    edited = false;
+                }
                 _ => edited = false,
             },
             KeyCode::Char(c) if alt => match c {
@@ -1294,6 +1370,14 @@ impl Ui {
         let _ = self.screen.clear_live();
         let _ = self.screen.frame(&scroll, &[], None);
         terminal::restore();
+    }
+}
+
+/// The next terminal event (never, while the terminal is handed over).
+async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    match events {
+        Some(e) => e.next().await,
+        None => std::future::pending().await,
     }
 }
 
