@@ -44,8 +44,8 @@ enum Terminal {
 struct Shared {
     parser: vt100::Parser,
     raw: Vec<u8>,
-    answered_da: usize,
-    answered_kbd: usize,
+    /// The program's side of the terminal is closed and everything it wrote was read.
+    eof: bool,
 }
 
 struct Tui {
@@ -136,8 +136,7 @@ impl Tui {
         let shared = Arc::new(Mutex::new(Shared {
             parser: vt100::Parser::new(opts.rows, opts.cols, 2000),
             raw: Vec::new(),
-            answered_da: 0,
-            answered_kbd: 0,
+            eof: false,
         }));
         let answers = writer.clone();
         let s2 = shared.clone();
@@ -146,26 +145,32 @@ impl Tui {
             let mut buf = [0u8; 8192];
             loop {
                 let n = match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) | Err(_) => {
+                        s2.lock().unwrap().eof = true;
+                        break;
+                    }
                     Ok(n) => n,
                 };
                 let mut g = s2.lock().unwrap();
                 g.parser.process(&buf[..n]);
                 g.raw.extend_from_slice(&buf[..n]);
-                // Answer terminal queries like a real terminal would.
+                // Answer terminal queries like a real terminal would. Only the new bytes (and
+                // a few before them, for a query split across reads) are searched.
+                let old_len = g.raw.len() - n;
+                let from = old_len.saturating_sub(8);
+                let fresh = &g.raw[from..];
+                let overlap = &fresh[..old_len - from];
+                // Queries that end in the new bytes (those in the overlap were answered).
+                let new_queries = |q: &[u8]| count(fresh, q) - count(overlap, q);
                 let mut reply = Vec::new();
-                let kbd = count(&g.raw, b"\x1b[?u");
                 if terminal == Terminal::Kitty {
-                    for _ in g.answered_kbd..kbd {
+                    for _ in 0..new_queries(b"\x1b[?u") {
                         reply.extend_from_slice(b"\x1b[?0u");
                     }
                 }
-                g.answered_kbd = kbd;
-                let da = count(&g.raw, b"\x1b[c");
-                for _ in g.answered_da..da {
+                for _ in 0..new_queries(b"\x1b[c") {
                     reply.extend_from_slice(b"\x1b[?62;22c");
                 }
-                g.answered_da = da;
                 drop(g);
                 if !reply.is_empty() {
                     let mut w = answers.lock().unwrap();
@@ -206,6 +211,13 @@ impl Tui {
 
     fn screen(&self) -> String {
         self.shared.lock().unwrap().parser.screen().contents()
+    }
+
+    /// The visible rows, one per terminal row (`screen()` joins soft-wrapped rows).
+    fn rows(&self) -> Vec<String> {
+        let g = self.shared.lock().unwrap();
+        let cols = g.parser.screen().size().1;
+        g.parser.screen().rows(0, cols).collect()
     }
 
     fn raw(&self) -> Vec<u8> {
@@ -261,6 +273,10 @@ impl Tui {
         let start = Instant::now();
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
+                // And everything it printed has been read.
+                while !self.shared.lock().unwrap().eof && start.elapsed() < TIMEOUT {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
                 return st.exit_code();
             }
             if start.elapsed() > TIMEOUT {
@@ -564,7 +580,7 @@ fn resize_keeps_one_clean_live_region() {
     assert_eq!(s.matches("> first").count(), 1, "{s}");
     // The cursor is at the end of the input.
     let (row, col) = t.cursor();
-    let line = s.lines().nth(row as usize).unwrap_or("");
+    let line = t.rows()[row as usize].clone();
     assert!(
         line.starts_with("> typed text"),
         "cursor row {row}: {line:?}\n{s}"
@@ -708,7 +724,10 @@ fn multiline_input_backslash_enter_and_paste() {
     t.wait_text("line one\\");
     t.send("\r");
     t.wait_for(|s| s.contains("> line one\n"));
-    t.submit("line two");
+    // Alt-Enter (ESC CR) also inserts a newline.
+    t.send("line two\x1b\r");
+    t.wait_for(|s| s.contains("  line two\n"));
+    t.submit("line three");
     t.wait_text("got lines");
     t.wait_idle();
     t.send("see: \x1b[200~alpha\r\nbeta\r\ngamma\r\n\x1b[201~");
@@ -716,7 +735,7 @@ fn multiline_input_backslash_enter_and_paste() {
     t.send("\r");
     t.wait_text("got paste");
     let reqs = wait_requests(&mock, 2);
-    assert_eq!(last_user_text(&reqs[0]), "line one\nline two");
+    assert_eq!(last_user_text(&reqs[0]), "line one\nline two\nline three");
     let second = reqs[1]["messages"].as_array().unwrap();
     assert_eq!(
         content_text(second.last().unwrap()),
@@ -1101,4 +1120,269 @@ fn permission_always_saves_the_rule_and_the_next_call_runs_unasked() {
     t.submit("/permissions");
     let s = t.wait_text("settings.local.json");
     assert!(s.contains("Bash(touch a.txt)"), "{s}");
+}
+
+#[test]
+fn thinking_todos_markdown_and_code_render_in_the_scrollback() {
+    let e = env();
+    let todos = serde_json::json!({"todos": [
+        {"content": "Read the code", "status": "completed", "activeForm": "Reading the code"},
+        {"content": "Write the fix", "status": "in_progress", "activeForm": "Writing the fix"},
+        {"content": "Run the tests", "status": "pending", "activeForm": "Running the tests"}
+    ]});
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::content(vec![
+                serde_json::json!({"type": "thinking", "thinking": "Let me plan this carefully.", "signature": "sig"}),
+                serde_json::json!({"type": "text", "text": "Plan:"}),
+                serde_json::json!({"type": "tool_use", "name": "TodoWrite", "input": todos}),
+            ]))
+            .reply(Reply::text("## Result\n\n```rust\nfn main() {}\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("fix it");
+    let s = t.wait_text("└───");
+    for want in [
+        "✻ Thinking…",
+        "Let me plan this carefully.",
+        "● Plan:",
+        "● Update Todos",
+        "⎿  ☒ Read the code",
+        "◐ Write the fix",
+        "☐ Run the tests",
+        "Result",
+        "rust",
+        "│ fn main() {}",
+        "│ a │ b │",
+    ] {
+        assert!(s.contains(want), "missing {want:?}:\n{s}");
+    }
+    // Thinking is dimmed (SGR 2) and the in-progress todo highlighted.
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    assert!(raw.contains("\x1b[2;3mLet me plan"), "thinking not dimmed");
+}
+
+#[test]
+fn api_retries_and_errors_are_shown() {
+    let e = env();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::status(529).header("retry-after-ms", "100"))
+            .reply(Reply::text("after retry"))
+            .reply(Reply::error(
+                400,
+                "invalid_request_error",
+                "bad things happened",
+            )),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("one");
+    let s = t.wait_text("after retry");
+    assert!(
+        s.contains("API error 529 · Retrying in 1s… (attempt 1/"),
+        "{s}"
+    );
+    t.wait_idle();
+    t.submit("two");
+    let s = t.wait_text("bad things happened");
+    assert!(s.contains("API Error:"), "{s}");
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    assert!(raw.contains("\x1b[31mAPI Error:"), "errors are red");
+    // The session goes on.
+    t.wait_idle();
+    t.submit("/cost");
+    t.wait_text("Total cost:");
+}
+
+#[test]
+fn custom_command_allowed_tools_apply_to_that_turn_only() {
+    let e = env();
+    write(
+        &e.cwd.join(".claude/commands/mk.md"),
+        "---\nallowed-tools: Bash(touch allowed.txt)\n---\nCreate the file.\n",
+    );
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(touch("allowed.txt"))
+            .reply(Reply::text("Made it."))
+            .reply(touch("allowed.txt"))
+            .reply(Reply::text("Made it again.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/mk");
+    t.wait_text("Made it.");
+    assert!(e.cwd.join("allowed.txt").exists());
+    std::fs::remove_file(e.cwd.join("allowed.txt")).unwrap();
+    t.wait_idle();
+    // The grant is gone after that turn: the same call asks now.
+    t.submit("again please");
+    t.wait_text("Do you want to proceed?");
+    assert!(!e.cwd.join("allowed.txt").exists());
+    t.send("1");
+    t.wait_text("Made it again.");
+    assert!(e.cwd.join("allowed.txt").exists());
+}
+
+#[test]
+fn wide_characters_edit_and_wrap() {
+    let e = env();
+    let mock =
+        MockServer::start_blocking(Scenario::new().reply(Reply::text("日本語の答え 🦀"))).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            cols: 30,
+            ..Default::default()
+        },
+    );
+    // 20 wide characters do not fit on one 30-column row: they wrap onto a second.
+    t.send("漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字");
+    let s = t.wait_for(|s| s.matches('漢').count() == 10);
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains('漢')).collect();
+    assert_eq!(rows.len(), 2, "{s}");
+    assert!(rows[0].starts_with("> 漢字"), "{s}");
+    // The cursor sits after the last character of the second row.
+    let (row, col) = t.cursor();
+    let line = t.rows()[row as usize].clone();
+    assert!(line.contains('漢'), "{line}");
+    assert_eq!(col as usize, 2 + 2 * line.trim_start().chars().count());
+    // Backspace removes a whole wide character; the edit goes out intact.
+    t.send("\x7f\x7f");
+    t.send("\r");
+    t.wait_text("日本語の答え 🦀");
+    let reqs = wait_requests(&mock, 1);
+    assert_eq!(
+        last_user_text(&reqs[0]),
+        "漢字漢字漢字漢字漢字漢字漢字漢字漢字"
+    );
+}
+
+fn proc_cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime (fields 14 and 15 of the whole line).
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+fn proc_switches(pid: u32) -> u64 {
+    let mut n = 0;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        for l in status.lines() {
+            if l.starts_with("voluntary_ctxt_switches")
+                || l.starts_with("nonvoluntary_ctxt_switches")
+            {
+                n += l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap();
+            }
+        }
+    }
+    n
+}
+
+fn proc_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// user-pains §7: an idle session must not poll. Over 3 s idle: no CPU time, no wakeups.
+#[test]
+fn an_idle_session_uses_no_cpu_and_never_wakes_up() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("done"))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("hi");
+    t.wait_text("● done");
+    t.wait_idle();
+    // Let the last frame go out.
+    let settle = Instant::now();
+    let mut last = t.raw().len();
+    while settle.elapsed() < Duration::from_millis(300) {
+        std::thread::sleep(Duration::from_millis(50));
+        let n = t.raw().len();
+        if n != last {
+            last = n;
+        }
+    }
+    let pid = t.pid();
+    let (c0, s0, out0) = (proc_cpu_ticks(pid), proc_switches(pid), t.raw().len());
+    std::thread::sleep(Duration::from_secs(3));
+    let (c1, s1, out1) = (proc_cpu_ticks(pid), proc_switches(pid), t.raw().len());
+    assert_eq!(c1 - c0, 0, "CPU ticks while idle");
+    assert!(s1 - s0 <= 1, "{} wakeups while idle", s1 - s0);
+    assert_eq!(out1, out0, "output while idle (a redraw loop?)");
+}
+
+/// user-pains §5 and §1: keystroke echo stays fast and memory flat however long the
+/// transcript (nothing printed is kept or redrawn).
+#[test]
+fn keystroke_echo_is_fast_and_memory_flat_after_a_long_transcript() {
+    let e = env();
+    let long: String = (0..3000)
+        .map(|i| format!("line {i} of a long answer\n"))
+        .collect();
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::text("warm up"))
+            .reply(Reply::text(long.clone()))
+            .reply(Reply::text(long)),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("warm up");
+    t.wait_text("● warm up");
+    t.wait_idle();
+    let pid = t.pid();
+    t.submit("long one");
+    t.wait_text("line 2999 of");
+    t.wait_idle();
+    let rss1 = proc_rss_kb(pid);
+    t.submit("long two");
+    t.wait_for(|s| s.matches("line 2999 of").count() == 1 && !s.contains("> long two"));
+    t.wait_idle();
+    let rss2 = proc_rss_kb(pid);
+    // A second 3000-line answer costs (almost) nothing more.
+    assert!(rss2 < rss1 + 2048, "RSS grew from {rss1} kB to {rss2} kB");
+    let mut lat = Vec::new();
+    let mut typed = String::new();
+    for i in 0..40 {
+        let c = (b'a' + (i % 26) as u8) as char;
+        typed.push(c);
+        let want = format!("> {typed}");
+        let t0 = Instant::now();
+        t.send(&c.to_string());
+        loop {
+            if t.screen().contains(&want) {
+                break;
+            }
+            assert!(t0.elapsed() < TIMEOUT, "echo never came");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        lat.push(t0.elapsed());
+        // Human-speed typing: at most one key per frame.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    lat.sort();
+    let p50 = lat[lat.len() / 2];
+    let p99 = lat[lat.len() * 99 / 100];
+    eprintln!("keystroke echo: p50 {p50:?}, p99 {p99:?}");
+    assert!(p50 < Duration::from_millis(16), "p50 {p50:?}");
+    assert!(p99 < Duration::from_millis(50), "p99 {p99:?}");
 }
