@@ -22,6 +22,8 @@ pub struct Markdown {
     partial: String,
     /// Rows of the partial line already emitted.
     partial_rows: usize,
+    /// A width waiting for the partial line to end.
+    next_width: Option<usize>,
     code: Option<CodeBlock>,
     table: Vec<String>,
     /// Lines emitted so far (the first one gets `first_gutter`).
@@ -373,6 +375,7 @@ impl Markdown {
             rest_gutter,
             partial: String::new(),
             partial_rows: 0,
+            next_width: None,
             code: None,
             table: Vec::new(),
             emitted: 0,
@@ -402,8 +405,14 @@ impl Markdown {
         )
     }
 
+    /// A new width applies from the next line: rows of a line already partly emitted must
+    /// keep the width they were laid out for.
     pub fn set_width(&mut self, width: usize) {
-        self.width = width.max(20);
+        if self.partial_rows == 0 {
+            self.width = width.max(20);
+        } else {
+            self.next_width = Some(width.max(20));
+        }
     }
 
     /// True until the first line of the current block is rendered.
@@ -495,6 +504,9 @@ impl Markdown {
         let skip = std::mem::take(&mut self.partial_rows);
         if let Some(rows) = self.text_rows(raw) {
             self.emit_rows(rows.into_iter().skip(skip).collect(), out);
+            if let Some(w) = self.next_width.take() {
+                self.width = w;
+            }
             return;
         }
         match classify(raw) {
@@ -781,6 +793,25 @@ mod tests {
                 assert_eq!(got, whole, "width {width}, chunk {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn a_resize_mid_line_keeps_that_line_whole() {
+        let mut md = Markdown::assistant(Theme::PLAIN, 24);
+        let mut got = md.push("alpha beta gamma delta epsilon zeta eta ");
+        md.set_width(40);
+        got.extend(md.push("theta iota kappa\nnext line at the new width, longer than before\n"));
+        got.extend(md.finish());
+        let text: Vec<String> = got.iter().map(|l| l.trim().to_string()).collect();
+        assert_eq!(
+            text.join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            "● alpha beta gamma delta epsilon zeta eta theta iota kappa next line at the new width, longer than before"
+        );
+        // The next line used the new width.
+        assert!(got.iter().any(|l| text::width(l) > 24), "{got:?}");
     }
 
     #[test]

@@ -591,6 +591,9 @@ impl Ui {
                         }
                     }
                 }
+                // Whatever woke us may have changed the live region (a new prompt, the
+                // spinner): the next frame slot shows it.
+                self.request_draw();
             }
         };
         while let Ok(ev) = self.agent_rx.try_recv() {
@@ -1340,6 +1343,15 @@ impl Ui {
     fn draw_now(&mut self) {
         self.draw_at = None;
         self.last_draw = Instant::now();
+        // The size now, not the last resize event's: a frame laid out for a wider terminal
+        // than the real one would wrap and leave stale rows behind.
+        if let Ok((w, h)) = crossterm::terminal::size()
+            && (w as usize, h as usize) != self.screen.size()
+        {
+            self.screen.resize(w, h);
+            self.md.set_width(w as usize);
+            self.thinking.set_width(w as usize);
+        }
         let (live, cursor) = self.live();
         let scroll = std::mem::take(&mut self.pending);
         // A write error means the terminal is gone; the next read will end the session.

@@ -47,6 +47,10 @@ impl<W: Write> Screen<W> {
         self.width
     }
 
+    pub fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
     /// Most rows the live region may take (one row of the screen always shows output).
     pub fn max_live_rows(&self) -> usize {
         self.height.saturating_sub(1).max(1)
