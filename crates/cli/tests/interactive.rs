@@ -588,7 +588,7 @@ fn resize_keeps_one_clean_live_region() {
         // Redrawn for the new width: its rule under the input, the input once.
         let rule = "─".repeat(c as usize - 1);
         t.wait_rows(|rows| {
-            rows.iter().any(|l| *l == rule)
+            rows.contains(&rule)
                 && rows
                     .iter()
                     .filter(|l| l.starts_with("> typed text"))
