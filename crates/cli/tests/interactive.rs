@@ -1415,3 +1415,70 @@ fn keystroke_echo_is_fast_and_memory_flat_after_a_long_transcript() {
     assert!(p50 < Duration::from_millis(16), "p50 {p50:?}");
     assert!(p99 < Duration::from_millis(50), "p99 {p99:?}");
 }
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(marker) {
+                out.push(cmd);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn esc_interrupts_a_running_tool_and_kills_it() {
+    let e = env();
+    write(
+        &e.cwd.join(".claude/settings.local.json"),
+        r#"{"permissions": {"allow": ["Bash(sleep 29.417)"]}}"#,
+    );
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use(
+                "Bash",
+                serde_json::json!({"command": "sleep 29.417"}),
+            ))
+            .reply(Reply::text("Next answer.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("wait a bit");
+    t.wait_text("● Bash(sleep 29.417)");
+    let start = Instant::now();
+    while processes_with("29.417").is_empty() {
+        assert!(start.elapsed() < TIMEOUT, "the command never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let t0 = Instant::now();
+    t.send("\x1b");
+    t.wait_text("Interrupted");
+    let took = t0.elapsed();
+    assert!(took < Duration::from_millis(200), "interrupt took {took:?}");
+    // The command's process group is gone.
+    let start = Instant::now();
+    while !processes_with("29.417").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "still running: {:?}",
+            processes_with("29.417")
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    t.wait_idle();
+    t.submit("go on");
+    t.wait_text("Next answer.");
+    let reqs = wait_requests(&mock, 2);
+    let msgs = reqs[1]["messages"].as_array().unwrap();
+    let results: Vec<&Value> = msgs
+        .iter()
+        .flat_map(|m| m["content"].as_array().into_iter().flatten())
+        .filter(|b| b["type"] == "tool_result")
+        .collect();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["is_error"], true);
+}

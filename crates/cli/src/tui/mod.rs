@@ -109,10 +109,7 @@ struct Busy {
 impl Busy {
     fn new(cancel: CancelToken) -> Self {
         let now = Instant::now();
-        let verb = VERBS[(now.elapsed().subsec_nanos() as usize
-            + std::process::id() as usize
-            + ccrs_core::timeutil::now_ms() as usize)
-            % VERBS.len()];
+        let verb = VERBS[(ccrs_core::timeutil::now_ms() as usize / 7) % VERBS.len()];
         Busy {
             cancel,
             started: now,
@@ -1021,7 +1018,9 @@ impl Ui {
             KeyCode::End => self.editor.end(),
             KeyCode::Up => {
                 edited = false;
-                if let Some(m) = &mut self.menu {
+                if let Some(m) = &mut self.menu
+                    && !m.completion.items.is_empty()
+                {
                     let n = m.completion.items.len();
                     m.selected = Some(m.selected.map_or(n - 1, |s| (s + n - 1) % n));
                     self.apply_menu_selection();
@@ -1034,7 +1033,9 @@ impl Ui {
             }
             KeyCode::Down => {
                 edited = false;
-                if let Some(m) = &mut self.menu {
+                if let Some(m) = &mut self.menu
+                    && !m.completion.items.is_empty()
+                {
                     let n = m.completion.items.len();
                     m.selected = Some(m.selected.map_or(0, |s| (s + 1) % n));
                     self.apply_menu_selection();
@@ -1109,6 +1110,7 @@ impl Ui {
     fn complete(&mut self) {
         if let Some(m) = &mut self.menu
             && (m.selected.is_some() || m.live)
+            && !m.completion.items.is_empty()
         {
             // Tab again: next candidate.
             let n = m.completion.items.len();
