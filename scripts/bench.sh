@@ -79,16 +79,14 @@ print(f"{'system prompt + tool schemas':<44} {sysb + tools} bytes ≈ {(sysb + t
       f"(system {sysb} B, {len(body.get('tools', []))} tools {tools} B; aim < 3,000 tokens)")
 PY
 
-# 20 tool calls in one session: peak RSS must stay ≤ 15 MB. A fresh mock per run (the
-# scenario's replies are consumed), started untimed by --setup.
+# 20 tool calls in one session: peak RSS must stay ≤ 15 MB. The scenario's replies repeat, so
+# one mock serves every run.
 SCEN=$ROOT/crates/mock/scenarios/bench-20-tools.json
 if [ -f "$SCEN" ]; then
-  kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null || true; MOCK_PID=""
-  RESTART="pkill -f -- '--port $PORT' || true; sleep 0.05; ('$MOCK' --port $PORT --scenario '$SCEN' > '$WORK/m20.out' 2>&1 &); \
-    for i in \$(seq 200); do grep -q listening '$WORK/m20.out' 2>/dev/null && break; sleep 0.02; done; printf 'x\n' > '$WORK/proj/notes.txt'"
-  $MEASURE --runs "$RUNS" --label "-p 20-tool-call session" --setup "$RESTART" \
+  start_mock "$SCEN"
+  printf 'x\n' > notes.txt
+  $MEASURE --runs "$RUNS" --label "-p 20-tool-call session" \
     -- "$BIN" -p "do the twenty steps" --allowedTools Bash Read --max-turns 30
-  pkill -f -- "--port $PORT" || true
 fi
 
 # Further sections provided by other scripts, when present.

@@ -28,18 +28,22 @@ def main():
         fd, out = tempfile.mkstemp()
         os.close(fd)
         t0 = time.perf_counter()
-        p = subprocess.run([TIME, "-o", out, "-f", "%U %S %M"] + cmd, stdin=stdin,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.Popen([TIME, "-o", out, "-f", "%M"] + cmd, stdin=stdin,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = p.stderr.read()
+        # wait4() on GNU time: its rusage includes the measured child's CPU (µs resolution);
+        # GNU time's own share is negligible.
+        _, status, ru = os.wait4(p.pid, 0)
         t1 = time.perf_counter()
-        fields = open(out).read().split()[-3:]
+        rss_kb = int(open(out).read().split()[-1])
         os.unlink(out)
-        if p.returncode != 0:
-            err = p.stderr.decode(errors="replace")
-            print(f"{a.label}: command failed with exit {p.returncode}: {err.strip()[:400]}", file=sys.stderr)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            print(f"{a.label}: command failed with exit {code}: {err.decode(errors='replace').strip()[:400]}", file=sys.stderr)
             sys.exit(1)
         walls.append((t1 - t0) * 1000)
-        cpus.append((float(fields[0]) + float(fields[1])) * 1000)
-        rss.append(int(fields[2]) / 1024)
+        cpus.append((ru.ru_utime + ru.ru_stime) * 1000)
+        rss.append(rss_kb / 1024)
     m = statistics.median
     print(f"{a.label:<44} wall {m(walls):8.1f} ms   cpu {m(cpus):8.1f} ms   peak RSS {m(rss):6.1f} MB   (median of {a.runs})")
 

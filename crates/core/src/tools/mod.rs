@@ -7,16 +7,25 @@
 pub mod bash;
 pub mod bash_output;
 pub mod context;
+pub mod edit;
 pub mod file_state;
+pub mod glob;
+pub mod grep;
 pub mod html_to_md;
 pub mod kill_shell;
+pub mod multi_edit;
+pub mod notebook_edit;
+pub mod read;
 pub mod schema;
 pub mod shells;
+pub mod textfile;
 pub mod todo_write;
 pub mod web_fetch;
 pub mod web_search;
+pub mod write;
 
 pub use context::ToolContext;
+pub use edit::preview_diff;
 
 use crate::BoxFuture;
 use crate::api::ToolResultContent;
@@ -177,6 +186,13 @@ impl ToolRegistry {
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
     vec![
         Arc::new(bash::BashTool::new()),
+        Arc::new(glob::GlobTool),
+        Arc::new(grep::GrepTool),
+        Arc::new(read::ReadTool),
+        Arc::new(edit::EditTool),
+        Arc::new(multi_edit::MultiEditTool),
+        Arc::new(write::WriteTool),
+        Arc::new(notebook_edit::NotebookEditTool),
         Arc::new(web_fetch::WebFetch::default()),
         Arc::new(todo_write::TodoWrite),
         Arc::new(web_search::WebSearch),

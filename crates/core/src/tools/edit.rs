@@ -1,0 +1,321 @@
+//! `Edit`: exact string replacement in a file, with Claude Code's validation order and
+//! messages. The engine here ([`plan_edits`]) is shared with MultiEdit and with
+//! [`preview_diff`], which shows what an edit would do before it is allowed.
+
+use super::file_state::WriteCheck;
+use super::textfile::{
+    ReplaceError, TextDoc, bool_arg, directory_message, format_size, is_notebook,
+    missing_file_message, replace, str_arg, structured_patch, unified_diff,
+};
+use super::{Subject, Tool, ToolContext, ToolOutput};
+use crate::BoxFuture;
+use serde_json::{Value, json};
+use std::io;
+use std::path::PathBuf;
+
+/// Files above this are not loaded for editing.
+pub const MAX_EDIT_BYTES: u64 = 256 * 1024 * 1024;
+/// Above this size the structured patch is left empty.
+const MAX_PATCH_BYTES: usize = 16 * 1024 * 1024;
+
+pub struct EditTool;
+
+const DESCRIPTION: &str = "Replace old_string with new_string in a file (absolute file_path). \
+Read the file first. old_string must match the file exactly, without the line-number prefix \
+Read shows, and be unique: include surrounding lines to disambiguate, or set replace_all to \
+change every occurrence. An empty old_string creates a new file.";
+
+pub(crate) const NO_CHANGES: &str =
+    "No changes to make: old_string and new_string are exactly the same.";
+
+/// One replacement.
+#[derive(Clone, Debug)]
+pub(crate) struct EditSpec {
+    pub old: String,
+    pub new: String,
+    pub replace_all: bool,
+}
+
+impl EditSpec {
+    pub(crate) fn from_value(v: &Value) -> EditSpec {
+        EditSpec {
+            old: str_arg(v, "old_string").unwrap_or("").to_string(),
+            new: str_arg(v, "new_string").unwrap_or("").to_string(),
+            replace_all: bool_arg(v, "replace_all"),
+        }
+    }
+}
+
+/// What a set of edits would do to a file.
+pub(crate) struct Planned {
+    /// The path as resolved from the input (used in messages).
+    pub path: PathBuf,
+    /// The real file to write (symlinks followed, so a link stays a link).
+    pub target: PathBuf,
+    /// The file before, `None` when it is created.
+    pub before: Option<TextDoc>,
+    pub after: TextDoc,
+}
+
+fn not_found(old: &str) -> String {
+    format!("String to replace not found in file.\nString: {old}")
+}
+
+fn multiple(n: usize, old: &str) -> String {
+    format!(
+        "Found {n} matches of the string to replace, but replace_all is false. To replace all \
+         occurrences, set replace_all to true. To replace only one occurrence, please provide \
+         more context to uniquely identify the instance.\nString: {old}"
+    )
+}
+
+/// Validates and applies `edits` in memory, in order (each sees the previous ones' result).
+/// With `enforce_read`, an existing file must have been read and be unchanged since. Errors
+/// are the messages for the model; with several edits, per-edit errors say which one.
+pub(crate) fn plan_edits(
+    ctx: &ToolContext,
+    file_path: &str,
+    edits: &[EditSpec],
+    enforce_read: bool,
+) -> Result<Planned, String> {
+    let n = edits.len();
+    let label = |i: usize, msg: String| {
+        if n > 1 {
+            format!("Edit {} of {n}: {msg}", i + 1)
+        } else {
+            msg
+        }
+    };
+    let Some(first) = edits.first() else {
+        return Err("No edits given.".into());
+    };
+    for (i, e) in edits.iter().enumerate() {
+        if e.old == e.new {
+            return Err(label(i, NO_CHANGES.into()));
+        }
+    }
+    let path = ctx.resolve(file_path);
+    let target = crate::paths::canonicalize_lenient(&path);
+    let meta = match std::fs::metadata(&target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("Cannot read {}: {e}", path.display())),
+    };
+    if let Some(m) = &meta {
+        if m.is_dir() {
+            return Err(directory_message(&path));
+        }
+        if m.len() > MAX_EDIT_BYTES {
+            return Err(format!(
+                "File is too large to edit ({}). Maximum editable file size is {}.",
+                format_size(m.len()),
+                format_size(MAX_EDIT_BYTES)
+            ));
+        }
+    }
+    let (before, mut text) = match meta {
+        None => {
+            if !first.old.is_empty() {
+                return Err(missing_file_message(&path, &ctx.cwd));
+            }
+            (None, String::new())
+        }
+        Some(_) => {
+            let bytes = std::fs::read(&target)
+                .map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
+            let empty = bytes.is_empty();
+            let doc = TextDoc::decode_owned(bytes).map_err(|_| {
+                format!(
+                    "{} cannot be edited without changing bytes outside the edit (broken \
+                     UTF-16). Use Write to replace it whole.",
+                    path.display()
+                )
+            })?;
+            if first.old.is_empty() && !doc.text.trim().is_empty() {
+                return Err("Cannot create new file - file already exists.".into());
+            }
+            if is_notebook(&path) {
+                return Err(
+                    "File is a Jupyter Notebook. Use the NotebookEdit to edit this file.".into(),
+                );
+            }
+            // An empty file has nothing to lose.
+            if enforce_read && !empty {
+                let check = ctx.session.files.check_edit(&path);
+                if check != WriteCheck::Ok {
+                    return Err(check.message().into());
+                }
+            }
+            let text = doc.text.clone();
+            (Some(doc), text)
+        }
+    };
+    for (i, e) in edits.iter().enumerate() {
+        if e.old.is_empty() {
+            if !text.trim().is_empty() {
+                return Err(label(
+                    i,
+                    "Cannot create new file - file already exists.".into(),
+                ));
+            }
+            text = e.new.clone();
+            continue;
+        }
+        match replace(&text, &e.old, &e.new, e.replace_all) {
+            Ok(r) => text = r.text,
+            Err(ReplaceError::NotFound) => return Err(label(i, not_found(&e.old))),
+            Err(ReplaceError::Multiple(c)) => return Err(label(i, multiple(c, &e.old))),
+        }
+    }
+    let after = match &before {
+        Some(d) => d.with_text(text),
+        None => TextDoc::new_utf8(text),
+    };
+    Ok(Planned {
+        path,
+        target,
+        before,
+        after,
+    })
+}
+
+/// Writes a planned edit atomically and records it. Returns the structured result.
+pub(crate) fn commit(ctx: &ToolContext, p: &Planned) -> Result<Value, String> {
+    if p.before.is_none()
+        && let Some(parent) = p.target.parent()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("Cannot create {}: {e}", parent.display()))?;
+    }
+    let data = p.after.encode();
+    crate::fsutil::atomic_write(&p.target, &data, None)
+        .map_err(|e| format!("Cannot write {}: {e}", p.path.display()))?;
+    ctx.session.files.record_written(&p.target, &data);
+    let old = p
+        .before
+        .as_ref()
+        .map(TextDoc::display_text)
+        .unwrap_or_default();
+    // A line diff of a huge file costs more memory than the edit itself.
+    let patch = if old.len().max(p.after.text.len()) > MAX_PATCH_BYTES {
+        json!([])
+    } else {
+        structured_patch(&old, &p.after.display_text())
+    };
+    Ok(json!({
+        "type": if p.before.is_some() { "update" } else { "create" },
+        "filePath": p.path.display().to_string(),
+        "structuredPatch": patch,
+    }))
+}
+
+/// A unified diff of what Edit, MultiEdit or Write would change, computed without writing
+/// (for the permission prompt). `None` for other tools or when the call would fail.
+pub fn preview_diff(tool_name: &str, input: &Value, ctx: &ToolContext) -> Option<String> {
+    let file_path = str_arg(input, "file_path")?;
+    let (path, old, new) = match tool_name {
+        "Edit" => {
+            let p = plan_edits(ctx, file_path, &[EditSpec::from_value(input)], false).ok()?;
+            let old = p.before.as_ref().map(|d| d.display_text().into_owned());
+            (
+                p.path,
+                old.unwrap_or_default(),
+                p.after.display_text().into_owned(),
+            )
+        }
+        "MultiEdit" => {
+            let edits: Vec<EditSpec> = input
+                .get("edits")?
+                .as_array()?
+                .iter()
+                .map(EditSpec::from_value)
+                .collect();
+            let p = plan_edits(ctx, file_path, &edits, false).ok()?;
+            let old = p.before.as_ref().map(|d| d.display_text().into_owned());
+            (
+                p.path,
+                old.unwrap_or_default(),
+                p.after.display_text().into_owned(),
+            )
+        }
+        "Write" => {
+            let path = ctx.resolve(file_path);
+            let old = match std::fs::read(&path) {
+                Ok(b) => super::textfile::decode_lossy(&b).0,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+                Err(_) => return None,
+            };
+            (path, old, str_arg(input, "content")?.to_string())
+        }
+        _ => return None,
+    };
+    Some(unified_diff(&old, &new, &path))
+}
+
+impl Tool for EditTool {
+    fn name(&self) -> &str {
+        "Edit"
+    }
+
+    fn description(&self) -> &str {
+        DESCRIPTION
+    }
+
+    fn input_schema(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "file_path": {"type": "string"},
+                "old_string": {"type": "string"},
+                "new_string": {"type": "string"},
+                "replace_all": {"type": "boolean", "default": false,
+                                "description": "Replace every occurrence"}
+            },
+            "required": ["file_path", "old_string", "new_string"],
+            "additionalProperties": false
+        })
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject {
+        Subject::Write(vec![ctx.resolve(str_arg(input, "file_path").unwrap_or(""))])
+    }
+
+    fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
+        Box::pin(async move {
+            let ctx = ctx.clone();
+            match tokio::task::spawn_blocking(move || run_edit(&input, &ctx)).await {
+                Ok(out) => out,
+                Err(e) => ToolOutput::tool_use_error(format!("Edit failed: {e}")),
+            }
+        })
+    }
+}
+
+fn run_edit(input: &Value, ctx: &ToolContext) -> ToolOutput {
+    let spec = EditSpec::from_value(input);
+    let file_path = str_arg(input, "file_path").unwrap_or("");
+    let planned = match plan_edits(ctx, file_path, std::slice::from_ref(&spec), true) {
+        Ok(p) => p,
+        Err(m) => return ToolOutput::tool_use_error(m),
+    };
+    let mut structured = match commit(ctx, &planned) {
+        Ok(s) => s,
+        Err(m) => return ToolOutput::tool_use_error(m),
+    };
+    if let Some(o) = structured.as_object_mut() {
+        o.insert("oldString".into(), Value::String(spec.old.clone()));
+        o.insert("newString".into(), Value::String(spec.new.clone()));
+        o.insert("replaceAll".into(), Value::Bool(spec.replace_all));
+    }
+    let p = planned.path.display();
+    let text = if spec.replace_all {
+        format!("The file {p} has been updated. All occurrences were successfully replaced.")
+    } else {
+        format!("The file {p} has been updated successfully.")
+    };
+    ToolOutput::ok(text).with_structured(structured)
+}
