@@ -1482,3 +1482,69 @@ fn esc_interrupts_a_running_tool_and_kills_it() {
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["is_error"], true);
 }
+
+#[test]
+fn write_prompt_shows_the_new_file_and_no_leaves_it_absent() {
+    let e = env();
+    let target = e.cwd.join("new_file.txt");
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use(
+                "Write",
+                serde_json::json!({"file_path": target.to_string_lossy(), "content": "first line\nsecond line\n"}),
+            ))
+            .reply(Reply::text("Not written.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("write a file");
+    let s = t.wait_text("Do you want to proceed?");
+    assert!(s.contains("Create file"), "{s}");
+    assert!(s.contains("new_file.txt"), "{s}");
+    assert!(s.contains("+first line"), "{s}");
+    assert!(s.contains("+second line"), "{s}");
+    t.send("n");
+    t.wait_text("what to do differently:");
+    t.send("\x1b"); // no feedback after all
+    t.wait_text("Not written.");
+    assert!(!target.exists());
+}
+
+#[test]
+fn edit_of_an_attached_file_shows_the_diff_then_applies_it() {
+    let e = env();
+    let file = e.cwd.join("notes.txt");
+    write(&file, "alpha\nbeta\ngamma\n");
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use(
+                "Edit",
+                serde_json::json!({"file_path": file.to_string_lossy(), "old_string": "beta", "new_string": "BETA\nbeta two"}),
+            ))
+            .reply(Reply::text("Edited.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    // The @ mention records the read, so Edit may change the file without a Read first.
+    t.submit("change @notes.txt");
+    let s = t.wait_text("Do you want to proceed?");
+    assert!(s.contains("Edit file"), "{s}");
+    assert!(s.contains("2 -beta"), "{s}");
+    assert!(s.contains("2 +BETA"), "{s}");
+    assert!(s.contains("3 +beta two"), "{s}");
+    t.send("1");
+    let s = t.wait_text("Edited.");
+    assert!(
+        s.contains("Updated notes.txt with 2 additions and 1 removal"),
+        "{s}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "alpha\nBETA\nbeta two\ngamma\n"
+    );
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    assert!(raw.contains("\x1b[32m+BETA"), "added lines are green");
+    assert!(raw.contains("\x1b[31m-beta"), "removed lines are red");
+    t.submit("/cost");
+    t.wait_text("Total code changes:    2 lines added, 1 line removed");
+}

@@ -29,7 +29,7 @@ use ccrs_core::auth::{AuthError, AuthProvider, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer, RuleBehavior};
 use ccrs_core::settings::SettingsSource;
-use ccrs_core::tools::{ToolRegistry, schema};
+use ccrs_core::tools::{ToolContext, ToolRegistry, schema};
 use complete::Completion;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use custom_commands::CustomCommand;
@@ -185,6 +185,8 @@ struct Ui {
     prompt_rx: mpsc::UnboundedReceiver<PromptJob>,
     engine: Arc<PermissionEngine>,
     tools: ToolRegistry,
+    /// A context like a tool call's, for the file tools' previews in the permission prompt.
+    preview_ctx: ToolContext,
     cwd: PathBuf,
     session_id: String,
     auth: Arc<DefaultAuth>,
@@ -276,6 +278,18 @@ pub async fn run(args: Args) -> Result<i32> {
         prompt_rx,
         engine: agent.permissions().clone(),
         tools: agent.tools().clone(),
+        preview_ctx: ToolContext {
+            cwd: cwd.clone(),
+            working_dirs: Arc::new(agent.permissions().working_dirs().to_vec()),
+            session: agent.session_state().clone(),
+            env: Arc::new(Vec::new()),
+            cancel: CancelToken::new(),
+            events: Arc::new(ccrs_core::agent::NullSink),
+            tool_use_id: String::new(),
+            api: None,
+            small_model: agent.config.small_model.clone(),
+            model: agent.config.model.clone(),
+        },
         cwd: cwd.clone(),
         session_id: session.session_id.clone(),
         auth,
@@ -766,6 +780,7 @@ impl Ui {
                     &input,
                     &output,
                     refusal.as_ref(),
+                    &self.cwd,
                     w,
                 ));
                 self.item(lines);
@@ -843,7 +858,7 @@ impl Ui {
             });
             return;
         }
-        self.prompt = Some(ActivePrompt::new(job, &self.cwd, title));
+        self.prompt = Some(ActivePrompt::new(job, &self.preview_ctx, title));
         self.menu = None;
     }
 

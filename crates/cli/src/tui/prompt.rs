@@ -10,9 +10,9 @@ use ccrs_core::BoxFuture;
 use ccrs_core::permissions::{
     PermissionPrompter, PermissionRequest, PromptAnswer, USER_REJECTED, user_rejected_message,
 };
+use ccrs_core::tools::ToolContext;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
-use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 
 /// A question waiting for the user.
@@ -78,32 +78,50 @@ pub enum Preview {
     },
 }
 
-fn apply_edit(content: &str, old: &str, new: &str, all: bool) -> Option<String> {
-    if old.is_empty() {
-        return (content.is_empty()).then(|| new.to_string());
+/// The structuredPatch of a unified diff (`@@ -a,b +c,d @@` hunks; headers are skipped).
+pub fn patch_from_unified(diff: &str) -> Value {
+    fn range(s: &str) -> (u64, u64) {
+        let s = s.trim_start_matches(['-', '+']);
+        match s.split_once(',') {
+            Some((a, b)) => (a.parse().unwrap_or(1), b.parse().unwrap_or(0)),
+            None => (s.parse().unwrap_or(1), 1),
+        }
     }
-    if !content.contains(old) {
-        return None;
-    }
-    Some(if all {
-        content.replace(old, new)
-    } else {
-        content.replacen(old, new, 1)
-    })
-}
-
-/// Works out the preview of a request (reads the file an edit would change).
-pub fn preview(req: &PermissionRequest, cwd: &Path) -> Preview {
-    let input = &req.input;
-    let s = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
-    let resolve = |p: &str| {
-        let pb = Path::new(p);
-        if pb.is_absolute() {
-            pb.to_path_buf()
-        } else {
-            cwd.join(pb)
+    let mut hunks: Vec<Value> = Vec::new();
+    let mut lines: Vec<Value> = Vec::new();
+    let mut head: Option<((u64, u64), (u64, u64))> = None;
+    let mut flush = |head: &mut Option<((u64, u64), (u64, u64))>, lines: &mut Vec<Value>| {
+        if let Some(((os, ol), (ns, nl))) = head.take() {
+            hunks.push(serde_json::json!({
+                "oldStart": os, "oldLines": ol, "newStart": ns, "newLines": nl,
+                "lines": std::mem::take(lines),
+            }));
         }
     };
+    for l in diff.lines() {
+        if let Some(rest) = l.strip_prefix("@@ ") {
+            flush(&mut head, &mut lines);
+            let mut parts = rest.split_whitespace();
+            let old = parts.next().map(range).unwrap_or((1, 0));
+            let new = parts.next().map(range).unwrap_or((1, 0));
+            head = Some((old, new));
+        } else if head.is_some() && (l.starts_with([' ', '-', '+']) || l.is_empty()) {
+            lines.push(Value::String(if l.is_empty() {
+                " ".into()
+            } else {
+                l.to_string()
+            }));
+        }
+    }
+    flush(&mut head, &mut lines);
+    Value::Array(hunks)
+}
+
+/// Works out the preview of a request. Edits are previewed by the file tools themselves
+/// (exactly what the call would write); `ctx` is a context like the call's.
+pub fn preview(req: &PermissionRequest, ctx: &ToolContext) -> Preview {
+    let input = &req.input;
+    let s = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
     match req.tool_name.as_str() {
         "Bash" => Preview::Command {
             command: s("command").unwrap_or_default(),
@@ -111,61 +129,25 @@ pub fn preview(req: &PermissionRequest, cwd: &Path) -> Preview {
         },
         "Edit" | "MultiEdit" | "Write" => {
             let path = s("file_path").unwrap_or_default();
-            let old = std::fs::read_to_string(resolve(&path)).ok();
-            let exists = old.is_some();
-            let old = old.unwrap_or_default();
-            let mut note = None;
-            let new = match req.tool_name.as_str() {
-                "Write" => s("content").unwrap_or_default(),
-                "Edit" => {
-                    let (o, n) = (
-                        s("old_string").unwrap_or_default(),
-                        s("new_string").unwrap_or_default(),
-                    );
-                    let all = input
-                        .get("replace_all")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    match apply_edit(&old, &o, &n, all) {
-                        Some(t) => t,
-                        None => {
-                            note = Some("old_string was not found in the file".to_string());
-                            old.clone()
-                        }
-                    }
-                }
-                _ => {
-                    let mut cur = old.clone();
-                    for e in input
-                        .get("edits")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        let g = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("");
-                        let all = e
-                            .get("replace_all")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false);
-                        match apply_edit(&cur, g("old_string"), g("new_string"), all) {
-                            Some(t) => cur = t,
-                            None => {
-                                note = Some("an old_string was not found in the file".to_string());
-                            }
-                        }
-                    }
-                    cur
-                }
-            };
+            let exists = ctx.resolve(&path).exists();
             let verb = match (req.tool_name.as_str(), exists) {
                 ("Write", false) => "Create file",
                 ("Write", true) => "Overwrite file",
                 _ => "Edit file",
             };
+            let (patch, note) = match ccrs_core::tools::preview_diff(&req.tool_name, input, ctx) {
+                Some(d) => (patch_from_unified(&d), None),
+                None => (
+                    Value::Array(vec![]),
+                    Some(
+                        "this change cannot be applied as given (the tool will report why)".into(),
+                    ),
+                ),
+            };
             Preview::Diff {
                 verb,
-                path: render::display_path(&path, cwd),
-                patch: render::patch_from_texts(&old, &new, 3),
+                path: render::display_path(&path, &ctx.cwd),
+                patch,
                 note,
             }
         }
@@ -199,8 +181,8 @@ pub enum Decision {
 }
 
 impl ActivePrompt {
-    pub fn new(job: PromptJob, cwd: &Path, title: String) -> Self {
-        let preview = preview(&job.request, cwd);
+    pub fn new(job: PromptJob, ctx: &ToolContext, title: String) -> Self {
+        let preview = preview(&job.request, ctx);
         ActivePrompt {
             job,
             preview,
@@ -496,12 +478,9 @@ mod tests {
             suggestions,
         };
         let title = format!("{tool}(x)");
+        let ctx = ToolContext::for_tests(std::path::Path::new("/nonexistent"));
         (
-            ActivePrompt::new(
-                PromptJob { request, reply },
-                Path::new("/nonexistent"),
-                title,
-            ),
+            ActivePrompt::new(PromptJob { request, reply }, &ctx, title),
             rx,
         )
     }
@@ -537,13 +516,47 @@ mod tests {
             reason: "Edit needs approval".into(),
             suggestions: vec!["Edit".into()],
         };
-        let p = ActivePrompt::new(
-            PromptJob { request, reply },
-            d.path(),
-            "Edit(notes.txt)".into(),
-        );
+        let ctx = ToolContext::for_tests(d.path());
+        let p = ActivePrompt::new(PromptJob { request, reply }, &ctx, "Edit(notes.txt)".into());
         let (lines, _) = p.render(&Theme::PLAIN, 60, 40);
         insta::assert_snapshot!("edit_prompt_plain", lines.join("\n"));
+    }
+
+    #[test]
+    fn unified_diff_parses_into_hunks() {
+        let d = "--- a\n+++ a\n@@ -1,3 +1,4 @@\n one\n-two\n+TWO\n+and\n three\n@@ -10 +11 @@\n-x\n+y\n\\ No newline at end of file\n";
+        let p = patch_from_unified(d);
+        assert_eq!(p[0]["oldStart"], 1);
+        assert_eq!(p[0]["newLines"], 4);
+        assert_eq!(
+            p[0]["lines"],
+            json!([" one", "-two", "+TWO", "+and", " three"])
+        );
+        assert_eq!(p[1]["oldStart"], 10);
+        assert_eq!(p[1]["oldLines"], 1);
+        assert_eq!(render::patch_counts(&p), (3, 2));
+    }
+
+    #[test]
+    fn failing_edit_preview_says_so() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("f.txt"), "abc\n").unwrap();
+        let (reply, _rx) = oneshot::channel();
+        let request = PermissionRequest {
+            tool_name: "Edit".into(),
+            tool_use_id: "t".into(),
+            input: json!({"file_path": "f.txt", "old_string": "zzz", "new_string": "y"}),
+            subject: Subject::Other,
+            reason: String::new(),
+            suggestions: vec![],
+        };
+        let ctx = ToolContext::for_tests(d.path());
+        let p = ActivePrompt::new(PromptJob { request, reply }, &ctx, "Edit(f.txt)".into());
+        let (lines, _) = p.render(&Theme::PLAIN, 80, 40);
+        assert!(
+            lines.iter().any(|l| l.contains("cannot be applied")),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -103,6 +103,7 @@ pub fn tool_result(
     input: &Value,
     output: &ToolOutput,
     refusal: Option<&Refusal>,
+    cwd: &std::path::Path,
     width: usize,
 ) -> Vec<String> {
     match refusal {
@@ -133,7 +134,7 @@ pub fn tool_result(
                     .or_else(|| input.get("file_path").and_then(Value::as_str))
                     .unwrap_or("");
                 let patch = s.get("structuredPatch").cloned().unwrap_or(Value::Null);
-                return edit_summary(theme, path, &patch, width);
+                return edit_summary(theme, &display_path(path, cwd), &patch, width);
             }
             Some("create") => {
                 let path = s
@@ -149,7 +150,11 @@ pub fn tool_result(
                 let n = content.lines().count();
                 let mut l = vec![(
                     Style::plain(),
-                    format!("Wrote {n} line{} to {path}", if n == 1 { "" } else { "s" }),
+                    format!(
+                        "Wrote {n} line{} to {}",
+                        if n == 1 { "" } else { "s" },
+                        display_path(path, cwd)
+                    ),
                 )];
                 let shown = head_lines(content, 8, Style::plain());
                 for (i, (st, line)) in shown.into_iter().enumerate() {
@@ -477,6 +482,7 @@ pub fn display_path(path: &str, cwd: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::path::Path;
 
     fn patch() -> Value {
         json!([
@@ -493,9 +499,25 @@ mod tests {
             json!({"type": "update", "filePath": "src/main.rs", "structuredPatch": patch()}),
         );
         let input = json!({"file_path": "src/main.rs"});
-        let plain = tool_result(&Theme::PLAIN, "Edit", &input, &out, None, 80);
+        let plain = tool_result(
+            &Theme::PLAIN,
+            "Edit",
+            &input,
+            &out,
+            None,
+            Path::new("/p"),
+            80,
+        );
         insta::assert_snapshot!("diff_plain", plain.join("\n"));
-        let color = tool_result(&Theme::COLOR, "Edit", &input, &out, None, 80);
+        let color = tool_result(
+            &Theme::COLOR,
+            "Edit",
+            &input,
+            &out,
+            None,
+            Path::new("/p"),
+            80,
+        );
         insta::assert_snapshot!("diff_colored", color.join("\n"));
     }
 
@@ -521,6 +543,7 @@ mod tests {
             &json!({}),
             &bash,
             None,
+            Path::new("/p"),
             60,
         ));
         let err = ToolOutput::tool_use_error("File has not been read yet.");
@@ -530,6 +553,7 @@ mod tests {
             &json!({}),
             &err,
             None,
+            Path::new("/p"),
             60,
         ));
         let read = ToolOutput::ok("     1\ta\n     2\tb\n");
@@ -539,6 +563,7 @@ mod tests {
             &json!({}),
             &read,
             None,
+            Path::new("/p"),
             60,
         ));
         let rejected = Refusal::User(Some("use a temp dir".into()));
@@ -548,6 +573,7 @@ mod tests {
             &json!({}),
             &ToolOutput::error("x"),
             Some(&rejected),
+            Path::new("/p"),
             60,
         ));
         all.extend(tool_result(
@@ -556,6 +582,7 @@ mod tests {
             &json!({}),
             &ToolOutput::ok(""),
             None,
+            Path::new("/p"),
             60,
         ));
         let create = ToolOutput::ok("ok")
@@ -566,6 +593,7 @@ mod tests {
             &json!({}),
             &create,
             None,
+            Path::new("/p"),
             60,
         ));
         insta::assert_snapshot!(all.join("\n"));
