@@ -80,7 +80,9 @@ pub enum Preview {
 
 /// The structuredPatch of a unified diff (`@@ -a,b +c,d @@` hunks; headers are skipped).
 pub fn patch_from_unified(diff: &str) -> Value {
-    fn range(s: &str) -> (u64, u64) {
+    /// (start, line count) of one side of a hunk.
+    type Range = (u64, u64);
+    fn range(s: &str) -> Range {
         let s = s.trim_start_matches(['-', '+']);
         match s.split_once(',') {
             Some((a, b)) => (a.parse().unwrap_or(1), b.parse().unwrap_or(0)),
@@ -89,8 +91,8 @@ pub fn patch_from_unified(diff: &str) -> Value {
     }
     let mut hunks: Vec<Value> = Vec::new();
     let mut lines: Vec<Value> = Vec::new();
-    let mut head: Option<((u64, u64), (u64, u64))> = None;
-    let mut flush = |head: &mut Option<((u64, u64), (u64, u64))>, lines: &mut Vec<Value>| {
+    let mut head: Option<(Range, Range)> = None;
+    let mut flush = |head: &mut Option<(Range, Range)>, lines: &mut Vec<Value>| {
         if let Some(((os, ol), (ns, nl))) = head.take() {
             hunks.push(serde_json::json!({
                 "oldStart": os, "oldLines": ol, "newStart": ns, "newLines": nl,

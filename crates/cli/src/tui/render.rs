@@ -323,45 +323,6 @@ pub fn structured_patch(theme: &Theme, patch: &Value, width: usize, max: usize) 
     out
 }
 
-/// A structuredPatch computed from two texts (for the permission prompt's preview).
-pub fn patch_from_texts(old: &str, new: &str, context: usize) -> Value {
-    use similar::{ChangeTag, TextDiff};
-    let diff = TextDiff::from_lines(old, new);
-    let mut hunks = Vec::new();
-    for group in diff.grouped_ops(context) {
-        let (Some(first), Some(last)) = (group.first(), group.last()) else {
-            continue;
-        };
-        let old_start = first.old_range().start;
-        let new_start = first.new_range().start;
-        let old_len = last.old_range().end - old_start;
-        let new_len = last.new_range().end - new_start;
-        let mut lines = Vec::new();
-        for op in &group {
-            for change in diff.iter_changes(op) {
-                let sign = match change.tag() {
-                    ChangeTag::Delete => '-',
-                    ChangeTag::Insert => '+',
-                    ChangeTag::Equal => ' ',
-                };
-                let v = change.value();
-                lines.push(Value::String(format!(
-                    "{sign}{}",
-                    v.strip_suffix('\n').unwrap_or(v)
-                )));
-            }
-        }
-        hunks.push(serde_json::json!({
-            "oldStart": old_start + 1,
-            "oldLines": old_len,
-            "newStart": new_start + 1,
-            "newLines": new_len,
-            "lines": lines,
-        }));
-    }
-    Value::Array(hunks)
-}
-
 /// The todo list as a checklist.
 pub fn todos(theme: &Theme, list: &[Todo], width: usize) -> Vec<String> {
     let mut out = vec![format!(
@@ -620,19 +581,6 @@ mod tests {
         ];
         insta::assert_snapshot!("todos_plain", todos(&Theme::PLAIN, &list, 60).join("\n"));
         insta::assert_snapshot!("todos_colored", todos(&Theme::COLOR, &list, 60).join("\n"));
-    }
-
-    #[test]
-    fn patch_from_texts_round_trips_counts() {
-        let old = "a\nb\nc\nd\ne\nf\ng\nh\n";
-        let new = "a\nb\nC\nd\ne\nf\ng\nh\ni\n";
-        let p = patch_from_texts(old, new, 1);
-        assert_eq!(patch_counts(&p), (2, 1));
-        let h = &p.as_array().unwrap()[0];
-        assert_eq!(h["oldStart"], 2);
-        assert_eq!(h["lines"][0], " b");
-        assert_eq!(h["lines"][1], "-c");
-        assert_eq!(h["lines"][2], "+C");
     }
 
     #[test]
