@@ -941,3 +941,117 @@ fn edit_of_an_attached_file_shows_the_diff_then_applies_it() {
     t.submit("/cost");
     t.wait_text("Total code changes:    2 lines added, 1 line removed");
 }
+
+#[test]
+fn bypass_mode_joins_the_cycle_when_allowed() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            args: vec!["--allow-dangerously-skip-permissions"],
+            // Root is refused outside a sandbox; the tests may run as root.
+            extra_env: vec![("IS_SANDBOX", "1".into())],
+            ..Default::default()
+        },
+    );
+    for want in [
+        "accept edits on",
+        "plan mode on",
+        "bypass permissions on",
+        "shift+tab: accept",
+    ] {
+        t.send("\x1b[Z");
+        t.wait_text(want);
+    }
+}
+
+#[test]
+fn init_asks_the_model_for_a_claude_md() {
+    let e = env();
+    let mock =
+        MockServer::start_blocking(Scenario::new().reply(Reply::text("I will write it."))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/init");
+    t.wait_text("I will write it.");
+    let reqs = wait_requests(&mock, 1);
+    let text = last_user_text(&reqs[0]);
+    assert!(text.contains("CLAUDE.md"), "{text}");
+    assert!(text.contains("build, lint and test"), "{text}");
+}
+
+#[test]
+fn quit_and_exit_commands_end_the_session() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    for cmd in ["/quit", "/exit", "/q"] {
+        let mut t = Tui::start(&e, &mock);
+        t.submit(cmd);
+        assert_eq!(t.wait_exit(), 0, "{cmd}");
+    }
+}
+
+#[test]
+fn settings_warnings_are_shown_once_at_start() {
+    let e = env();
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        "{\n  \"model\": \"x\",\n}\n",
+    );
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("fine"))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    let s = t.wait_text("invalid JSON at line 3");
+    assert_eq!(s.matches("invalid JSON").count(), 1, "{s}");
+    t.submit("hi");
+    let s = t.wait_text("fine");
+    assert_eq!(s.matches("invalid JSON").count(), 1, "{s}");
+}
+
+#[test]
+fn sighup_exits_and_restores_the_terminal() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    std::process::Command::new("kill")
+        .args(["-HUP", &t.pid().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(t.wait_exit(), 0);
+    let raw = t.raw();
+    assert!(count(&raw, b"\x1b[?2004l") >= 1, "bracketed paste left on");
+}
+
+#[test]
+fn background_shells_are_killed_at_exit() {
+    let e = env();
+    write(
+        &e.cwd.join(".claude/settings.local.json"),
+        r#"{"permissions": {"allow": ["Bash(sleep 28.777)"]}}"#,
+    );
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use(
+                "Bash",
+                serde_json::json!({"command": "sleep 28.777", "run_in_background": true}),
+            ))
+            .reply(Reply::text("Started it.")),
+    )
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("start a background job");
+    t.wait_text("Started it.");
+    assert!(!processes_with("28.777").is_empty(), "not running");
+    t.wait_idle();
+    t.send("\x04");
+    assert_eq!(t.wait_exit(), 0);
+    let start = Instant::now();
+    while !processes_with("28.777").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "left running: {:?}",
+            processes_with("28.777")
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -173,28 +173,34 @@ fn keystroke_echo_is_fast_and_memory_flat_after_a_long_transcript() {
     // A second 3000-line answer costs (almost) nothing more.
     assert!(rss2 < rss1 + 2048, "RSS grew from {rss1} kB to {rss2} kB");
     let mut lat = Vec::new();
-    let mut typed = String::new();
-    for i in 0..40 {
+    for i in 0..100 {
         let c = (b'a' + (i % 26) as u8) as char;
-        typed.push(c);
-        let want = format!("> {typed}");
+        let before = t.raw_len();
         let t0 = Instant::now();
         t.send(&c.to_string());
+        // The echo is the frame that ends after the key: wait for its end marker (the raw
+        // bytes, so the harness's own screen parsing does not count).
         loop {
-            if t.screen().contains(&want) {
+            if t.raw_since(before).windows(8).any(|w| w == b"\x1b[?2026l") {
                 break;
             }
             assert!(t0.elapsed() < TIMEOUT, "echo never came");
-            std::thread::sleep(Duration::from_micros(200));
+            std::thread::sleep(Duration::from_micros(100));
         }
         lat.push(t0.elapsed());
         // Human-speed typing: at most one key per frame.
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(17));
     }
+    let s = t.wait_text("> abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+    assert!(s.contains("uvwxyzabcdefghijklmnopqrstuv"), "{s}");
     lat.sort();
     let p50 = lat[lat.len() / 2];
-    let p99 = lat[lat.len() * 99 / 100];
-    eprintln!("keystroke echo: p50 {p50:?}, p99 {p99:?}");
-    assert!(p50 < Duration::from_millis(16), "p50 {p50:?}");
-    assert!(p99 < Duration::from_millis(50), "p99 {p99:?}");
+    // The 99th of 100 samples: one scheduling hiccup of a shared machine is allowed.
+    let p99 = lat[(lat.len() * 99).div_ceil(100) - 1];
+    eprintln!(
+        "keystroke echo: p50 {p50:?}, p99 {p99:?}; slowest {:?}",
+        &lat[lat.len() - 5..]
+    );
+    assert!(p50 < Duration::from_millis(5), "p50 {p50:?}");
+    assert!(p99 < Duration::from_millis(16), "p99 {p99:?}");
 }

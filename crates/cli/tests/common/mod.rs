@@ -220,6 +220,16 @@ impl Tui {
         g.parser.screen().rows(0, cols).collect()
     }
 
+    pub fn raw_len(&self) -> usize {
+        self.shared.lock().unwrap().raw.len()
+    }
+
+    /// What the program printed after the first `from` bytes.
+    pub fn raw_since(&self, from: usize) -> Vec<u8> {
+        let g = self.shared.lock().unwrap();
+        g.raw.get(from..).unwrap_or_default().to_vec()
+    }
+
     pub fn raw(&self) -> Vec<u8> {
         self.shared.lock().unwrap().raw.clone()
     }
