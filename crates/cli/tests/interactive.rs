@@ -1055,3 +1055,35 @@ fn background_shells_are_killed_at_exit() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn ctrl_z_hands_the_terminal_back_and_takes_it_again() {
+    let e = env();
+    let mock =
+        MockServer::start_blocking(Scenario::new().reply(Reply::text("still here"))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.send("draft");
+    t.wait_text("> draft");
+    let before = t.raw_len();
+    // In the test's pty ccrs's process group is orphaned, so the stop itself is discarded by
+    // the kernel; what is checked is the hand-over: cooked mode out, raw mode back in.
+    t.send("\x1a");
+    let start = Instant::now();
+    loop {
+        let since = t.raw_since(before);
+        let off = since.windows(8).position(|w| w == b"\x1b[?2004l");
+        let on = since.windows(8).rposition(|w| w == b"\x1b[?2004h");
+        if let (Some(a), Some(b)) = (off, on)
+            && a < b
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no hand-over");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The input survived and typing works.
+    t.submit(" more");
+    t.wait_text("still here");
+    let reqs = wait_requests(&mock, 1);
+    assert_eq!(last_user_text(&reqs[0]), "draft more");
+}

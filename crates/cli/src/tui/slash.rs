@@ -331,6 +331,7 @@ fn help(ctx: &Ctx<'_>) -> Vec<String> {
             "Ctrl-A/E/W/U/K/Y",
             "start/end, delete word/to start/to end, paste back",
         ),
+        ("Ctrl-L / Ctrl-Z", "redraw / suspend (fg resumes)"),
     ] {
         out.push(row(k.to_string(), d));
     }
