@@ -62,6 +62,7 @@ pub fn attach(prompt: &str, cwd: &Path, files: &FileTracker) -> Attached {
         }
         seen.push(path.clone());
         let shown = path.display().to_string();
+        let short = crate::tui::render::display_path(&shown, cwd);
         if path.is_dir() {
             let mut names: Vec<String> = match std::fs::read_dir(&path) {
                 Ok(rd) => rd
@@ -90,7 +91,7 @@ pub fn attach(prompt: &str, cwd: &Path, files: &FileTracker) -> Attached {
             blocks.push(ContentBlock::text(format!(
                 "<system-reminder>\nThe user mentioned the directory {shown}. Its entries:\n{listing}\n</system-reminder>"
             )));
-            notes.push(format!("Listed {shown}"));
+            notes.push(format!("Listed {short}"));
             continue;
         }
         let bytes = match std::fs::read(&path) {
@@ -128,7 +129,7 @@ pub fn attach(prompt: &str, cwd: &Path, files: &FileTracker) -> Attached {
         )));
         files.record_read(&path, partial);
         notes.push(format!(
-            "Read {shown} ({shown_lines} line{})",
+            "Read {short} ({shown_lines} line{})",
             if shown_lines == 1 { "" } else { "s" }
         ));
     }

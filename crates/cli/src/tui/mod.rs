@@ -971,7 +971,7 @@ impl Ui {
                     self.refusals.insert(id, Refusal::User(fb.clone()));
                 }
                 let (line, _) = p.answer(&d, &self.theme);
-                self.pending.push(line);
+                self.item(vec![line]);
             }
             return None;
         }
