@@ -34,7 +34,7 @@ use complete::Completion;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use custom_commands::CustomCommand;
 use editor::Editor;
-use futures_util::StreamExt;
+use futures_core::Stream;
 use history::History;
 use markdown::Markdown;
 use prompt::{ActivePrompt, Decision, PromptJob, UiPrompter};
@@ -1416,7 +1416,7 @@ impl Ui {
 /// The next terminal event (never, while the terminal is handed over).
 async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
     match events {
-        Some(e) => e.next().await,
+        Some(e) => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *e).poll_next(cx)).await,
         None => std::future::pending().await,
     }
 }
