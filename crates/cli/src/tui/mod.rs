@@ -270,8 +270,9 @@ pub async fn run(args: Args) -> Result<i32> {
         started_in_bypass || (args.allow_dangerously_skip_permissions && may_bypass);
 
     terminal::install_panic_hook();
-    terminal::enter()?;
+    // The guard first: if entering fails half-way, what was changed is undone.
     let _guard = terminal::Guard;
+    terminal::enter()?;
     let (w, h) = crossterm::terminal::size().unwrap_or((80, 24));
     let theme = Theme::detect();
     let (agent_tx, agent_rx) = mpsc::unbounded_channel();
