@@ -8,6 +8,12 @@ use std::sync::Arc;
 /// The provider for this session: environment, `apiKeyHelper`, then `ccrs login`'s store. Fails
 /// with an actionable message when there is no credential.
 pub fn provider(settings: &Settings) -> Result<Arc<dyn AuthProvider>> {
+    Ok(default_provider(settings)?)
+}
+
+/// [`provider`] as its concrete type, for the interactive UI (it calls
+/// [`DefaultAuth::reload`] after `/login` and `/logout`).
+pub fn default_provider(settings: &Settings) -> Result<Arc<DefaultAuth>> {
     let auth = DefaultAuth::from_env(settings.api_key_helper());
     match auth.source() {
         CredentialSource::StoredApiKey | CredentialSource::StoredOAuth => {

@@ -6,6 +6,7 @@ mod login;
 mod print_mode;
 mod sdk_messages;
 mod setup;
+mod tui;
 
 use args::Args;
 use clap::Parser;
@@ -64,7 +65,7 @@ fn main() -> ExitCode {
         if args.print {
             print_mode::run(args).await
         } else {
-            anyhow::bail!("interactive mode is not available yet; use -p/--print")
+            tui::run(args).await
         }
     });
     match result {

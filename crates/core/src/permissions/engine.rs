@@ -298,6 +298,20 @@ impl PermissionEngine {
         self.write_state().rules.extend(compiled);
     }
 
+    /// Removes session rules added by [`add_session_rules`](Self::add_session_rules) (one
+    /// occurrence each, the newest first): grants that last one turn, like a custom command's
+    /// `allowed-tools`.
+    pub fn remove_session_rules(&self, behavior: RuleBehavior, rules: &[String]) {
+        let mut st = self.write_state();
+        for r in rules {
+            if let Some(i) = st.rules.iter().rposition(|c| {
+                c.src.source == RuleSource::Session && c.src.behavior == behavior && &c.src.rule == r
+            }) {
+                st.rules.remove(i);
+            }
+        }
+    }
+
     /// "Yes, and don't ask again": the rules apply to this session at once; Bash, WebFetch and
     /// other tool rules are also added to `.claude/settings.local.json` (merged, atomically).
     /// File-path rules (Read/Edit/Write) stay in the session, as in Claude Code. An invalid

@@ -1,0 +1,343 @@
+//! Custom slash commands: markdown files in `.claude/commands/` (project) and
+//! `<claude dir>/commands/` (user; `CLAUDE_CONFIG_DIR` replaces `~/.claude`).
+//!
+//! The file name (without `.md`) is the command; subfolders are namespaces
+//! (`frontend/component.md` → `/frontend:component`). The body is the prompt. Optional
+//! frontmatter between `---` lines: `description`, `argument-hint`, `allowed-tools` (rules
+//! allowed for that turn only) and `model` (that turn only).
+//!
+//! Arguments follow the Claude Code 2.0 documentation: `$ARGUMENTS` is the raw argument
+//! string and `$1`, `$2`, … are the arguments split on whitespace (quotes group), counted from
+//! 1; a missing one expands to nothing and `\$1` stays a literal `$1`. When the body uses no
+//! placeholder at all, non-empty arguments are appended as `ARGUMENTS: …` (as 2.1 does) so
+//! they are never silently dropped.
+
+use std::path::{Path, PathBuf};
+
+const MAX_DEPTH: usize = 4;
+const MAX_COMMANDS: usize = 500;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Project,
+    User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomCommand {
+    /// Without the slash: `review` or `frontend:component`.
+    pub name: String,
+    pub scope: Scope,
+    pub description: String,
+    pub argument_hint: Option<String>,
+    pub allowed_tools: Vec<String>,
+    pub model: Option<String>,
+    pub body: String,
+    pub path: PathBuf,
+}
+
+impl CustomCommand {
+    /// `(project)`, `(user)`, `(project:frontend)`.
+    pub fn origin(&self) -> String {
+        let scope = match self.scope {
+            Scope::Project => "project",
+            Scope::User => "user",
+        };
+        match self.name.rsplit_once(':') {
+            Some((ns, _)) => format!("({scope}:{ns})"),
+            None => format!("({scope})"),
+        }
+    }
+}
+
+/// Every command, project ones first; a project command hides a user one of the same name.
+pub fn discover(cwd: &Path, claude_dir: &Path) -> Vec<CustomCommand> {
+    let mut out = Vec::new();
+    scan(&cwd.join(".claude/commands"), Scope::Project, &mut out);
+    let mut user = Vec::new();
+    scan(&claude_dir.join("commands"), Scope::User, &mut user);
+    for c in user {
+        if !out.iter().any(|p: &CustomCommand| p.name == c.name) {
+            out.push(c);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn scan(root: &Path, scope: Scope, out: &mut Vec<CustomCommand>) {
+    let mut stack = vec![(root.to_path_buf(), Vec::<String>::new())];
+    while let Some((dir, ns)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = rd.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            if out.len() >= MAX_COMMANDS {
+                return;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = e.path();
+            if path.is_dir() {
+                if ns.len() < MAX_DEPTH {
+                    let mut n = ns.clone();
+                    n.push(name);
+                    stack.push((path, n));
+                }
+                continue;
+            }
+            let Some(stem) = name.strip_suffix(".md") else {
+                continue;
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let mut full = ns.clone();
+            full.push(stem.to_string());
+            out.push(parse(&full.join(":"), scope, &text, path.clone()));
+        }
+    }
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return v[1..v.len() - 1].to_string();
+        }
+    }
+    v.to_string()
+}
+
+fn list_value(v: &str) -> Vec<String> {
+    let v = v.trim();
+    let inner = v
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(v);
+    crate::args::Args::split_rules(&[inner.to_string()])
+        .into_iter()
+        .map(|s| unquote(&s))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Parses a command file (frontmatter is optional and lenient: unknown keys are ignored).
+pub fn parse(name: &str, scope: Scope, text: &str, path: PathBuf) -> CustomCommand {
+    let mut description = None;
+    let mut argument_hint = None;
+    let mut allowed_tools = Vec::new();
+    let mut model = None;
+    let mut body = text;
+    let t = text.trim_start_matches('\u{feff}');
+    if let Some(rest) = t
+        .strip_prefix("---\n")
+        .or_else(|| t.strip_prefix("---\r\n"))
+        && let Some(end) = rest.find("\n---")
+    {
+        let front = &rest[..end];
+        let after = &rest[end + 4..];
+        body = after.strip_prefix('\r').unwrap_or(after);
+        body = body.strip_prefix('\n').unwrap_or(body);
+        let mut current_list: Option<&str> = None;
+        for line in front.lines() {
+            let trimmed = line.trim();
+            if let Some(item) = trimmed.strip_prefix("- ")
+                && current_list == Some("allowed-tools")
+            {
+                allowed_tools.push(unquote(item));
+                continue;
+            }
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            let key = k.trim();
+            current_list = None;
+            match key {
+                "description" => description = Some(unquote(v)),
+                "argument-hint" => argument_hint = Some(unquote(v)),
+                "model" => model = Some(unquote(v)).filter(|m| !m.is_empty()),
+                "allowed-tools" => {
+                    if v.trim().is_empty() {
+                        current_list = Some("allowed-tools");
+                    } else {
+                        allowed_tools.extend(list_value(v));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let description = description.filter(|d| !d.is_empty()).unwrap_or_else(|| {
+        let first = body
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .trim_start_matches('#')
+            .trim();
+        crate::tui::text::truncate(first, 80)
+    });
+    CustomCommand {
+        name: name.to_string(),
+        scope,
+        description,
+        argument_hint: argument_hint.filter(|h| !h.is_empty()),
+        allowed_tools,
+        model,
+        body: body.to_string(),
+        path,
+    }
+}
+
+/// Splits arguments on whitespace; `"…"` and `'…'` group words.
+pub fn split_args(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut has = false;
+    for c in args.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                has = true;
+            }
+            None if c.is_whitespace() => {
+                if has {
+                    out.push(std::mem::take(&mut cur));
+                    has = false;
+                }
+            }
+            None => {
+                cur.push(c);
+                has = true;
+            }
+        }
+    }
+    if has {
+        out.push(cur);
+    }
+    out
+}
+
+/// The prompt a command sends for `args`.
+pub fn expand(body: &str, args: &str) -> String {
+    let args = args.trim();
+    let positional = split_args(args);
+    let mut out = String::with_capacity(body.len() + args.len());
+    let mut used = false;
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < body.len() {
+        let rest = &body[i..];
+        if rest.starts_with("\\$") {
+            out.push('$');
+            i += 2;
+            continue;
+        }
+        if rest.starts_with("$ARGUMENTS") {
+            out.push_str(args);
+            used = true;
+            i += "$ARGUMENTS".len();
+            continue;
+        }
+        if bytes[i] == b'$' {
+            let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0
+                && let Ok(n) = rest[1..1 + digits].parse::<usize>()
+                && n >= 1
+            {
+                if let Some(a) = positional.get(n - 1) {
+                    out.push_str(a);
+                }
+                used = true;
+                i += 1 + digits;
+                continue;
+            }
+        }
+        let Some(c) = rest.chars().next() else { break };
+        out.push(c);
+        i += c.len_utf8();
+    }
+    if !used && !args.is_empty() {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("\nARGUMENTS: ");
+        out.push_str(args);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_arguments_and_positionals() {
+        assert_eq!(
+            expand("Fix issue #$1 with priority $2: $ARGUMENTS", "123 high"),
+            "Fix issue #123 with priority high: 123 high"
+        );
+        assert_eq!(expand("A $1 B $3.", "x"), "A x B .");
+        assert_eq!(
+            expand("Cost \\$1 each", "x"),
+            "Cost $1 each\n\nARGUMENTS: x"
+        );
+        assert_eq!(expand("Plain body", ""), "Plain body");
+        assert_eq!(
+            expand("Plain body\n", "a b"),
+            "Plain body\n\nARGUMENTS: a b"
+        );
+        assert_eq!(
+            expand("Say $1 to $2", "\"hello world\" 'dear friend'"),
+            "Say hello world to dear friend"
+        );
+    }
+
+    #[test]
+    fn parses_frontmatter() {
+        let text = "---\ndescription: \"Review the code\"\nargument-hint: [file]\nallowed-tools: Bash(git diff:*), Read\nmodel: haiku\n---\nReview $ARGUMENTS carefully.\n";
+        let c = parse("review", Scope::Project, text, PathBuf::from("x.md"));
+        assert_eq!(c.description, "Review the code");
+        assert_eq!(c.argument_hint.as_deref(), Some("[file]"));
+        assert_eq!(c.allowed_tools, ["Bash(git diff:*)", "Read"]);
+        assert_eq!(c.model.as_deref(), Some("haiku"));
+        assert_eq!(c.body, "Review $ARGUMENTS carefully.\n");
+        let listed = "---\nallowed-tools:\n  - Read\n  - \"Bash(ls)\"\n---\n# Heading line\nbody";
+        let c = parse("x", Scope::User, listed, PathBuf::from("x.md"));
+        assert_eq!(c.allowed_tools, ["Read", "Bash(ls)"]);
+        assert_eq!(c.description, "Heading line");
+    }
+
+    #[test]
+    fn discovers_namespaces_and_project_wins() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path().join("proj");
+        let claude = d.path().join("claude");
+        std::fs::create_dir_all(cwd.join(".claude/commands/frontend")).unwrap();
+        std::fs::create_dir_all(claude.join("commands")).unwrap();
+        std::fs::write(
+            cwd.join(".claude/commands/frontend/component.md"),
+            "Make a component $1",
+        )
+        .unwrap();
+        std::fs::write(cwd.join(".claude/commands/review.md"), "project review").unwrap();
+        std::fs::write(claude.join("commands/review.md"), "user review").unwrap();
+        std::fs::write(claude.join("commands/mine.md"), "mine").unwrap();
+        std::fs::write(claude.join("commands/notes.txt"), "ignored").unwrap();
+        let cmds = discover(&cwd, &claude);
+        let names: Vec<_> = cmds.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["frontend:component", "mine", "review"]);
+        let review = cmds.iter().find(|c| c.name == "review").unwrap();
+        assert_eq!(review.scope, Scope::Project);
+        assert_eq!(review.body, "project review");
+        assert_eq!(cmds[0].origin(), "(project:frontend)");
+    }
+}

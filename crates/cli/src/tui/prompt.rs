@@ -1,0 +1,635 @@
+//! The permission prompt: the agent's question travels to the UI loop over a channel, the
+//! user's answer comes back through a oneshot. The prompt is drawn in the live region and
+//! collapses to one line in the scrollback once answered.
+
+use super::editor::Editor;
+use super::render;
+use super::text::{self, Span, paint};
+use super::theme::{self, Style, Theme};
+use ccrs_core::BoxFuture;
+use ccrs_core::permissions::{
+    PermissionPrompter, PermissionRequest, PromptAnswer, USER_REJECTED, user_rejected_message,
+};
+use ccrs_core::tools::ToolContext;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+/// A question waiting for the user.
+pub struct PromptJob {
+    pub request: PermissionRequest,
+    pub reply: oneshot::Sender<PromptAnswer>,
+}
+
+/// The [`PermissionPrompter`] of the interactive UI.
+pub struct UiPrompter {
+    tx: mpsc::UnboundedSender<PromptJob>,
+}
+
+impl UiPrompter {
+    pub fn new(tx: mpsc::UnboundedSender<PromptJob>) -> Self {
+        UiPrompter { tx }
+    }
+}
+
+impl PermissionPrompter for UiPrompter {
+    fn ask<'a>(&'a self, request: &'a PermissionRequest) -> BoxFuture<'a, PromptAnswer> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self
+            .tx
+            .send(PromptJob {
+                request: request.clone(),
+                reply,
+            })
+            .is_ok();
+        Box::pin(async move {
+            if !sent {
+                return PromptAnswer::Deny {
+                    message: USER_REJECTED.to_string(),
+                };
+            }
+            // The UI dropped the question (it is shutting down): nobody said yes.
+            rx.await.unwrap_or(PromptAnswer::Deny {
+                message: USER_REJECTED.to_string(),
+            })
+        })
+    }
+}
+
+/// What the prompt shows about the call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Preview {
+    Command {
+        command: String,
+        description: Option<String>,
+    },
+    Diff {
+        verb: &'static str,
+        path: String,
+        patch: Value,
+        note: Option<String>,
+    },
+    Url {
+        url: String,
+        prompt: Option<String>,
+    },
+    Generic {
+        text: String,
+    },
+}
+
+/// The structuredPatch of a unified diff (`@@ -a,b +c,d @@` hunks; headers are skipped).
+pub fn patch_from_unified(diff: &str) -> Value {
+    /// (start, line count) of one side of a hunk.
+    type Range = (u64, u64);
+    fn range(s: &str) -> Range {
+        let s = s.trim_start_matches(['-', '+']);
+        match s.split_once(',') {
+            Some((a, b)) => (a.parse().unwrap_or(1), b.parse().unwrap_or(0)),
+            None => (s.parse().unwrap_or(1), 1),
+        }
+    }
+    let mut hunks: Vec<Value> = Vec::new();
+    let mut lines: Vec<Value> = Vec::new();
+    let mut head: Option<(Range, Range)> = None;
+    let mut flush = |head: &mut Option<(Range, Range)>, lines: &mut Vec<Value>| {
+        if let Some(((os, ol), (ns, nl))) = head.take() {
+            hunks.push(serde_json::json!({
+                "oldStart": os, "oldLines": ol, "newStart": ns, "newLines": nl,
+                "lines": std::mem::take(lines),
+            }));
+        }
+    };
+    for l in diff.lines() {
+        if let Some(rest) = l.strip_prefix("@@ ") {
+            flush(&mut head, &mut lines);
+            let mut parts = rest.split_whitespace();
+            let old = parts.next().map(range).unwrap_or((1, 0));
+            let new = parts.next().map(range).unwrap_or((1, 0));
+            head = Some((old, new));
+        } else if head.is_some() && (l.starts_with([' ', '-', '+']) || l.is_empty()) {
+            lines.push(Value::String(if l.is_empty() {
+                " ".into()
+            } else {
+                l.to_string()
+            }));
+        }
+    }
+    flush(&mut head, &mut lines);
+    Value::Array(hunks)
+}
+
+/// Works out the preview of a request. Edits are previewed by the file tools themselves
+/// (exactly what the call would write); `ctx` is a context like the call's.
+pub fn preview(req: &PermissionRequest, ctx: &ToolContext) -> Preview {
+    let input = &req.input;
+    let s = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
+    match req.tool_name.as_str() {
+        "Bash" => Preview::Command {
+            command: s("command").unwrap_or_default(),
+            description: s("description"),
+        },
+        "Edit" | "MultiEdit" | "Write" => {
+            let path = s("file_path").unwrap_or_default();
+            let exists = ctx.resolve(&path).exists();
+            let verb = match (req.tool_name.as_str(), exists) {
+                ("Write", false) => "Create file",
+                ("Write", true) => "Overwrite file",
+                _ => "Edit file",
+            };
+            let (patch, note) = match ccrs_core::tools::preview_diff(&req.tool_name, input, ctx) {
+                Some(d) => (patch_from_unified(&d), None),
+                None => (
+                    Value::Array(vec![]),
+                    Some(
+                        "this change cannot be applied as given (the tool will report why)".into(),
+                    ),
+                ),
+            };
+            Preview::Diff {
+                verb,
+                path: render::display_path(&path, &ctx.cwd),
+                patch,
+                note,
+            }
+        }
+        "WebFetch" => Preview::Url {
+            url: s("url").unwrap_or_default(),
+            prompt: s("prompt"),
+        },
+        _ => Preview::Generic {
+            text: serde_json::to_string_pretty(input).unwrap_or_default(),
+        },
+    }
+}
+
+/// A prompt on screen.
+pub struct ActivePrompt {
+    pub job: PromptJob,
+    pub preview: Preview,
+    /// The call as `Tool(summary)`.
+    pub title: String,
+    pub selected: usize,
+    /// Typing the "what to do instead" feedback (option 3).
+    pub feedback: Option<Editor>,
+}
+
+/// The user's decision.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+    Once,
+    Always,
+    No(Option<String>),
+}
+
+impl ActivePrompt {
+    pub fn new(job: PromptJob, ctx: &ToolContext, title: String) -> Self {
+        let preview = preview(&job.request, ctx);
+        ActivePrompt {
+            job,
+            preview,
+            title,
+            selected: 0,
+            feedback: None,
+        }
+    }
+
+    fn can_always(&self) -> bool {
+        !self.job.request.suggestions.is_empty()
+    }
+
+    /// Option numbers offered, in order (2 is left out when there is no rule to save).
+    fn options(&self) -> Vec<usize> {
+        if self.can_always() {
+            vec![1, 2, 3]
+        } else {
+            vec![1, 3]
+        }
+    }
+
+    fn choose(&mut self, n: usize) -> Option<Decision> {
+        match n {
+            1 => Some(Decision::Once),
+            2 if self.can_always() => Some(Decision::Always),
+            3 => {
+                self.selected = self.options().len() - 1;
+                self.feedback = Some(Editor::new());
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Handles a key; returns the decision once there is one.
+    pub fn key(&mut self, k: KeyEvent) -> Option<Decision> {
+        if let Some(ed) = &mut self.feedback {
+            match k.code {
+                KeyCode::Enter => {
+                    let t = ed.text().trim().to_string();
+                    return Some(Decision::No((!t.is_empty()).then_some(t)));
+                }
+                KeyCode::Esc => return Some(Decision::No(None)),
+                KeyCode::Backspace => ed.backspace(),
+                KeyCode::Left => ed.left(),
+                KeyCode::Right => ed.right(),
+                KeyCode::Home => ed.home(),
+                KeyCode::End => ed.end(),
+                KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    ed.kill_to_start()
+                }
+                KeyCode::Char('w') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    ed.kill_word_back()
+                }
+                KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    ed.insert_char(c)
+                }
+                _ => {}
+            }
+            return None;
+        }
+        let opts = self.options();
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let up = matches!(k.code, KeyCode::Up | KeyCode::BackTab)
+            || (ctrl && k.code == KeyCode::Char('p'))
+            || (!ctrl && k.code == KeyCode::Char('k'));
+        let down = matches!(k.code, KeyCode::Down | KeyCode::Tab)
+            || (ctrl && k.code == KeyCode::Char('n'))
+            || (!ctrl && k.code == KeyCode::Char('j'));
+        if up {
+            self.selected = (self.selected + opts.len() - 1) % opts.len();
+            return None;
+        }
+        if down {
+            self.selected = (self.selected + 1) % opts.len();
+            return None;
+        }
+        if ctrl {
+            return None;
+        }
+        match k.code {
+            KeyCode::Esc => Some(Decision::No(None)),
+            KeyCode::Enter => {
+                let n = opts.get(self.selected).copied().unwrap_or(1);
+                self.choose(n)
+            }
+            KeyCode::Char('1') | KeyCode::Char('y') | KeyCode::Char('Y') => self.choose(1),
+            KeyCode::Char('2') | KeyCode::Char('a') | KeyCode::Char('A') => self.choose(2),
+            KeyCode::Char('3') | KeyCode::Char('n') | KeyCode::Char('N') => self.choose(3),
+            _ => None,
+        }
+    }
+
+    /// Answers the agent and returns the line that stays in the scrollback.
+    pub fn answer(self, d: &Decision, theme: &Theme) -> (String, PromptAnswer) {
+        let (answer, line) = match d {
+            Decision::Once => (
+                PromptAnswer::AllowOnce,
+                format!("{} {} · {}", theme.paint(theme::OK, "✔"), self.title, "Yes"),
+            ),
+            Decision::Always => (
+                PromptAnswer::AllowAlways,
+                format!(
+                    "{} {} · Yes, and don't ask again for {}",
+                    theme.paint(theme::OK, "✔"),
+                    self.title,
+                    self.job.request.suggestions.join(", ")
+                ),
+            ),
+            Decision::No(fb) => (
+                PromptAnswer::Deny {
+                    message: user_rejected_message(fb.as_deref()),
+                },
+                match fb {
+                    Some(f) => format!(
+                        "{} {} · No: {}",
+                        theme.paint(theme::ERROR, "✘"),
+                        self.title,
+                        text::sanitize(f).replace('\n', " ")
+                    ),
+                    None => format!("{} {} · No", theme.paint(theme::ERROR, "✘"), self.title),
+                },
+            ),
+        };
+        let _ = self.job.reply.send(answer.clone());
+        (format!("  {line}"), answer)
+    }
+
+    /// True when the agent stopped waiting (the query was interrupted).
+    pub fn abandoned(&self) -> bool {
+        self.job.reply.is_closed()
+    }
+
+    /// The prompt's lines for the live region (at most `max_rows`) and the cursor when the
+    /// feedback line is being typed.
+    pub fn render(
+        &self,
+        theme: &Theme,
+        width: usize,
+        max_rows: usize,
+    ) -> (Vec<String>, Option<(usize, usize)>) {
+        let req = &self.job.request;
+        let w = width.max(20);
+        let inner = w.saturating_sub(4).max(10);
+        let mut head: Vec<String> = Vec::new();
+        let mut body: Vec<String> = Vec::new();
+        head.push(theme.paint(theme::PERMISSION, &"─".repeat(w.saturating_sub(1))));
+        let wrap_plain = |s: &str, style: Style, indent: &str| -> Vec<String> {
+            let mut out = Vec::new();
+            for line in text::sanitize(s).lines() {
+                for row in text::wrap_spans(
+                    &[Span::new(style, line)],
+                    inner,
+                    &[Span::plain(indent)],
+                    &[Span::plain(indent)],
+                ) {
+                    out.push(paint(theme, &row));
+                }
+            }
+            out
+        };
+        match &self.preview {
+            Preview::Command {
+                command,
+                description,
+            } => {
+                head.push(theme.paint(theme::PERMISSION, " Bash command"));
+                body.push(String::new());
+                body.extend(wrap_plain(command, Style::plain().bold(), "   "));
+                if let Some(d) = description {
+                    body.extend(wrap_plain(d, theme::SECONDARY, "   "));
+                }
+            }
+            Preview::Diff {
+                verb,
+                path,
+                patch,
+                note,
+            } => {
+                head.push(theme.paint(theme::PERMISSION, &format!(" {verb}")));
+                body.push(format!(
+                    "   {}",
+                    theme.paint(Style::plain().bold(), &text::truncate(path, inner))
+                ));
+                if let Some(n) = note {
+                    body.push(theme.paint(theme::WARN, &format!("   ⚠ {n}")));
+                }
+                let (add, del) = render::patch_counts(patch);
+                if add + del == 0 {
+                    body.push(theme.paint(theme::SECONDARY, "   (no changes)"));
+                }
+                for l in render::structured_patch(theme, patch, inner.saturating_sub(1), usize::MAX)
+                {
+                    body.push(format!("   {l}"));
+                }
+            }
+            Preview::Url { url, prompt } => {
+                head.push(theme.paint(theme::PERMISSION, " Fetch"));
+                body.push(String::new());
+                body.extend(wrap_plain(url, Style::plain().bold(), "   "));
+                if let Some(p) = prompt {
+                    body.extend(wrap_plain(p, theme::SECONDARY, "   "));
+                }
+            }
+            Preview::Generic { text: t } => {
+                head.push(theme.paint(theme::PERMISSION, &format!(" {}", req.tool_name)));
+                body.push(String::new());
+                body.extend(wrap_plain(t, Style::plain(), "   "));
+            }
+        }
+        let mut tail: Vec<String> = Vec::new();
+        tail.push(String::new());
+        if !req.reason.is_empty() {
+            tail.push(theme.paint(
+                theme::SECONDARY,
+                &text::truncate(&format!(" {}", text::sanitize(&req.reason)), w - 1),
+            ));
+        }
+        tail.push(" Do you want to proceed?".to_string());
+        let mut cursor = None;
+        for (i, n) in self.options().into_iter().enumerate() {
+            let sel = i == self.selected;
+            let pointer = if sel { "❯" } else { " " };
+            let label = match n {
+                1 => "Yes".to_string(),
+                2 => format!(
+                    "Yes, and don't ask again for {} in this project",
+                    req.suggestions.join(", ")
+                ),
+                _ => "No, and tell ccrs what to do differently (esc)".to_string(),
+            };
+            let style = if sel { theme::SELECTED } else { Style::plain() };
+            if n == 3
+                && let Some(ed) = &self.feedback
+            {
+                let lead = format!(" {pointer} 3. No, and tell ccrs what to do differently: ");
+                let lw = text::width(&lead);
+                let view = ed.view("", w.saturating_sub(lw).max(10));
+                let row_text = view.rows.last().cloned().unwrap_or_default();
+                cursor = Some((tail.len(), lw + view.cursor.1));
+                tail.push(format!("{}{}", theme.paint(style, &lead), row_text));
+                continue;
+            }
+            // Options wrap (never cut): the rule that would be saved must be readable in full.
+            let lead = format!(" {pointer} {n}. ");
+            let hang = " ".repeat(text::width(&lead));
+            for row in text::wrap_spans(
+                &[Span::new(style, text::sanitize(&label))],
+                w - 1,
+                &[Span::new(style, lead)],
+                &[Span::plain(hang)],
+            ) {
+                tail.push(paint(theme, &row));
+            }
+        }
+        // Trim the preview so the whole prompt fits: the options must stay visible.
+        let room = max_rows.saturating_sub(head.len() + tail.len()).max(1);
+        if body.len() > room {
+            let hidden = body.len() - room + 1;
+            body.truncate(room.saturating_sub(1));
+            body.push(theme.paint(
+                theme::SECONDARY,
+                &format!("   … +{hidden} lines (enlarge the terminal to see all)"),
+            ));
+        }
+        let offset = head.len() + body.len();
+        let mut all = head;
+        all.extend(body);
+        all.extend(tail);
+        (all, cursor.map(|(r, c)| (r + offset, c)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ccrs_core::tools::Subject;
+    use serde_json::json;
+
+    fn job(
+        tool: &str,
+        input: Value,
+        suggestions: Vec<String>,
+    ) -> (ActivePrompt, oneshot::Receiver<PromptAnswer>) {
+        let (reply, rx) = oneshot::channel();
+        let request = PermissionRequest {
+            tool_name: tool.into(),
+            tool_use_id: "toolu_1".into(),
+            input,
+            subject: Subject::Other,
+            reason: format!("{tool} needs approval"),
+            suggestions,
+        };
+        let title = format!("{tool}(x)");
+        let ctx = ToolContext::for_tests(std::path::Path::new("/nonexistent"));
+        (
+            ActivePrompt::new(PromptJob { request, reply }, &ctx, title),
+            rx,
+        )
+    }
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn bash_prompt_snapshot() {
+        let (p, _rx) = job(
+            "Bash",
+            json!({"command": "rm -rf build && cargo build --release", "description": "Rebuild from scratch"}),
+            vec!["Bash(rm -rf build && cargo build --release)".into()],
+        );
+        let (lines, _) = p.render(&Theme::PLAIN, 70, 30);
+        insta::assert_snapshot!("bash_prompt_plain", lines.join("\n"));
+        let (lines, _) = p.render(&Theme::COLOR, 70, 30);
+        insta::assert_snapshot!("bash_prompt_colored", lines.join("\n"));
+    }
+
+    #[test]
+    fn write_prompt_shows_diff() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("notes.txt");
+        std::fs::write(&f, "one\ntwo\nthree\n").unwrap();
+        let (reply, _rx) = oneshot::channel();
+        let request = PermissionRequest {
+            tool_name: "Edit".into(),
+            tool_use_id: "t".into(),
+            input: json!({"file_path": f.to_string_lossy(), "old_string": "two", "new_string": "TWO\nand a half"}),
+            subject: Subject::Write(vec![f.clone()]),
+            reason: "Edit needs approval".into(),
+            suggestions: vec!["Edit".into()],
+        };
+        let ctx = ToolContext::for_tests(d.path());
+        let p = ActivePrompt::new(PromptJob { request, reply }, &ctx, "Edit(notes.txt)".into());
+        let (lines, _) = p.render(&Theme::PLAIN, 60, 40);
+        insta::assert_snapshot!("edit_prompt_plain", lines.join("\n"));
+    }
+
+    #[test]
+    fn unified_diff_parses_into_hunks() {
+        let d = "--- a\n+++ a\n@@ -1,3 +1,4 @@\n one\n-two\n+TWO\n+and\n three\n@@ -10 +11 @@\n-x\n+y\n\\ No newline at end of file\n";
+        let p = patch_from_unified(d);
+        assert_eq!(p[0]["oldStart"], 1);
+        assert_eq!(p[0]["newLines"], 4);
+        assert_eq!(
+            p[0]["lines"],
+            json!([" one", "-two", "+TWO", "+and", " three"])
+        );
+        assert_eq!(p[1]["oldStart"], 10);
+        assert_eq!(p[1]["oldLines"], 1);
+        assert_eq!(render::patch_counts(&p), (3, 2));
+    }
+
+    #[test]
+    fn failing_edit_preview_says_so() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("f.txt"), "abc\n").unwrap();
+        let (reply, _rx) = oneshot::channel();
+        let request = PermissionRequest {
+            tool_name: "Edit".into(),
+            tool_use_id: "t".into(),
+            input: json!({"file_path": "f.txt", "old_string": "zzz", "new_string": "y"}),
+            subject: Subject::Other,
+            reason: String::new(),
+            suggestions: vec![],
+        };
+        let ctx = ToolContext::for_tests(d.path());
+        let p = ActivePrompt::new(PromptJob { request, reply }, &ctx, "Edit(f.txt)".into());
+        let (lines, _) = p.render(&Theme::PLAIN, 80, 40);
+        assert!(
+            lines.iter().any(|l| l.contains("cannot be applied")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn keys_choose_answers() {
+        let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
+        assert_eq!(p.key(key(KeyCode::Down)), None);
+        assert_eq!(p.key(key(KeyCode::Enter)), Some(Decision::Always));
+        let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec![]);
+        assert_eq!(p.key(key(KeyCode::Char('a'))), None, "no rule to save");
+        assert_eq!(p.key(key(KeyCode::Char('y'))), Some(Decision::Once));
+        let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
+        assert_eq!(p.key(key(KeyCode::Esc)), Some(Decision::No(None)));
+        let (mut p, rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
+        assert_eq!(p.key(key(KeyCode::Char('n'))), None);
+        for c in "use /tmp".chars() {
+            p.key(key(KeyCode::Char(c)));
+        }
+        let (lines, cursor) = p.render(&Theme::PLAIN, 80, 30);
+        let (r, c) = cursor.unwrap();
+        assert!(lines[r].contains("use /tmp"));
+        assert_eq!(c, text::width(&lines[r]));
+        let d = p.key(key(KeyCode::Enter)).unwrap();
+        assert_eq!(d, Decision::No(Some("use /tmp".into())));
+        let (line, answer) = p.answer(&d, &Theme::PLAIN);
+        assert_eq!(line, "  ✘ Bash(x) · No: use /tmp");
+        assert_eq!(
+            answer,
+            PromptAnswer::Deny {
+                message: user_rejected_message(Some("use /tmp"))
+            }
+        );
+        assert_eq!(rx.blocking_recv().unwrap(), answer);
+    }
+
+    #[test]
+    fn long_previews_are_trimmed_to_keep_options_visible() {
+        let cmd = (0..100)
+            .map(|i| format!("echo {i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (p, _rx) = job("Bash", json!({"command": cmd}), vec!["Bash(x)".into()]);
+        let (lines, _) = p.render(&Theme::PLAIN, 60, 20);
+        assert_eq!(lines.len(), 20);
+        assert!(lines.iter().any(|l| l.contains("3. No")));
+        assert!(lines.iter().any(|l| l.contains("… +")));
+    }
+
+    #[tokio::test]
+    async fn prompter_round_trip() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let prompter = UiPrompter::new(tx);
+        let req = PermissionRequest {
+            tool_name: "Bash".into(),
+            tool_use_id: "t".into(),
+            input: json!({"command": "ls"}),
+            subject: Subject::Other,
+            reason: String::new(),
+            suggestions: vec![],
+        };
+        let ui = tokio::spawn(async move {
+            let job = rx.recv().await.unwrap();
+            let _ = job.reply.send(PromptAnswer::AllowOnce);
+            // A dropped question denies.
+            let job2 = rx.recv().await.unwrap();
+            drop(job2);
+        });
+        assert_eq!(prompter.ask(&req).await, PromptAnswer::AllowOnce);
+        assert!(matches!(
+            prompter.ask(&req).await,
+            PromptAnswer::Deny { .. }
+        ));
+        ui.await.unwrap();
+    }
+}

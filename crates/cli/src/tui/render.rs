@@ -1,0 +1,603 @@
+//! How tool calls, their results, diffs, todo lists, errors and the user's own prompts look.
+//! Every function returns finished terminal lines (no trailing newline); none keeps state.
+
+use super::text::{self, Span, paint};
+use super::theme::{self, Style, Theme};
+use ccrs_core::tools::ToolOutput;
+use ccrs_core::tools::context::{Todo, TodoStatus};
+use serde_json::Value;
+
+/// Result lines shown under a tool call before `… +N lines`.
+pub const RESULT_LINES: usize = 3;
+/// Diff lines shown under an edit before `… +N lines`.
+pub const DIFF_LINES: usize = 60;
+
+const ELBOW: &str = "  ⎿  ";
+const UNDER: &str = "     ";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallState {
+    Running,
+    Ok,
+    Error,
+}
+
+/// `● Name(summary)`.
+pub fn tool_call(
+    theme: &Theme,
+    name: &str,
+    summary: &str,
+    state: CallState,
+    width: usize,
+) -> String {
+    let bullet = match state {
+        CallState::Running => theme::SECONDARY,
+        CallState::Ok => theme::OK,
+        CallState::Error => theme::ERROR,
+    };
+    let summary = text::sanitize(summary).replace('\n', " ");
+    let room = width.saturating_sub(text::width(name) + 4).max(8);
+    let mut spans = vec![Span::new(bullet, "● "), Span::new(theme::TOOL, name)];
+    if !summary.is_empty() {
+        spans.push(Span::plain(format!(
+            "({})",
+            text::truncate(&summary, room.saturating_sub(2))
+        )));
+    }
+    paint(theme, &spans)
+}
+
+/// Lines under a call: the first with `  ⎿  `, the rest indented to match.
+fn under(theme: &Theme, lines: Vec<(Style, String)>, width: usize) -> Vec<String> {
+    let room = width.saturating_sub(ELBOW.len()).max(8);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (style, l))| {
+            let lead = if i == 0 { ELBOW } else { UNDER };
+            let body = text::truncate(&l, room);
+            format!(
+                "{}{}",
+                theme.paint(theme::SECONDARY, lead),
+                theme.paint(style, &body)
+            )
+        })
+        .collect()
+}
+
+/// The first `max` lines of `s` (sanitised), then `… +N lines`.
+fn head_lines(s: &str, max: usize, style: Style) -> Vec<(Style, String)> {
+    let clean = text::sanitize(s.trim_end_matches('\n'));
+    let all: Vec<&str> = clean.lines().collect();
+    let mut out: Vec<(Style, String)> = all
+        .iter()
+        .take(max)
+        .map(|l| (style, (*l).to_string()))
+        .collect();
+    if all.len() > max {
+        out.push((theme::SECONDARY, format!("… +{} lines", all.len() - max)));
+    }
+    out
+}
+
+fn strip_tool_use_error(s: &str) -> &str {
+    s.trim()
+        .strip_prefix("<tool_use_error>")
+        .and_then(|r| r.strip_suffix("</tool_use_error>"))
+        .unwrap_or(s)
+}
+
+/// How a call ended, when it did not simply run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The user said no (with their feedback, if any).
+    User(Option<String>),
+    /// A rule or the mode refused it.
+    Rule(String),
+}
+
+/// The summary printed under a finished call.
+pub fn tool_result(
+    theme: &Theme,
+    name: &str,
+    input: &Value,
+    output: &ToolOutput,
+    refusal: Option<&Refusal>,
+    cwd: &std::path::Path,
+    width: usize,
+) -> Vec<String> {
+    match refusal {
+        Some(Refusal::User(fb)) => {
+            let mut l = vec![(theme::ERROR, "Rejected by user".to_string())];
+            if let Some(f) = fb.as_deref().filter(|f| !f.trim().is_empty()) {
+                l.push((theme::SECONDARY, format!("Feedback: {}", f.trim())));
+            }
+            return under(theme, l, width);
+        }
+        Some(Refusal::Rule(msg)) => {
+            return under(theme, head_lines(msg, RESULT_LINES, theme::ERROR), width);
+        }
+        None => {}
+    }
+    let text_out = output.text();
+    if output.is_error {
+        let msg = strip_tool_use_error(&text_out);
+        let msg = if msg.trim().is_empty() { "Error" } else { msg };
+        return under(theme, head_lines(msg, RESULT_LINES, theme::ERROR), width);
+    }
+    if let Some(s) = &output.structured {
+        match s.get("type").and_then(Value::as_str) {
+            Some("update") if s.get("structuredPatch").is_some() => {
+                let path = s
+                    .get("filePath")
+                    .and_then(Value::as_str)
+                    .or_else(|| input.get("file_path").and_then(Value::as_str))
+                    .unwrap_or("");
+                let patch = s.get("structuredPatch").cloned().unwrap_or(Value::Null);
+                return edit_summary(theme, &display_path(path, cwd), &patch, width);
+            }
+            Some("create") => {
+                let path = s
+                    .get("filePath")
+                    .and_then(Value::as_str)
+                    .or_else(|| input.get("file_path").and_then(Value::as_str))
+                    .unwrap_or("");
+                let content = s
+                    .get("content")
+                    .and_then(Value::as_str)
+                    .or_else(|| input.get("content").and_then(Value::as_str))
+                    .unwrap_or("");
+                let n = content.lines().count();
+                let mut l = vec![(
+                    Style::plain(),
+                    format!(
+                        "Wrote {n} line{} to {}",
+                        if n == 1 { "" } else { "s" },
+                        display_path(path, cwd)
+                    ),
+                )];
+                let shown = head_lines(content, 8, Style::plain());
+                for (i, (st, line)) in shown.into_iter().enumerate() {
+                    if i < 8 && st == Style::plain() {
+                        l.push((st, format!("{:>4} {line}", i + 1)));
+                    } else {
+                        l.push((st, line));
+                    }
+                }
+                return under(theme, l, width);
+            }
+            _ => {}
+        }
+    }
+    match name {
+        "Read" => {
+            let n = text_out.lines().count();
+            under(
+                theme,
+                vec![(
+                    Style::plain(),
+                    format!("Read {n} line{}", if n == 1 { "" } else { "s" }),
+                )],
+                width,
+            )
+        }
+        "Glob" => {
+            let n = text_out.lines().filter(|l| l.starts_with('/')).count();
+            let first = if n > 0 {
+                format!("Found {n} file{}", if n == 1 { "" } else { "s" })
+            } else {
+                text_out
+                    .lines()
+                    .next()
+                    .unwrap_or("No files found")
+                    .to_string()
+            };
+            under(theme, vec![(Style::plain(), first)], width)
+        }
+        _ => {
+            if text_out.trim().is_empty() {
+                return under(
+                    theme,
+                    vec![(theme::SECONDARY, "(No content)".into())],
+                    width,
+                );
+            }
+            under(
+                theme,
+                head_lines(&text_out, RESULT_LINES, Style::plain()),
+                width,
+            )
+        }
+    }
+}
+
+/// `Updated <path> with N additions and M removals` and the coloured diff.
+pub fn edit_summary(theme: &Theme, path: &str, patch: &Value, width: usize) -> Vec<String> {
+    let (add, del) = patch_counts(patch);
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let head = format!(
+        "Updated {} with {} and {}",
+        path,
+        plural(add, "addition"),
+        plural(del, "removal")
+    );
+    let mut out = under(theme, vec![(Style::plain(), head)], width);
+    for l in structured_patch(theme, patch, width.saturating_sub(UNDER.len()), DIFF_LINES) {
+        out.push(format!("{UNDER}{l}"));
+    }
+    out
+}
+
+/// Added and removed line counts of a structuredPatch.
+pub fn patch_counts(patch: &Value) -> (usize, usize) {
+    let mut add = 0;
+    let mut del = 0;
+    for h in patch.as_array().into_iter().flatten() {
+        for l in h
+            .get("lines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match l.as_str().and_then(|s| s.chars().next()) {
+                Some('+') => add += 1,
+                Some('-') => del += 1,
+                _ => {}
+            }
+        }
+    }
+    (add, del)
+}
+
+/// A structuredPatch (`[{oldStart, oldLines, newStart, newLines, lines: ["-a", "+b", " c"]}]`)
+/// as numbered, coloured lines; at most `max` lines, then `… +N lines`.
+pub fn structured_patch(theme: &Theme, patch: &Value, width: usize, max: usize) -> Vec<String> {
+    let hunks: Vec<&Value> = patch
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let mut rows: Vec<(char, Option<u64>, String)> = Vec::new();
+    let mut max_no = 1u64;
+    for (k, h) in hunks.iter().enumerate() {
+        if k > 0 {
+            rows.push(('…', None, String::new()));
+        }
+        let mut old_no = h.get("oldStart").and_then(Value::as_u64).unwrap_or(1);
+        let mut new_no = h.get("newStart").and_then(Value::as_u64).unwrap_or(1);
+        for l in h
+            .get("lines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let s = l.as_str().unwrap_or("");
+            let mut chars = s.chars();
+            let sign = chars.next().unwrap_or(' ');
+            let body = chars.as_str().to_string();
+            let no = match sign {
+                '+' => {
+                    new_no += 1;
+                    new_no - 1
+                }
+                '-' => {
+                    old_no += 1;
+                    old_no - 1
+                }
+                '\\' => continue, // "\ No newline at end of file"
+                _ => {
+                    old_no += 1;
+                    new_no += 1;
+                    new_no - 1
+                }
+            };
+            max_no = max_no.max(no);
+            rows.push((sign, Some(no), body));
+        }
+    }
+    let nw = max_no.to_string().len();
+    let total = rows.len();
+    let mut out = Vec::new();
+    for (sign, no, body) in rows.into_iter().take(max) {
+        if sign == '…' {
+            out.push(theme.paint(theme::SECONDARY, &format!("{:>nw$} ⋮", "")));
+            continue;
+        }
+        let no = no.map(|n| n.to_string()).unwrap_or_default();
+        let clean = text::sanitize(&body);
+        let room = width.saturating_sub(nw + 3).max(8);
+        let body = text::truncate(&clean, room);
+        let (style, sign_s) = match sign {
+            '+' => (theme::ADDED, "+"),
+            '-' => (theme::REMOVED, "-"),
+            _ => (Style::plain(), " "),
+        };
+        out.push(format!(
+            "{} {}",
+            theme.paint(theme::SECONDARY, &format!("{no:>nw$}")),
+            theme.paint(style, &format!("{sign_s}{body}"))
+        ));
+    }
+    if total > max {
+        out.push(theme.paint(theme::SECONDARY, &format!("… +{} lines", total - max)));
+    }
+    out
+}
+
+/// The todo list as a checklist.
+pub fn todos(theme: &Theme, list: &[Todo], width: usize) -> Vec<String> {
+    let mut out = vec![format!(
+        "{}{}",
+        theme.paint(theme::OK, "● "),
+        theme.paint(theme::TOOL, "Update Todos")
+    )];
+    if list.is_empty() {
+        out.extend(under(
+            theme,
+            vec![(theme::SECONDARY, "(empty)".into())],
+            width,
+        ));
+        return out;
+    }
+    let room = width.saturating_sub(ELBOW.len() + 2).max(8);
+    for (i, t) in list.iter().enumerate() {
+        let lead = if i == 0 { ELBOW } else { UNDER };
+        let content = text::truncate(&text::sanitize(&t.content), room);
+        let (mark, style) = match t.status {
+            TodoStatus::Pending => ("☐", Style::plain()),
+            TodoStatus::InProgress => ("◐", theme::SELECTED),
+            TodoStatus::Completed => ("☒", theme::DIM.strike()),
+        };
+        out.push(format!(
+            "{}{}",
+            theme.paint(theme::SECONDARY, lead),
+            theme.paint(style, &format!("{mark} {content}"))
+        ));
+    }
+    out
+}
+
+/// The todo list from TodoWrite's input (when the tool did not report it itself).
+pub fn todos_from_input(input: &Value) -> Vec<Todo> {
+    input
+        .get("todos")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// An error that ended a turn, in red.
+pub fn error(theme: &Theme, msg: &str, width: usize) -> Vec<String> {
+    under(theme, head_lines(msg, 6, theme::ERROR), width)
+}
+
+/// A warning (settings files, saving rules).
+pub fn warning(theme: &Theme, msg: &str) -> String {
+    theme.paint(theme::WARN, &format!("⚠ {}", text::sanitize(msg)))
+}
+
+/// `Retrying in Ns… (attempt k/N)` with the reason.
+pub fn retry(
+    theme: &Theme,
+    attempt: u32,
+    max: u32,
+    delay_ms: u64,
+    status: Option<u16>,
+    error: &str,
+    width: usize,
+) -> Vec<String> {
+    let secs = delay_ms.div_ceil(1000);
+    let reason = match status {
+        Some(s) => format!("API error {s}"),
+        None => "Connection error".to_string(),
+    };
+    let detail = text::sanitize(error).replace('\n', " ");
+    let mut lines = vec![(
+        theme::WARN,
+        format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})"),
+    )];
+    if !detail.trim().is_empty() {
+        lines.push((theme::SECONDARY, detail.trim().to_string()));
+    }
+    under(theme, lines, width)
+}
+
+/// The user's prompt as echoed into the scrollback: `> text`.
+pub fn user_prompt(theme: &Theme, prompt: &str, width: usize) -> Vec<String> {
+    let clean = text::sanitize(prompt);
+    let mut out = Vec::new();
+    for (i, line) in clean.lines().enumerate() {
+        let lead = if i == 0 { "> " } else { "  " };
+        let spans = vec![Span::plain(line)];
+        let rows = text::wrap_spans(
+            &spans,
+            width.max(10),
+            &[Span::plain(lead)],
+            &[Span::plain("  ")],
+        );
+        for r in rows {
+            out.push(paint(
+                theme,
+                &[Span::new(
+                    theme::SECONDARY,
+                    r.iter().map(|s| s.text.as_str()).collect::<String>(),
+                )],
+            ));
+        }
+    }
+    if out.is_empty() {
+        out.push(theme.paint(theme::SECONDARY, ">"));
+    }
+    out
+}
+
+/// A path shown relative to `cwd` when it is inside it.
+pub fn display_path(path: &str, cwd: &std::path::Path) -> String {
+    let c = cwd.to_string_lossy();
+    match path.strip_prefix(c.as_ref()) {
+        Some(rest) if rest.starts_with('/') => rest[1..].to_string(),
+        _ => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn patch() -> Value {
+        json!([
+            {"oldStart": 9, "oldLines": 4, "newStart": 9, "newLines": 5,
+             "lines": [" fn main() {", "-    println!(\"old\");", "+    println!(\"new\");", "+    println!(\"more\");", " }"]},
+            {"oldStart": 120, "oldLines": 1, "newStart": 121, "newLines": 1,
+             "lines": ["-x", "+y"]}
+        ])
+    }
+
+    #[test]
+    fn diff_snapshot_plain_and_colored() {
+        let out = ToolOutput::ok("ok").with_structured(
+            json!({"type": "update", "filePath": "src/main.rs", "structuredPatch": patch()}),
+        );
+        let input = json!({"file_path": "src/main.rs"});
+        let plain = tool_result(
+            &Theme::PLAIN,
+            "Edit",
+            &input,
+            &out,
+            None,
+            Path::new("/p"),
+            80,
+        );
+        insta::assert_snapshot!("diff_plain", plain.join("\n"));
+        let color = tool_result(
+            &Theme::COLOR,
+            "Edit",
+            &input,
+            &out,
+            None,
+            Path::new("/p"),
+            80,
+        );
+        insta::assert_snapshot!("diff_colored", color.join("\n"));
+    }
+
+    #[test]
+    fn tool_call_snapshot() {
+        let lines = [
+            tool_call(&Theme::PLAIN, "Bash", "cargo test", CallState::Ok, 80),
+            tool_call(&Theme::PLAIN, "Read", "src/main.rs", CallState::Error, 80),
+            tool_call(&Theme::PLAIN, "Bash", &"x".repeat(200), CallState::Ok, 40),
+            tool_call(&Theme::COLOR, "Bash", "cargo test", CallState::Ok, 80),
+            tool_call(&Theme::COLOR, "Write", "a.txt", CallState::Error, 80),
+        ];
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+
+    #[test]
+    fn tool_results_snapshot() {
+        let mut all = Vec::new();
+        let bash = ToolOutput::ok("line 1\nline 2\nline 3\nline 4\nline 5\n");
+        all.extend(tool_result(
+            &Theme::PLAIN,
+            "Bash",
+            &json!({}),
+            &bash,
+            None,
+            Path::new("/p"),
+            60,
+        ));
+        let err = ToolOutput::tool_use_error("File has not been read yet.");
+        all.extend(tool_result(
+            &Theme::PLAIN,
+            "Edit",
+            &json!({}),
+            &err,
+            None,
+            Path::new("/p"),
+            60,
+        ));
+        let read = ToolOutput::ok("     1\ta\n     2\tb\n");
+        all.extend(tool_result(
+            &Theme::PLAIN,
+            "Read",
+            &json!({}),
+            &read,
+            None,
+            Path::new("/p"),
+            60,
+        ));
+        let rejected = Refusal::User(Some("use a temp dir".into()));
+        all.extend(tool_result(
+            &Theme::PLAIN,
+            "Bash",
+            &json!({}),
+            &ToolOutput::error("x"),
+            Some(&rejected),
+            Path::new("/p"),
+            60,
+        ));
+        all.extend(tool_result(
+            &Theme::PLAIN,
+            "Bash",
+            &json!({}),
+            &ToolOutput::ok(""),
+            None,
+            Path::new("/p"),
+            60,
+        ));
+        let create = ToolOutput::ok("ok")
+            .with_structured(json!({"type":"create","filePath":"/p/a.txt","content":"one\ntwo\n"}));
+        all.extend(tool_result(
+            &Theme::PLAIN,
+            "Write",
+            &json!({}),
+            &create,
+            None,
+            Path::new("/p"),
+            60,
+        ));
+        insta::assert_snapshot!(all.join("\n"));
+    }
+
+    #[test]
+    fn todo_snapshot() {
+        let list = vec![
+            Todo {
+                content: "Write the parser".into(),
+                status: TodoStatus::Completed,
+                active_form: "Writing the parser".into(),
+            },
+            Todo {
+                content: "Test the parser".into(),
+                status: TodoStatus::InProgress,
+                active_form: "Testing".into(),
+            },
+            Todo {
+                content: "Ship it".into(),
+                status: TodoStatus::Pending,
+                active_form: "Shipping".into(),
+            },
+        ];
+        insta::assert_snapshot!("todos_plain", todos(&Theme::PLAIN, &list, 60).join("\n"));
+        insta::assert_snapshot!("todos_colored", todos(&Theme::COLOR, &list, 60).join("\n"));
+    }
+
+    #[test]
+    fn retry_line_mentions_attempts() {
+        let l = retry(&Theme::PLAIN, 2, 10, 1500, Some(529), "overloaded", 100);
+        assert_eq!(
+            l,
+            vec![
+                "  ⎿  API error 529 · Retrying in 2s… (attempt 2/10)",
+                "     overloaded"
+            ]
+        );
+    }
+
+    #[test]
+    fn user_prompt_wraps_and_prefixes() {
+        let l = user_prompt(&Theme::PLAIN, "hello there\nsecond line", 40);
+        assert_eq!(l, vec!["> hello there", "  second line"]);
+    }
+}
