@@ -14,7 +14,8 @@ fn main() {
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     let target = std::env::var("TARGET").unwrap_or_default();
     let host = std::env::var("HOST").unwrap_or_default();
-    if std::env::var_os("CCRS_NO_RELR").is_some() || target != host || !target.contains("linux-gnu") {
+    if std::env::var_os("CCRS_NO_RELR").is_some() || target != host || !target.contains("linux-gnu")
+    {
         return;
     }
     if probe_relr() {

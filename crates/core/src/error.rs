@@ -3,6 +3,19 @@
 
 use crate::auth::AuthError;
 
+/// An error and its chain of sources, `outer: inner: innermost` (reqwest hides the useful part,
+/// e.g. "connection refused", in the sources).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(

@@ -350,7 +350,7 @@ impl ApiClient {
                     error: ApiError::Connection {
                         url,
                         attempts: 0,
-                        message: describe_reqwest_error(&e),
+                        message: crate::error::error_chain(&e),
                     },
                     retryable: true,
                     retry_after: None,
@@ -427,7 +427,7 @@ impl ApiClient {
                     return Err(AttemptError {
                         error: ApiError::StreamEnded(format!(
                             "connection lost: {}",
-                            describe_reqwest_error(&e)
+                            crate::error::error_chain(&e)
                         )),
                         retryable: !assembler.content_seen(),
                         retry_after: None,
@@ -478,18 +478,6 @@ impl ApiClient {
             }),
         }
     }
-}
-
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

@@ -184,14 +184,14 @@ pub(crate) async fn token_request(
             TokenError::Transient(format!(
                 "cannot reach the token endpoint {}: {}",
                 cfg.token_url,
-                describe(&e)
+                crate::error::error_chain(&e)
             ))
         })?;
     let status = resp.status().as_u16();
     let text = resp.text().await.map_err(|e| {
         TokenError::Transient(format!(
             "the token endpoint's answer was cut off: {}",
-            describe(&e)
+            crate::error::error_chain(&e)
         ))
     })?;
     let json: Option<Value> = serde_json::from_str(&text).ok();
@@ -324,18 +324,6 @@ pub(crate) async fn refresh(
         "client_id": cfg.client_id,
     });
     token_request(cfg, &body, Some(refresh_token)).await
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]

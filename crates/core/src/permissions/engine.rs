@@ -305,7 +305,9 @@ impl PermissionEngine {
         let mut st = self.write_state();
         for r in rules {
             if let Some(i) = st.rules.iter().rposition(|c| {
-                c.src.source == RuleSource::Session && c.src.behavior == behavior && &c.src.rule == r
+                c.src.source == RuleSource::Session
+                    && c.src.behavior == behavior
+                    && &c.src.rule == r
             }) {
                 st.rules.remove(i);
             }

@@ -285,13 +285,7 @@ impl Tool for EditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let ctx = ctx.clone();
-            match tokio::task::spawn_blocking(move || run_edit(&input, &ctx)).await {
-                Ok(out) => out,
-                Err(e) => ToolOutput::tool_use_error(format!("Edit failed: {e}")),
-            }
-        })
+        super::call_blocking("Edit", input, ctx, run_edit)
     }
 }
 

@@ -130,6 +130,23 @@ pub trait Tool: Send + Sync {
     }
 }
 
+/// Runs a tool body that does blocking file I/O on the blocking thread pool, so the async
+/// runtime (streaming, other tools, the UI) never stalls on the disk.
+pub fn call_blocking<'a>(
+    name: &'static str,
+    input: Value,
+    ctx: &ToolContext,
+    body: fn(&Value, &ToolContext) -> ToolOutput,
+) -> BoxFuture<'a, ToolOutput> {
+    let ctx = ctx.clone();
+    Box::pin(async move {
+        match tokio::task::spawn_blocking(move || body(&input, &ctx)).await {
+            Ok(out) => out,
+            Err(e) => ToolOutput::tool_use_error(format!("{name} failed: {e}")),
+        }
+    })
+}
+
 /// The set of tools offered to the model, looked up by name or alias.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {

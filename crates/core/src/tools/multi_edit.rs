@@ -58,13 +58,7 @@ impl Tool for MultiEditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let ctx = ctx.clone();
-            match tokio::task::spawn_blocking(move || run(&input, &ctx)).await {
-                Ok(out) => out,
-                Err(e) => ToolOutput::tool_use_error(format!("MultiEdit failed: {e}")),
-            }
-        })
+        super::call_blocking("MultiEdit", input, ctx, run)
     }
 }
 

@@ -156,13 +156,7 @@ impl Tool for NotebookEditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let ctx = ctx.clone();
-            match tokio::task::spawn_blocking(move || edit_notebook(&input, &ctx)).await {
-                Ok(out) => out,
-                Err(e) => ToolOutput::tool_use_error(format!("NotebookEdit failed: {e}")),
-            }
-        })
+        super::call_blocking("NotebookEdit", input, ctx, edit_notebook)
     }
 }
 

@@ -90,13 +90,7 @@ impl Tool for ReadTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let ctx = ctx.clone();
-            match tokio::task::spawn_blocking(move || read(&input, &ctx)).await {
-                Ok(out) => out,
-                Err(e) => ToolOutput::tool_use_error(format!("Read failed: {e}")),
-            }
-        })
+        super::call_blocking("Read", input, ctx, read)
     }
 }
 

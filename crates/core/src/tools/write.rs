@@ -51,13 +51,7 @@ impl Tool for WriteTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let ctx = ctx.clone();
-            match tokio::task::spawn_blocking(move || write(&input, &ctx)).await {
-                Ok(out) => out,
-                Err(e) => ToolOutput::tool_use_error(format!("Write failed: {e}")),
-            }
-        })
+        super::call_blocking("Write", input, ctx, write)
     }
 }
 
