@@ -37,6 +37,23 @@ pub struct SpawnSpec {
     pub env: Vec<(OsString, OsString)>,
 }
 
+impl SpawnSpec {
+    /// The shell command: `-c script` in `cwd`, stdin closed, stdout and stderr both on `out`
+    /// (merged in order), in a new process group so a kill reaches every child.
+    pub fn command(&self, out: std::io::PipeWriter) -> std::io::Result<std::process::Command> {
+        let mut cmd = std::process::Command::new(&self.shell);
+        cmd.arg("-c")
+            .arg(&self.script)
+            .current_dir(&self.cwd)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .process_group(0);
+        Ok(cmd)
+    }
+}
+
 /// Sends SIGKILL to the process group `pgid` (the group's leader pid). Errors (the group is gone)
 /// are ignored.
 pub fn kill_group(pgid: u32) {
@@ -295,19 +312,8 @@ impl ShellManager {
     /// group). Returns the new shell's id.
     pub fn start(&self, command: &str, spec: &SpawnSpec) -> std::io::Result<String> {
         let (reader, writer) = std::io::pipe()?;
-        let child = {
-            let mut cmd = std::process::Command::new(&spec.shell);
-            cmd.arg("-c")
-                .arg(&spec.script)
-                .current_dir(&spec.cwd)
-                .envs(spec.env.iter().map(|(k, v)| (k, v)))
-                .stdin(Stdio::null())
-                .stdout(writer.try_clone()?)
-                .stderr(writer)
-                .process_group(0);
-            cmd.spawn()?
-            // `cmd` drops its copies of the write end here.
-        };
+        // `spawn` consumes the command, dropping its copies of the write end.
+        let child = spec.command(writer)?.spawn()?;
         let pid = child.id();
         let mut shells = self.lock();
         let (done, _) = watch::channel(false);

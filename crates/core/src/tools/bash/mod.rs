@@ -19,7 +19,6 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -152,19 +151,9 @@ async fn run_foreground(
     shells: &ShellManager,
 ) -> std::io::Result<(String, Ended)> {
     let (reader, writer) = std::io::pipe()?;
-    let mut child = {
-        let mut cmd = tokio::process::Command::new(&spec.shell);
-        cmd.arg("-c")
-            .arg(&spec.script)
-            .current_dir(&spec.cwd)
-            .envs(spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(writer.try_clone()?)
-            .stderr(writer)
-            .process_group(0);
-        cmd.spawn()?
-        // `cmd` (holding the pipe's write ends) drops here, so EOF comes when the children exit.
-    };
+    // The command (holding the pipe's write ends) drops after `spawn`, so EOF comes when the
+    // children exit.
+    let mut child = tokio::process::Command::from(spec.command(writer)?).spawn()?;
     let pgid = child.id();
     let mut guard = GroupGuard(pgid);
     let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
