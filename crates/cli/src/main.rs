@@ -9,7 +9,6 @@ mod setup;
 mod tui;
 
 use args::Args;
-use clap::Parser;
 use std::process::ExitCode;
 
 fn version_line() -> String {
@@ -22,17 +21,17 @@ fn version_line() -> String {
 
 fn main() -> ExitCode {
     // `--version` answers before anything else is set up.
-    let raw: Vec<String> = std::env::args().collect();
-    if raw.len() == 2 && matches!(raw[1].as_str(), "-v" | "--version" | "-V") {
+    // `args_os`: a non-UTF-8 argument is the parser's error to report, not a panic here.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.len() == 2 && matches!(raw[1].to_str(), Some("-v" | "--version" | "-V")) {
         println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            e.print();
+            return ExitCode::from(e.exit_code());
         }
     };
     if args.version {
