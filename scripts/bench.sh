@@ -46,7 +46,8 @@ v = med([sys.argv[1], "--version"])
 print(f"{'ccrs --version wall time':<44} {v:.2f} ms   (spawning /bin/true: {base:.2f} ms; budget ≤ 5 ms)")
 PY
 
-# A sandbox home so no real settings or credentials are touched.
+# A sandbox home so no real settings or credentials are touched (the toolchain stays where it is).
+export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 export HOME=$WORK/home CLAUDE_CONFIG_DIR=$WORK/home/.claude XDG_CONFIG_HOME=$WORK/home/.config
 mkdir -p "$HOME" "$WORK/proj"
 export ANTHROPIC_API_KEY=sk-ant-bench
@@ -73,8 +74,8 @@ python3 - "$PORT" <<'PY'
 import json, sys, urllib.request
 reqs = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/_mock/requests"))
 body = json.loads([r for r in reqs if r["path"] == "/v1/messages"][-1]["body"])
-sysb = len(json.dumps(body.get("system", [])))
-tools = len(json.dumps(body.get("tools", [])))
+sysb = len(json.dumps(body.get("system", []), separators=(",", ":"), ensure_ascii=False))
+tools = len(json.dumps(body.get("tools", []), separators=(",", ":"), ensure_ascii=False))
 print(f"{'system prompt + tool schemas':<44} {sysb + tools} bytes ≈ {(sysb + tools) / 4:.0f} tokens at 4 B/token "
       f"(system {sysb} B, {len(body.get('tools', []))} tools {tools} B; aim < 3,000 tokens)")
 PY

@@ -35,34 +35,18 @@ impl Tool for ExitPlanMode {
     }
 
     fn description(&self) -> &str {
-        "In plan mode, once your research is done and you have a concrete implementation plan, \
-         call this with the plan (markdown) to ask the user to approve it. Only for planning \
-         code changes, not for research questions. Nothing that changes files runs until the \
-         plan is approved."
+        "In plan mode, when your implementation plan is ready, call this with the plan (concise \
+         markdown) for the user's approval; nothing that changes files runs before. Not for \
+         research questions."
     }
 
     fn input_schema(&self) -> Value {
-        // 2.0's `plan`; 2.1's `allowedPrompts` (and any injected fields) are accepted.
+        // 2.0's `plan`; 2.1's `allowedPrompts` (and any injected fields) are accepted without
+        // being advertised: every schema byte is paid on every request.
         json!({
             "type": "object",
             "properties": {
-                "plan": {
-                    "type": "string",
-                    "description": "The plan to run by the user for approval (markdown, concise)"
-                },
-                "allowedPrompts": {
-                    "type": "array",
-                    "description": "Prompt-based permissions the plan needs",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "tool": {"type": "string", "enum": ["Bash"]},
-                            "prompt": {"type": "string"}
-                        },
-                        "required": ["tool", "prompt"],
-                        "additionalProperties": false
-                    }
-                }
+                "plan": {"type": "string"}
             },
             "additionalProperties": true
         })

@@ -51,10 +51,9 @@ const NB_MAX_BYTES: u64 = 64 << 20;
 
 pub struct ReadTool;
 
-const DESCRIPTION: &str = "Read a file. file_path must be absolute. Returns up to 2000 lines as \
-`N<TAB>text` with 1-based line numbers; the number and tab are not part of the file. Use offset \
-and limit for long files. Also reads images (PNG, JPEG, GIF, WebP), PDFs and Jupyter notebooks. \
-Read a file before editing or overwriting it.";
+const DESCRIPTION: &str = "Read a file (absolute file_path): up to 2000 lines as `N<TAB>text`, \
+1-based; the number and tab are not part of the file. offset/limit for long files. Also images, \
+PDFs and notebooks. Read before editing or overwriting.";
 
 impl Tool for ReadTool {
     fn name(&self) -> &str {
@@ -70,11 +69,9 @@ impl Tool for ReadTool {
             "type": "object",
             "properties": {
                 "file_path": {"type": "string"},
-                "offset": {"type": "integer", "minimum": 0, "maximum": 9007199254740991u64,
-                           "description": "1-based line to start at"},
-                "limit": {"type": "integer", "exclusiveMinimum": 0, "maximum": 9007199254740991u64,
-                          "description": "Number of lines"},
-                "pages": {"type": "string", "description": "PDF page range; unsupported, omit it"}
+                "offset": {"type": "integer", "minimum": 0, "description": "First line (1-based)"},
+                "limit": {"type": "integer", "exclusiveMinimum": 0},
+                "pages": {"type": "string"}
             },
             "required": ["file_path"],
             "additionalProperties": false

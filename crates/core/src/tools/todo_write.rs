@@ -36,10 +36,9 @@ impl Tool for TodoWrite {
     }
 
     fn description(&self) -> &str {
-        "Creates and updates the task list for this session; each call replaces the whole list. \
-         Use it for work with several steps: list the steps, keep exactly one in_progress, mark \
-         each completed as soon as it is done, add steps you discover. content says what to do \
-         (\"Run tests\"), activeForm what is happening (\"Running tests\"). Skip it for trivial requests."
+        "Replaces the session's task list. For multi-step work: list the steps, keep one \
+         in_progress, mark each completed when done, add steps you discover. content: what to do \
+         (\"Run tests\"); activeForm: what is happening (\"Running tests\"). Not for trivial tasks."
     }
 
     fn input_schema(&self) -> Value {

@@ -711,10 +711,9 @@ impl Tool for WebFetch {
     }
 
     fn description(&self) -> &str {
-        "Fetches a URL and answers a prompt about it: a small fast model reads the page as \
-         markdown, so ask precisely. Give a full URL (http becomes https). A redirect to another \
-         host is reported, not followed: call again with the new URL. Pages are cached for 15 \
-         minutes. Prefer an MCP fetch tool if one exists."
+        "Fetches a URL and answers prompt about it (a small model reads the page as markdown: \
+         ask precisely). Full URL; http becomes https. A redirect to another host is reported, \
+         not followed: call again with the new URL. Cached 15 minutes."
     }
 
     fn input_schema(&self) -> Value {

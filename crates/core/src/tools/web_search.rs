@@ -250,10 +250,9 @@ impl Tool for WebSearch {
     }
 
     fn description(&self) -> &str {
-        "Searches the web and returns result titles and URLs with a short cited summary. Use it \
-         for current information or anything past your training data. Optionally limit results \
-         to allowed_domains or exclude blocked_domains (not both). Cite the sources you use as \
-         markdown links in your answer."
+        "Searches the web: result titles and URLs with a short cited summary, for current \
+         information. Restrict with allowed_domains or blocked_domains (not both). Cite the \
+         sources you use as markdown links."
     }
 
     fn input_schema(&self) -> Value {

@@ -86,11 +86,10 @@ impl BashTool {
         let max = num("BASH_MAX_TIMEOUT_MS", MAX_TIMEOUT_MS).max(default);
         BashTool {
             description: format!(
-                "Runs a shell command; returns stdout and stderr combined. The working directory \
-                 persists between calls, exported variables do not. Quote paths with spaces. \
-                 Prefer Read/Grep/Glob/Edit over cat/grep/find/sed. timeout in ms (default \
-                 {default}, max {max}). For long-running commands set run_in_background and poll \
-                 with BashOutput."
+                "Runs a shell command (stdout and stderr combined). The cwd persists between \
+                 calls; exported variables do not. Quote paths with spaces. Prefer \
+                 Read/Grep/Glob/Edit to cat/grep/find/sed. timeout in ms (default {default}, max \
+                 {max}); for long runs use run_in_background, then BashOutput."
             ),
         }
     }

@@ -22,11 +22,10 @@ pub const DEFAULT_HEAD_LIMIT: usize = 250;
 
 pub struct GrepTool;
 
-const DESCRIPTION: &str = "Search file contents with a regular expression (ripgrep engine, Rust \
-regex syntax). Honours .gitignore, includes hidden files, skips binary files. output_mode: \
-files_with_matches (default; newest first), content (matching lines; -A/-B/-C context, -n line \
-numbers), count. Narrow with glob or type. Pages of head_limit results (default 250, 0 = all) \
-from offset.";
+const DESCRIPTION: &str = "Search file contents with a Rust regex (ripgrep). Honours .gitignore, \
+skips binary files. output_mode: files_with_matches (default, newest first), content (lines; \
+-A/-B/-C context), count. Filter with glob or type; page with head_limit (default 250, 0 = \
+all) and offset.";
 
 impl Tool for GrepTool {
     fn name(&self) -> &str {
