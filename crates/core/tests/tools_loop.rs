@@ -139,3 +139,63 @@ async fn background_shell_killed_through_the_loop() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[tokio::test]
+async fn web_search_through_the_loop() {
+    // The search is a side request to the same model with the server tool: route it by body.
+    let side = Reply::content(vec![
+        json!({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search",
+               "input": {"query": "ccrs release"}}),
+        json!({"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": [
+            {"type": "web_search_result", "title": "ccrs 1.0 released", "url": "https://example.com/ccrs-1",
+             "encrypted_content": "enc", "page_age": "1 day ago"}]}),
+        json!({"type": "text", "text": "ccrs 1.0 is out."}),
+    ])
+    .matching_body("web_search_20250305");
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(side)
+            .reply(Reply::tool_use(
+                "WebSearch",
+                json!({"query": "ccrs release"}),
+            ))
+            .reply(Reply::text("It was released.")),
+    )
+    .rule(RuleBehavior::Allow, "WebSearch")
+    .build()
+    .await;
+    let res = h.query("is ccrs out?").await;
+    assert!(
+        matches!(res.outcome, Outcome::Completed),
+        "{:?}",
+        res.outcome
+    );
+    let reqs = h.server.message_requests();
+    assert_eq!(reqs.len(), 3);
+    // The side request carried the server tool and the query.
+    let side_body = reqs[1].json.clone().unwrap();
+    assert_eq!(side_body["tools"][0]["type"], "web_search_20250305");
+    assert!(side_body.to_string().contains("ccrs release"));
+    let result = result_of(&h, 2);
+    assert_eq!(result["is_error"], false, "{result}");
+    let text = result["content"].as_str().unwrap();
+    assert!(
+        text.contains("https://example.com/ccrs-1") && text.contains("ccrs 1.0 released"),
+        "{text}"
+    );
+    // Without a rule, print-mode style denial: WebSearch needs approval.
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::tool_use("WebSearch", json!({"query": "x y"})))
+            .reply(Reply::text("ok")),
+    )
+    .build()
+    .await;
+    let res = h.query("search").await;
+    assert_eq!(res.permission_denials.len(), 1);
+    assert_eq!(
+        h.server.message_requests().len(),
+        2,
+        "no side request without permission"
+    );
+}
