@@ -204,3 +204,28 @@ fn keystroke_echo_is_fast_and_memory_flat_after_a_long_transcript() {
     assert!(p50 < Duration::from_millis(5), "p50 {p50:?}");
     assert!(p99 < Duration::from_millis(16), "p99 {p99:?}");
 }
+
+/// While the model works, the loop wakes for the spinner (every 120 ms), not at the frame rate:
+/// a frame slot is asked for only when something changed.
+#[test]
+fn a_busy_session_wakes_for_the_spinner_not_every_frame() {
+    let _serial = serial();
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::hang())).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("wait");
+    t.wait_text("esc to interrupt)");
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = t.pid();
+    let (w0, out0) = (proc_wakeups(pid), t.raw().len());
+    std::thread::sleep(Duration::from_secs(2));
+    let (w1, out1) = (proc_wakeups(pid), t.raw().len());
+    eprintln!("busy: {} wakeups in 2 s", w1 - w0);
+    // The spinner moved.
+    assert!(out1 > out0, "no spinner frames while busy");
+    // About 17 spinner frames in 2 s (a timer wakeup or two each); drawing at the frame rate
+    // would be 120 or more.
+    assert!(w1 - w0 <= 70, "{} wakeups in 2 s while busy", w1 - w0);
+    t.send("\x1b");
+    t.wait_text("Interrupted");
+}

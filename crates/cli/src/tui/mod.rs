@@ -603,7 +603,12 @@ impl Ui {
                     }
                     Wake::Done(res) => break res,
                     Wake::Signal(s) => self.on_signal(s),
-                    Wake::Draw => self.draw_now(),
+                    Wake::Draw => {
+                        // Nothing changed since the frame was asked for: do not ask for
+                        // another (that would redraw at the frame rate while busy).
+                        self.draw_now();
+                        continue;
+                    }
                     Wake::Tick => {
                         if let Some(b) = &mut self.busy {
                             b.frame = b.frame.wrapping_add(1);

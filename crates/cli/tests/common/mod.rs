@@ -419,7 +419,22 @@ pub fn proc_cpu_ticks(pid: u32) -> u64 {
     f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
+/// Context switches of the process's threads, voluntary and involuntary.
 pub fn proc_switches(pid: u32) -> u64 {
+    task_counters(
+        pid,
+        &["voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"],
+    )
+}
+
+/// Times the process's threads went to sleep and were woken (voluntary context switches; the
+/// involuntary ones measure the machine's load, not the program).
+pub fn proc_wakeups(pid: u32) -> u64 {
+    task_counters(pid, &["voluntary_ctxt_switches:"])
+}
+
+/// The sum over the process's threads of the `/proc/<pid>/task/*/status` counters `keys`.
+fn task_counters(pid: u32, keys: &[&str]) -> u64 {
     let mut n = 0;
     for t in std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
@@ -427,10 +442,8 @@ pub fn proc_switches(pid: u32) -> u64 {
     {
         let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
         for l in status.lines() {
-            if l.starts_with("voluntary_ctxt_switches")
-                || l.starts_with("nonvoluntary_ctxt_switches")
-            {
-                n += l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap();
+            if let Some(v) = keys.iter().find_map(|k| l.strip_prefix(k)) {
+                n += v.trim().parse::<u64>().unwrap();
             }
         }
     }
