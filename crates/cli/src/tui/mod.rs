@@ -345,6 +345,13 @@ impl Ui {
         self.screen.width()
     }
 
+    /// The terminal's new size: the live region and the streams' wrapping follow it.
+    fn resize(&mut self, w: u16, h: u16) {
+        self.screen.resize(w, h);
+        self.md.set_width(w as usize);
+        self.thinking.set_width(w as usize);
+    }
+
     fn header(&mut self, warnings: &[String]) {
         let t = self.theme;
         let model = match ccrs_core::models::info(&self.model) {
@@ -439,8 +446,9 @@ impl Ui {
                 .push(render::warning(&self.theme, &format!("terminal: {e}")));
         }
         self.events = Some(EventStream::new());
+        // The size may have changed while someone else had the terminal (no event told us).
         if let Ok((w, h)) = crossterm::terminal::size() {
-            self.screen.resize(w, h);
+            self.resize(w, h);
         }
         self.screen.invalidate();
         self.request_draw();
@@ -908,9 +916,7 @@ impl Ui {
                 None
             }
             Event::Resize(w, h) => {
-                self.screen.resize(w, h);
-                self.md.set_width(w as usize);
-                self.thinking.set_width(w as usize);
+                self.resize(w, h);
                 None
             }
             _ => None,
@@ -1383,9 +1389,7 @@ impl Ui {
         if let Ok((w, h)) = crossterm::terminal::size()
             && (w as usize, h as usize) != self.screen.size()
         {
-            self.screen.resize(w, h);
-            self.md.set_width(w as usize);
-            self.thinking.set_width(w as usize);
+            self.resize(w, h);
         }
         let (live, cursor) = self.live();
         let scroll = std::mem::take(&mut self.pending);
