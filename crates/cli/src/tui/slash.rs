@@ -8,6 +8,7 @@ use ccrs_core::auth::CredentialSource;
 use ccrs_core::models::{self, MODELS};
 use ccrs_core::permissions::{PermissionEngine, RuleBehavior};
 use ccrs_core::settings::SettingsSource;
+use ccrs_core::tools::textfile::edit_distance;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -127,21 +128,6 @@ pub struct Ctx<'a> {
     pub lines_added: u64,
     pub lines_removed: u64,
     pub custom: &'a [CustomCommand],
-}
-
-/// Levenshtein distance (for "did you mean").
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Every command name (built-in names and aliases, custom commands) with its description.
