@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ccrs_core::api::ToolResultContent;
-use ccrs_core::tools::{Subject, ToolContext, ToolOutput, ToolRegistry, preview_diff, schema};
+use ccrs_core::tools::{
+    Subject, ToolContext, ToolOutput, ToolRegistry, preview_diff, preview_patch, schema,
+};
 use serde_json::{Value, json};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -1206,4 +1208,28 @@ async fn preview_diff_does_not_write() {
     assert!(!e.p("new.txt").exists());
     assert!(preview_diff("Edit", &edit(&e, "f.txt", "absent", "x"), &e.ctx).is_none());
     assert!(preview_diff("Read", &json!({"file_path": e.ps("f.txt")}), &e.ctx).is_none());
+}
+
+#[tokio::test]
+async fn preview_patch_is_the_patch_the_call_reports() {
+    let e = env();
+    fs::write(e.p("f.txt"), "a\nb\nc\nd\ne\nf\ng\nh\n").unwrap();
+    e.read("f.txt").await;
+    let input = edit(&e, "f.txt", "e\n", "E\nE2\n");
+    let preview = preview_patch("Edit", &input, &e.ctx).unwrap();
+    assert_eq!(
+        fs::read_to_string(e.p("f.txt")).unwrap(),
+        "a\nb\nc\nd\ne\nf\ng\nh\n"
+    );
+    let out = e.call("Edit", input).await;
+    assert_ok(&out);
+    assert_eq!(preview, out.structured.unwrap()["structuredPatch"]);
+    let create = json!({"file_path": e.ps("new.txt"), "content": "one\ntwo\n"});
+    assert_eq!(
+        preview_patch("Write", &create, &e.ctx).unwrap(),
+        json!([{"oldStart": 1, "oldLines": 0, "newStart": 1, "newLines": 2,
+                "lines": ["+one", "+two"]}])
+    );
+    assert!(!e.p("new.txt").exists());
+    assert!(preview_patch("Edit", &edit(&e, "f.txt", "absent", "x"), &e.ctx).is_none());
 }

@@ -78,47 +78,6 @@ pub enum Preview {
     },
 }
 
-/// The structuredPatch of a unified diff (`@@ -a,b +c,d @@` hunks; headers are skipped).
-pub fn patch_from_unified(diff: &str) -> Value {
-    /// (start, line count) of one side of a hunk.
-    type Range = (u64, u64);
-    fn range(s: &str) -> Range {
-        let s = s.trim_start_matches(['-', '+']);
-        match s.split_once(',') {
-            Some((a, b)) => (a.parse().unwrap_or(1), b.parse().unwrap_or(0)),
-            None => (s.parse().unwrap_or(1), 1),
-        }
-    }
-    let mut hunks: Vec<Value> = Vec::new();
-    let mut lines: Vec<Value> = Vec::new();
-    let mut head: Option<(Range, Range)> = None;
-    let mut flush = |head: &mut Option<(Range, Range)>, lines: &mut Vec<Value>| {
-        if let Some(((os, ol), (ns, nl))) = head.take() {
-            hunks.push(serde_json::json!({
-                "oldStart": os, "oldLines": ol, "newStart": ns, "newLines": nl,
-                "lines": std::mem::take(lines),
-            }));
-        }
-    };
-    for l in diff.lines() {
-        if let Some(rest) = l.strip_prefix("@@ ") {
-            flush(&mut head, &mut lines);
-            let mut parts = rest.split_whitespace();
-            let old = parts.next().map(range).unwrap_or((1, 0));
-            let new = parts.next().map(range).unwrap_or((1, 0));
-            head = Some((old, new));
-        } else if head.is_some() && (l.starts_with([' ', '-', '+']) || l.is_empty()) {
-            lines.push(Value::String(if l.is_empty() {
-                " ".into()
-            } else {
-                l.to_string()
-            }));
-        }
-    }
-    flush(&mut head, &mut lines);
-    Value::Array(hunks)
-}
-
 /// Works out the preview of a request. Edits are previewed by the file tools themselves
 /// (exactly what the call would write); `ctx` is a context like the call's.
 pub fn preview(req: &PermissionRequest, ctx: &ToolContext) -> Preview {
@@ -137,8 +96,8 @@ pub fn preview(req: &PermissionRequest, ctx: &ToolContext) -> Preview {
                 ("Write", true) => "Overwrite file",
                 _ => "Edit file",
             };
-            let (patch, note) = match ccrs_core::tools::preview_diff(&req.tool_name, input, ctx) {
-                Some(d) => (patch_from_unified(&d), None),
+            let (patch, note) = match ccrs_core::tools::preview_patch(&req.tool_name, input, ctx) {
+                Some(p) => (p, None),
                 None => (
                     Value::Array(vec![]),
                     Some(
@@ -522,21 +481,6 @@ mod tests {
         let p = ActivePrompt::new(PromptJob { request, reply }, &ctx, "Edit(notes.txt)".into());
         let (lines, _) = p.render(&Theme::PLAIN, 60, 40);
         insta::assert_snapshot!("edit_prompt_plain", lines.join("\n"));
-    }
-
-    #[test]
-    fn unified_diff_parses_into_hunks() {
-        let d = "--- a\n+++ a\n@@ -1,3 +1,4 @@\n one\n-two\n+TWO\n+and\n three\n@@ -10 +11 @@\n-x\n+y\n\\ No newline at end of file\n";
-        let p = patch_from_unified(d);
-        assert_eq!(p[0]["oldStart"], 1);
-        assert_eq!(p[0]["newLines"], 4);
-        assert_eq!(
-            p[0]["lines"],
-            json!([" one", "-two", "+TWO", "+and", " three"])
-        );
-        assert_eq!(p[1]["oldStart"], 10);
-        assert_eq!(p[1]["oldLines"], 1);
-        assert_eq!(render::patch_counts(&p), (3, 2));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `Edit`: exact string replacement in a file, with Claude Code's validation order and
 //! messages. The engine here ([`plan_edits`]) is shared with MultiEdit and with
-//! [`preview_diff`], which shows what an edit would do before it is allowed.
+//! [`preview_diff`] and [`preview_patch`], which show what an edit would do before it is
+//! allowed.
 
 use super::file_state::WriteCheck;
 use super::textfile::{
@@ -209,11 +210,28 @@ pub(crate) fn commit(ctx: &ToolContext, p: &Planned) -> Result<Value, String> {
     }))
 }
 
-/// A unified diff of what Edit, MultiEdit or Write would change, computed without writing
-/// (for the permission prompt). `None` for other tools or when the call would fail.
+/// A unified diff of what Edit, MultiEdit or Write would change, computed without writing.
+/// `None` for other tools or when the call would fail.
 pub fn preview_diff(tool_name: &str, input: &Value, ctx: &ToolContext) -> Option<String> {
+    let (path, old, new) = preview_texts(tool_name, input, ctx)?;
+    Some(unified_diff(&old, &new, &path))
+}
+
+/// The same change as a `structuredPatch`, the shape the call's own result reports (for the
+/// permission prompt).
+pub fn preview_patch(tool_name: &str, input: &Value, ctx: &ToolContext) -> Option<Value> {
+    let (_, old, new) = preview_texts(tool_name, input, ctx)?;
+    Some(structured_patch(&old, &new))
+}
+
+/// The file and its text before and after the call, for the previews.
+fn preview_texts(
+    tool_name: &str,
+    input: &Value,
+    ctx: &ToolContext,
+) -> Option<(PathBuf, String, String)> {
     let file_path = str_arg(input, "file_path")?;
-    let (path, old, new) = match tool_name {
+    Some(match tool_name {
         "Edit" => {
             let p = plan_edits(ctx, file_path, &[EditSpec::from_value(input)], false).ok()?;
             let old = p.before.as_ref().map(|d| d.display_text().into_owned());
@@ -248,8 +266,7 @@ pub fn preview_diff(tool_name: &str, input: &Value, ctx: &ToolContext) -> Option
             (path, old, str_arg(input, "content")?.to_string())
         }
         _ => return None,
-    };
-    Some(unified_diff(&old, &new, &path))
+    })
 }
 
 impl Tool for EditTool {

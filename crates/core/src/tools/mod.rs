@@ -26,7 +26,7 @@ pub mod web_search;
 pub mod write;
 
 pub use context::ToolContext;
-pub use edit::preview_diff;
+pub use edit::{preview_diff, preview_patch};
 
 use crate::BoxFuture;
 use crate::api::ToolResultContent;
