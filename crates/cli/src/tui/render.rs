@@ -14,6 +14,8 @@ pub const DIFF_LINES: usize = 60;
 
 const ELBOW: &str = "  ⎿  ";
 const UNDER: &str = "     ";
+/// Columns both leads take (`ELBOW.len()` counts the bytes of `⎿`, three).
+const LEAD_WIDTH: usize = 5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallState {
@@ -49,7 +51,7 @@ pub fn tool_call(
 
 /// Lines under a call: the first with `  ⎿  `, the rest indented to match.
 fn under(theme: &Theme, lines: Vec<(Style, String)>, width: usize) -> Vec<String> {
-    let room = width.saturating_sub(ELBOW.len()).max(8);
+    let room = width.saturating_sub(LEAD_WIDTH).max(8);
     lines
         .into_iter()
         .enumerate()
@@ -222,7 +224,7 @@ pub fn edit_summary(theme: &Theme, path: &str, patch: &Value, width: usize) -> V
         plural(del, "removal")
     );
     let mut out = under(theme, vec![(Style::plain(), head)], width);
-    for l in structured_patch(theme, patch, width.saturating_sub(UNDER.len()), DIFF_LINES) {
+    for l in structured_patch(theme, patch, width.saturating_sub(LEAD_WIDTH), DIFF_LINES) {
         out.push(format!("{UNDER}{l}"));
     }
     out
@@ -338,7 +340,7 @@ pub fn todos(theme: &Theme, list: &[Todo], width: usize) -> Vec<String> {
         ));
         return out;
     }
-    let room = width.saturating_sub(ELBOW.len() + 2).max(8);
+    let room = width.saturating_sub(LEAD_WIDTH + 2).max(8);
     for (i, t) in list.iter().enumerate() {
         let lead = if i == 0 { ELBOW } else { UNDER };
         let content = text::truncate(&text::sanitize(&t.content), room);
@@ -592,6 +594,35 @@ mod tests {
                 "  ⎿  API error 529 · Retrying in 2s… (attempt 2/10)",
                 "     overloaded"
             ]
+        );
+    }
+
+    #[test]
+    fn lines_under_a_call_use_the_whole_width() {
+        let fits = "x".repeat(55);
+        let out = ToolOutput::ok(format!("{fits}\n{fits}y\n"));
+        let l = tool_result(
+            &Theme::PLAIN,
+            "Bash",
+            &json!({}),
+            &out,
+            None,
+            Path::new("/p"),
+            60,
+        );
+        assert_eq!(l[0], format!("  ⎿  {fits}"));
+        assert_eq!(l[1], format!("     {}…", "x".repeat(54)));
+        for r in &l {
+            assert_eq!(text::width(r), 60);
+        }
+        let todo = Todo {
+            content: "t".repeat(53),
+            status: TodoStatus::Pending,
+            active_form: String::new(),
+        };
+        assert_eq!(
+            todos(&Theme::PLAIN, &[todo], 60)[1],
+            format!("  ⎿  ☐ {}", "t".repeat(53))
         );
     }
 
