@@ -128,22 +128,17 @@ pub fn tool_result(
         return under(theme, head_lines(msg, RESULT_LINES, theme::ERROR), width);
     }
     if let Some(s) = &output.structured {
+        let path = s
+            .get("filePath")
+            .and_then(Value::as_str)
+            .or_else(|| input.get("file_path").and_then(Value::as_str))
+            .unwrap_or("");
         match s.get("type").and_then(Value::as_str) {
             Some("update") if s.get("structuredPatch").is_some() => {
-                let path = s
-                    .get("filePath")
-                    .and_then(Value::as_str)
-                    .or_else(|| input.get("file_path").and_then(Value::as_str))
-                    .unwrap_or("");
                 let patch = s.get("structuredPatch").cloned().unwrap_or(Value::Null);
                 return edit_summary(theme, &display_path(path, cwd), &patch, width);
             }
             Some("create") => {
-                let path = s
-                    .get("filePath")
-                    .and_then(Value::as_str)
-                    .or_else(|| input.get("file_path").and_then(Value::as_str))
-                    .unwrap_or("");
                 let content = s
                     .get("content")
                     .and_then(Value::as_str)
@@ -332,29 +327,21 @@ pub fn todos(theme: &Theme, list: &[Todo], width: usize) -> Vec<String> {
         theme.paint(theme::OK, "● "),
         theme.paint(theme::TOOL, "Update Todos")
     )];
-    if list.is_empty() {
-        out.extend(under(
-            theme,
-            vec![(theme::SECONDARY, "(empty)".into())],
-            width,
-        ));
-        return out;
+    let mut lines: Vec<(Style, String)> = list
+        .iter()
+        .map(|t| {
+            let (mark, style) = match t.status {
+                TodoStatus::Pending => ("☐", Style::plain()),
+                TodoStatus::InProgress => ("◐", theme::SELECTED),
+                TodoStatus::Completed => ("☒", theme::DIM.strike()),
+            };
+            (style, format!("{mark} {}", text::sanitize(&t.content)))
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push((theme::SECONDARY, "(empty)".into()));
     }
-    let room = width.saturating_sub(LEAD_WIDTH + 2).max(8);
-    for (i, t) in list.iter().enumerate() {
-        let lead = if i == 0 { ELBOW } else { UNDER };
-        let content = text::truncate(&text::sanitize(&t.content), room);
-        let (mark, style) = match t.status {
-            TodoStatus::Pending => ("☐", Style::plain()),
-            TodoStatus::InProgress => ("◐", theme::SELECTED),
-            TodoStatus::Completed => ("☒", theme::DIM.strike()),
-        };
-        out.push(format!(
-            "{}{}",
-            theme.paint(theme::SECONDARY, lead),
-            theme.paint(style, &format!("{mark} {content}"))
-        ));
-    }
+    out.extend(under(theme, lines, width));
     out
 }
 
