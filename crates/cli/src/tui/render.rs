@@ -443,31 +443,20 @@ mod tests {
         ])
     }
 
+    /// `tool_result` of a call that was not refused, in `/p`.
+    fn result(theme: &Theme, name: &str, input: &Value, out: &ToolOutput, w: usize) -> Vec<String> {
+        tool_result(theme, name, input, out, None, Path::new("/p"), w)
+    }
+
     #[test]
     fn diff_snapshot_plain_and_colored() {
         let out = ToolOutput::ok("ok").with_structured(
             json!({"type": "update", "filePath": "src/main.rs", "structuredPatch": patch()}),
         );
         let input = json!({"file_path": "src/main.rs"});
-        let plain = tool_result(
-            &Theme::PLAIN,
-            "Edit",
-            &input,
-            &out,
-            None,
-            Path::new("/p"),
-            80,
-        );
+        let plain = result(&Theme::PLAIN, "Edit", &input, &out, 80);
         insta::assert_snapshot!("diff_plain", plain.join("\n"));
-        let color = tool_result(
-            &Theme::COLOR,
-            "Edit",
-            &input,
-            &out,
-            None,
-            Path::new("/p"),
-            80,
-        );
+        let color = result(&Theme::COLOR, "Edit", &input, &out, 80);
         insta::assert_snapshot!("diff_colored", color.join("\n"));
     }
 
@@ -487,35 +476,11 @@ mod tests {
     fn tool_results_snapshot() {
         let mut all = Vec::new();
         let bash = ToolOutput::ok("line 1\nline 2\nline 3\nline 4\nline 5\n");
-        all.extend(tool_result(
-            &Theme::PLAIN,
-            "Bash",
-            &json!({}),
-            &bash,
-            None,
-            Path::new("/p"),
-            60,
-        ));
+        all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &bash, 60));
         let err = ToolOutput::tool_use_error("File has not been read yet.");
-        all.extend(tool_result(
-            &Theme::PLAIN,
-            "Edit",
-            &json!({}),
-            &err,
-            None,
-            Path::new("/p"),
-            60,
-        ));
+        all.extend(result(&Theme::PLAIN, "Edit", &json!({}), &err, 60));
         let read = ToolOutput::ok("     1\ta\n     2\tb\n");
-        all.extend(tool_result(
-            &Theme::PLAIN,
-            "Read",
-            &json!({}),
-            &read,
-            None,
-            Path::new("/p"),
-            60,
-        ));
+        all.extend(result(&Theme::PLAIN, "Read", &json!({}), &read, 60));
         let rejected = Refusal::User(Some("use a temp dir".into()));
         all.extend(tool_result(
             &Theme::PLAIN,
@@ -526,26 +491,11 @@ mod tests {
             Path::new("/p"),
             60,
         ));
-        all.extend(tool_result(
-            &Theme::PLAIN,
-            "Bash",
-            &json!({}),
-            &ToolOutput::ok(""),
-            None,
-            Path::new("/p"),
-            60,
-        ));
+        let empty = ToolOutput::ok("");
+        all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &empty, 60));
         let create = ToolOutput::ok("ok")
             .with_structured(json!({"type":"create","filePath":"/p/a.txt","content":"one\ntwo\n"}));
-        all.extend(tool_result(
-            &Theme::PLAIN,
-            "Write",
-            &json!({}),
-            &create,
-            None,
-            Path::new("/p"),
-            60,
-        ));
+        all.extend(result(&Theme::PLAIN, "Write", &json!({}), &create, 60));
         insta::assert_snapshot!(all.join("\n"));
     }
 
@@ -588,15 +538,7 @@ mod tests {
     fn lines_under_a_call_use_the_whole_width() {
         let fits = "x".repeat(55);
         let out = ToolOutput::ok(format!("{fits}\n{fits}y\n"));
-        let l = tool_result(
-            &Theme::PLAIN,
-            "Bash",
-            &json!({}),
-            &out,
-            None,
-            Path::new("/p"),
-            60,
-        );
+        let l = result(&Theme::PLAIN, "Bash", &json!({}), &out, 60);
         assert_eq!(l[0], format!("  ⎿  {fits}"));
         assert_eq!(l[1], format!("     {}…", "x".repeat(54)));
         for r in &l {
