@@ -1119,19 +1119,20 @@ impl Ui {
         None
     }
 
-    /// Slash suggestions follow the input while it is a lone `/word`.
+    /// Slash suggestions follow the input while it is a lone `/word` (any other menu closes).
     fn update_live_menu(&mut self) {
-        if self.menu.as_ref().is_some_and(|m| !m.live) {
-            self.menu = None;
-        }
-        let names = slash::all_names(&self.custom);
-        self.menu = complete::slash(self.editor.before_cursor(), &names)
-            .filter(|_| self.editor.before_cursor().len() == self.editor.text().len())
-            .map(|c| Menu {
+        let before = self.editor.before_cursor();
+        // The command list is gathered only while a command is being typed, not per keystroke.
+        let typing_command = before.starts_with('/') && before.len() == self.editor.text().len();
+        self.menu = if typing_command {
+            complete::slash(before, &slash::all_names(&self.custom)).map(|c| Menu {
                 completion: c,
                 selected: None,
                 live: true,
-            });
+            })
+        } else {
+            None
+        };
     }
 
     fn apply_menu_selection(&mut self) {
