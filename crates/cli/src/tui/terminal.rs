@@ -20,8 +20,6 @@ pub struct Screen<W: Write> {
     out: W,
     width: usize,
     height: usize,
-    /// Rows the live region occupies on screen now.
-    live_rows: usize,
     /// The terminal cursor's row within the live region.
     cursor_row: usize,
     last_live: Vec<String>,
@@ -35,7 +33,6 @@ impl<W: Write> Screen<W> {
             out,
             width: width.max(1) as usize,
             height: height.max(1) as usize,
-            live_rows: 0,
             cursor_row: 0,
             last_live: Vec::new(),
             last_cursor: None,
@@ -135,7 +132,6 @@ impl<W: Write> Screen<W> {
         buf.push_str(ESU);
         self.out.write_all(buf.as_bytes())?;
         self.out.flush()?;
-        self.live_rows = live.len();
         self.cursor_row = row;
         self.last_live = live.to_vec();
         self.last_cursor = cursor;
@@ -155,7 +151,6 @@ impl<W: Write> Screen<W> {
         buf.push_str(ESU);
         self.out.write_all(buf.as_bytes())?;
         self.out.flush()?;
-        self.live_rows = 0;
         self.cursor_row = 0;
         self.last_live.clear();
         self.drawn = false;
@@ -165,7 +160,7 @@ impl<W: Write> Screen<W> {
     /// Rows of the live region on screen now.
     #[cfg(test)]
     pub fn live_rows(&self) -> usize {
-        self.live_rows
+        self.last_live.len()
     }
 
     #[cfg(test)]
