@@ -137,10 +137,15 @@ pub fn parse(name: &str, scope: Scope, text: &str, path: PathBuf) -> CustomComma
     if let Some(rest) = t
         .strip_prefix("---\n")
         .or_else(|| t.strip_prefix("---\r\n"))
-        && let Some(end) = rest.find("\n---")
+        // The closing `---` line; right away when the frontmatter is empty.
+        && let Some((end, after)) = if rest.starts_with("---") {
+            Some((0, 3))
+        } else {
+            rest.find("\n---").map(|i| (i, i + 4))
+        }
     {
         let front = &rest[..end];
-        let after = &rest[end + 4..];
+        let after = &rest[after..];
         body = after.strip_prefix('\r').unwrap_or(after);
         body = body.strip_prefix('\n').unwrap_or(body);
         let mut current_list: Option<&str> = None;
@@ -314,6 +319,15 @@ mod tests {
         let c = parse("x", Scope::User, listed, PathBuf::from("x.md"));
         assert_eq!(c.allowed_tools, ["Read", "Bash(ls)"]);
         assert_eq!(c.description, "Heading line");
+        // Empty frontmatter: nothing of it is left in the prompt.
+        let c = parse(
+            "x",
+            Scope::User,
+            "---\n---\nDo it.\n",
+            PathBuf::from("x.md"),
+        );
+        assert_eq!(c.body, "Do it.\n");
+        assert_eq!(c.description, "Do it.");
     }
 
     #[test]
