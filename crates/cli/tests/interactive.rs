@@ -159,6 +159,34 @@ fn custom_command_expands_arguments_for_one_turn() {
     assert_eq!(reqs[2]["model"], "claude-sonnet-5");
 }
 
+/// A command name about as wide as the terminal: its menu row is cut inside the name, and
+/// colouring the description must not split the row inside the `…`.
+#[test]
+fn a_command_name_as_wide_as_the_terminal_is_listed() {
+    let e = env();
+    let name = "a".repeat(36);
+    write(
+        &e.cwd.join(format!(".claude/commands/{name}.md")),
+        "Do the long thing.",
+    );
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            cols: 40,
+            ..Default::default()
+        },
+    );
+    t.send("/aa");
+    t.wait_rows(|rows| {
+        rows.iter()
+            .any(|r| r.starts_with("  /aaaaaaaaaaaaaaaaaaaa"))
+    });
+    t.send("a");
+    t.wait_text("> /aaa");
+}
+
 #[test]
 fn unknown_command_suggests_the_closest() {
     let e = env();

@@ -1322,12 +1322,14 @@ impl Ui {
             let pad = name_w.saturating_sub(text::width(&c.value));
             let line = format!("  {}{}  {}", c.value, " ".repeat(pad), c.detail);
             let line = text::truncate(&line, w.saturating_sub(1));
+            // The description is dimmed, unless the cut ended the row (with `…`) before it.
+            let split = line.len().min(2 + c.value.len() + pad);
             out.push(if i == sel {
                 t.paint(theme::SELECTED, &line)
-            } else if c.detail.is_empty() {
+            } else if c.detail.is_empty() || !line.is_char_boundary(split) {
                 line
             } else {
-                let (a, b) = line.split_at(line.len().min(2 + c.value.len() + pad));
+                let (a, b) = line.split_at(split);
                 format!("{}{}", a, t.paint(theme::SECONDARY, b))
             });
         }
