@@ -583,10 +583,11 @@ impl Markdown {
     /// has no open inline markup (greedy wrapping never changes earlier rows when text is
     /// appended), so they are emitted now instead of when the line ends.
     fn stream_partial(&mut self, out: &mut Vec<String>) {
+        // Cheapest first: most partial lines are shorter than a row.
         if self.code.is_some()
+            || text::width(&self.partial) < self.content_width()
             || self.partial.trim_start().starts_with('|')
             || !markup_balanced(&self.partial)
-            || text::width(&self.partial) < self.content_width()
         {
             return;
         }
