@@ -258,14 +258,9 @@ pub async fn run(args: Args) -> Result<i32> {
     // that where it is not allowed), or with --allow-dangerously-skip-permissions where
     // starting in it would have been allowed: not as root outside a sandbox, not when the
     // settings disable it.
-    let started_in_bypass = session.agent.permissions().mode() == Mode::BypassPermissions;
-    let may_bypass = (!rustix::process::geteuid().is_root()
-        || ccrs_core::env::var("IS_SANDBOX").as_deref() == Some("1"))
-        && session
-            .settings
-            .get_str("permissions.disableBypassPermissionsMode")
-            .as_deref()
-            != Some("disable");
+    let engine = session.agent.permissions();
+    let started_in_bypass = engine.mode() == Mode::BypassPermissions;
+    let may_bypass = ccrs_core::permissions::bypass_refusal(engine.bypass_disabled()).is_none();
     let bypass_allowed =
         started_in_bypass || (args.allow_dangerously_skip_permissions && may_bypass);
 
