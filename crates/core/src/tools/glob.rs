@@ -135,8 +135,10 @@ fn plan(pattern: &str, path: Option<&str>, ctx: &ToolContext) -> (PathBuf, Strin
     }
     let abs = if Path::new(pat).is_absolute() {
         PathBuf::from(pat)
-    } else if pat.starts_with("~/") || pat.starts_with("../") || pat == ".." {
-        ctx.resolve(&base.join(pat).to_string_lossy())
+    } else if pat.starts_with("~/") {
+        ctx.resolve(pat)
+    } else if pat.starts_with("../") || pat == ".." {
+        base.join(pat)
     } else {
         return (base, pat.to_string());
     };
@@ -344,6 +346,21 @@ mod tests {
         assert_eq!(
             plan("/w/proj/Cargo.toml", None, &ctx),
             (PathBuf::from("/w/proj"), "/Cargo.toml".to_string())
+        );
+    }
+
+    #[test]
+    fn tilde_patterns_start_at_home() {
+        let Some(home) = crate::paths::home_dir() else {
+            return;
+        };
+        let ctx = ToolContext::for_tests(Path::new("/w/proj"));
+        assert_eq!(
+            plan("~/notes/*.md", Some("sub"), &ctx),
+            (
+                crate::paths::normalize(&home.join("notes")),
+                "/*.md".to_string()
+            )
         );
     }
 
