@@ -87,9 +87,8 @@ impl Tool for GlobTool {
             let path_arg = opt_path(&input).map(str::to_string);
             let (root, glob) = plan(&pattern, path_arg.as_deref(), ctx);
             let opts = Options {
-                respect_ignore: !walk::env_flag(&ctx.env, "CLAUDE_CODE_GLOB_NO_IGNORE")
-                    .unwrap_or(false),
-                hidden: walk::env_flag(&ctx.env, "CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
+                respect_ignore: !ctx.env_flag("CLAUDE_CODE_GLOB_NO_IGNORE"),
+                hidden: ctx.env_switch("CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
                 read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
             };
             let cancel = ctx.cancel.clone();

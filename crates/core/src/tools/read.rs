@@ -94,15 +94,7 @@ impl Tool for ReadTool {
 /// The output-size cap in tokens: the context's env, then the settings overlay and process env,
 /// then 25,000.
 fn max_tokens(ctx: &ToolContext) -> u64 {
-    ctx.env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == MAX_TOKENS_ENV)
-        .map(|(_, v)| v.clone())
-        .or_else(|| crate::env::var(MAX_TOKENS_ENV))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(DEFAULT_MAX_TOKENS)
+    ctx.env_u64(MAX_TOKENS_ENV).unwrap_or(DEFAULT_MAX_TOKENS)
 }
 
 /// Rough token count (4 bytes a token), as Claude Code estimates it.
