@@ -44,16 +44,20 @@ pub fn max_output_chars(ctx: &ToolContext) -> usize {
         .unwrap_or(DEFAULT_MAX_OUTPUT_CHARS)
 }
 
+/// The default and maximum timeouts (ms): `BASH_DEFAULT_TIMEOUT_MS` and `BASH_MAX_TIMEOUT_MS`
+/// as read by `var` (positive numbers), the max never below the default.
+fn timeout_bounds(var: impl Fn(&str) -> Option<u64>) -> (u64, u64) {
+    let default = var("BASH_DEFAULT_TIMEOUT_MS").unwrap_or(DEFAULT_TIMEOUT_MS);
+    let max = var("BASH_MAX_TIMEOUT_MS")
+        .unwrap_or(MAX_TIMEOUT_MS)
+        .max(default);
+    (default, max)
+}
+
 /// The timeout for a call: the requested ms (default `BASH_DEFAULT_TIMEOUT_MS`), clamped to
 /// `BASH_MAX_TIMEOUT_MS` (never below the default).
 fn timeout_ms(ctx: &ToolContext, requested: Option<f64>) -> u64 {
-    let default = ctx
-        .env_u64("BASH_DEFAULT_TIMEOUT_MS")
-        .unwrap_or(DEFAULT_TIMEOUT_MS);
-    let max = ctx
-        .env_u64("BASH_MAX_TIMEOUT_MS")
-        .unwrap_or(MAX_TIMEOUT_MS)
-        .max(default);
+    let (default, max) = timeout_bounds(|k| ctx.env_u64(k));
     match requested {
         Some(t) if t.is_finite() && t >= 1.0 => (t as u64).min(max),
         _ => default,
@@ -80,13 +84,8 @@ impl Default for BashTool {
 
 impl BashTool {
     pub fn new() -> Self {
-        let num = |name: &str, default: u64| {
-            crate::env::parse::<u64>(name)
-                .filter(|n| *n > 0)
-                .unwrap_or(default)
-        };
-        let default = num("BASH_DEFAULT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
-        let max = num("BASH_MAX_TIMEOUT_MS", MAX_TIMEOUT_MS).max(default);
+        // No call context yet: the settings overlay and ccrs's environment.
+        let (default, max) = timeout_bounds(|k| crate::env::parse::<u64>(k).filter(|n| *n > 0));
         BashTool {
             description: format!(
                 "Runs a shell command (stdout and stderr combined). The cwd persists between \
