@@ -3,9 +3,10 @@
 //! [`preview_diff`], which shows what an edit would do before it is allowed.
 
 use super::file_state::WriteCheck;
+use super::schema::{bool_arg, str_arg};
 use super::textfile::{
-    ReplaceError, TextDoc, bool_arg, directory_message, format_size, is_notebook,
-    missing_file_message, replace, str_arg, structured_patch, unified_diff,
+    ReplaceError, TextDoc, directory_message, format_size, is_notebook, missing_file_message,
+    replace, structured_patch, unified_diff,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;

@@ -14,7 +14,8 @@ use crate::BoxFuture;
 use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::cancel::CancelToken;
 use crate::tools::grep::walk::{self, Dated, GlobFilter, NewestFirst, WalkOptions};
-use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
+use crate::tools::schema::{self, opt_str};
+use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde_json::{Value, json};
 use std::path::{Component, Path, PathBuf};
@@ -61,16 +62,12 @@ impl Tool for GlobTool {
 
     fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject {
         let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
-        let (root, _) = plan(pattern, opt_path(input), ctx);
+        let (root, _) = plan(pattern, opt_str(input, "path"), ctx);
         Subject::Read(vec![root])
     }
 
     fn summary(&self, input: &Value) -> String {
-        let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
-        match opt_path(input) {
-            Some(p) => schema::shorten(&format!("{pattern} in {p}"), 80),
-            None => schema::shorten(pattern, 80),
-        }
+        schema::pattern_summary(input)
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
@@ -84,7 +81,7 @@ impl Tool for GlobTool {
             if pattern.is_empty() {
                 return ToolOutput::tool_use_error("The glob pattern must not be empty");
             }
-            let path_arg = opt_path(&input).map(str::to_string);
+            let path_arg = opt_str(&input, "path").map(str::to_string);
             let (root, glob) = plan(&pattern, path_arg.as_deref(), ctx);
             let opts = Options {
                 respect_ignore: !ctx.env_flag("CLAUDE_CODE_GLOB_NO_IGNORE"),
@@ -107,14 +104,6 @@ struct Options {
     respect_ignore: bool,
     hidden: bool,
     read_deny: Option<std::sync::Arc<crate::permissions::PermissionEngine>>,
-}
-
-fn opt_path(input: &Value) -> Option<&str> {
-    input
-        .get("path")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "undefined" && *s != "null")
 }
 
 fn has_glob_meta(s: &str) -> bool {

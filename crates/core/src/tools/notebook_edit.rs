@@ -2,7 +2,8 @@
 //! key, the metadata and Jupyter's file layout (1-space indent, trailing newline).
 
 use super::file_state::WriteCheck;
-use super::textfile::{is_notebook, missing_file_message, str_arg};
+use super::schema::str_arg;
+use super::textfile::{is_notebook, missing_file_message};
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
 use serde::Serialize;

@@ -12,9 +12,10 @@
 
 use super::file_state::{ContentHasher, Snapshot};
 use super::notebook_edit::{cell_id, source_text};
+use super::schema::{str_arg, uint_arg};
 use super::textfile::{
     Encoding, base64_len, decode_lossy, detect_bom, directory_message, format_size, is_notebook,
-    is_pdf, missing_file_message, sniff_image, str_arg, uint_arg,
+    is_pdf, missing_file_message, sniff_image,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;

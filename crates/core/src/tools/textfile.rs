@@ -9,27 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
-// Input helpers
-
-pub(crate) fn str_arg<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
-    input.get(key).and_then(Value::as_str)
-}
-
-pub(crate) fn bool_arg(input: &Value, key: &str) -> bool {
-    input.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
-/// A non-negative integer argument (`5` and `5.0` both accepted).
-pub(crate) fn uint_arg(input: &Value, key: &str) -> Option<u64> {
-    let v = input.get(key)?;
-    v.as_u64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0)
-            .map(|f| f as u64)
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
 // Encodings
 
 /// How a text file is stored on disk.

@@ -5,9 +5,9 @@
 //! is followed, so the link stays a link.
 
 use super::file_state::WriteCheck;
+use super::schema::str_arg;
 use super::textfile::{
-    Encoding, TextDoc, decode_lossy, detect_bom, directory_message, encode_text, str_arg,
-    structured_patch,
+    Encoding, TextDoc, decode_lossy, detect_bom, directory_message, encode_text, structured_patch,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;

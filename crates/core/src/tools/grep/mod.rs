@@ -10,9 +10,10 @@
 mod search;
 pub(crate) mod walk;
 
+use crate::BoxFuture;
 use crate::agent::INTERRUPTED_TOOL_USE;
+use crate::tools::schema::{self, opt_str};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
-use crate::{BoxFuture, tools::schema};
 use search::{Found, Mode, SearchError, Spec};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -69,11 +70,7 @@ impl Tool for GrepTool {
     }
 
     fn summary(&self, input: &Value) -> String {
-        let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
-        match opt_str(input, "path") {
-            Some(p) => schema::shorten(&format!("{pattern} in {p}"), 80),
-            None => schema::shorten(pattern, 80),
-        }
+        schema::pattern_summary(input)
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
@@ -88,15 +85,6 @@ impl Tool for GrepTool {
             joined.unwrap_or_else(|e| ToolOutput::error(format!("Grep failed: {e}")))
         })
     }
-}
-
-/// A string field, treating empty and the strings "undefined"/"null" as absent.
-fn opt_str<'v>(input: &'v Value, key: &str) -> Option<&'v str> {
-    input
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "undefined" && *s != "null")
 }
 
 /// A non-negative whole number field (fractions are dropped, negatives read as 0).
