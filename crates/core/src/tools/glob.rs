@@ -14,7 +14,7 @@ use crate::BoxFuture;
 use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::cancel::CancelToken;
 use crate::tools::grep::walk::{self, Dated, GlobFilter, NewestFirst, WalkOptions};
-use crate::tools::schema::{self, opt_str};
+use crate::tools::schema::{self, opt_str, str_arg};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde_json::{Value, json};
@@ -61,7 +61,7 @@ impl Tool for GlobTool {
     }
 
     fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject {
-        let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
+        let pattern = str_arg(input, "pattern").unwrap_or("");
         let (root, _) = plan(pattern, opt_str(input, "path"), ctx);
         Subject::Read(vec![root])
     }
@@ -71,32 +71,23 @@ impl Tool for GlobTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let pattern = input
-                .get("pattern")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            if pattern.is_empty() {
-                return ToolOutput::tool_use_error("The glob pattern must not be empty");
-            }
-            let path_arg = opt_str(&input, "path").map(str::to_string);
-            let (root, glob) = plan(&pattern, path_arg.as_deref(), ctx);
-            let opts = Options {
-                respect_ignore: !ctx.env_flag("CLAUDE_CODE_GLOB_NO_IGNORE"),
-                hidden: ctx.env_switch("CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
-                read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
-            };
-            let cancel = ctx.cancel.clone();
-            let cwd = ctx.cwd.clone();
-            let joined = tokio::task::spawn_blocking(move || {
-                execute(&root, &glob, path_arg.as_deref(), &cwd, opts, &cancel)
-            })
-            .await;
-            joined.unwrap_or_else(|e| ToolOutput::error(format!("Glob failed: {e}")))
-        })
+        crate::tools::call_blocking("Glob", input, ctx, run)
     }
+}
+
+fn run(input: &Value, ctx: &ToolContext) -> ToolOutput {
+    let pattern = str_arg(input, "pattern").unwrap_or("").trim();
+    if pattern.is_empty() {
+        return ToolOutput::tool_use_error("The glob pattern must not be empty");
+    }
+    let path_arg = opt_str(input, "path");
+    let (root, glob) = plan(pattern, path_arg, ctx);
+    let opts = Options {
+        respect_ignore: !ctx.env_flag("CLAUDE_CODE_GLOB_NO_IGNORE"),
+        hidden: ctx.env_switch("CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
+        read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
+    };
+    execute(&root, &glob, path_arg, &ctx.cwd, opts, &ctx.cancel)
 }
 
 #[derive(Clone)]

@@ -74,16 +74,14 @@ impl Tool for GrepTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let req = match Request::parse(&input, ctx) {
-                Ok(r) => r,
-                Err(e) => return ToolOutput::tool_use_error(e),
-            };
-            let cancel = ctx.cancel.clone();
-            let cwd = ctx.cwd.clone();
-            let joined = tokio::task::spawn_blocking(move || req.execute(&cwd, &cancel)).await;
-            joined.unwrap_or_else(|e| ToolOutput::error(format!("Grep failed: {e}")))
-        })
+        crate::tools::call_blocking("Grep", input, ctx, run)
+    }
+}
+
+fn run(input: &Value, ctx: &ToolContext) -> ToolOutput {
+    match Request::parse(input, ctx) {
+        Ok(req) => req.execute(&ctx.cancel),
+        Err(e) => ToolOutput::tool_use_error(e),
     }
 }
 
@@ -254,7 +252,7 @@ impl Request {
     }
 
     /// Runs the search and renders the result (blocking).
-    fn execute(self, cwd: &std::path::Path, cancel: &crate::cancel::CancelToken) -> ToolOutput {
+    fn execute(self, cancel: &crate::cancel::CancelToken) -> ToolOutput {
         let root = &self.spec.root;
         if std::fs::metadata(root).is_err() {
             let shown = self
@@ -263,7 +261,7 @@ impl Request {
                 .unwrap_or_else(|| root.display().to_string());
             return ToolOutput::tool_use_error(format!(
                 "Path does not exist: {shown}. Note: your current working directory is {}.",
-                cwd.display()
+                self.spec.cwd.display()
             ));
         }
         match search::run(&self.spec, cancel) {
