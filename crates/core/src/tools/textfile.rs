@@ -429,17 +429,10 @@ pub fn replace(
     }
 
     for (o, n, kind) in &cands {
-        if o.is_empty() {
-            continue;
-        }
-        let hits: Vec<usize> = norm.match_indices(o.as_ref()).map(|(i, _)| i).collect();
-        match hits.len() {
-            0 => continue,
-            c if c > 1 && !replace_all => return Err(ReplaceError::Multiple(c)),
-            _ => {
-                let ranges: Vec<(usize, usize)> = hits.iter().map(|&i| (i, i + o.len())).collect();
-                return Ok(splice(raw, &map, &ranges, n, |_| None, *kind));
-            }
+        let hits = find_all(&norm, o, replace_all)?;
+        if !hits.is_empty() {
+            let ranges: Vec<(usize, usize)> = hits.iter().map(|&i| (i, i + o.len())).collect();
+            return Ok(splice(raw, &map, &ranges, n, |_| None, *kind));
         }
     }
 
@@ -478,30 +471,35 @@ pub fn replace(
         }
     }
     for (o, n, kind) in &q_cands {
-        if o.is_empty() {
-            continue;
-        }
-        let hits: Vec<usize> = hay.match_indices(o.as_str()).map(|(i, _)| i).collect();
-        match hits.len() {
-            0 => continue,
-            c if c > 1 && !replace_all => return Err(ReplaceError::Multiple(c)),
-            _ => {
-                let ranges: Vec<(usize, usize)> = hits
-                    .iter()
-                    .map(|&i| (to_norm(i), to_norm(i + o.len())))
-                    .collect();
-                // Keep the file's quote style when the model typed straight quotes.
-                let restyle = |matched: &str| {
-                    (matched.chars().any(is_curly) && !n.chars().any(is_curly))
-                        .then(|| curl_quotes(n))
-                };
-                return Ok(splice_with_norm(
-                    raw, &norm, &map, &ranges, n, restyle, *kind,
-                ));
-            }
+        let hits = find_all(hay, o, replace_all)?;
+        if !hits.is_empty() {
+            let ranges: Vec<(usize, usize)> = hits
+                .iter()
+                .map(|&i| (to_norm(i), to_norm(i + o.len())))
+                .collect();
+            // Keep the file's quote style when the model typed straight quotes.
+            let restyle = |matched: &str| {
+                (matched.chars().any(is_curly) && !n.chars().any(is_curly)).then(|| curl_quotes(n))
+            };
+            return Ok(splice_with_norm(
+                raw, &norm, &map, &ranges, n, restyle, *kind,
+            ));
         }
     }
     Err(ReplaceError::NotFound)
+}
+
+/// Where `needle` occurs in `hay` (nowhere when it is empty); several occurrences are an error
+/// unless `replace_all`.
+fn find_all(hay: &str, needle: &str, replace_all: bool) -> Result<Vec<usize>, ReplaceError> {
+    if needle.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hits: Vec<usize> = hay.match_indices(needle).map(|(i, _)| i).collect();
+    if hits.len() > 1 && !replace_all {
+        return Err(ReplaceError::Multiple(hits.len()));
+    }
+    Ok(hits)
 }
 
 fn splice(
