@@ -715,6 +715,16 @@ pub fn directory_message(path: &Path) -> String {
     )
 }
 
+/// The message for a path that is neither a regular file nor a directory. Such files are never
+/// read whole (a FIFO may block forever, `/dev/zero` never ends) nor replaced.
+pub fn special_file_message(path: &Path) -> String {
+    format!(
+        "{} is not a regular file (a device, FIFO or socket); only regular files can be edited \
+         or written.",
+        path.display()
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sniffing
 
