@@ -43,14 +43,19 @@ pub fn parse<T: std::str::FromStr>(key: &str) -> Option<T> {
     nonempty(key).and_then(|v| v.trim().parse().ok())
 }
 
+/// A switch's value: `Some(true)` for `1`, `true`, `yes`, `on`, `Some(false)` for `0`, `false`,
+/// `no`, `off` (any case, surrounding blanks ignored), `None` for anything else.
+pub fn switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// A boolean flag: `1`, `true`, `yes`, `on` (any case).
 pub fn flag(key: &str) -> bool {
-    nonempty(key).is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
+    nonempty(key).is_some_and(|v| switch(&v) == Some(true))
 }
 
 #[cfg(test)]

@@ -1233,3 +1233,60 @@ async fn preview_patch_is_the_patch_the_call_reports() {
     assert!(!e.p("new.txt").exists());
     assert!(preview_patch("Edit", &edit(&e, "f.txt", "absent", "x"), &e.ctx).is_none());
 }
+
+#[tokio::test]
+async fn special_files_are_neither_read_whole_nor_replaced() {
+    // Reading a FIFO blocks until a writer comes (forever here), /dev/zero never ends, and the
+    // atomic write would rename a regular file over the node.
+    let e = env();
+    let mut paths = vec![e.ps("pipe"), e.ps("pipe.ipynb")];
+    for p in &paths {
+        if !std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            eprintln!("NOTICE: mkfifo unavailable, skipping the special-file test");
+            return;
+        }
+    }
+    paths.push("/dev/zero".to_string());
+    for p in &paths[..2] {
+        let p = p.as_str();
+        let write = json!({"file_path": p, "content": "x"});
+        let edit = json!({"file_path": p, "old_string": "", "new_string": "x"});
+        assert!(preview_diff("Write", &write, &e.ctx).is_none());
+        assert!(preview_diff("Edit", &edit, &e.ctx).is_none());
+        for (tool, input) in [("Write", write), ("Edit", edit)] {
+            let out = e.call(tool, input).await;
+            assert!(out.is_error, "{tool}");
+            assert!(
+                out.text().contains("is not a regular file"),
+                "{}",
+                out.text()
+            );
+        }
+    }
+    let out = e
+        .call(
+            "NotebookEdit",
+            json!({"notebook_path": e.ps("pipe.ipynb"), "new_source": "x", "cell_id": "0"}),
+        )
+        .await;
+    assert!(
+        out.text().contains("is not a regular file"),
+        "{}",
+        out.text()
+    );
+    let edit = json!({"file_path": "/dev/zero", "old_string": "a", "new_string": "b"});
+    assert!(preview_diff("Edit", &edit, &e.ctx).is_none());
+    let out = e.call("Edit", edit).await;
+    assert!(
+        out.text().contains("is not a regular file"),
+        "{}",
+        out.text()
+    );
+    for p in &paths {
+        assert!(!fs::metadata(p).unwrap().file_type().is_file(), "{p}");
+    }
+}

@@ -111,6 +111,37 @@ impl ToolContext {
         crate::paths::normalize(&joined)
     }
 
+    /// An environment variable as this call sees it: the context's `env` (the settings' `env`;
+    /// its last entry wins), else the settings overlay or ccrs's own environment
+    /// ([`crate::env::var`]). Empty counts as unset.
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| crate::env::var(name))
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A switch from [`Self::env_var`]: `Some(true)` for `1`/`true`/`yes`/`on`, `Some(false)` for
+    /// `0`/`false`/`no`/`off`, `None` when unset or unclear ([`crate::env::switch`]).
+    pub fn env_switch(&self, name: &str) -> Option<bool> {
+        self.env_var(name).and_then(|v| crate::env::switch(&v))
+    }
+
+    /// True when [`Self::env_switch`] is on.
+    pub fn env_flag(&self, name: &str) -> bool {
+        self.env_switch(name) == Some(true)
+    }
+
+    /// A positive integer from [`Self::env_var`].
+    pub fn env_u64(&self, name: &str) -> Option<u64> {
+        self.env_var(name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|n| *n > 0)
+    }
+
     /// A context for unit tests: events are dropped, no API client.
     pub fn for_tests(cwd: &Path) -> Self {
         ToolContext {
@@ -126,5 +157,36 @@ impl ToolContext {
             model: crate::models::resolve_alias("sonnet"),
             permissions: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_lookups_prefer_the_context_env() {
+        let mut ctx = ToolContext::for_tests(Path::new("/"));
+        ctx.env = Arc::new(vec![
+            ("CCRS_TEST_CTX_FLAG".into(), "yes".into()),
+            ("CCRS_TEST_CTX_FLAG".into(), " Off ".into()),
+            ("CCRS_TEST_CTX_NUM".into(), " 42 ".into()),
+            ("CCRS_TEST_CTX_ZERO".into(), "0".into()),
+            ("CCRS_TEST_CTX_EMPTY".into(), String::new()),
+        ]);
+        assert_eq!(ctx.env_switch("CCRS_TEST_CTX_FLAG"), Some(false));
+        assert!(!ctx.env_flag("CCRS_TEST_CTX_FLAG"));
+        assert_eq!(ctx.env_u64("CCRS_TEST_CTX_NUM"), Some(42));
+        assert_eq!(ctx.env_u64("CCRS_TEST_CTX_ZERO"), None);
+        assert_eq!(ctx.env_var("CCRS_TEST_CTX_EMPTY"), None);
+        assert_eq!(ctx.env_switch("CCRS_TEST_CTX_SURELY_UNSET"), None);
+    }
+
+    #[test]
+    fn env_switch_prefers_settings_env() {
+        let mut ctx = ToolContext::for_tests(Path::new("/"));
+        ctx.env = Arc::new(vec![("CCRS_TEST_FLAG_X".to_string(), "0".to_string())]);
+        assert_eq!(ctx.env_switch("CCRS_TEST_FLAG_X"), Some(false));
+        assert_eq!(ctx.env_switch("CCRS_TEST_FLAG_SURELY_UNSET"), None);
     }
 }

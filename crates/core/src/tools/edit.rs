@@ -4,9 +4,10 @@
 //! allowed.
 
 use super::file_state::WriteCheck;
+use super::schema::{bool_arg, str_arg};
 use super::textfile::{
-    ReplaceError, TextDoc, bool_arg, directory_message, format_size, is_notebook,
-    missing_file_message, replace, str_arg, structured_patch, unified_diff,
+    ReplaceError, TextDoc, directory_message, format_size, is_notebook, missing_file_message,
+    replace, special_file_message, structured_patch, unified_diff,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
@@ -105,6 +106,9 @@ pub(crate) fn plan_edits(
     if let Some(m) = &meta {
         if m.is_dir() {
             return Err(directory_message(&path));
+        }
+        if !m.is_file() {
+            return Err(special_file_message(&path));
         }
         if m.len() > MAX_EDIT_BYTES {
             return Err(format!(
@@ -258,8 +262,10 @@ fn preview_texts(
         }
         "Write" => {
             let path = ctx.resolve(file_path);
-            let old = match std::fs::read(&path) {
-                Ok(b) => super::textfile::decode_lossy(&b).0,
+            let old = match std::fs::metadata(&path) {
+                // Write refuses directories and special files; never read those whole.
+                Ok(m) if !m.is_file() => return None,
+                Ok(_) => super::textfile::decode_lossy(&std::fs::read(&path).ok()?).0,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
                 Err(_) => return None,
             };

@@ -155,11 +155,6 @@ impl FileTracker {
         );
     }
 
-    /// Records that ccrs itself wrote `path`: the model knows its content.
-    pub fn record_write(&self, path: &Path) {
-        self.record_read(path, false);
-    }
-
     /// Records that ccrs wrote exactly `data` to `path`.
     pub fn record_written(&self, path: &Path, data: &[u8]) {
         self.record(

@@ -14,7 +14,8 @@ use crate::BoxFuture;
 use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::cancel::CancelToken;
 use crate::tools::grep::walk::{self, Dated, GlobFilter, NewestFirst, WalkOptions};
-use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
+use crate::tools::schema::{self, opt_str, str_arg};
+use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde_json::{Value, json};
 use std::path::{Component, Path, PathBuf};
@@ -60,47 +61,33 @@ impl Tool for GlobTool {
     }
 
     fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject {
-        let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
-        let (root, _) = plan(pattern, opt_path(input), ctx);
+        let pattern = str_arg(input, "pattern").unwrap_or("");
+        let (root, _) = plan(pattern, opt_str(input, "path"), ctx);
         Subject::Read(vec![root])
     }
 
     fn summary(&self, input: &Value) -> String {
-        let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
-        match opt_path(input) {
-            Some(p) => schema::shorten(&format!("{pattern} in {p}"), 80),
-            None => schema::shorten(pattern, 80),
-        }
+        schema::pattern_summary(input)
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let pattern = input
-                .get("pattern")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            if pattern.is_empty() {
-                return ToolOutput::tool_use_error("The glob pattern must not be empty");
-            }
-            let path_arg = opt_path(&input).map(str::to_string);
-            let (root, glob) = plan(&pattern, path_arg.as_deref(), ctx);
-            let opts = Options {
-                respect_ignore: !walk::env_flag(&ctx.env, "CLAUDE_CODE_GLOB_NO_IGNORE")
-                    .unwrap_or(false),
-                hidden: walk::env_flag(&ctx.env, "CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
-                read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
-            };
-            let cancel = ctx.cancel.clone();
-            let cwd = ctx.cwd.clone();
-            let joined = tokio::task::spawn_blocking(move || {
-                execute(&root, &glob, path_arg.as_deref(), &cwd, opts, &cancel)
-            })
-            .await;
-            joined.unwrap_or_else(|e| ToolOutput::error(format!("Glob failed: {e}")))
-        })
+        crate::tools::call_blocking("Glob", input, ctx, run)
     }
+}
+
+fn run(input: &Value, ctx: &ToolContext) -> ToolOutput {
+    let pattern = str_arg(input, "pattern").unwrap_or("").trim();
+    if pattern.is_empty() {
+        return ToolOutput::tool_use_error("The glob pattern must not be empty");
+    }
+    let path_arg = opt_str(input, "path");
+    let (root, glob) = plan(pattern, path_arg, ctx);
+    let opts = Options {
+        respect_ignore: !ctx.env_flag("CLAUDE_CODE_GLOB_NO_IGNORE"),
+        hidden: ctx.env_switch("CLAUDE_CODE_GLOB_HIDDEN").unwrap_or(true),
+        read_deny: walk::read_deny_filter(ctx.permissions.as_ref()),
+    };
+    execute(&root, &glob, path_arg, &ctx.cwd, opts, &ctx.cancel)
 }
 
 #[derive(Clone)]
@@ -108,14 +95,6 @@ struct Options {
     respect_ignore: bool,
     hidden: bool,
     read_deny: Option<std::sync::Arc<crate::permissions::PermissionEngine>>,
-}
-
-fn opt_path(input: &Value) -> Option<&str> {
-    input
-        .get("path")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "undefined" && *s != "null")
 }
 
 fn has_glob_meta(s: &str) -> bool {
@@ -135,8 +114,10 @@ fn plan(pattern: &str, path: Option<&str>, ctx: &ToolContext) -> (PathBuf, Strin
     }
     let abs = if Path::new(pat).is_absolute() {
         PathBuf::from(pat)
-    } else if pat.starts_with("~/") || pat.starts_with("../") || pat == ".." {
-        ctx.resolve(&base.join(pat).to_string_lossy())
+    } else if pat.starts_with("~/") {
+        ctx.resolve(pat)
+    } else if pat.starts_with("../") || pat == ".." {
+        base.join(pat)
     } else {
         return (base, pat.to_string());
     };
@@ -344,6 +325,21 @@ mod tests {
         assert_eq!(
             plan("/w/proj/Cargo.toml", None, &ctx),
             (PathBuf::from("/w/proj"), "/Cargo.toml".to_string())
+        );
+    }
+
+    #[test]
+    fn tilde_patterns_start_at_home() {
+        let Some(home) = crate::paths::home_dir() else {
+            return;
+        };
+        let ctx = ToolContext::for_tests(Path::new("/w/proj"));
+        assert_eq!(
+            plan("~/notes/*.md", Some("sub"), &ctx),
+            (
+                crate::paths::normalize(&home.join("notes")),
+                "/*.md".to_string()
+            )
         );
     }
 

@@ -2,7 +2,7 @@
 //! in one file, applied in order in memory and written once; all or nothing.
 
 use super::edit::{EditSpec, commit, plan_edits};
-use super::textfile::str_arg;
+use super::schema::str_arg;
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
 use serde_json::{Value, json};

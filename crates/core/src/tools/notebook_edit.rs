@@ -2,7 +2,8 @@
 //! key, the metadata and Jupyter's file layout (1-space indent, trailing newline).
 
 use super::file_state::WriteCheck;
-use super::textfile::{is_notebook, missing_file_message, str_arg};
+use super::schema::str_arg;
+use super::textfile::{is_notebook, missing_file_message, special_file_message};
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
 use serde::Serialize;
@@ -186,6 +187,9 @@ fn edit_notebook(input: &Value, ctx: &ToolContext) -> ToolOutput {
         return err("Cell type is required when using edit_mode=insert.");
     }
     let target = crate::paths::canonicalize_lenient(&path);
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return err(special_file_message(&path));
+    }
     let bytes = match std::fs::read(&target) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -12,9 +12,10 @@
 
 use super::file_state::{ContentHasher, Snapshot};
 use super::notebook_edit::{cell_id, source_text};
+use super::schema::{str_arg, uint_arg};
 use super::textfile::{
     Encoding, base64_len, decode_lossy, detect_bom, directory_message, format_size, is_notebook,
-    is_pdf, missing_file_message, sniff_image, str_arg, uint_arg,
+    is_pdf, missing_file_message, sniff_image,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
@@ -94,15 +95,7 @@ impl Tool for ReadTool {
 /// The output-size cap in tokens: the context's env, then the settings overlay and process env,
 /// then 25,000.
 fn max_tokens(ctx: &ToolContext) -> u64 {
-    ctx.env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == MAX_TOKENS_ENV)
-        .map(|(_, v)| v.clone())
-        .or_else(|| crate::env::var(MAX_TOKENS_ENV))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(DEFAULT_MAX_TOKENS)
+    ctx.env_u64(MAX_TOKENS_ENV).unwrap_or(DEFAULT_MAX_TOKENS)
 }
 
 /// Rough token count (4 bytes a token), as Claude Code estimates it.

@@ -1,7 +1,36 @@
 //! Input validation against a tool's JSON schema (the subset tool schemas use), with messages in
-//! the style of Claude Code's `InputValidationError`.
+//! the style of Claude Code's `InputValidationError`, and the helpers tools read their (validated)
+//! input with.
 
 use serde_json::Value;
+
+/// A string field.
+pub(crate) fn str_arg<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+/// An optional string field, trimmed, with empty and the strings "undefined"/"null" (which
+/// models send for "not given") treated as absent.
+pub(crate) fn opt_str<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
+    str_arg(input, key)
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "undefined" && *s != "null")
+}
+
+/// A boolean field, false when absent.
+pub(crate) fn bool_arg(input: &Value, key: &str) -> bool {
+    input.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// A non-negative integer argument (`5` and `5.0` both accepted).
+pub(crate) fn uint_arg(input: &Value, key: &str) -> Option<u64> {
+    let v = input.get(key)?;
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0)
+            .map(|f| f as u64)
+    })
+}
 
 /// Checks `input` against `schema`. Returns the list of problems (empty when valid).
 pub fn validate(schema: &Value, input: &Value) -> Vec<String> {
@@ -179,6 +208,15 @@ pub fn default_summary(input: &Value) -> String {
     shorten(s, 80)
 }
 
+/// Glob's and Grep's display form: `pattern`, or `pattern in path` when a path is given.
+pub(crate) fn pattern_summary(input: &Value) -> String {
+    let pattern = str_arg(input, "pattern").unwrap_or("");
+    match opt_str(input, "path") {
+        Some(p) => shorten(&format!("{pattern} in {p}"), 80),
+        None => shorten(pattern, 80),
+    }
+}
+
 /// First line of `s`, at most `max` chars, with an ellipsis when cut.
 pub fn shorten(s: &str, max: usize) -> String {
     let line = s.lines().next().unwrap_or("");
@@ -237,6 +275,17 @@ mod tests {
             "{all}"
         );
         assert!(!validate(&schema(), &json!("str")).is_empty());
+    }
+
+    #[test]
+    fn optional_strings_and_pattern_summary() {
+        let v = json!({"pattern": "*.rs", "path": " undefined ", "a": " x ", "b": "null", "c": 1});
+        assert_eq!(opt_str(&v, "a"), Some("x"));
+        assert_eq!(opt_str(&v, "b"), None);
+        assert_eq!(opt_str(&v, "c"), None);
+        assert_eq!(pattern_summary(&v), "*.rs");
+        let v = json!({"pattern": "fn main", "path": "src"});
+        assert_eq!(pattern_summary(&v), "fn main in src");
     }
 
     #[test]

@@ -9,27 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
-// Input helpers
-
-pub(crate) fn str_arg<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
-    input.get(key).and_then(Value::as_str)
-}
-
-pub(crate) fn bool_arg(input: &Value, key: &str) -> bool {
-    input.get(key).and_then(Value::as_bool).unwrap_or(false)
-}
-
-/// A non-negative integer argument (`5` and `5.0` both accepted).
-pub(crate) fn uint_arg(input: &Value, key: &str) -> Option<u64> {
-    let v = input.get(key)?;
-    v.as_u64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0)
-            .map(|f| f as u64)
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
 // Encodings
 
 /// How a text file is stored on disk.
@@ -450,17 +429,10 @@ pub fn replace(
     }
 
     for (o, n, kind) in &cands {
-        if o.is_empty() {
-            continue;
-        }
-        let hits: Vec<usize> = norm.match_indices(o.as_ref()).map(|(i, _)| i).collect();
-        match hits.len() {
-            0 => continue,
-            c if c > 1 && !replace_all => return Err(ReplaceError::Multiple(c)),
-            _ => {
-                let ranges: Vec<(usize, usize)> = hits.iter().map(|&i| (i, i + o.len())).collect();
-                return Ok(splice(raw, &map, &ranges, n, |_| None, *kind));
-            }
+        let hits = find_all(&norm, o, replace_all)?;
+        if !hits.is_empty() {
+            let ranges: Vec<(usize, usize)> = hits.iter().map(|&i| (i, i + o.len())).collect();
+            return Ok(splice(raw, &map, &ranges, n, |_| None, *kind));
         }
     }
 
@@ -499,30 +471,35 @@ pub fn replace(
         }
     }
     for (o, n, kind) in &q_cands {
-        if o.is_empty() {
-            continue;
-        }
-        let hits: Vec<usize> = hay.match_indices(o.as_str()).map(|(i, _)| i).collect();
-        match hits.len() {
-            0 => continue,
-            c if c > 1 && !replace_all => return Err(ReplaceError::Multiple(c)),
-            _ => {
-                let ranges: Vec<(usize, usize)> = hits
-                    .iter()
-                    .map(|&i| (to_norm(i), to_norm(i + o.len())))
-                    .collect();
-                // Keep the file's quote style when the model typed straight quotes.
-                let restyle = |matched: &str| {
-                    (matched.chars().any(is_curly) && !n.chars().any(is_curly))
-                        .then(|| curl_quotes(n))
-                };
-                return Ok(splice_with_norm(
-                    raw, &norm, &map, &ranges, n, restyle, *kind,
-                ));
-            }
+        let hits = find_all(hay, o, replace_all)?;
+        if !hits.is_empty() {
+            let ranges: Vec<(usize, usize)> = hits
+                .iter()
+                .map(|&i| (to_norm(i), to_norm(i + o.len())))
+                .collect();
+            // Keep the file's quote style when the model typed straight quotes.
+            let restyle = |matched: &str| {
+                (matched.chars().any(is_curly) && !n.chars().any(is_curly)).then(|| curl_quotes(n))
+            };
+            return Ok(splice_with_norm(
+                raw, &norm, &map, &ranges, n, restyle, *kind,
+            ));
         }
     }
     Err(ReplaceError::NotFound)
+}
+
+/// Where `needle` occurs in `hay` (nowhere when it is empty); several occurrences are an error
+/// unless `replace_all`.
+fn find_all(hay: &str, needle: &str, replace_all: bool) -> Result<Vec<usize>, ReplaceError> {
+    if needle.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hits: Vec<usize> = hay.match_indices(needle).map(|(i, _)| i).collect();
+    if hits.len() > 1 && !replace_all {
+        return Err(ReplaceError::Multiple(hits.len()));
+    }
+    Ok(hits)
 }
 
 fn splice(
@@ -735,6 +712,16 @@ pub fn missing_file_message(path: &Path, cwd: &Path) -> String {
 pub fn directory_message(path: &Path) -> String {
     format!(
         "{} is a directory, not a file. Use Glob or `ls` (Bash) to list it.",
+        path.display()
+    )
+}
+
+/// The message for a path that is neither a regular file nor a directory. Such files are never
+/// read whole (a FIFO may block forever, `/dev/zero` never ends) nor replaced.
+pub fn special_file_message(path: &Path) -> String {
+    format!(
+        "{} is not a regular file (a device, FIFO or socket); only regular files can be edited \
+         or written.",
         path.display()
     )
 }

@@ -57,20 +57,20 @@ pub enum FetchError {
     Cancelled,
 }
 
+/// ` (Not Found)` for 404; empty for a status without a standard reason.
 fn reason_suffix(status: u16) -> String {
-    reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .map(|r| format!(" ({r})"))
-        .unwrap_or_default()
+    match status_text(status) {
+        "" => String::new(),
+        r => format!(" ({r})"),
+    }
 }
 
-fn status_text(status: u16) -> String {
+/// The standard reason phrase of `status` (`Not Found`), empty when there is none.
+fn status_text(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("")
-        .to_string()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@
 //! is followed, so the link stays a link.
 
 use super::file_state::WriteCheck;
+use super::schema::str_arg;
 use super::textfile::{
-    Encoding, TextDoc, decode_lossy, detect_bom, directory_message, encode_text, str_arg,
-    structured_patch,
+    Encoding, TextDoc, decode_lossy, detect_bom, directory_message, encode_text,
+    special_file_message, structured_patch,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
@@ -65,6 +66,7 @@ fn write(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let target = crate::paths::canonicalize_lenient(&path);
     let old: Option<Vec<u8>> = match std::fs::metadata(&target) {
         Ok(m) if m.is_dir() => return err(directory_message(&path)),
+        Ok(m) if !m.is_file() => return err(special_file_message(&path)),
         Ok(_) => {
             let check = ctx.session.files.check_write(&path);
             if check != WriteCheck::Ok {

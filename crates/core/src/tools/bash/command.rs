@@ -7,35 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::OnceLock;
 
-/// A variable from the context's settings `env` (which wins), else from the global settings
-/// overlay or ccrs's own environment.
-pub fn env_var(ctx: &ToolContext, name: &str) -> Option<String> {
-    ctx.env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .or_else(|| crate::env::var(name))
-        .filter(|v| !v.is_empty())
-}
-
-/// True for `1`, `true`, `yes`, `on` (any case).
-pub fn env_flag(ctx: &ToolContext, name: &str) -> bool {
-    env_var(ctx, name).is_some_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
-}
-
-/// A positive integer from the environment.
-pub fn env_u64(ctx: &ToolContext, name: &str) -> Option<u64> {
-    env_var(ctx, name)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|n| *n > 0)
-}
-
 fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -45,7 +16,7 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 
 /// The shell commands run in: `CLAUDE_CODE_SHELL` if it exists, else `bash`, else `/bin/sh`.
 pub fn shell_path(ctx: &ToolContext) -> PathBuf {
-    if let Some(s) = env_var(ctx, "CLAUDE_CODE_SHELL") {
+    if let Some(s) = ctx.env_var("CLAUDE_CODE_SHELL") {
         let p = PathBuf::from(&s);
         if p.is_file() {
             return p;

@@ -9,7 +9,7 @@ pub mod capture;
 pub mod command;
 
 use self::capture::{Capture, DEFAULT_MAX_OUTPUT_CHARS, MAX_OUTPUT_CHARS_CEILING};
-use self::command::{Exit, benign_exit1, env_flag, env_u64, env_var};
+use self::command::{Exit, benign_exit1};
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
 use crate::tools::shells::{Lingering, ShellManager, SpawnSpec, kill_group};
@@ -39,18 +39,25 @@ pub const NO_OUTPUT: &str = "(no output)";
 
 /// The output cap in chars: `BASH_MAX_OUTPUT_LENGTH`, at most 150,000.
 pub fn max_output_chars(ctx: &ToolContext) -> usize {
-    env_u64(ctx, "BASH_MAX_OUTPUT_LENGTH")
+    ctx.env_u64("BASH_MAX_OUTPUT_LENGTH")
         .map(|n| (n as usize).min(MAX_OUTPUT_CHARS_CEILING))
         .unwrap_or(DEFAULT_MAX_OUTPUT_CHARS)
+}
+
+/// The default and maximum timeouts (ms): `BASH_DEFAULT_TIMEOUT_MS` and `BASH_MAX_TIMEOUT_MS`
+/// as read by `var` (positive numbers), the max never below the default.
+fn timeout_bounds(var: impl Fn(&str) -> Option<u64>) -> (u64, u64) {
+    let default = var("BASH_DEFAULT_TIMEOUT_MS").unwrap_or(DEFAULT_TIMEOUT_MS);
+    let max = var("BASH_MAX_TIMEOUT_MS")
+        .unwrap_or(MAX_TIMEOUT_MS)
+        .max(default);
+    (default, max)
 }
 
 /// The timeout for a call: the requested ms (default `BASH_DEFAULT_TIMEOUT_MS`), clamped to
 /// `BASH_MAX_TIMEOUT_MS` (never below the default).
 fn timeout_ms(ctx: &ToolContext, requested: Option<f64>) -> u64 {
-    let default = env_u64(ctx, "BASH_DEFAULT_TIMEOUT_MS").unwrap_or(DEFAULT_TIMEOUT_MS);
-    let max = env_u64(ctx, "BASH_MAX_TIMEOUT_MS")
-        .unwrap_or(MAX_TIMEOUT_MS)
-        .max(default);
+    let (default, max) = timeout_bounds(|k| ctx.env_u64(k));
     match requested {
         Some(t) if t.is_finite() && t >= 1.0 => (t as u64).min(max),
         _ => default,
@@ -77,13 +84,8 @@ impl Default for BashTool {
 
 impl BashTool {
     pub fn new() -> Self {
-        let num = |name: &str, default: u64| {
-            crate::env::parse::<u64>(name)
-                .filter(|n| *n > 0)
-                .unwrap_or(default)
-        };
-        let default = num("BASH_DEFAULT_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
-        let max = num("BASH_MAX_TIMEOUT_MS", MAX_TIMEOUT_MS).max(default);
+        // No call context yet: the settings overlay and ccrs's environment.
+        let (default, max) = timeout_bounds(|k| crate::env::parse::<u64>(k).filter(|n| *n > 0));
         BashTool {
             description: format!(
                 "Runs a shell command (stdout and stderr combined). The cwd persists between \
@@ -226,7 +228,7 @@ fn adopt_final_cwd(ctx: &ToolContext, cwd_file: &Path) -> Option<String> {
     if !dir.is_absolute() || !dir.is_dir() {
         return None;
     }
-    if env_flag(ctx, "CLAUDE_BASH_MAINTAIN_PROJECT_WORKING_DIR") {
+    if ctx.env_flag("CLAUDE_BASH_MAINTAIN_PROJECT_WORKING_DIR") {
         command::set_shell_cwd(ctx, ctx.cwd.clone());
         return None;
     }
@@ -279,14 +281,15 @@ impl BashTool {
             return ToolOutput::error(ABORTED).with_structured(structured("", true));
         }
         let (cwd, cwd_note) = command::effective_cwd(ctx);
-        let env_file = env_var(ctx, "CLAUDE_ENV_FILE")
+        let env_file = ctx
+            .env_var("CLAUDE_ENV_FILE")
             .map(PathBuf::from)
             .filter(|p| p.is_file());
         let background = input
             .get("run_in_background")
             .and_then(Value::as_bool)
             .unwrap_or(false)
-            && !env_flag(ctx, "CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
+            && !ctx.env_flag("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
         let shell = command::shell_path(ctx);
         let env: Vec<(OsString, OsString)> = command::child_env(ctx);
         let note = cwd_note.as_deref().unwrap_or("");

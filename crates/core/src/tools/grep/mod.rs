@@ -10,9 +10,10 @@
 mod search;
 pub(crate) mod walk;
 
+use crate::BoxFuture;
 use crate::agent::INTERRUPTED_TOOL_USE;
+use crate::tools::schema::{self, opt_str};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
-use crate::{BoxFuture, tools::schema};
 use search::{Found, Mode, SearchError, Spec};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -69,34 +70,19 @@ impl Tool for GrepTool {
     }
 
     fn summary(&self, input: &Value) -> String {
-        let pattern = input.get("pattern").and_then(Value::as_str).unwrap_or("");
-        match opt_str(input, "path") {
-            Some(p) => schema::shorten(&format!("{pattern} in {p}"), 80),
-            None => schema::shorten(pattern, 80),
-        }
+        schema::pattern_summary(input)
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(async move {
-            let req = match Request::parse(&input, ctx) {
-                Ok(r) => r,
-                Err(e) => return ToolOutput::tool_use_error(e),
-            };
-            let cancel = ctx.cancel.clone();
-            let cwd = ctx.cwd.clone();
-            let joined = tokio::task::spawn_blocking(move || req.execute(&cwd, &cancel)).await;
-            joined.unwrap_or_else(|e| ToolOutput::error(format!("Grep failed: {e}")))
-        })
+        crate::tools::call_blocking("Grep", input, ctx, run)
     }
 }
 
-/// A string field, treating empty and the strings "undefined"/"null" as absent.
-fn opt_str<'v>(input: &'v Value, key: &str) -> Option<&'v str> {
-    input
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "undefined" && *s != "null")
+fn run(input: &Value, ctx: &ToolContext) -> ToolOutput {
+    match Request::parse(input, ctx) {
+        Ok(req) => req.execute(&ctx.cancel),
+        Err(e) => ToolOutput::tool_use_error(e),
+    }
 }
 
 /// A non-negative whole number field (fractions are dropped, negatives read as 0).
@@ -266,7 +252,7 @@ impl Request {
     }
 
     /// Runs the search and renders the result (blocking).
-    fn execute(self, cwd: &std::path::Path, cancel: &crate::cancel::CancelToken) -> ToolOutput {
+    fn execute(self, cancel: &crate::cancel::CancelToken) -> ToolOutput {
         let root = &self.spec.root;
         if std::fs::metadata(root).is_err() {
             let shown = self
@@ -275,7 +261,7 @@ impl Request {
                 .unwrap_or_else(|| root.display().to_string());
             return ToolOutput::tool_use_error(format!(
                 "Path does not exist: {shown}. Note: your current working directory is {}.",
-                cwd.display()
+                self.spec.cwd.display()
             ));
         }
         match search::run(&self.spec, cancel) {

@@ -229,23 +229,6 @@ impl<R: Read> Read for CancelReader<'_, R> {
     }
 }
 
-/// An environment switch: `Some(true)` for `1`/`true`/`yes`/`on`, `Some(false)` for
-/// `0`/`false`/`no`/`off`, `None` when unset or unclear. The call's `env` (`extra`) comes first,
-/// then the settings overlay and the process environment ([`crate::env::var`]).
-pub(crate) fn env_flag(extra: &[(String, String)], name: &str) -> Option<bool> {
-    let v = extra
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .or_else(|| crate::env::var(name))?;
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,13 +307,6 @@ mod tests {
             "/p/other/a.rs"
         );
         assert_eq!(display_path(Path::new("/p/proj"), cwd), "/p/proj");
-    }
-
-    #[test]
-    fn env_flag_prefers_settings_env() {
-        let extra = vec![("CCRS_TEST_FLAG_X".to_string(), "0".to_string())];
-        assert_eq!(env_flag(&extra, "CCRS_TEST_FLAG_X"), Some(false));
-        assert_eq!(env_flag(&[], "CCRS_TEST_FLAG_SURELY_UNSET"), None);
     }
 
     #[test]
