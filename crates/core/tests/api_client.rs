@@ -447,6 +447,62 @@ async fn cancellation_ends_the_stream_promptly() {
     assert!(matches!(r.err(), ApiError::Cancelled));
 }
 
+/// A provider that never produces a credential (an `apiKeyHelper` or OAuth refresh that
+/// hangs), or hangs only in the refresh after a 401.
+struct HangingAuth {
+    in_refresh_only: bool,
+}
+
+impl AuthProvider for HangingAuth {
+    fn credential(&self) -> BoxFuture<'_, Result<Credential, AuthError>> {
+        let hang = !self.in_refresh_only;
+        Box::pin(async move {
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            Ok(Credential {
+                header: AuthHeader::Bearer("sk-ant-oat01-unknown".into()),
+                source: CredentialSource::StoredOAuth,
+                is_oauth: true,
+            })
+        })
+    }
+    fn refresh_after_unauthorized<'a>(
+        &'a self,
+        _failed: &'a Credential,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+        Box::pin(std::future::pending())
+    }
+    fn source(&self) -> CredentialSource {
+        CredentialSource::StoredOAuth
+    }
+}
+
+#[tokio::test]
+async fn cancellation_ends_a_hanging_credential_fetch_or_refresh() {
+    let s = MockServer::start(Scenario::new().oauth(OAuthConfig {
+        require_valid_access_token: true,
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    for in_refresh_only in [false, true] {
+        let auth = Arc::new(HangingAuth { in_refresh_only });
+        let c = ApiClient::new(client_config(&s.base_url()), auth).unwrap();
+        let cancel = CancelToken::new();
+        let t = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            t.cancel();
+        });
+        let r = run_with(&c, &cancel).await;
+        assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
+        assert!(matches!(r.err(), ApiError::Cancelled));
+    }
+    // The first provider never got as far as a request; the second one's was refused.
+    assert_eq!(s.message_requests().len(), 1);
+}
+
 #[tokio::test]
 async fn blocks_of_every_kind_are_assembled_in_order() {
     let s = server(vec![Reply::content(vec![

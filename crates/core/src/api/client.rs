@@ -162,6 +162,17 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((base as f64 * jitter) as u64)
 }
 
+/// `fut`'s output, or [`ApiError::Cancelled`] as soon as `cancel` fires.
+async fn unless_cancelled<T>(
+    cancel: &CancelToken,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::select! {
+        r = fut => Ok(r),
+        _ = cancel.cancelled() => Err(ApiError::Cancelled),
+    }
+}
+
 fn error_message(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
@@ -223,11 +234,11 @@ impl ApiClient {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let cred = self.auth.credential().await?;
-            let result = tokio::select! {
-                r = self.attempt(req, messages, &cred, on_event) => r,
-                _ = cancel.cancelled() => return Err(ApiError::Cancelled),
-            };
+            // Fetching the credential may run `apiKeyHelper` or wait for an OAuth refresh:
+            // cancellable like the request itself.
+            let cred = unless_cancelled(cancel, self.auth.credential()).await??;
+            let result =
+                unless_cancelled(cancel, self.attempt(req, messages, &cred, on_event)).await?;
             match result {
                 Ok((message, malformed_tool_inputs, ttft)) => {
                     return Ok(StreamOutcome {
@@ -240,7 +251,9 @@ impl ApiClient {
                 Err(e) => {
                     if e.status == Some(401) && !refreshed {
                         refreshed = true;
-                        if self.auth.refresh_after_unauthorized(&cred).await? {
+                        if unless_cancelled(cancel, self.auth.refresh_after_unauthorized(&cred))
+                            .await??
+                        {
                             attempt -= 1;
                             continue;
                         }
@@ -281,10 +294,7 @@ impl ApiClient {
                         status: e.status,
                         error: e.error.to_string(),
                     });
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = cancel.cancelled() => return Err(ApiError::Cancelled),
-                    }
+                    unless_cancelled(cancel, tokio::time::sleep(delay)).await?;
                 }
             }
         }
