@@ -183,6 +183,32 @@ async fn headers_and_body_are_what_the_api_expects() {
 }
 
 #[tokio::test]
+async fn betas_are_sent_once_each() {
+    let s = server(vec![Reply::text("ok")]).await;
+    let c = client_with(&s, |cfg| {
+        cfg.betas = vec![
+            "interleaved-thinking-2025-05-14".into(),
+            "context-1m-2025-08-07".into(),
+        ]
+    });
+    let mut req = request();
+    req.max_tokens = 8192;
+    req.thinking = Some(json!({"type": "enabled", "budget_tokens": 2048}));
+    c.stream(
+        &req,
+        &[Message::user_text("hello")],
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.message_requests()[0].header("anthropic-beta"),
+        Some("interleaved-thinking-2025-05-14,context-1m-2025-08-07")
+    );
+}
+
+#[tokio::test]
 async fn bearer_tokens_and_oauth_extras() {
     let s = server(vec![Reply::text("ok"), Reply::text("ok")]).await;
     let bearer = |is_oauth| {

@@ -314,15 +314,17 @@ impl ApiClient {
             AttemptError::fatal(ApiError::Malformed(format!("cannot encode request: {e}")))
         })?;
         let mut betas = self.cfg.betas.clone();
-        if cred.is_oauth {
-            for b in ["claude-code-20250219", "oauth-2025-04-20"] {
-                if !betas.iter().any(|x| x == b) {
-                    betas.push(b.to_string());
-                }
+        let mut add_beta = |b: &str| {
+            if !betas.iter().any(|x| x == b) {
+                betas.push(b.to_string());
             }
+        };
+        if cred.is_oauth {
+            add_beta("claude-code-20250219");
+            add_beta("oauth-2025-04-20");
         }
         if req.thinking.is_some() && !crate::env::flag("DISABLE_INTERLEAVED_THINKING") {
-            betas.push("interleaved-thinking-2025-05-14".to_string());
+            add_beta("interleaved-thinking-2025-05-14");
         }
         let mut rb = self
             .http
