@@ -41,14 +41,11 @@ impl ClientConfig {
             .unwrap_or_else(|| "https://api.anthropic.com".to_string())
             .trim_end_matches('/')
             .to_string();
-        let timeout = env("API_TIMEOUT_MS")
-            .and_then(|v| v.trim().parse::<u64>().ok())
+        let timeout = crate::env::parse::<u64>("API_TIMEOUT_MS")
             .filter(|v| *v > 0)
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(600));
-        let max_retries = env("CLAUDE_CODE_MAX_RETRIES")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(10);
+        let max_retries = crate::env::parse("CLAUDE_CODE_MAX_RETRIES").unwrap_or(10);
         let custom_headers = env("ANTHROPIC_CUSTOM_HEADERS")
             .map(|h| {
                 h.lines()
