@@ -126,8 +126,9 @@ impl AttemptError {
 /// How long to wait for the end of the body after `message_stop` (it follows at once).
 const DRAIN_AFTER_STOP: Duration = Duration::from_millis(500);
 
-/// Installs ring as rustls's crypto provider (once per process).
-fn install_crypto_provider() {
+/// Installs ring as rustls's crypto provider (once per process; later calls do nothing). Every
+/// `reqwest::Client` is built after it.
+pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
