@@ -131,6 +131,21 @@ struct Partial {
     text: String,
 }
 
+/// True when an assistant message has something the API accepts (it refuses a message of
+/// empty text blocks only).
+fn has_content(m: &Message) -> bool {
+    m.content.iter().any(|b| !b.is_empty_text())
+}
+
+/// The result of a tool call the user interrupted before it ran.
+fn interrupted_result(tool_use_id: String) -> ContentBlock {
+    ContentBlock::ToolResult {
+        tool_use_id,
+        content: crate::api::ToolResultContent::Text(INTERRUPTED_TOOL_USE.into()),
+        is_error: true,
+    }
+}
+
 fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
     let entry = match list.iter_mut().position(|m| m.model == model) {
         Some(i) => &mut list[i],
@@ -331,18 +346,21 @@ impl Agent {
                         delay_ms,
                         status,
                         error,
-                    } => ev.emit(AgentEvent::ApiRetry {
-                        attempt,
-                        max_retries,
-                        delay_ms,
-                        status,
-                        error,
-                    }),
+                    } => {
+                        // The failed attempt's output is dropped: the retry starts over (and an
+                        // interruption during the wait keeps nothing of it).
+                        partial = Partial::default();
+                        ev.emit(AgentEvent::ApiRetry {
+                            attempt,
+                            max_retries,
+                            delay_ms,
+                            status,
+                            error,
+                        })
+                    }
                     ClientEvent::Update(u) => match u {
                         StreamUpdate::Raw(v) => ev.emit(AgentEvent::StreamEvent(v)),
                         StreamUpdate::MessageStart { id, model, usage } => {
-                            // A retried attempt starts over.
-                            partial = Partial::default();
                             msg_start = Some((id, model, usage));
                         }
                         StreamUpdate::TextDelta(t) => {
@@ -376,38 +394,21 @@ impl Agent {
             } = match outcome {
                 Ok(o) => o,
                 Err(ApiError::Cancelled) => {
+                    // Keep what streamed so far; its tool calls are answered as interrupted.
                     let mut blocks = partial.blocks;
                     if !partial.text.is_empty() {
                         blocks.push(ContentBlock::text(partial.text));
                     }
-                    let tool_ids: Vec<String> = blocks
-                        .iter()
-                        .filter_map(|b| match b {
-                            ContentBlock::ToolUse { id, .. } => Some(id.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    if !blocks.is_empty() {
-                        res.result_text = blocks
-                            .iter()
-                            .rev()
-                            .find_map(|b| match b {
-                                ContentBlock::Text { text } => Some(text.clone()),
-                                _ => None,
-                            })
-                            .unwrap_or_default();
-                        self.messages.push(Message::assistant(blocks));
+                    let assistant = Message::assistant(blocks);
+                    let mut content = Vec::new();
+                    if has_content(&assistant) {
+                        res.result_text = assistant.last_text().unwrap_or("").to_string();
+                        content = assistant
+                            .tool_uses()
+                            .map(|(id, _, _)| interrupted_result(id.to_string()))
+                            .collect();
+                        self.messages.push(assistant);
                     }
-                    let mut content: Vec<ContentBlock> = tool_ids
-                        .into_iter()
-                        .map(|id| ContentBlock::ToolResult {
-                            tool_use_id: id,
-                            content: crate::api::ToolResultContent::Text(
-                                INTERRUPTED_TOOL_USE.into(),
-                            ),
-                            is_error: true,
-                        })
-                        .collect();
                     content.push(ContentBlock::text(INTERRUPTED));
                     self.push_user(content);
                     res.outcome = Outcome::Cancelled;
@@ -434,10 +435,7 @@ impl Agent {
                 .tool_uses()
                 .map(|(i, n, v)| (i.to_string(), n.to_string(), v.clone()))
                 .collect();
-            let has_content = assistant
-                .content
-                .iter()
-                .any(|b| !matches!(b, ContentBlock::Text { text } if text.is_empty()));
+            let has_content = has_content(&assistant);
             if has_content {
                 self.messages.push(assistant);
             }
@@ -456,11 +454,7 @@ impl Agent {
             let mut results = Vec::with_capacity(tool_uses.len());
             for (id, name, input) in tool_uses {
                 if cancel.is_cancelled() {
-                    results.push(ContentBlock::ToolResult {
-                        tool_use_id: id,
-                        content: crate::api::ToolResultContent::Text(INTERRUPTED_TOOL_USE.into()),
-                        is_error: true,
-                    });
+                    results.push(interrupted_result(id));
                     continue;
                 }
                 let malformed = malformed_tool_inputs
