@@ -15,7 +15,7 @@ use crate::permissions::{
     Decision, PermissionEngine, PermissionPrompter, PermissionRequest, PromptAnswer,
 };
 use crate::tools::context::SessionState;
-use crate::tools::{ToolContext, ToolOutput, ToolRegistry, schema};
+use crate::tools::{Tool, ToolContext, ToolOutput, ToolRegistry, schema};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -215,10 +215,14 @@ impl Agent {
     }
 
     /// The tools offered to the model (bare deny rules hide a tool).
-    fn tool_specs(&self) -> Vec<ToolSpec> {
+    fn offered_tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
         self.tools
             .iter()
             .filter(|t| !self.permissions.hides_tool(t.name()))
+    }
+
+    fn tool_specs(&self) -> Vec<ToolSpec> {
+        self.offered_tools()
             .map(|t| ToolSpec {
                 name: t.name().to_string(),
                 description: t.description().to_string(),
@@ -227,9 +231,9 @@ impl Agent {
             .collect()
     }
 
-    /// Names of the tools offered to the model.
+    /// Names of the tools offered to the model (without building their schemas).
     pub fn offered_tool_names(&self) -> Vec<String> {
-        self.tool_specs().into_iter().map(|t| t.name).collect()
+        self.offered_tools().map(|t| t.name().to_string()).collect()
     }
 
     fn request(&self) -> MessagesRequest {
