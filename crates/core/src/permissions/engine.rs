@@ -1160,7 +1160,7 @@ pub const BYPASS_ROOT_REFUSAL: &str =
 /// as root outside a sandbox (`IS_SANDBOX=1`). For the CLI to call before starting.
 pub fn bypass_refusal(disabled_by_settings: bool) -> Option<String> {
     let root = rustix::process::geteuid().is_root();
-    let sandbox = std::env::var("IS_SANDBOX").ok();
+    let sandbox = crate::env::var("IS_SANDBOX");
     bypass_refusal_for(root, sandbox.as_deref(), disabled_by_settings)
 }
 
