@@ -100,12 +100,6 @@ impl AuthConfig {
     }
 }
 
-/// Which source wins given the environment and the `apiKeyHelper` setting: cheap enough for
-/// start-up (no helper run, no network).
-pub fn detect_source(api_key_helper: Option<&str>) -> CredentialSource {
-    AuthConfig::from_env(api_key_helper.map(str::to_string)).source()
-}
-
 /// The provider ccrs uses: see the module docs of [`crate::auth`] for the precedence.
 pub struct DefaultAuth {
     cfg: AuthConfig,
