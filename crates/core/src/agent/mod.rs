@@ -146,6 +146,11 @@ fn interrupted_result(tool_use_id: String) -> ContentBlock {
     }
 }
 
+/// The cost of every model with known prices.
+fn total_cost(list: &[ModelUsage]) -> f64 {
+    list.iter().filter_map(|m| m.cost_usd).sum()
+}
+
 fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
     let entry = match list.iter_mut().position(|m| m.model == model) {
         Some(i) => &mut list[i],
@@ -211,7 +216,7 @@ impl Agent {
 
     /// Total cost of the session so far.
     pub fn session_cost(&self) -> f64 {
-        self.session_usage.iter().filter_map(|m| m.cost_usd).sum()
+        total_cost(&self.session_usage)
     }
 
     /// The tools offered to the model (bare deny rules hide a tool).
@@ -321,12 +326,7 @@ impl Agent {
             }
             if let Some(budget) = self.config.max_budget_usd
                 && res.num_turns > 0
-                && res
-                    .model_usage
-                    .iter()
-                    .filter_map(|m| m.cost_usd)
-                    .sum::<f64>()
-                    >= budget
+                && total_cost(&res.model_usage) >= budget
             {
                 res.outcome = Outcome::MaxBudget;
                 break;
@@ -504,7 +504,7 @@ impl Agent {
                 break;
             }
         }
-        res.total_cost_usd = res.model_usage.iter().filter_map(|m| m.cost_usd).sum();
+        res.total_cost_usd = total_cost(&res.model_usage);
         res.duration = started.elapsed();
         res
     }
