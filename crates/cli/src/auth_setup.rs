@@ -15,19 +15,19 @@ pub fn provider(settings: &Settings) -> Result<Arc<dyn AuthProvider>> {
 /// [`DefaultAuth::reload`] after `/login` and `/logout`).
 pub fn default_provider(settings: &Settings) -> Result<Arc<DefaultAuth>> {
     let auth = DefaultAuth::from_env(settings.api_key_helper());
-    match auth.source() {
-        CredentialSource::StoredApiKey | CredentialSource::StoredOAuth => {
-            // Read the store now so a permission fix is reported before the session starts.
-            for w in auth.config().store.load()?.warnings {
-                eprintln!("ccrs: warning: {w}");
-            }
-        }
-        // A store that exists but cannot be read says why, rather than "no credentials".
-        CredentialSource::None => {
-            auth.config().store.load()?;
+    if matches!(
+        auth.source(),
+        CredentialSource::StoredApiKey | CredentialSource::StoredOAuth | CredentialSource::None
+    ) {
+        // Read the store now: a store that exists but cannot be read says why (rather than "no
+        // credentials"), and a permission fix is reported before the session starts.
+        auth.preload_store()?;
+        if auth.source() == CredentialSource::None {
             return Err(AuthError::Missing.into());
         }
-        _ => {}
+        for w in auth.take_warnings() {
+            eprintln!("ccrs: warning: {w}");
+        }
     }
     Ok(Arc::new(auth))
 }

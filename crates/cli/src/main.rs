@@ -49,6 +49,11 @@ fn main() -> ExitCode {
         }
     };
     let result = rt.block_on(async move {
+        if args.command.is_some() {
+            // `login` and `logout` see the settings' `env` as a session would: a key set there
+            // still wins over the stored login (and they say so), `CCRS_OAUTH_*` apply.
+            setup::load_settings(&args, &std::env::current_dir()?)?;
+        }
         match &args.command {
             Some(args::Command::Login { api_key, oauth }) => {
                 let opts = login::LoginOptions {

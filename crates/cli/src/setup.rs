@@ -62,36 +62,13 @@ fn permission_mode(args: &Args, settings: &Settings, warnings: &mut Vec<String>)
     if args.dangerously_skip_permissions {
         mode = Mode::BypassPermissions;
     }
-    if mode == Mode::BypassPermissions {
-        if settings
-            .get_str("permissions.disableBypassPermissionsMode")
-            .as_deref()
-            == Some("disable")
-        {
-            bail!(
-                "bypassPermissions mode is disabled by your settings (permissions.disableBypassPermissionsMode)"
-            );
-        }
-        let is_root = rustix_is_root();
-        if is_root && ccrs_core::env::var("IS_SANDBOX").as_deref() != Some("1") {
-            bail!(
-                "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons"
-            );
-        }
+    if mode == Mode::BypassPermissions
+        && let Some(refusal) =
+            ccrs_core::permissions::bypass_refusal(settings.disable_bypass_permissions_mode())
+    {
+        bail!(refusal);
     }
     Ok(mode)
-}
-
-fn rustix_is_root() -> bool {
-    // /proc/self/status avoids a dependency for one syscall: "Uid: real effective saved fs".
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
 }
 
 /// The system prompt: `--system-prompt(-file)` replaces ccrs's own (an empty one sends none),

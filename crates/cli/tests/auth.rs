@@ -385,6 +385,45 @@ fn environment_key_wins_over_the_stored_one() {
 }
 
 #[test]
+fn login_and_logout_see_a_key_set_in_the_settings_env() {
+    let env_key = "sk-ant-api03-from-the-settings-env-0123456789";
+    let server = MockServer::start_blocking(
+        Scenario::new()
+            .fallback(Reply::text("pong"))
+            .require_api_key(env_key),
+    )
+    .unwrap();
+    let home = Home::new();
+    let settings = home.dir.path().join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(
+        &settings,
+        serde_json::json!({"env": {"ANTHROPIC_API_KEY": env_key}}).to_string(),
+    )
+    .unwrap();
+    let mut login = home.ccrs(&server);
+    login.args(["login", "--api-key"]);
+    let out = run_with_stdin(login, &format!("{KEY}\n"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("ANTHROPIC_API_KEY is set"),
+        "{}",
+        text(&out)
+    );
+    // A session does use the settings' key.
+    let out = print_mode(&home, &server).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(api_key_source(&out), "ANTHROPIC_API_KEY");
+    let out = home.ccrs(&server).arg("logout").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("ANTHROPIC_API_KEY is still set"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn api_key_helper_from_user_settings_is_used_by_print_mode() {
     let server = MockServer::start_blocking(
         Scenario::new()

@@ -336,6 +336,19 @@ fn accept_edits_from_settings_and_bypass_and_its_kill_switch() {
 }
 
 #[test]
+fn is_sandbox_in_the_settings_env_counts_for_the_root_check() {
+    // A settings `env` entry behaves like an exported variable (these tests may run as root).
+    let e = env();
+    e.user(json!({"env": {"IS_SANDBOX": "1"}}));
+    let out = e.run(
+        &mock_running("true"),
+        &args(&["--dangerously-skip-permissions"]),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(denials(&out), 0);
+}
+
+#[test]
 fn disallowed_tools_hide_a_tool_and_add_dir_extends_reads() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("hi"))).unwrap();

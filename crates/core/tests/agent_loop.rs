@@ -463,6 +463,53 @@ async fn cancelling_after_a_tool_use_streamed_answers_it() {
 }
 
 #[tokio::test]
+async fn cancelling_during_a_retry_wait_keeps_nothing_of_the_failed_attempt() {
+    // Each failed attempt completed a block without streaming a delta (so it is retried):
+    // a redacted thinking block, an empty text block.
+    for block in [
+        json!({"type": "redacted_thinking", "data": "EmwKAhgB"}),
+        json!({"type": "text", "text": ""}),
+    ] {
+        let mut h = Harness::builder(
+            Scenario::new()
+                .reply(Reply::content(vec![block.clone()]).with_sse_error(
+                    "overloaded_error",
+                    "Overloaded",
+                    4,
+                ))
+                .reply(Reply::text("after the interruption")),
+        )
+        .tools(ToolRegistry::new())
+        .build()
+        .await;
+        h.cancel_when(|e| matches!(e, AgentEvent::ApiRetry { .. }));
+        let res = h.query("hello").await;
+        assert!(
+            matches!(res.outcome, Outcome::Cancelled),
+            "{block}: {:?}",
+            res.outcome
+        );
+        assert_eq!(
+            h.events
+                .count(|e| matches!(e, AgentEvent::BlockComplete { .. })),
+            1,
+            "{block}: the failed attempt did complete its block"
+        );
+        let msgs = &h.agent.messages;
+        assert_eq!(msgs.len(), 1, "{block}: {msgs:#?}");
+        assert_eq!(
+            msgs[0].content,
+            vec![ContentBlock::text("hello"), ContentBlock::text(INTERRUPTED)]
+        );
+        assert_eq!(res.result_text, "");
+        h.reset_cancel();
+        let res = h.query("go on").await;
+        assert!(matches!(res.outcome, Outcome::Completed), "{block}");
+        assert_valid_conversation(&h.sent_messages(1));
+    }
+}
+
+#[tokio::test]
 async fn cancelling_a_running_tool_ends_the_query_cleanly() {
     let slow = FakeTool::echo().delay(Duration::from_secs(20));
     let mut h = Harness::builder(

@@ -183,6 +183,32 @@ async fn headers_and_body_are_what_the_api_expects() {
 }
 
 #[tokio::test]
+async fn betas_are_sent_once_each() {
+    let s = server(vec![Reply::text("ok")]).await;
+    let c = client_with(&s, |cfg| {
+        cfg.betas = vec![
+            "interleaved-thinking-2025-05-14".into(),
+            "context-1m-2025-08-07".into(),
+        ]
+    });
+    let mut req = request();
+    req.max_tokens = 8192;
+    req.thinking = Some(json!({"type": "enabled", "budget_tokens": 2048}));
+    c.stream(
+        &req,
+        &[Message::user_text("hello")],
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.message_requests()[0].header("anthropic-beta"),
+        Some("interleaved-thinking-2025-05-14,context-1m-2025-08-07")
+    );
+}
+
+#[tokio::test]
 async fn bearer_tokens_and_oauth_extras() {
     let s = server(vec![Reply::text("ok"), Reply::text("ok")]).await;
     let bearer = |is_oauth| {
@@ -445,6 +471,62 @@ async fn cancellation_ends_the_stream_promptly() {
     let r = run_with(&c, &cancel).await;
     assert!(r.elapsed < Duration::from_millis(1000), "{:?}", r.elapsed);
     assert!(matches!(r.err(), ApiError::Cancelled));
+}
+
+/// A provider that never produces a credential (an `apiKeyHelper` or OAuth refresh that
+/// hangs), or hangs only in the refresh after a 401.
+struct HangingAuth {
+    in_refresh_only: bool,
+}
+
+impl AuthProvider for HangingAuth {
+    fn credential(&self) -> BoxFuture<'_, Result<Credential, AuthError>> {
+        let hang = !self.in_refresh_only;
+        Box::pin(async move {
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            Ok(Credential {
+                header: AuthHeader::Bearer("sk-ant-oat01-unknown".into()),
+                source: CredentialSource::StoredOAuth,
+                is_oauth: true,
+            })
+        })
+    }
+    fn refresh_after_unauthorized<'a>(
+        &'a self,
+        _failed: &'a Credential,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+        Box::pin(std::future::pending())
+    }
+    fn source(&self) -> CredentialSource {
+        CredentialSource::StoredOAuth
+    }
+}
+
+#[tokio::test]
+async fn cancellation_ends_a_hanging_credential_fetch_or_refresh() {
+    let s = MockServer::start(Scenario::new().oauth(OAuthConfig {
+        require_valid_access_token: true,
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    for in_refresh_only in [false, true] {
+        let auth = Arc::new(HangingAuth { in_refresh_only });
+        let c = ApiClient::new(client_config(&s.base_url()), auth).unwrap();
+        let cancel = CancelToken::new();
+        let t = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            t.cancel();
+        });
+        let r = run_with(&c, &cancel).await;
+        assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
+        assert!(matches!(r.err(), ApiError::Cancelled));
+    }
+    // The first provider never got as far as a request; the second one's was refused.
+    assert_eq!(s.message_requests().len(), 1);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use crate::permissions::{
     Decision, PermissionEngine, PermissionPrompter, PermissionRequest, PromptAnswer,
 };
 use crate::tools::context::SessionState;
-use crate::tools::{ToolContext, ToolOutput, ToolRegistry, schema};
+use crate::tools::{Tool, ToolContext, ToolOutput, ToolRegistry, schema};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,6 +131,26 @@ struct Partial {
     text: String,
 }
 
+/// True when an assistant message has something the API accepts (it refuses a message of
+/// empty text blocks only).
+fn has_content(m: &Message) -> bool {
+    m.content.iter().any(|b| !b.is_empty_text())
+}
+
+/// The result of a tool call the user interrupted before it ran.
+fn interrupted_result(tool_use_id: String) -> ContentBlock {
+    ContentBlock::ToolResult {
+        tool_use_id,
+        content: crate::api::ToolResultContent::Text(INTERRUPTED_TOOL_USE.into()),
+        is_error: true,
+    }
+}
+
+/// The cost of every model with known prices.
+fn total_cost(list: &[ModelUsage]) -> f64 {
+    list.iter().filter_map(|m| m.cost_usd).sum()
+}
+
 fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
     let entry = match list.iter_mut().position(|m| m.model == model) {
         Some(i) => &mut list[i],
@@ -196,14 +216,18 @@ impl Agent {
 
     /// Total cost of the session so far.
     pub fn session_cost(&self) -> f64 {
-        self.session_usage.iter().filter_map(|m| m.cost_usd).sum()
+        total_cost(&self.session_usage)
     }
 
     /// The tools offered to the model (bare deny rules hide a tool).
-    fn tool_specs(&self) -> Vec<ToolSpec> {
+    fn offered_tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
         self.tools
             .iter()
             .filter(|t| !self.permissions.hides_tool(t.name()))
+    }
+
+    fn tool_specs(&self) -> Vec<ToolSpec> {
+        self.offered_tools()
             .map(|t| ToolSpec {
                 name: t.name().to_string(),
                 description: t.description().to_string(),
@@ -212,9 +236,9 @@ impl Agent {
             .collect()
     }
 
-    /// Names of the tools offered to the model.
+    /// Names of the tools offered to the model (without building their schemas).
     pub fn offered_tool_names(&self) -> Vec<String> {
-        self.tool_specs().into_iter().map(|t| t.name).collect()
+        self.offered_tools().map(|t| t.name().to_string()).collect()
     }
 
     fn request(&self) -> MessagesRequest {
@@ -302,12 +326,7 @@ impl Agent {
             }
             if let Some(budget) = self.config.max_budget_usd
                 && res.num_turns > 0
-                && res
-                    .model_usage
-                    .iter()
-                    .filter_map(|m| m.cost_usd)
-                    .sum::<f64>()
-                    >= budget
+                && total_cost(&res.model_usage) >= budget
             {
                 res.outcome = Outcome::MaxBudget;
                 break;
@@ -331,18 +350,21 @@ impl Agent {
                         delay_ms,
                         status,
                         error,
-                    } => ev.emit(AgentEvent::ApiRetry {
-                        attempt,
-                        max_retries,
-                        delay_ms,
-                        status,
-                        error,
-                    }),
+                    } => {
+                        // The failed attempt's output is dropped: the retry starts over (and an
+                        // interruption during the wait keeps nothing of it).
+                        partial = Partial::default();
+                        ev.emit(AgentEvent::ApiRetry {
+                            attempt,
+                            max_retries,
+                            delay_ms,
+                            status,
+                            error,
+                        })
+                    }
                     ClientEvent::Update(u) => match u {
                         StreamUpdate::Raw(v) => ev.emit(AgentEvent::StreamEvent(v)),
                         StreamUpdate::MessageStart { id, model, usage } => {
-                            // A retried attempt starts over.
-                            partial = Partial::default();
                             msg_start = Some((id, model, usage));
                         }
                         StreamUpdate::TextDelta(t) => {
@@ -376,38 +398,21 @@ impl Agent {
             } = match outcome {
                 Ok(o) => o,
                 Err(ApiError::Cancelled) => {
+                    // Keep what streamed so far; its tool calls are answered as interrupted.
                     let mut blocks = partial.blocks;
                     if !partial.text.is_empty() {
                         blocks.push(ContentBlock::text(partial.text));
                     }
-                    let tool_ids: Vec<String> = blocks
-                        .iter()
-                        .filter_map(|b| match b {
-                            ContentBlock::ToolUse { id, .. } => Some(id.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    if !blocks.is_empty() {
-                        res.result_text = blocks
-                            .iter()
-                            .rev()
-                            .find_map(|b| match b {
-                                ContentBlock::Text { text } => Some(text.clone()),
-                                _ => None,
-                            })
-                            .unwrap_or_default();
-                        self.messages.push(Message::assistant(blocks));
+                    let assistant = Message::assistant(blocks);
+                    let mut content = Vec::new();
+                    if has_content(&assistant) {
+                        res.result_text = assistant.last_text().unwrap_or("").to_string();
+                        content = assistant
+                            .tool_uses()
+                            .map(|(id, _, _)| interrupted_result(id.to_string()))
+                            .collect();
+                        self.messages.push(assistant);
                     }
-                    let mut content: Vec<ContentBlock> = tool_ids
-                        .into_iter()
-                        .map(|id| ContentBlock::ToolResult {
-                            tool_use_id: id,
-                            content: crate::api::ToolResultContent::Text(
-                                INTERRUPTED_TOOL_USE.into(),
-                            ),
-                            is_error: true,
-                        })
-                        .collect();
                     content.push(ContentBlock::text(INTERRUPTED));
                     self.push_user(content);
                     res.outcome = Outcome::Cancelled;
@@ -434,10 +439,7 @@ impl Agent {
                 .tool_uses()
                 .map(|(i, n, v)| (i.to_string(), n.to_string(), v.clone()))
                 .collect();
-            let has_content = assistant
-                .content
-                .iter()
-                .any(|b| !matches!(b, ContentBlock::Text { text } if text.is_empty()));
+            let has_content = has_content(&assistant);
             if has_content {
                 self.messages.push(assistant);
             }
@@ -456,11 +458,7 @@ impl Agent {
             let mut results = Vec::with_capacity(tool_uses.len());
             for (id, name, input) in tool_uses {
                 if cancel.is_cancelled() {
-                    results.push(ContentBlock::ToolResult {
-                        tool_use_id: id,
-                        content: crate::api::ToolResultContent::Text(INTERRUPTED_TOOL_USE.into()),
-                        is_error: true,
-                    });
+                    results.push(interrupted_result(id));
                     continue;
                 }
                 let malformed = malformed_tool_inputs
@@ -506,7 +504,7 @@ impl Agent {
                 break;
             }
         }
-        res.total_cost_usd = res.model_usage.iter().filter_map(|m| m.cost_usd).sum();
+        res.total_cost_usd = total_cost(&res.model_usage);
         res.duration = started.elapsed();
         res
     }

@@ -41,14 +41,11 @@ impl ClientConfig {
             .unwrap_or_else(|| "https://api.anthropic.com".to_string())
             .trim_end_matches('/')
             .to_string();
-        let timeout = env("API_TIMEOUT_MS")
-            .and_then(|v| v.trim().parse::<u64>().ok())
+        let timeout = crate::env::parse::<u64>("API_TIMEOUT_MS")
             .filter(|v| *v > 0)
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(600));
-        let max_retries = env("CLAUDE_CODE_MAX_RETRIES")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(10);
+        let max_retries = crate::env::parse("CLAUDE_CODE_MAX_RETRIES").unwrap_or(10);
         let custom_headers = env("ANTHROPIC_CUSTOM_HEADERS")
             .map(|h| {
                 h.lines()
@@ -129,8 +126,9 @@ impl AttemptError {
 /// How long to wait for the end of the body after `message_stop` (it follows at once).
 const DRAIN_AFTER_STOP: Duration = Duration::from_millis(500);
 
-/// Installs ring as rustls's crypto provider (once per process).
-fn install_crypto_provider() {
+/// Installs ring as rustls's crypto provider (once per process; later calls do nothing). Every
+/// `reqwest::Client` is built after it.
+pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -160,6 +158,17 @@ fn backoff(attempt: u32) -> Duration {
         .unwrap_or(0);
     let jitter = 0.75 + (nanos % 1000) as f64 / 4000.0;
     Duration::from_millis((base as f64 * jitter) as u64)
+}
+
+/// `fut`'s output, or [`ApiError::Cancelled`] as soon as `cancel` fires.
+async fn unless_cancelled<T>(
+    cancel: &CancelToken,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::select! {
+        r = fut => Ok(r),
+        _ = cancel.cancelled() => Err(ApiError::Cancelled),
+    }
 }
 
 fn error_message(body: &str) -> String {
@@ -223,11 +232,11 @@ impl ApiClient {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let cred = self.auth.credential().await?;
-            let result = tokio::select! {
-                r = self.attempt(req, messages, &cred, on_event) => r,
-                _ = cancel.cancelled() => return Err(ApiError::Cancelled),
-            };
+            // Fetching the credential may run `apiKeyHelper` or wait for an OAuth refresh:
+            // cancellable like the request itself.
+            let cred = unless_cancelled(cancel, self.auth.credential()).await??;
+            let result =
+                unless_cancelled(cancel, self.attempt(req, messages, &cred, on_event)).await?;
             match result {
                 Ok((message, malformed_tool_inputs, ttft)) => {
                     return Ok(StreamOutcome {
@@ -240,7 +249,9 @@ impl ApiClient {
                 Err(e) => {
                     if e.status == Some(401) && !refreshed {
                         refreshed = true;
-                        if self.auth.refresh_after_unauthorized(&cred).await? {
+                        if unless_cancelled(cancel, self.auth.refresh_after_unauthorized(&cred))
+                            .await??
+                        {
                             attempt -= 1;
                             continue;
                         }
@@ -281,10 +292,7 @@ impl ApiClient {
                         status: e.status,
                         error: e.error.to_string(),
                     });
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = cancel.cancelled() => return Err(ApiError::Cancelled),
-                    }
+                    unless_cancelled(cancel, tokio::time::sleep(delay)).await?;
                 }
             }
         }
@@ -304,15 +312,17 @@ impl ApiClient {
             AttemptError::fatal(ApiError::Malformed(format!("cannot encode request: {e}")))
         })?;
         let mut betas = self.cfg.betas.clone();
-        if cred.is_oauth {
-            for b in ["claude-code-20250219", "oauth-2025-04-20"] {
-                if !betas.iter().any(|x| x == b) {
-                    betas.push(b.to_string());
-                }
+        let mut add_beta = |b: &str| {
+            if !betas.iter().any(|x| x == b) {
+                betas.push(b.to_string());
             }
+        };
+        if cred.is_oauth {
+            add_beta("claude-code-20250219");
+            add_beta("oauth-2025-04-20");
         }
         if req.thinking.is_some() && !crate::env::flag("DISABLE_INTERLEAVED_THINKING") {
-            betas.push("interleaved-thinking-2025-05-14".to_string());
+            add_beta("interleaved-thinking-2025-05-14");
         }
         let mut rb = self
             .http

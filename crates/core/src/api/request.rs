@@ -131,11 +131,6 @@ impl Serialize for Body<'_> {
     }
 }
 
-/// The API refuses empty text blocks; partial (interrupted) messages can contain them.
-fn sendable(b: &ContentBlock) -> bool {
-    !matches!(b, ContentBlock::Text { text } if text.is_empty())
-}
-
 struct Messages<'a> {
     messages: &'a [Message],
     cache: bool,
@@ -182,7 +177,8 @@ struct Content<'a> {
 
 impl Serialize for Content<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let blocks: Vec<&ContentBlock> = self.blocks.iter().filter(|b| sendable(b)).collect();
+        let blocks: Vec<&ContentBlock> =
+            self.blocks.iter().filter(|b| !b.is_empty_text()).collect();
         let mut seq = s.serialize_seq(Some(blocks.len()))?;
         let n = blocks.len();
         for (i, b) in blocks.into_iter().enumerate() {

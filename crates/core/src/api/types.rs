@@ -94,6 +94,11 @@ impl ContentBlock {
         }
     }
 
+    /// An empty text block: the API refuses them, and interrupted messages can contain them.
+    pub fn is_empty_text(&self) -> bool {
+        matches!(self, ContentBlock::Text { text } if text.is_empty())
+    }
+
     /// The block as a JSON value (what is sent to the API).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -275,6 +280,11 @@ impl Message {
         out
     }
 
+    /// Text of the last text block.
+    pub fn last_text(&self) -> Option<&str> {
+        last_text(&self.content)
+    }
+
     pub fn tool_uses(&self) -> impl Iterator<Item = (&str, &str, &Value)> {
         self.content.iter().filter_map(|b| match b {
             ContentBlock::ToolUse { id, name, input } => Some((id.as_str(), name.as_str(), input)),
@@ -416,11 +426,15 @@ impl AssistantMessage {
 
     /// Text of the last text block (what Claude Code reports as `result`).
     pub fn last_text(&self) -> Option<&str> {
-        self.content.iter().rev().find_map(|b| match b {
-            ContentBlock::Text { text } => Some(text.as_str()),
-            _ => None,
-        })
+        last_text(&self.content)
     }
+}
+
+fn last_text(blocks: &[ContentBlock]) -> Option<&str> {
+    blocks.iter().rev().find_map(|b| match b {
+        ContentBlock::Text { text } => Some(text.as_str()),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

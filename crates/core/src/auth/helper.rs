@@ -21,7 +21,8 @@ pub fn ttl_from_env() -> Duration {
 }
 
 /// Runs `command` with `/bin/sh -c` and returns its trimmed stdout. The helper runs in its own
-/// process group, killed whole on timeout so nothing it started lingers.
+/// process group, killed whole on timeout (or when the run is dropped, e.g. the request waiting
+/// for it was cancelled) so nothing it started lingers.
 pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> {
     let mut cmd = tokio::process::Command::new("/bin/sh");
     cmd.arg("-c")
@@ -36,7 +37,7 @@ pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> 
     let mut child = cmd
         .spawn()
         .map_err(|e| AuthError::Helper(format!("cannot start /bin/sh ({e})")))?;
-    let pid = child.id();
+    let mut group = crate::tools::bash::GroupGuard(child.id());
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let work = async {
@@ -57,14 +58,12 @@ pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> 
         (status, out, err)
     };
     let (status, out, err) = match tokio::time::timeout(timeout, work).await {
-        Ok(r) => r,
+        Ok(r) => {
+            group.disarm();
+            r
+        }
         Err(_) => {
-            if let Some(pgid) = pid
-                .and_then(|p| i32::try_from(p).ok())
-                .and_then(rustix::process::Pid::from_raw)
-            {
-                let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-            }
+            // `group` kills the process group on the way out.
             return Err(AuthError::Helper(format!(
                 "`{}` did not finish within {}",
                 short(command),
@@ -174,6 +173,22 @@ mod tests {
     async fn empty_output_is_an_error() {
         let e = run("true", DEFAULT_TIMEOUT).await.unwrap_err().to_string();
         assert!(e.contains("printed nothing"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_helper_run_kills_its_process_group() {
+        // What happens when the request waiting for the credential is cancelled.
+        let d = tempfile::tempdir().unwrap();
+        let marker = d.path().join("still-running");
+        let cmd = format!("(sleep 1.5; touch '{}') & sleep 30", marker.display());
+        let dropped =
+            tokio::time::timeout(Duration::from_millis(300), run(&cmd, DEFAULT_TIMEOUT)).await;
+        assert!(dropped.is_err(), "the helper finished early");
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        assert!(
+            !marker.exists(),
+            "the helper's process group outlived the dropped run"
+        );
     }
 
     #[tokio::test]

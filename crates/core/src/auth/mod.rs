@@ -14,7 +14,7 @@ pub mod pkce;
 mod provider;
 pub mod store;
 
-pub use provider::{AuthConfig, DefaultAuth, REFRESH_MARGIN, detect_source};
+pub use provider::{AuthConfig, DefaultAuth, REFRESH_MARGIN};
 pub use store::{CredentialStore, OAuthTokens, StoredCredential};
 
 use crate::BoxFuture;
@@ -138,39 +138,6 @@ impl AuthProvider for StaticAuth {
     fn source(&self) -> CredentialSource {
         self.0.source
     }
-}
-
-fn env_nonempty(k: &str) -> Option<String> {
-    crate::env::nonempty(k).map(|v| v.trim().to_string())
-}
-
-/// The credential given by the environment, if any (`ANTHROPIC_AUTH_TOKEN`, then
-/// `ANTHROPIC_API_KEY`).
-pub fn from_env() -> Option<Credential> {
-    if let Some(t) = env_nonempty("ANTHROPIC_AUTH_TOKEN") {
-        return Some(Credential {
-            header: AuthHeader::Bearer(t),
-            source: CredentialSource::AuthTokenEnv,
-            is_oauth: false,
-        });
-    }
-    if let Some(k) = env_nonempty("ANTHROPIC_API_KEY") {
-        return Some(Credential {
-            header: AuthHeader::ApiKey(k),
-            source: CredentialSource::ApiKeyEnv,
-            is_oauth: false,
-        });
-    }
-    None
-}
-
-/// `CLAUDE_CODE_OAUTH_TOKEN` (a long-lived OAuth access token, e.g. from `claude setup-token`).
-pub fn oauth_token_from_env() -> Option<Credential> {
-    env_nonempty("CLAUDE_CODE_OAUTH_TOKEN").map(|t| Credential {
-        header: AuthHeader::Bearer(t),
-        source: CredentialSource::OAuthTokenEnv,
-        is_oauth: true,
-    })
 }
 
 /// Checks the shape of an Anthropic API key before storing it: `sk-ant-` followed by key

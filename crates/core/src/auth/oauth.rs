@@ -155,7 +155,7 @@ pub(crate) enum TokenError {
 }
 
 fn http_client(cfg: &OAuthConfig) -> Result<reqwest::Client, TokenError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::api::client::install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(cfg.timeout)
         .timeout(cfg.timeout)

@@ -100,12 +100,6 @@ impl AuthConfig {
     }
 }
 
-/// Which source wins given the environment and the `apiKeyHelper` setting: cheap enough for
-/// start-up (no helper run, no network).
-pub fn detect_source(api_key_helper: Option<&str>) -> CredentialSource {
-    AuthConfig::from_env(api_key_helper.map(str::to_string)).source()
-}
-
 /// The provider ccrs uses: see the module docs of [`crate::auth`] for the precedence.
 pub struct DefaultAuth {
     cfg: AuthConfig,
@@ -178,6 +172,17 @@ impl DefaultAuth {
         if self.fixed.is_none() && self.cfg.api_key_helper.is_none() {
             self.set_source(self.cfg.store.peek());
         }
+    }
+
+    /// Reads the store now (at start-up, so a problem with it shows before the session starts);
+    /// the first request uses what was read instead of reading it again. Warnings go to
+    /// [`take_warnings`](Self::take_warnings).
+    pub fn preload_store(&self) -> Result<(), AuthError> {
+        let loaded = self.load_store()?;
+        if let Ok(mut stored) = self.stored.try_lock() {
+            *stored = loaded;
+        }
+        Ok(())
     }
 
     fn warn(&self, w: impl IntoIterator<Item = String>) {
@@ -670,6 +675,28 @@ mod tests {
         auth.reload().await;
         assert_eq!(auth.source(), CredentialSource::None);
         assert!(matches!(auth.credential().await, Err(AuthError::Missing)));
+    }
+
+    #[tokio::test]
+    async fn a_preloaded_store_is_not_read_again() {
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        store
+            .login_save(&StoredCredential::ApiKey("sk-ant-key-00000000000".into()))
+            .unwrap();
+        let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
+        auth.preload_store().unwrap();
+        std::fs::remove_file(store.path()).unwrap();
+        assert_eq!(
+            auth.credential().await.unwrap().header,
+            AuthHeader::ApiKey("sk-ant-key-00000000000".into())
+        );
+        // A corrupt store fails the preload with the store's error.
+        std::fs::write(store.path(), b"{oops").unwrap();
+        let e = DefaultAuth::new(AuthConfig::with_store(store))
+            .preload_store()
+            .unwrap_err();
+        assert!(matches!(e, AuthError::Store { .. }), "{e}");
     }
 
     #[tokio::test]

@@ -186,10 +186,19 @@ impl CredentialStore {
     /// is fixed to 0600 (with a warning) or refused; an unreadable or corrupt file is a clear
     /// error telling the user to log in again.
     pub fn load(&self) -> Result<Loaded, AuthError> {
+        let (file, warnings) = self.read_file()?;
+        Ok(Loaded {
+            credential: file.and_then(|f| f.credential()),
+            warnings,
+        })
+    }
+
+    /// [`load`](Self::load)'s read: the parsed file (`None` when there is none) and warnings.
+    fn read_file(&self) -> Result<(Option<StoreFile>, Vec<String>), AuthError> {
         let mut warnings = Vec::new();
         let meta = match fs::metadata(&self.path) {
             Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::default()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, warnings)),
             Err(e) => return Err(self.err(format!("cannot be read ({e})"))),
         };
         let mode = meta.permissions().mode() & 0o777;
@@ -207,7 +216,7 @@ impl CredentialStore {
         let bytes = match bytes {
             Ok(b) => b,
             // Removed between stat and read: treat as logged out.
-            Err(_) if !self.path.exists() => return Ok(Loaded::default()),
+            Err(_) if !self.path.exists() => return Ok((None, warnings)),
             Err(e) => return Err(e),
         };
         let file: StoreFile = serde_json::from_slice(&bytes).map_err(|e| {
@@ -220,10 +229,7 @@ impl CredentialStore {
                     .unwrap_or_default()
             ))
         })?;
-        Ok(Loaded {
-            credential: file.credential(),
-            warnings,
-        })
+        Ok((Some(file), warnings))
     }
 
     /// Makes a store readable by others private (a warning) or refuses it if that fails.
@@ -351,13 +357,10 @@ impl CredentialStore {
         let mut saved = Saved::default();
         let mut file = StoreFile::default();
         if self.path.exists() {
-            match self.load() {
-                Ok(l) => {
-                    saved.warnings = l.warnings;
-                    if let Some(prev) = fs::read(&self.path)
-                        .ok()
-                        .and_then(|b| serde_json::from_slice::<StoreFile>(&b).ok())
-                    {
+            match self.read_file() {
+                Ok((prev, warnings)) => {
+                    saved.warnings = warnings;
+                    if let Some(prev) = prev {
                         file.other = prev.other;
                     }
                 }

@@ -107,7 +107,7 @@ enum Ended {
 
 /// Kills a process group when dropped, unless disarmed: a dropped call (the agent loop gave up on
 /// it) must not leave the command running.
-struct GroupGuard(Option<u32>);
+pub(crate) struct GroupGuard(pub(crate) Option<u32>);
 
 impl GroupGuard {
     fn kill(&self) {
@@ -115,7 +115,7 @@ impl GroupGuard {
             kill_group(pid);
         }
     }
-    fn disarm(&mut self) {
+    pub(crate) fn disarm(&mut self) {
         self.0 = None;
     }
 }
