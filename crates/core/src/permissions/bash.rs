@@ -11,11 +11,14 @@ use super::shell::{
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// `bash -c` inside `bash -c` … is followed this deep.
 const MAX_NESTING: usize = 16;
 /// The shell's possible working directories are tracked up to this many.
 const MAX_CWDS: usize = 16;
+/// Function calls followed (each walks the function's body again): beyond, a call is dynamic.
+const MAX_CALLS: usize = 256;
 
 /// How well a command is understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +105,7 @@ pub fn analyze(
         arith: Vec::new(),
         tainted: HashSet::new(),
         nesting: 0,
+        calls: 0,
     };
     let mut sh = Sh {
         cwds: Some(vec![realpath(cwd)]),
@@ -118,8 +122,24 @@ struct Sh {
     /// Every directory the shell may be in (after `cd`s that may or may not have run);
     /// `None` when it cannot be known.
     cwds: Option<Vec<PathBuf>>,
-    /// Functions defined so far in this shell (a subshell's definitions do not leak out).
-    functions: Vec<String>,
+    /// Functions certainly defined at this point, with their bodies (a subshell's definitions
+    /// do not leak out; a definition that may not have run does not count).
+    functions: Vec<(String, Rc<Node>)>,
+}
+
+impl Sh {
+    fn function(&self, name: &str) -> Option<Rc<Node>> {
+        self.functions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Forgets the functions defined since `before` (the same definitions, not just names).
+    fn keep_functions_of(&mut self, before: &[(String, Rc<Node>)]) {
+        self.functions
+            .retain(|(n, body)| before.iter().any(|(m, b)| m == n && Rc::ptr_eq(b, body)));
+    }
 }
 
 struct Walker<'a> {
@@ -131,6 +151,8 @@ struct Walker<'a> {
     /// Variables assigned something other than a number.
     tainted: HashSet<String>,
     nesting: usize,
+    /// Function calls followed so far.
+    calls: usize,
 }
 
 fn raw_join(args: &[Arg]) -> String {
@@ -296,13 +318,12 @@ impl Walker<'_> {
             Node::Simple(s) => self.simple(s, sh),
             Node::Compound(c) => self.compound(c, sh),
             Node::Function { name, body } => {
-                // The body is checked here; calling the function later runs only that.
-                let mut sub = sh.clone();
-                sub.functions.push(name.clone());
-                self.node(body, &mut sub);
-                if !sh.functions.contains(name) {
-                    sh.functions.push(name.clone());
-                }
+                // The body is checked here, and again where the function is called (in the
+                // caller's shell: its directory, its functions).
+                let body = Rc::new((**body).clone());
+                self.node(&body, &mut sh.clone());
+                sh.functions.retain(|(n, _)| n != name);
+                sh.functions.push((name.clone(), body));
             }
         }
     }
@@ -336,7 +357,20 @@ impl Walker<'_> {
                 let mut sub = sh.clone();
                 self.nodes(&c.body, &mut sub);
             }
-            _ => self.nodes(&c.body, sh),
+            CompoundKind::If
+            | CompoundKind::Loop
+            | CompoundKind::For
+            | CompoundKind::Case
+            | CompoundKind::Sequence => {
+                // A branch, a loop body or the right of `&&`/`||` may not run: what it defines
+                // is not certain after it (what it unsets is gone).
+                for n in &c.body {
+                    let before = sh.functions.clone();
+                    self.node(n, sh);
+                    sh.keep_functions_of(&before);
+                }
+            }
+            CompoundKind::Group | CompoundKind::Arith => self.nodes(&c.body, sh),
         }
         if !reads.is_empty() || !writes.is_empty() {
             let mut check = CommandCheck::new("redirection of a compound command".into());
@@ -773,6 +807,8 @@ impl Walker<'_> {
             match stripped {
                 Some(next) => {
                     i = next;
+                    // What a wrapper runs is a program, never a shell function.
+                    local.functions.clear();
                     if locked.is_none() && !env_unsafe {
                         allow_start = i;
                     }
@@ -892,7 +928,11 @@ impl Walker<'_> {
         match shell::parse(text) {
             Ok(inner) => {
                 self.nesting += 1;
-                let mut sub = sh.clone();
+                // A new shell: the functions of this one are not defined there.
+                let mut sub = Sh {
+                    cwds: sh.cwds.clone(),
+                    functions: Vec::new(),
+                };
                 self.script(&inner, &mut sub);
                 self.nesting -= 1;
                 Kind::Neutral
@@ -908,11 +948,21 @@ impl Walker<'_> {
         let Some(name) = rest.first().and_then(Arg::v) else {
             return Kind::Neutral;
         };
-        if local.functions.iter().any(|f| f == name) {
-            return Kind::Neutral;
+        if let Some(body) = local.function(name) {
+            return self.call(name, &body, sh);
         }
         match name {
             "cd" => return self.cd(rest, c, sh),
+            "unset" => {
+                // `unset NAME` also removes a function of that name.
+                for a in &rest[1..] {
+                    match a.v() {
+                        Some(v) if v.starts_with('-') => {}
+                        Some(v) => sh.functions.retain(|(n, _)| n != v),
+                        None => sh.functions.clear(),
+                    }
+                }
+            }
             "eval" => return Kind::Other("eval runs its arguments as code".into()),
             "source" | "." => return Kind::Other(format!("{name} runs a script")),
             "[[" => {
@@ -1004,13 +1054,10 @@ impl Walker<'_> {
                     _ => {}
                 }
             }
-            let mut inner_sh = if *in_dir {
-                Sh {
-                    cwds: None,
-                    functions: base.functions.clone(),
-                }
-            } else {
-                base.clone()
+            // find runs a program: no shell function.
+            let mut inner_sh = Sh {
+                cwds: if *in_dir { None } else { base.cwds.clone() },
+                functions: Vec::new(),
             };
             let before = self.out.len();
             self.command(inner, &[], false, &mut inner_sh, Vec::new(), Vec::new());
@@ -1037,6 +1084,21 @@ impl Walker<'_> {
             }
             None => Kind::Known,
         }
+    }
+
+    /// A call of a function defined earlier in the command line: its body runs here, in the
+    /// caller's shell (its `cd`s, definitions and unsets stay).
+    fn call(&mut self, name: &str, body: &Node, sh: &mut Sh) -> Kind {
+        if self.nesting >= MAX_NESTING || self.calls >= MAX_CALLS {
+            return Kind::Dynamic(format!(
+                "the function {name} makes too many nested calls to check"
+            ));
+        }
+        self.calls += 1;
+        self.nesting += 1;
+        self.node(body, sh);
+        self.nesting -= 1;
+        Kind::Neutral
     }
 
     /// `cd dir`: the target must be readable like any path, and later commands may run there.
