@@ -357,17 +357,17 @@ impl Walker<'_> {
                 let mut sub = sh.clone();
                 self.nodes(&c.body, &mut sub);
             }
-            CompoundKind::If
-            | CompoundKind::Loop
-            | CompoundKind::For
-            | CompoundKind::Case
-            | CompoundKind::Sequence => {
-                // A branch, a loop body or the right of `&&`/`||` may not run: what it defines
-                // is not certain after it (what it unsets is gone).
-                for n in &c.body {
-                    let before = sh.functions.clone();
-                    self.node(n, sh);
-                    sh.keep_functions_of(&before);
+            CompoundKind::If | CompoundKind::Case | CompoundKind::Sequence => {
+                self.uncertain(&c.body, sh);
+            }
+            CompoundKind::Loop | CompoundKind::For => {
+                let before = sh.cwds.clone();
+                self.uncertain(&c.body, sh);
+                if sh.cwds != before {
+                    // The next round starts where a `cd` of this one went: walk it again
+                    // from a directory not known.
+                    sh.cwds = None;
+                    self.uncertain(&c.body, sh);
                 }
             }
             CompoundKind::Group | CompoundKind::Arith => self.nodes(&c.body, sh),
@@ -378,6 +378,16 @@ impl Walker<'_> {
             check.reads = reads;
             check.redirect_writes = writes;
             self.out.push(check);
+        }
+    }
+
+    /// Nodes that may not run (a branch, a loop body, the right of `&&`/`||`): what they
+    /// define is not certain after them (what they unset is gone).
+    fn uncertain(&mut self, nodes: &[Node], sh: &mut Sh) {
+        for n in nodes {
+            let before = sh.functions.clone();
+            self.node(n, sh);
+            sh.keep_functions_of(&before);
         }
     }
 
