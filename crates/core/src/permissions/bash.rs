@@ -912,7 +912,22 @@ impl Walker<'_> {
                 for ch in v.chars().skip(1) {
                     match ch {
                         'c' => cflag = true,
-                        'o' | 'O' => j += 1,
+                        // Like `set -a`, `shopt -s dotglob`: later assignments are exported,
+                        // globs match more than they seem to.
+                        'a' | 'k' | 'O' => {
+                            return Kind::Other(format!(
+                                "{name} -{ch} changes what the script's commands see"
+                            ));
+                        }
+                        'o' => {
+                            j += 1;
+                            if !matches!(
+                                args.get(j).and_then(Arg::v),
+                                Some(o) if o != "allexport" && o != "keyword"
+                            ) {
+                                return Kind::Other(format!("{name} -o exports later assignments"));
+                            }
+                        }
                         _ => {}
                     }
                 }

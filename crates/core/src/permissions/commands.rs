@@ -444,7 +444,7 @@ fn spec(name: &str) -> Option<Spec> {
         | "nproc" | "arch" | "uptime" | "tty" | "logname" | "sleep" | "test" | "[" | "which"
         | "type" | "dirname" | "tr" | "seq" | "expr" | "ps" | "free" | "printenv" | "getconf"
         | "locale" | "clear" | "unset" | "shift" | "return" | "exit" | "break" | "continue"
-        | "wait" | "shopt" | "basename" | "getopts" => NO_PATHS,
+        | "wait" | "basename" | "getopts" => NO_PATHS,
         "printf" => Spec {
             // -v assigns a shell variable (PATH, …).
             short_bad: "v",
@@ -548,6 +548,7 @@ pub fn classify(args: &[Arg]) -> Effects {
             }
         }
         "set" => set(args),
+        "shopt" => shopt(args),
         "read" => read(args),
         "mapfile" | "readarray" => mapfile(args),
         "declare" | "typeset" | "local" | "export" | "readonly" => declare(args),
@@ -1396,6 +1397,22 @@ fn set(args: &[Arg]) -> Effects {
         }
         if v == "allexport" || v == "keyword" {
             return Effects::other("set -o allexport/keyword export later assignments");
+        }
+    }
+    Effects::default()
+}
+
+/// `shopt -s/-u` changes how later words expand (`dotglob`, `nocaseglob`, `globstar`,
+/// `extglob`) and where commands run (`cdable_vars`, `lastpipe`): only listing and querying
+/// options are known.
+fn shopt(args: &[Arg]) -> Effects {
+    for a in &args[1..] {
+        match a.v() {
+            None => return Effects::other("a dynamic shopt argument"),
+            Some(v) if v.starts_with('-') && v.contains(['s', 'u']) => {
+                return Effects::other("shopt -s/-u changes how later commands are expanded");
+            }
+            Some(_) => {}
         }
     }
     Effects::default()
