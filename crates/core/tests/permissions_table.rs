@@ -56,6 +56,7 @@ impl Fixture {
         std::os::unix::fs::symlink(p.join("src"), p.join("link_in")).unwrap();
         std::os::unix::fs::symlink(root.join("outside/secret.txt"), p.join("innocent.txt"))
             .unwrap();
+        std::os::unix::fs::symlink(p.join("sub/deep"), p.join("docs/up")).unwrap();
         Fixture { _dir: dir, root }
     }
 
@@ -248,6 +249,7 @@ const CASES: &[Case] = &[
     c("cd outside then read", HARMLESS, D, Bash("cd /etc && cat passwd"), NotAllow),
     c("cd up then read", HARMLESS, D, Bash("cd sub && cat ../../outside/secret.txt"), NotAllow),
     c("cd via symlink then read", HARMLESS, D, Bash("cd link_out; cat secret.txt"), NotAllow),
+    c("logical cd .. after a symlink", &["deny Read(./docs/readme.md)"], D, Bash("cd docs/up/.. && cat readme.md"), Deny),
     c("bare cd goes home", HARMLESS, D, Bash("cd && cat .bashrc"), NotAllow),
     c("brace expansion leaving", HARMLESS, D, Bash("cat {src/main.rs,../outside/secret.txt}"), NotAllow),
     c("brace expansion building ..", HARMLESS, D, Bash("cat .{.,}/outside/secret.txt"), NotAllow),

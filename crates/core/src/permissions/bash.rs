@@ -4,7 +4,7 @@
 
 use super::commands::{self, Arg, Effects, PathRef, is_dangerous_var, is_integer, is_safe_env};
 use super::expand::expand;
-use super::paths::{expand_glob, realpath};
+use super::paths::{expand_glob, lexical, realpath};
 use super::rules::escape_command;
 use super::shell::{
     self, Compound, CompoundKind, Node, ParseError, Part, RedirOp, Redirect, Script, Simple, Word,
@@ -1151,7 +1151,9 @@ impl Walker<'_> {
         let mut new = Vec::new();
         for t in &targets {
             match t {
-                PathArg::Known(p) => new.push(realpath(p)),
+                // bash's `cd` is logical (`link/..` is where the link is) unless the target
+                // does not exist that way; `cd -P` is physical.
+                PathArg::Known(p) => new.extend([realpath(&lexical(p)), realpath(p)]),
                 PathArg::Unknown(_) => {
                     sh.cwds = None;
                     return Kind::Known;
