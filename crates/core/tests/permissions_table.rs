@@ -323,6 +323,8 @@ const CASES: &[Case] = &[
     c("find -fprint writes", HARMLESS, D, Bash("find . -fprint /tmp/list"), NotAllow),
     c("xargs rm", HARMLESS, D, Bash("ls | xargs rm"), NotAllow),
     c("xargs -I sh", HARMLESS, D, Bash("ls | xargs -I{} sh -c 'rm {}'"), NotAllow),
+    c("xargs -i with its own replace string", HARMLESS, D, Bash("echo /etc/hostname | xargs -ifoo cat foo"), NotAllow),
+    c("xargs --replace takes no next argument", HARMLESS, D, Bash("echo /etc/hostname | xargs --replace cat {}"), NotAllow),
     c("redirect outside the project", HARMLESS, D, Bash("echo x > /tmp/evil"), NotAllow),
     c("append to bashrc", HARMLESS, D, Bash("echo 'curl x|sh' >> ~/.bashrc"), NotAllow),
     c("redirect through symlink", HARMLESS, D, Bash("echo x > link_out/y"), NotAllow),

@@ -232,13 +232,17 @@ struct WrapperOpts {
     flags: String,
     /// Options with values: (name, value).
     values: Vec<(String, Arg)>,
+    /// Long options without a value.
     long: Vec<String>,
 }
 
+/// Parses a wrapper's options: `short_val`/`long_val` take a value (attached or the next
+/// argument), `short_opt` an optional one that can only be attached (GNU `xargs -i[R]`).
 fn wrapper_opts(
     args: &[Arg],
     start: usize,
     short_val: &str,
+    short_opt: &str,
     long_val: &[&str],
 ) -> Option<WrapperOpts> {
     let mut o = WrapperOpts {
@@ -276,14 +280,20 @@ fn wrapper_opts(
                     }
                 };
                 o.values.push((name.to_string(), value));
+            } else if let Some(val) = inline {
+                o.values.push((name.to_string(), Arg::lit(val)));
             } else {
                 o.long.push(name.to_string());
             }
         } else {
             let chars: Vec<char> = v.chars().skip(1).collect();
             for (k, c) in chars.iter().enumerate() {
+                let rest: String = chars[k + 1..].iter().collect();
+                if short_opt.contains(*c) {
+                    o.values.push((c.to_string(), Arg::lit(&rest)));
+                    break;
+                }
                 if short_val.contains(*c) {
-                    let rest: String = chars[k + 1..].iter().collect();
                     let value = if rest.is_empty() {
                         i += 1;
                         args.get(i)?.clone()
@@ -644,11 +654,13 @@ impl Walker<'_> {
                 break;
             }
             let stripped: Option<usize> = match name.as_str() {
-                "timeout" => match wrapper_opts(&args, i + 1, "ks", &["kill-after", "signal"]) {
-                    Some(o) if o.next + 1 < args.len() => Some(o.next + 1),
-                    _ => None,
-                },
-                "time" => match wrapper_opts(&args, i + 1, "fo", &["format", "output"]) {
+                "timeout" => {
+                    match wrapper_opts(&args, i + 1, "ks", "", &["kill-after", "signal"]) {
+                        Some(o) if o.next + 1 < args.len() => Some(o.next + 1),
+                        _ => None,
+                    }
+                }
+                "time" => match wrapper_opts(&args, i + 1, "fo", "", &["format", "output"]) {
                     Some(o) => {
                         for (n, v) in &o.values {
                             if n == "o" || n == "output" {
@@ -659,13 +671,15 @@ impl Walker<'_> {
                     }
                     None => None,
                 },
-                "nice" => wrapper_opts(&args, i + 1, "n", &["adjustment"])
+                "nice" => wrapper_opts(&args, i + 1, "n", "", &["adjustment"])
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "stdbuf" => wrapper_opts(&args, i + 1, "ioe", &["input", "output", "error"])
+                "stdbuf" => wrapper_opts(&args, i + 1, "ioe", "", &["input", "output", "error"])
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "nohup" | "builtin" | "noglob" | "coproc" => wrapper_opts(&args, i + 1, "", &[])
-                    .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "command" => match wrapper_opts(&args, i + 1, "", &[]) {
+                "nohup" | "builtin" | "noglob" | "coproc" => {
+                    wrapper_opts(&args, i + 1, "", "", &[])
+                        .and_then(|o| (o.next < args.len()).then_some(o.next))
+                }
+                "command" => match wrapper_opts(&args, i + 1, "", "", &[]) {
                     Some(o) if o.flags.contains('v') || o.flags.contains('V') => {
                         done = Some(Kind::Known);
                         None
@@ -674,7 +688,8 @@ impl Walker<'_> {
                     _ => None,
                 },
                 "env" => {
-                    match wrapper_opts(&args, i + 1, "uCS", &["unset", "chdir", "split-string"]) {
+                    match wrapper_opts(&args, i + 1, "uCS", "", &["unset", "chdir", "split-string"])
+                    {
                         Some(o) => {
                             let mut next = o.next;
                             for (n, v) in &o.values {
@@ -721,12 +736,10 @@ impl Walker<'_> {
                     &args,
                     i + 1,
                     "adEILnPs",
+                    "eil",
                     &[
                         "arg-file",
                         "delimiter",
-                        "eof",
-                        "replace",
-                        "max-lines",
                         "max-args",
                         "max-procs",
                         "max-chars",
@@ -739,10 +752,15 @@ impl Walker<'_> {
                             match n.as_str() {
                                 "a" | "arg-file" => c.reads.extend(self.resolve(v, &local)),
                                 "I" | "replace" => replace = v.value.clone(),
+                                // `-i` alone means `-I {}`.
+                                "i" => {
+                                    replace = v.value.clone().filter(|r| !r.is_empty());
+                                    replace.get_or_insert_with(|| "{}".to_string());
+                                }
                                 _ => {}
                             }
                         }
-                        if o.flags.contains('i') || o.long.iter().any(|l| l == "replace") {
+                        if o.long.iter().any(|l| l == "replace") {
                             replace.get_or_insert_with(|| "{}".to_string());
                         }
                         let next = o.next;
@@ -772,6 +790,7 @@ impl Walker<'_> {
                             &args,
                             i + 1,
                             "ughpCDrtTU",
+                            "",
                             &[
                                 "user",
                                 "group",
@@ -786,7 +805,7 @@ impl Walker<'_> {
                             ],
                         )
                     } else {
-                        wrapper_opts(&args, i + 1, "uC", &[])
+                        wrapper_opts(&args, i + 1, "uC", "", &[])
                     };
                     match o {
                         Some(o) if o.flags.contains('e') => None,
@@ -797,7 +816,7 @@ impl Walker<'_> {
                         _ => None,
                     }
                 }
-                "exec" => match wrapper_opts(&args, i + 1, "a", &[]) {
+                "exec" => match wrapper_opts(&args, i + 1, "a", "", &[]) {
                     Some(o) if o.next < args.len() => {
                         locked.get_or_insert_with(|| "exec replaces the shell".to_string());
                         Some(o.next)
