@@ -2,7 +2,9 @@
 //! would run — the strings rules are matched against, the paths it reads and writes, and
 //! whether its effects are fully understood — so the engine can decide each one on its own.
 
-use super::commands::{self, Arg, Effects, PathRef, is_dangerous_var, is_integer, is_safe_env};
+use super::commands::{
+    self, Arg, Effects, PathRef, is_dangerous_var, is_integer, is_safe_env, long_option,
+};
 use super::expand::expand;
 use super::paths::{expand_glob, lexical, realpath};
 use super::rules::escape_command;
@@ -271,17 +273,13 @@ fn wrapper_opts(
                 Some((n, val)) => (n, Some(val)),
                 None => (long, None),
             };
-            if long_val.contains(&name) {
-                let value = match inline {
-                    Some(val) => Arg::lit(val),
-                    None => {
-                        i += 1;
-                        args.get(i)?.clone()
-                    }
-                };
-                o.values.push((name.to_string(), value));
-            } else if let Some(val) = inline {
+            if let Some(val) = inline {
+                // `--ch=dir` is `--chdir=dir` (GNU getopt takes unambiguous abbreviations).
+                let name = long_option(name, &[long_val]);
                 o.values.push((name.to_string(), Arg::lit(val)));
+            } else if long_val.contains(&name) {
+                i += 1;
+                o.values.push((name.to_string(), args.get(i)?.clone()));
             } else {
                 o.long.push(name.to_string());
             }

@@ -317,14 +317,14 @@ fn spec(name: &str) -> Option<Spec> {
         },
         "df" => Spec {
             short_val: "Btx",
-            long_val: &["block-size", "type", "exclude-type", "output"],
+            // `--output[=FIELDS]`: the value is optional, so only `=` attaches one.
+            long_val: &["block-size", "type", "exclude-type"],
             ..BASE
         },
         "diff" => Spec {
             short_val: "CUFIxSDLW",
+            // `--context[=N]`, `--unified[=N]`, `--color[=WHEN]` take a value only after `=`.
             long_val: &[
-                "context",
-                "unified",
                 "show-function-line",
                 "ignore-matching-lines",
                 "exclude",
@@ -342,7 +342,6 @@ fn spec(name: &str) -> Option<Spec> {
                 "horizon-lines",
                 "tabsize",
                 "width",
-                "color",
                 "palette",
             ],
             short_path: "X",
@@ -370,6 +369,7 @@ fn spec(name: &str) -> Option<Spec> {
         "readlink" => BASE,
         "grep" | "egrep" | "fgrep" => Spec {
             short_val: "emABCdD",
+            // `--color[=WHEN]` takes a value only after `=`.
             long_val: &[
                 "regexp",
                 "max-count",
@@ -382,8 +382,6 @@ fn spec(name: &str) -> Option<Spec> {
                 "exclude",
                 "exclude-dir",
                 "label",
-                "color",
-                "colour",
                 "binary-files",
                 "group-separator",
             ],
@@ -452,7 +450,8 @@ fn spec(name: &str) -> Option<Spec> {
         },
         "mkdir" => Spec {
             short_val: "m",
-            long_val: &["mode", "context"],
+            // `--context[=CTX]` takes a value only after `=`.
+            long_val: &["mode"],
             pos: Pos::Writes,
             ..BASE
         },
@@ -530,6 +529,21 @@ fn long_prefix_of(given: &str, list: &[&str]) -> bool {
     !given.is_empty() && list.iter().any(|l| l.starts_with(given))
 }
 
+/// The long option `given` names, as GNU getopt reads it: itself when listed, else the one
+/// listed option it abbreviates (`--files0` is `--files0-from`); unchanged when it
+/// abbreviates none or several (getopt refuses those).
+pub fn long_option<'a>(given: &'a str, lists: &[&[&'a str]]) -> &'a str {
+    let all = lists.iter().flat_map(|l| l.iter().copied());
+    if given.is_empty() || all.clone().any(|l| l == given) {
+        return given;
+    }
+    let mut hits = all.filter(|l| l.starts_with(given));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) => one,
+        _ => given,
+    }
+}
+
 /// Classifies a command (`args[0]` is its name, static).
 pub fn classify(args: &[Arg]) -> Effects {
     let Some(name) = args.first().and_then(Arg::v) else {
@@ -601,13 +615,16 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
             continue;
         }
         if let Some(long) = v.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
+            let (given, inline) = match long.split_once('=') {
                 Some((n, val)) => (n, Some(val)),
                 None => (long, None),
             };
-            if long_prefix_of(name, s.long_bad) {
+            if long_prefix_of(given, s.long_bad) {
                 bad(&mut e, v);
             }
+            // Abbreviations count, except that only a value option spelled in full takes the
+            // next argument as its value (a wrong guess there would hide that argument).
+            let name = long_option(given, &[s.long_val, s.long_path, s.long_target, s.long_rec]);
             if s.long_rec.contains(&name) {
                 recursive = true;
             }
@@ -632,7 +649,7 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
                 }
             } else if s.long_target.contains(&name) {
                 take(&mut e, 1);
-            } else if s.long_val.contains(&name) {
+            } else if s.long_val.contains(&name) && (inline.is_some() || name == given) {
                 take(&mut e, 2);
                 if name == "regexp" {
                     pattern_given = true;
