@@ -342,11 +342,14 @@ impl Walker<'_> {
         }
         if c.kind == CompoundKind::For
             && let Some(var) = &c.var
-            && c.words
+        {
+            self.assigns(var, &format!("for {var}"));
+            if c.words
                 .iter()
                 .any(|w| w.static_value().is_none_or(|v| !is_integer(&v)))
-        {
-            self.tainted.insert(var.clone());
+            {
+                self.tainted.insert(var.clone());
+            }
         }
         self.arith.extend(c.arith_names.iter().cloned());
         for n in &c.arith_nested {
@@ -416,6 +419,9 @@ impl Walker<'_> {
                     let mut sub = sh.clone();
                     self.nodes(nested, &mut sub);
                     self.arith.extend(arith_names.iter().cloned());
+                    if let Some(name) = default_assignment(raw) {
+                        self.assigns(name, raw);
+                    }
                     if *prompt {
                         let mut check = CommandCheck::new(raw.clone());
                         check.kind = Kind::Dynamic(format!(
@@ -1191,12 +1197,27 @@ impl Walker<'_> {
         Kind::Known
     }
 
+    /// An assignment the shell makes outside a plain `NAME=value` (a `for` variable,
+    /// `${NAME:=value}`, arithmetic): to a variable that changes what later commands run or
+    /// where (`PATH`, `CDPATH`, `GLOBIGNORE`, …) it needs a rule.
+    fn assigns(&mut self, name: &str, display: &str) {
+        if is_dangerous_var(name) {
+            let mut check = CommandCheck::new(display.to_string());
+            check.kind = Kind::Other(format!("it assigns {name}"));
+            self.out.push(check);
+        }
+    }
+
     /// Arithmetic on a variable assigned from data can run code (`a[$(cmd)]` in its value).
     fn finish(&mut self) {
         let mut seen = HashSet::new();
-        for name in &self.arith {
-            let risky = name.starts_with('$') || self.tainted.contains(name);
-            if risky && seen.insert(name.clone()) {
+        for name in std::mem::take(&mut self.arith) {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            // Arithmetic can assign (`(( PATH=0 ))`, `let CDPATH=1`).
+            self.assigns(&name, &format!("arithmetic on {name}"));
+            if name.starts_with('$') || self.tainted.contains(&name) {
                 let mut check = CommandCheck::new(format!("arithmetic on {name}"));
                 check.kind = Kind::Dynamic(format!(
                     "arithmetic evaluation of {name}, whose value may contain command substitutions"
@@ -1205,6 +1226,19 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// The variable `${NAME=value}` / `${NAME:=value}` (also `${NAME[i]:=value}`) assigns.
+fn default_assignment(raw: &str) -> Option<&str> {
+    let body = raw.strip_prefix("${")?;
+    let end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    let (name, mut rest) = body.split_at(end);
+    if rest.starts_with('[') {
+        rest = &rest[rest.find(']')? + 1..];
+    }
+    (rest.starts_with('=') || rest.starts_with(":=")).then_some(name)
 }
 
 /// The "don't ask again" rule for a command: `Bash(tool sub *)` for multi-command tools

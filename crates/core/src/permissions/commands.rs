@@ -442,7 +442,7 @@ fn spec(name: &str) -> Option<Spec> {
         | "nproc" | "arch" | "uptime" | "tty" | "logname" | "sleep" | "test" | "[" | "which"
         | "type" | "dirname" | "tr" | "seq" | "expr" | "ps" | "free" | "printenv" | "getconf"
         | "locale" | "clear" | "unset" | "shift" | "return" | "exit" | "break" | "continue"
-        | "wait" | "basename" | "getopts" => NO_PATHS,
+        | "wait" | "basename" => NO_PATHS,
         "printf" => Spec {
             // -v assigns a shell variable (PATH, …).
             short_bad: "v",
@@ -546,6 +546,15 @@ pub fn long_option<'a>(given: &'a str, lists: &[&[&'a str]]) -> &'a str {
 
 /// Classifies a command (`args[0]` is its name, static).
 pub fn classify(args: &[Arg]) -> Effects {
+    let mut e = classify_name(args);
+    if let Some(n) = e.taints.iter().find(|n| is_dangerous_var(n)) {
+        let reason = format!("it assigns {n}");
+        e.set_other(reason);
+    }
+    e
+}
+
+fn classify_name(args: &[Arg]) -> Effects {
     let Some(name) = args.first().and_then(Arg::v) else {
         return Effects::other("the command name is not static");
     };
@@ -564,6 +573,7 @@ pub fn classify(args: &[Arg]) -> Effects {
         "set" => set(args),
         "shopt" => shopt(args),
         "read" => read(args),
+        "getopts" => getopts(args),
         "mapfile" | "readarray" => mapfile(args),
         "declare" | "typeset" | "local" | "export" | "readonly" => declare(args),
         "let" => Effects::default(),
@@ -1466,10 +1476,19 @@ fn read(args: &[Arg]) -> Effects {
     if e.taints.is_empty() {
         e.taints.push("REPLY".into());
     }
-    if let Some(n) = e.taints.iter().find(|n| is_dangerous_var(n)) {
-        return Effects::other(format!("read assigns {n}"));
-    }
     e
+}
+
+/// `getopts OPTSTRING NAME`: NAME is assigned the option letter.
+fn getopts(args: &[Arg]) -> Effects {
+    match args.get(2).map(Arg::v) {
+        Some(None) => Effects::other("a dynamic getopts variable"),
+        Some(Some(name)) => Effects {
+            taints: vec![name.to_string()],
+            ..Default::default()
+        },
+        None => Effects::default(),
+    }
 }
 
 fn mapfile(args: &[Arg]) -> Effects {
@@ -1491,9 +1510,6 @@ fn mapfile(args: &[Arg]) -> Effects {
             name = v.to_string();
         }
         i += 1;
-    }
-    if is_dangerous_var(&name) {
-        return Effects::other(format!("mapfile assigns {name}"));
     }
     e.taints.push(name);
     e
