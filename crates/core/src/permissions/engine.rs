@@ -12,7 +12,7 @@ use super::{Decision, Mode};
 use crate::settings::SettingsWriteError;
 use crate::tools::Subject;
 use std::path::{Path, PathBuf};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// "Don't ask again" offers at most this many rules for one compound command.
 const MAX_SUGGESTIONS: usize = 5;
@@ -371,11 +371,15 @@ impl PermissionEngine {
             .any(|c| c.src.behavior == RuleBehavior::Deny && c.rule.tool.exact() == Some("Read"))
     }
 
-    /// True when a Read deny rule covers `path` (for search tools that must skip such files).
+    /// True when a Read deny rule covers `path` (for search tools that must skip such files;
+    /// see [`WalkReadDeny`] for a whole walk).
     pub fn read_denied(&self, path: &Path) -> bool {
+        self.read_denied_forms(&PathForms::of(path))
+    }
+
+    fn read_denied_forms(&self, forms: &PathForms) -> bool {
         let st = self.read_state();
-        let forms = PathForms::of(path);
-        self.path_rule(&st, RuleBehavior::Deny, "", Access::Read, &forms)
+        self.path_rule(&st, RuleBehavior::Deny, "", Access::Read, forms)
             .is_some()
     }
 
@@ -1149,6 +1153,38 @@ impl PermissionEngine {
             (false, Some(s)) => s.clone(),
             _ => format!("Edit({})", paths::rule_path(&f.lexical)),
         }
+    }
+}
+
+/// [`PermissionEngine::read_denied`] for every entry of a walk of `root` that does not follow
+/// symlinks: the walk entered no symlinked directory, so an entry that is not a symlink
+/// itself resolves to the resolved root plus its relative path, with no file-system call.
+pub struct WalkReadDeny {
+    engine: Arc<PermissionEngine>,
+    root: PathBuf,
+    real_root: PathBuf,
+}
+
+impl WalkReadDeny {
+    pub fn new(engine: Arc<PermissionEngine>, root: &Path) -> Self {
+        WalkReadDeny {
+            engine,
+            root: root.to_path_buf(),
+            real_root: paths::realpath(root),
+        }
+    }
+
+    /// Does a Read deny rule cover this entry of the walk?
+    pub fn denied(&self, path: &Path, is_symlink: bool) -> bool {
+        let real = match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => self.real_root.clone(),
+            Ok(rel) if !is_symlink => self.real_root.join(rel),
+            _ => paths::realpath(path),
+        };
+        self.engine.read_denied_forms(&PathForms {
+            lexical: paths::lexical(path),
+            real,
+        })
     }
 }
 
