@@ -486,10 +486,14 @@ impl PermissionEngine {
             match &c.rule.spec {
                 Specifier::Any => true,
                 Specifier::Path(p) => {
-                    if b == RuleBehavior::Allow {
-                        p.matches(&forms.lexical) && p.matches(&forms.real)
+                    let lexical = p.matches(&forms.lexical);
+                    // Most paths go through no symlink: one form, one match.
+                    if forms.real == forms.lexical {
+                        lexical
+                    } else if b == RuleBehavior::Allow {
+                        lexical && p.matches(&forms.real)
                     } else {
-                        p.matches(&forms.lexical) || p.matches(&forms.real)
+                        lexical || p.matches(&forms.real)
                     }
                 }
                 _ => false,
