@@ -877,20 +877,18 @@ impl PermissionEngine {
         if let Some(r) = self.command_rule(st, RuleBehavior::Deny, tool, &c.deny_forms) {
             return One::Deny(denied_message(&format!("run `{cmd}`"), &r.src));
         }
-        let reads: Vec<(PathForms, &PathArg)> = c
-            .reads
-            .iter()
-            .filter_map(|p| self.resolve_forms(p).map(|f| (f, p)))
-            .filter(|(f, _)| !paths::is_harmless_read(&f.lexical))
-            .collect();
-        let writes: Vec<PathForms> = c
-            .writes
-            .iter()
-            .chain(c.redirect_writes.iter())
-            .filter_map(|p| self.resolve_forms(p))
-            .filter(|f| !paths::is_harmless_device(&f.lexical))
-            .collect();
-        for (f, _) in &reads {
+        // Every known path resolved once (unknown ones are handled below).
+        let resolve = |list: &[PathArg], harmless: fn(&Path) -> bool| -> Vec<PathForms> {
+            list.iter()
+                .filter_map(|p| self.resolve_forms(p))
+                .filter(|f| !harmless(&f.lexical))
+                .collect()
+        };
+        let reads = resolve(&c.reads, paths::is_harmless_read);
+        let arg_writes = resolve(&c.writes, paths::is_harmless_device);
+        let redirect_writes = resolve(&c.redirect_writes, paths::is_harmless_device);
+        let writes = || arg_writes.iter().chain(&redirect_writes);
+        for f in &reads {
             if let Some(r) = self.path_rule(st, RuleBehavior::Deny, "", Access::Read, f) {
                 return One::Deny(denied_message(
                     &format!("read {} (in `{cmd}`)", show(&f.lexical)),
@@ -898,7 +896,7 @@ impl PermissionEngine {
                 ));
             }
         }
-        for f in &writes {
+        for f in writes() {
             if let Some(r) = self.path_rule(st, RuleBehavior::Deny, "", Access::Write, f) {
                 return One::Deny(denied_message(
                     &format!("write {} (in `{cmd}`)", show(&f.lexical)),
@@ -914,7 +912,7 @@ impl PermissionEngine {
                 suggestion,
             );
         }
-        for (f, _) in &reads {
+        for f in &reads {
             if let Some(r) = self.path_rule(st, RuleBehavior::Ask, "", Access::Read, f) {
                 return One::Ask(
                     format!(
@@ -926,7 +924,7 @@ impl PermissionEngine {
                 );
             }
         }
-        for f in &writes {
+        for f in writes() {
             if let Some(r) = self.path_rule(st, RuleBehavior::Ask, "", Access::Write, f) {
                 return One::Ask(
                     format!(
@@ -1021,7 +1019,7 @@ impl PermissionEngine {
             );
         }
         // 3. Plan mode: nothing that changes anything.
-        let writes_anything = !writes.is_empty() || unknown_writes;
+        let writes_anything = writes().next().is_some() || unknown_writes;
         if st.mode == Mode::Plan
             && (writes_anything || matches!(c.kind, Kind::Other(_) | Kind::Dynamic(_)))
         {
@@ -1050,7 +1048,7 @@ impl PermissionEngine {
                     suggestion.clone(),
                 ));
             }
-            for (f, _) in &reads {
+            for f in &reads {
                 let ok = self.inside(f)
                     || self
                         .path_rule(st, RuleBehavior::Allow, "", Access::Read, f)
@@ -1101,30 +1099,20 @@ impl PermissionEngine {
         }
         let by_rule = level.is_some();
         if !matches!(level, Some(Level::Exact)) {
-            let arg_writes = c
-                .writes
-                .iter()
-                .filter_map(|p| self.resolve_forms(p))
-                .filter(|f| !paths::is_harmless_device(&f.lexical));
-            for f in arg_writes {
-                if !self.write_permitted(st, "", &f, by_rule) {
+            for f in &arg_writes {
+                if !self.write_permitted(st, "", f, by_rule) {
                     return One::Ask(
                         format!("`{cmd}` writes {}", show(&f.lexical)),
-                        Some(self.write_suggestion(&f, by_rule, &suggestion)),
+                        Some(self.write_suggestion(f, by_rule, &suggestion)),
                     );
                 }
             }
         }
-        let redirect_writes = c
-            .redirect_writes
-            .iter()
-            .filter_map(|p| self.resolve_forms(p))
-            .filter(|f| !paths::is_harmless_device(&f.lexical));
-        for f in redirect_writes {
-            if !self.write_permitted(st, "", &f, false) {
+        for f in &redirect_writes {
+            if !self.write_permitted(st, "", f, false) {
                 return One::Ask(
                     format!("`{cmd}` writes {} (output redirection)", show(&f.lexical)),
-                    Some(self.write_suggestion(&f, true, &suggestion)),
+                    Some(self.write_suggestion(f, true, &suggestion)),
                 );
             }
         }
