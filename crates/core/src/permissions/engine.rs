@@ -505,32 +505,51 @@ impl PermissionEngine {
         paths::inside(&forms.real, &self.working_dirs)
     }
 
-    fn check_read(&self, st: &State, tool: &str, list: &[PathBuf]) -> Decision {
+    /// The file tool's paths, resolved, unless a deny or ask rule decides the call first.
+    fn file_rules(
+        &self,
+        st: &State,
+        tool: &str,
+        access: Access,
+        list: &[PathBuf],
+    ) -> Result<Vec<PathForms>, Decision> {
         let forms: Vec<PathForms> = list
             .iter()
             .map(|p| PathForms::of(&self.absolute(p)))
             .collect();
         for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Deny, tool, Access::Read, f) {
-                return Decision::Deny {
+            if let Some(r) = self.path_rule(st, RuleBehavior::Deny, tool, access, f) {
+                return Err(Decision::Deny {
                     message: denied_message(&format!("use {tool} on {}", show(&f.lexical)), &r.src),
-                };
+                });
             }
         }
         for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Ask, tool, Access::Read, f) {
-                return self.ask_or_deny(
+            if let Some(r) = self.path_rule(st, RuleBehavior::Ask, tool, access, f) {
+                let verb = match access {
+                    Access::Read => "reading",
+                    Access::Write => "writing",
+                };
+                return Err(self.ask_or_deny(
                     st,
                     tool,
                     format!(
-                        "the rule {} asks before reading {}",
+                        "the rule {} asks before {verb} {}",
                         r.src.rule,
                         show(&f.lexical)
                     ),
                     vec![],
-                );
+                ));
             }
         }
+        Ok(forms)
+    }
+
+    fn check_read(&self, st: &State, tool: &str, list: &[PathBuf]) -> Decision {
+        let forms = match self.file_rules(st, tool, Access::Read, list) {
+            Ok(forms) => forms,
+            Err(decision) => return decision,
+        };
         if st.mode == Mode::BypassPermissions {
             return Decision::Allow;
         }
@@ -567,31 +586,10 @@ impl PermissionEngine {
     }
 
     fn check_write(&self, st: &State, tool: &str, list: &[PathBuf]) -> Decision {
-        let forms: Vec<PathForms> = list
-            .iter()
-            .map(|p| PathForms::of(&self.absolute(p)))
-            .collect();
-        for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Deny, tool, Access::Write, f) {
-                return Decision::Deny {
-                    message: denied_message(&format!("use {tool} on {}", show(&f.lexical)), &r.src),
-                };
-            }
-        }
-        for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Ask, tool, Access::Write, f) {
-                return self.ask_or_deny(
-                    st,
-                    tool,
-                    format!(
-                        "the rule {} asks before writing {}",
-                        r.src.rule,
-                        show(&f.lexical)
-                    ),
-                    vec![],
-                );
-            }
-        }
+        let forms = match self.file_rules(st, tool, Access::Write, list) {
+            Ok(forms) => forms,
+            Err(decision) => return decision,
+        };
         if st.mode == Mode::Plan {
             return Decision::Deny {
                 message: plan_message(&format!(
