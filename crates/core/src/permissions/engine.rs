@@ -124,6 +124,25 @@ fn show(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// Does rule `c` govern `tool` (or, when empty, any tool) accessing a path? Edit/Write rules
+/// cover every file write, Read rules every file read; an Edit allow also grants reading, and
+/// a Read deny or ask path rule also blocks writing.
+fn covers(c: &Compiled, tool: &str, access: Access) -> bool {
+    let named = !tool.is_empty() && c.rule.tool.matches(tool);
+    let allow = c.src.behavior == RuleBehavior::Allow;
+    let t = c.rule.tool.exact();
+    match access {
+        Access::Read => {
+            named || t == Some("Read") || (allow && matches!(t, Some("Edit" | "Write")))
+        }
+        Access::Write => {
+            named
+                || matches!(t, Some("Edit" | "Write"))
+                || (!allow && t == Some("Read") && matches!(c.rule.spec, Specifier::Path(_)))
+        }
+    }
+}
+
 impl PermissionEngine {
     pub fn new(cfg: PermissionConfig) -> Self {
         let cwd = if cfg.cwd.is_absolute() {
@@ -365,10 +384,8 @@ impl PermissionEngine {
 
     /// True when some deny rule names Read: only then must search tools check each file.
     pub fn has_read_deny_rules(&self) -> bool {
-        self.read_state()
-            .rules
-            .iter()
-            .any(|c| c.src.behavior == RuleBehavior::Deny && c.rule.tool.exact() == Some("Read"))
+        self.any_path_rule(&self.read_state(), RuleBehavior::Deny, Access::Read)
+            .is_some()
     }
 
     /// True when a Read deny rule covers `path` (for search tools that must skip such files;
@@ -449,10 +466,8 @@ impl PermissionEngine {
         })
     }
 
-    /// The first rule of behaviour `b` that covers `tool` accessing the path. Edit/Write rules
-    /// cover every file write; Read rules cover every file read; an Edit allow also grants
-    /// reading, and a Read deny also blocks writing. Allow rules must match both the path as
-    /// written and its symlink target; deny and ask rules either.
+    /// The first rule of behaviour `b` that [`covers`] `tool` accessing the path. Allow rules
+    /// must match both the path as written and its symlink target; deny and ask rules either.
     fn path_rule<'a>(
         &self,
         st: &'a State,
@@ -462,25 +477,7 @@ impl PermissionEngine {
         forms: &PathForms,
     ) -> Option<&'a Compiled> {
         st.rules.iter().find(|c| {
-            if c.src.behavior != b {
-                return false;
-            }
-            let named = !tool.is_empty() && c.rule.tool.matches(tool);
-            let t = c.rule.tool.exact();
-            let is_path = matches!(c.rule.spec, Specifier::Path(_));
-            let applies = match access {
-                Access::Read => {
-                    named
-                        || t == Some("Read")
-                        || (b == RuleBehavior::Allow && matches!(t, Some("Edit" | "Write")))
-                }
-                Access::Write => {
-                    named
-                        || matches!(t, Some("Edit" | "Write"))
-                        || (b != RuleBehavior::Allow && t == Some("Read") && is_path)
-                }
-            };
-            if !applies {
+            if c.src.behavior != b || !covers(c, tool, access) {
                 return false;
             }
             match &c.rule.spec {
@@ -844,20 +841,14 @@ impl PermissionEngine {
         }
     }
 
+    /// Some rule of behaviour `b` that covers some path for this access.
     fn any_path_rule(&self, st: &State, b: RuleBehavior, access: Access) -> Option<SourcedRule> {
         st.rules
             .iter()
             .find(|c| {
                 c.src.behavior == b
                     && matches!(c.rule.spec, Specifier::Path(_) | Specifier::Any)
-                    && match access {
-                        Access::Read => c.rule.tool.exact() == Some("Read"),
-                        Access::Write => {
-                            matches!(c.rule.tool.exact(), Some("Edit" | "Write"))
-                                || (c.rule.tool.exact() == Some("Read")
-                                    && matches!(c.rule.spec, Specifier::Path(_)))
-                        }
-                    }
+                    && covers(c, "", access)
             })
             .map(|c| c.src.clone())
     }
@@ -976,8 +967,7 @@ impl PermissionEngine {
                         .rules
                         .iter()
                         .filter(|x| {
-                            matches!(x.src.behavior, RuleBehavior::Deny | RuleBehavior::Ask)
-                                && x.rule.tool.exact() == Some("Read")
+                            x.src.behavior != RuleBehavior::Allow && covers(x, "", Access::Read)
                         })
                         .find(|x| match &x.rule.spec {
                             Specifier::Path(p) if c.skips_hidden && p.hidden_only() => false,
