@@ -838,34 +838,10 @@ impl Args {
 
     /// Permission-rule values are comma- or space-separated, except inside parentheses.
     pub fn split_rules(values: &[String]) -> Vec<String> {
-        let mut out = Vec::new();
-        for v in values {
-            let mut depth = 0i32;
-            let mut cur = String::new();
-            for c in v.chars() {
-                match c {
-                    '(' => {
-                        depth += 1;
-                        cur.push(c);
-                    }
-                    ')' => {
-                        depth -= 1;
-                        cur.push(c);
-                    }
-                    ',' | ' ' | '\t' | '\n' if depth <= 0 => {
-                        if !cur.trim().is_empty() {
-                            out.push(cur.trim().to_string());
-                        }
-                        cur.clear();
-                    }
-                    _ => cur.push(c),
-                }
-            }
-            if !cur.trim().is_empty() {
-                out.push(cur.trim().to_string());
-            }
-        }
-        out
+        values
+            .iter()
+            .flat_map(|v| ccrs_core::permissions::split_rule_list(v))
+            .collect()
     }
 }
 
