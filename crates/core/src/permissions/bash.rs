@@ -21,6 +21,25 @@ const MAX_NESTING: usize = 16;
 const MAX_CWDS: usize = 16;
 /// Function calls followed (each walks the function's body again): beyond, a call is dynamic.
 const MAX_CALLS: usize = 256;
+/// Builtins that evaluate array subscripts in their arguments (variable names, `test -v`,
+/// arithmetic); `printf -v` already needs a rule.
+const SUBSCRIPT_BUILTINS: &[&str] = &[
+    "test",
+    "[",
+    "[[",
+    "let",
+    "read",
+    "declare",
+    "typeset",
+    "local",
+    "export",
+    "readonly",
+    "unset",
+    "wait",
+    "mapfile",
+    "readarray",
+    "getopts",
+];
 
 /// How well a command is understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1032,6 +1051,21 @@ impl Walker<'_> {
                 }
             }
             _ => {}
+        }
+        if SUBSCRIPT_BUILTINS.contains(&name) {
+            // These evaluate `NAME[subscript]` (or arithmetic) in their arguments, quoted or
+            // not: `test -v 'a[$(cmd)]'`, `read 'a[$(cmd)]'`, `let 'x=a[$(cmd)]'` run `cmd`.
+            for v in rest[1..].iter().filter_map(Arg::v) {
+                let Some(sub) = v.split_once('[').map(|(_, sub)| sub) else {
+                    continue;
+                };
+                if sub.contains("$(") || sub.contains('`') {
+                    return Kind::Dynamic(format!(
+                        "{name} evaluates the subscript in `{v}`, which runs a command substitution"
+                    ));
+                }
+                self.arith.extend(shell::arith_identifiers(sub));
+            }
         }
         let e: Effects = commands::classify(rest);
         self.tainted.extend(e.taints.iter().cloned());

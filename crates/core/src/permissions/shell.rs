@@ -1363,14 +1363,22 @@ impl Parser {
         let mut nested = Vec::new();
         let mut arith_names = Vec::new();
         let mut prompt = false;
+        let mut indirect = false;
         if matches!(self.peek(), Some('#' | '!')) && self.peek_at(1) != Some('}') {
+            indirect = self.peek() == Some('!');
             self.pos += 1;
         }
         // The parameter name.
         match self.peek() {
             Some(c) if is_name_start(c) => {
+                let name_start = self.pos;
                 while self.peek().is_some_and(is_name_char) {
                     self.pos += 1;
+                }
+                // `${!name}` evaluates name's value as a variable reference, subscript
+                // included (`a[$(cmd)]`); `${!name[@]}` and `${!prefix*}` only list names.
+                if indirect && !matches!(self.peek(), Some('[' | '*' | '@')) {
+                    arith_names.push(self.text(name_start, self.pos));
                 }
             }
             Some(c) if c.is_ascii_digit() => {
@@ -1483,6 +1491,8 @@ impl Parser {
                     depth += 1;
                     self.pos += 1;
                 }
+                // Quotes do not protect a subscript: bash expands `${a['$(cmd)']}`.
+                '\'' if close == ']' => self.pos += 1,
                 _ => {
                     if !self.skip_nested(c, &mut nested)? {
                         self.pos += 1;
