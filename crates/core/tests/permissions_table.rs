@@ -442,6 +442,9 @@ const CASES: &[Case] = &[
     c("git show of a denied blob", &["deny Read(.env)"], D, Bash("git show HEAD:.env"), Deny),
     c("git cat-file of a denied blob", &["deny Read(.env)"], D, Bash("git cat-file -p HEAD~1:sub/.env"), Deny),
     c("git log -p of a denied path", &["deny Read(.env)"], D, Bash("git log -p -- .env"), Deny),
+    c("git config -f reads a file", HARMLESS, D, Bash("git config -f {O}/secret.txt --list"), NotAllow),
+    c("git config --file= of a denied file", &["deny Read(.env)"], D, Bash("git config --file=.env --list"), Deny),
+    c("git config --blob of a denied blob", &["deny Read(.env)"], D, Bash("git config --blob=HEAD:.env --list"), Deny),
     c("git grep may read a denied file", &["deny Read(.env)"], D, Bash("git grep TOKEN"), Ask),
     c("git show a commit is fine", &["deny Read(.env)"], D, Bash("git show HEAD --stat"), Allow),
     // --- Allow rules ----------------------------------------------------------------------

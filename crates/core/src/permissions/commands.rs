@@ -1249,13 +1249,29 @@ fn git_inner(args: &[Arg]) -> Effects {
             e.reads.push(PathRef::Arg(base + k));
         } else if matches!(sub, "show" | "cat-file")
             && !v.starts_with('-')
-            && let Some((_, path)) = v.split_once(':')
-            && !path.is_empty()
+            && let Some(path) = blob_path(v)
         {
-            // `HEAD:.env` prints that file's content (relative to the repository root; the
-            // cwd is the best guess, and deny rules on bare names match anywhere).
-            e.reads
-                .push(PathRef::Text(path.trim_start_matches("./").to_string()));
+            e.reads.push(path);
+        } else if sub == "config" && v.starts_with('-') {
+            // `-f FILE` / `--file=FILE` and `--blob=REV:PATH` read the config from there.
+            let (given, inline) = match v.split_once('=') {
+                Some((n, val)) => (n, Some(val)),
+                None => (v, None),
+            };
+            let value = inline.or_else(|| rest.get(k + 1).and_then(Arg::v));
+            let name = match given.strip_prefix("--") {
+                Some(l) => long_option(l, &[&["file", "blob"]]),
+                None if given.starts_with("-f") && given.len() > 2 => {
+                    e.reads.push(PathRef::Text(given[2..].to_string()));
+                    continue;
+                }
+                None => given,
+            };
+            match (name, value) {
+                ("-f" | "file", Some(f)) => e.reads.push(PathRef::Text(f.to_string())),
+                ("blob", Some(b)) => e.reads.extend(blob_path(b)),
+                _ => {}
+            }
         }
     }
     if sub == "grep" && !after_dd {
@@ -1265,6 +1281,13 @@ fn git_inner(args: &[Arg]) -> Effects {
     e.reads
         .retain(|r| !matches!(r, PathRef::Arg(n) if *n >= args.len()));
     e
+}
+
+/// `REV:PATH` names that file's content (relative to the repository root; the cwd is the best
+/// guess, and deny rules on bare names match anywhere).
+fn blob_path(v: &str) -> Option<PathRef> {
+    let (_, path) = v.split_once(':')?;
+    (!path.is_empty()).then(|| PathRef::Text(path.trim_start_matches("./").to_string()))
 }
 
 fn sed_cmd(args: &[Arg]) -> Effects {
