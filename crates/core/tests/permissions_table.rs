@@ -445,6 +445,8 @@ const CASES: &[Case] = &[
     c("git config -f reads a file", HARMLESS, D, Bash("git config -f {O}/secret.txt --list"), NotAllow),
     c("git config --file= of a denied file", &["deny Read(.env)"], D, Bash("git config --file=.env --list"), Deny),
     c("git config --blob of a denied blob", &["deny Read(.env)"], D, Bash("git config --blob=HEAD:.env --list"), Deny),
+    c("git cat-file --batch may print a denied blob", &["deny Read(.env)"], D, Bash("echo HEAD:.env | git cat-file --batch"), Ask),
+    c("git cat-file --batch-check prints no content", &["deny Read(.env)"], D, Bash("git cat-file --batch-check"), Allow),
     c("git grep may read a denied file", &["deny Read(.env)"], D, Bash("git grep TOKEN"), Ask),
     c("git show a commit is fine", &["deny Read(.env)"], D, Bash("git show HEAD --stat"), Allow),
     // --- Allow rules ----------------------------------------------------------------------

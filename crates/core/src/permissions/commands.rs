@@ -1274,8 +1274,14 @@ fn git_inner(args: &[Arg]) -> Effects {
             }
         }
     }
-    if sub == "grep" && !after_dd {
-        // git grep reads every tracked file under the cwd.
+    let batch = sub == "cat-file"
+        && statics.iter().any(|s| {
+            s.strip_prefix("--batch")
+                .is_some_and(|r| r.is_empty() || r.starts_with('=') || r.starts_with("-command"))
+        });
+    if (sub == "grep" && !after_dd) || batch {
+        // git grep reads every tracked file under the cwd; `cat-file --batch` prints any
+        // object named on its input.
         e.implicit_cwd = Some(true);
     }
     e.reads
