@@ -1,5 +1,7 @@
 //! Where ccrs reads and writes: home, the Claude config dir, ccrs's own config dir.
 
+use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
 /// `$HOME`.
@@ -56,29 +58,72 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// Resolves symlinks of the longest existing prefix of `p`, then appends the rest: the path the
-/// OS would really touch, even when the file does not exist yet.
+/// Symlink hops followed before giving up (the kernel's limit is 40).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// The path the OS would really touch, even when the file does not exist yet: symlinks are
+/// resolved component by component as the kernel does (a `..` after a symlink goes up from
+/// the link's target, which a lexical [`normalize`] first would get wrong; a dangling link
+/// leads to its target), and components that do not exist are appended as written. A
+/// relative path starts at the current directory.
 pub fn canonicalize_lenient(p: &Path) -> PathBuf {
-    let p = normalize(p);
-    if let Ok(c) = std::fs::canonicalize(&p) {
-        return c;
-    }
-    let mut tail = Vec::new();
-    let mut cur = p.clone();
-    while let Some(parent) = cur.parent().map(Path::to_path_buf) {
-        if let Some(name) = cur.file_name() {
-            tail.push(name.to_os_string());
+    let mut todo: VecDeque<OsString> = VecDeque::new();
+    let start = if p.is_relative() {
+        std::env::current_dir().unwrap_or_default()
+    } else {
+        PathBuf::new()
+    };
+    for c in start.components().chain(p.components()) {
+        match c {
+            Component::Normal(s) => todo.push_back(s.to_os_string()),
+            Component::ParentDir => todo.push_back("..".into()),
+            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
         }
-        if let Ok(c) = std::fs::canonicalize(&parent) {
-            let mut out = c;
-            for t in tail.iter().rev() {
-                out.push(t);
+    }
+    let mut out = PathBuf::from("/");
+    let mut hops = 0;
+    let mut missing = false;
+    while let Some(c) = todo.pop_front() {
+        if c == ".." {
+            out.pop();
+            continue;
+        }
+        let next = out.join(&c);
+        if missing {
+            out = next;
+            continue;
+        }
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() => {
+                hops += 1;
+                let target = match std::fs::read_link(&next) {
+                    Ok(t) if hops <= MAX_SYMLINK_HOPS => t,
+                    _ => {
+                        // A loop or an unreadable link: the kernel would fail; keep the name.
+                        out = next;
+                        missing = true;
+                        continue;
+                    }
+                };
+                if target.is_absolute() {
+                    out = PathBuf::from("/");
+                }
+                for c in target.components().rev() {
+                    match c {
+                        Component::Normal(s) => todo.push_front(s.to_os_string()),
+                        Component::ParentDir => todo.push_front("..".into()),
+                        _ => {}
+                    }
+                }
             }
-            return normalize(&out);
+            Ok(_) => out = next,
+            Err(_) => {
+                out = next;
+                missing = true;
+            }
         }
-        cur = parent;
     }
-    p
+    out
 }
 
 /// Claude Code's project directory name: every char outside `[A-Za-z0-9]` becomes `-`.
@@ -114,6 +159,33 @@ mod tests {
         assert_eq!(
             got,
             std::fs::canonicalize(&real).unwrap().join("new/file.txt")
+        );
+    }
+
+    #[test]
+    fn lenient_canonicalize_resolves_like_the_kernel() {
+        let d = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(d.path()).unwrap();
+        std::fs::create_dir_all(base.join("proj")).unwrap();
+        std::fs::create_dir_all(base.join("outside/deep")).unwrap();
+        std::os::unix::fs::symlink(base.join("outside/deep"), base.join("proj/link")).unwrap();
+        // `..` after a symlink goes up from its target, not from the link.
+        assert_eq!(
+            canonicalize_lenient(&base.join("proj/link/../x")),
+            base.join("outside/x")
+        );
+        // A dangling link leads where a write through it would go.
+        std::os::unix::fs::symlink(base.join("outside/new.txt"), base.join("proj/dangling"))
+            .unwrap();
+        assert_eq!(
+            canonicalize_lenient(&base.join("proj/dangling")),
+            base.join("outside/new.txt")
+        );
+        // A loop does not hang.
+        std::os::unix::fs::symlink(base.join("proj/loop"), base.join("proj/loop")).unwrap();
+        assert_eq!(
+            canonicalize_lenient(&base.join("proj/loop/x")),
+            base.join("proj/loop/x")
         );
     }
 

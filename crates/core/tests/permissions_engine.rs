@@ -6,7 +6,7 @@ mod common;
 
 use ccrs_core::permissions::{
     BYPASS_ROOT_REFUSAL, Decision, Mode, PermissionConfig, PermissionEngine, PromptAnswer,
-    RuleBehavior, RuleSource, SourcedRule, bypass_refusal_for,
+    RuleBehavior, RuleSource, SourcedRule, WalkReadDeny, bypass_refusal_for,
 };
 use ccrs_core::settings::SettingsWriteError;
 use ccrs_core::tools::exit_plan_mode::{APPROVED, ExitPlanMode};
@@ -182,6 +182,25 @@ fn session_rules_and_read_denied() {
         e.check("Bash", &bash(&dir, "make install")),
         Decision::Deny { .. }
     ));
+}
+
+#[test]
+fn a_walk_sees_read_deny_rules_through_a_symlinked_root() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    std::fs::create_dir_all(dir.join("proj/secrets")).unwrap();
+    std::os::unix::fs::symlink(dir.join("proj"), dir.join("alias")).unwrap();
+    let e = engine(
+        &dir.join("proj"),
+        &[(RuleBehavior::Deny, "Read(./secrets/**)")],
+        Mode::Default,
+    );
+    let root = dir.join("alias");
+    let walk = WalkReadDeny::new(std::sync::Arc::new(e), &root);
+    // Entries below the root resolve through it without a file-system call.
+    assert!(walk.denied(&root.join("secrets/key.txt"), false));
+    assert!(!walk.denied(&root.join("src/main.rs"), false));
+    assert!(!walk.denied(&root, true));
 }
 
 #[test]

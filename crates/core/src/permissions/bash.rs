@@ -2,20 +2,44 @@
 //! would run — the strings rules are matched against, the paths it reads and writes, and
 //! whether its effects are fully understood — so the engine can decide each one on its own.
 
-use super::commands::{self, Arg, Effects, PathRef, is_dangerous_var, is_integer, is_safe_env};
+use super::commands::{
+    self, Arg, Effects, PathRef, is_dangerous_var, is_integer, is_safe_env, long_option,
+};
 use super::expand::expand;
-use super::paths::{expand_glob, realpath};
+use super::paths::{expand_glob, lexical, realpath};
 use super::rules::escape_command;
 use super::shell::{
     self, Compound, CompoundKind, Node, ParseError, Part, RedirOp, Redirect, Script, Simple, Word,
 };
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// `bash -c` inside `bash -c` … is followed this deep.
 const MAX_NESTING: usize = 16;
 /// The shell's possible working directories are tracked up to this many.
 const MAX_CWDS: usize = 16;
+/// Function calls followed (each walks the function's body again): beyond, a call is dynamic.
+const MAX_CALLS: usize = 256;
+/// Builtins that evaluate array subscripts in their arguments (variable names, `test -v`,
+/// arithmetic); `printf -v` already needs a rule.
+const SUBSCRIPT_BUILTINS: &[&str] = &[
+    "test",
+    "[",
+    "[[",
+    "let",
+    "read",
+    "declare",
+    "typeset",
+    "local",
+    "export",
+    "readonly",
+    "unset",
+    "wait",
+    "mapfile",
+    "readarray",
+    "getopts",
+];
 
 /// How well a command is understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +126,7 @@ pub fn analyze(
         arith: Vec::new(),
         tainted: HashSet::new(),
         nesting: 0,
+        calls: 0,
     };
     let mut sh = Sh {
         cwds: Some(vec![realpath(cwd)]),
@@ -118,8 +143,24 @@ struct Sh {
     /// Every directory the shell may be in (after `cd`s that may or may not have run);
     /// `None` when it cannot be known.
     cwds: Option<Vec<PathBuf>>,
-    /// Functions defined so far in this shell (a subshell's definitions do not leak out).
-    functions: Vec<String>,
+    /// Functions certainly defined at this point, with their bodies (a subshell's definitions
+    /// do not leak out; a definition that may not have run does not count).
+    functions: Vec<(String, Rc<Node>)>,
+}
+
+impl Sh {
+    fn function(&self, name: &str) -> Option<Rc<Node>> {
+        self.functions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Forgets the functions defined since `before` (the same definitions, not just names).
+    fn keep_functions_of(&mut self, before: &[(String, Rc<Node>)]) {
+        self.functions
+            .retain(|(n, body)| before.iter().any(|(m, b)| m == n && Rc::ptr_eq(b, body)));
+    }
 }
 
 struct Walker<'a> {
@@ -131,6 +172,8 @@ struct Walker<'a> {
     /// Variables assigned something other than a number.
     tainted: HashSet<String>,
     nesting: usize,
+    /// Function calls followed so far.
+    calls: usize,
 }
 
 fn raw_join(args: &[Arg]) -> String {
@@ -210,13 +253,17 @@ struct WrapperOpts {
     flags: String,
     /// Options with values: (name, value).
     values: Vec<(String, Arg)>,
+    /// Long options without a value.
     long: Vec<String>,
 }
 
+/// Parses a wrapper's options: `short_val`/`long_val` take a value (attached or the next
+/// argument), `short_opt` an optional one that can only be attached (GNU `xargs -i[R]`).
 fn wrapper_opts(
     args: &[Arg],
     start: usize,
     short_val: &str,
+    short_opt: &str,
     long_val: &[&str],
 ) -> Option<WrapperOpts> {
     let mut o = WrapperOpts {
@@ -245,23 +292,25 @@ fn wrapper_opts(
                 Some((n, val)) => (n, Some(val)),
                 None => (long, None),
             };
-            if long_val.contains(&name) {
-                let value = match inline {
-                    Some(val) => Arg::lit(val),
-                    None => {
-                        i += 1;
-                        args.get(i)?.clone()
-                    }
-                };
-                o.values.push((name.to_string(), value));
+            if let Some(val) = inline {
+                // `--ch=dir` is `--chdir=dir` (GNU getopt takes unambiguous abbreviations).
+                let name = long_option(name, &[long_val]);
+                o.values.push((name.to_string(), Arg::lit(val)));
+            } else if long_val.contains(&name) {
+                i += 1;
+                o.values.push((name.to_string(), args.get(i)?.clone()));
             } else {
                 o.long.push(name.to_string());
             }
         } else {
             let chars: Vec<char> = v.chars().skip(1).collect();
             for (k, c) in chars.iter().enumerate() {
+                let rest: String = chars[k + 1..].iter().collect();
+                if short_opt.contains(*c) {
+                    o.values.push((c.to_string(), Arg::lit(&rest)));
+                    break;
+                }
                 if short_val.contains(*c) {
-                    let rest: String = chars[k + 1..].iter().collect();
                     let value = if rest.is_empty() {
                         i += 1;
                         args.get(i)?.clone()
@@ -296,13 +345,12 @@ impl Walker<'_> {
             Node::Simple(s) => self.simple(s, sh),
             Node::Compound(c) => self.compound(c, sh),
             Node::Function { name, body } => {
-                // The body is checked here; calling the function later runs only that.
-                let mut sub = sh.clone();
-                sub.functions.push(name.clone());
-                self.node(body, &mut sub);
-                if !sh.functions.contains(name) {
-                    sh.functions.push(name.clone());
-                }
+                // The body is checked here, and again where the function is called (in the
+                // caller's shell: its directory, its functions).
+                let body = Rc::new((**body).clone());
+                self.node(&body, &mut sh.clone());
+                sh.functions.retain(|(n, _)| n != name);
+                sh.functions.push((name.clone(), body));
             }
         }
     }
@@ -313,11 +361,14 @@ impl Walker<'_> {
         }
         if c.kind == CompoundKind::For
             && let Some(var) = &c.var
-            && c.words
+        {
+            self.assigns(var, &format!("for {var}"));
+            if c.words
                 .iter()
                 .any(|w| w.static_value().is_none_or(|v| !is_integer(&v)))
-        {
-            self.tainted.insert(var.clone());
+            {
+                self.tainted.insert(var.clone());
+            }
         }
         self.arith.extend(c.arith_names.iter().cloned());
         for n in &c.arith_nested {
@@ -336,7 +387,20 @@ impl Walker<'_> {
                 let mut sub = sh.clone();
                 self.nodes(&c.body, &mut sub);
             }
-            _ => self.nodes(&c.body, sh),
+            CompoundKind::If | CompoundKind::Case | CompoundKind::Sequence => {
+                self.uncertain(&c.body, sh);
+            }
+            CompoundKind::Loop | CompoundKind::For => {
+                let before = sh.cwds.clone();
+                self.uncertain(&c.body, sh);
+                if sh.cwds != before {
+                    // The next round starts where a `cd` of this one went: walk it again
+                    // from a directory not known.
+                    sh.cwds = None;
+                    self.uncertain(&c.body, sh);
+                }
+            }
+            CompoundKind::Group | CompoundKind::Arith => self.nodes(&c.body, sh),
         }
         if !reads.is_empty() || !writes.is_empty() {
             let mut check = CommandCheck::new("redirection of a compound command".into());
@@ -344,6 +408,16 @@ impl Walker<'_> {
             check.reads = reads;
             check.redirect_writes = writes;
             self.out.push(check);
+        }
+    }
+
+    /// Nodes that may not run (a branch, a loop body, the right of `&&`/`||`): what they
+    /// define is not certain after them (what they unset is gone).
+    fn uncertain(&mut self, nodes: &[Node], sh: &mut Sh) {
+        for n in nodes {
+            let before = sh.functions.clone();
+            self.node(n, sh);
+            sh.keep_functions_of(&before);
         }
     }
 
@@ -364,6 +438,9 @@ impl Walker<'_> {
                     let mut sub = sh.clone();
                     self.nodes(nested, &mut sub);
                     self.arith.extend(arith_names.iter().cloned());
+                    if let Some(name) = default_assignment(raw) {
+                        self.assigns(name, raw);
+                    }
                     if *prompt {
                         let mut check = CommandCheck::new(raw.clone());
                         check.kind = Kind::Dynamic(format!(
@@ -600,11 +677,13 @@ impl Walker<'_> {
                 break;
             }
             let stripped: Option<usize> = match name.as_str() {
-                "timeout" => match wrapper_opts(&args, i + 1, "ks", &["kill-after", "signal"]) {
-                    Some(o) if o.next + 1 < args.len() => Some(o.next + 1),
-                    _ => None,
-                },
-                "time" => match wrapper_opts(&args, i + 1, "fo", &["format", "output"]) {
+                "timeout" => {
+                    match wrapper_opts(&args, i + 1, "ks", "", &["kill-after", "signal"]) {
+                        Some(o) if o.next + 1 < args.len() => Some(o.next + 1),
+                        _ => None,
+                    }
+                }
+                "time" => match wrapper_opts(&args, i + 1, "fo", "", &["format", "output"]) {
                     Some(o) => {
                         for (n, v) in &o.values {
                             if n == "o" || n == "output" {
@@ -615,13 +694,15 @@ impl Walker<'_> {
                     }
                     None => None,
                 },
-                "nice" => wrapper_opts(&args, i + 1, "n", &["adjustment"])
+                "nice" => wrapper_opts(&args, i + 1, "n", "", &["adjustment"])
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "stdbuf" => wrapper_opts(&args, i + 1, "ioe", &["input", "output", "error"])
+                "stdbuf" => wrapper_opts(&args, i + 1, "ioe", "", &["input", "output", "error"])
                     .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "nohup" | "builtin" | "noglob" | "coproc" => wrapper_opts(&args, i + 1, "", &[])
-                    .and_then(|o| (o.next < args.len()).then_some(o.next)),
-                "command" => match wrapper_opts(&args, i + 1, "", &[]) {
+                "nohup" | "builtin" | "noglob" | "coproc" => {
+                    wrapper_opts(&args, i + 1, "", "", &[])
+                        .and_then(|o| (o.next < args.len()).then_some(o.next))
+                }
+                "command" => match wrapper_opts(&args, i + 1, "", "", &[]) {
                     Some(o) if o.flags.contains('v') || o.flags.contains('V') => {
                         done = Some(Kind::Known);
                         None
@@ -630,7 +711,8 @@ impl Walker<'_> {
                     _ => None,
                 },
                 "env" => {
-                    match wrapper_opts(&args, i + 1, "uCS", &["unset", "chdir", "split-string"]) {
+                    match wrapper_opts(&args, i + 1, "uCS", "", &["unset", "chdir", "split-string"])
+                    {
                         Some(o) => {
                             let mut next = o.next;
                             for (n, v) in &o.values {
@@ -677,12 +759,10 @@ impl Walker<'_> {
                     &args,
                     i + 1,
                     "adEILnPs",
+                    "eil",
                     &[
                         "arg-file",
                         "delimiter",
-                        "eof",
-                        "replace",
-                        "max-lines",
                         "max-args",
                         "max-procs",
                         "max-chars",
@@ -695,10 +775,15 @@ impl Walker<'_> {
                             match n.as_str() {
                                 "a" | "arg-file" => c.reads.extend(self.resolve(v, &local)),
                                 "I" | "replace" => replace = v.value.clone(),
+                                // `-i` alone means `-I {}`.
+                                "i" => {
+                                    replace = v.value.clone().filter(|r| !r.is_empty());
+                                    replace.get_or_insert_with(|| "{}".to_string());
+                                }
                                 _ => {}
                             }
                         }
-                        if o.flags.contains('i') || o.long.iter().any(|l| l == "replace") {
+                        if o.long.iter().any(|l| l == "replace") {
                             replace.get_or_insert_with(|| "{}".to_string());
                         }
                         let next = o.next;
@@ -728,6 +813,7 @@ impl Walker<'_> {
                             &args,
                             i + 1,
                             "ughpCDrtTU",
+                            "",
                             &[
                                 "user",
                                 "group",
@@ -742,7 +828,7 @@ impl Walker<'_> {
                             ],
                         )
                     } else {
-                        wrapper_opts(&args, i + 1, "uC", &[])
+                        wrapper_opts(&args, i + 1, "uC", "", &[])
                     };
                     match o {
                         Some(o) if o.flags.contains('e') => None,
@@ -753,7 +839,7 @@ impl Walker<'_> {
                         _ => None,
                     }
                 }
-                "exec" => match wrapper_opts(&args, i + 1, "a", &[]) {
+                "exec" => match wrapper_opts(&args, i + 1, "a", "", &[]) {
                     Some(o) if o.next < args.len() => {
                         locked.get_or_insert_with(|| "exec replaces the shell".to_string());
                         Some(o.next)
@@ -773,6 +859,8 @@ impl Walker<'_> {
             match stripped {
                 Some(next) => {
                     i = next;
+                    // What a wrapper runs is a program, never a shell function.
+                    local.functions.clear();
                     if locked.is_none() && !env_unsafe {
                         allow_start = i;
                     }
@@ -866,7 +954,22 @@ impl Walker<'_> {
                 for ch in v.chars().skip(1) {
                     match ch {
                         'c' => cflag = true,
-                        'o' | 'O' => j += 1,
+                        // Like `set -a`, `shopt -s dotglob`: later assignments are exported,
+                        // globs match more than they seem to.
+                        'a' | 'k' | 'O' => {
+                            return Kind::Other(format!(
+                                "{name} -{ch} changes what the script's commands see"
+                            ));
+                        }
+                        'o' => {
+                            j += 1;
+                            if !matches!(
+                                args.get(j).and_then(Arg::v),
+                                Some(o) if o != "allexport" && o != "keyword"
+                            ) {
+                                return Kind::Other(format!("{name} -o exports later assignments"));
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -892,7 +995,11 @@ impl Walker<'_> {
         match shell::parse(text) {
             Ok(inner) => {
                 self.nesting += 1;
-                let mut sub = sh.clone();
+                // A new shell: the functions of this one are not defined there.
+                let mut sub = Sh {
+                    cwds: sh.cwds.clone(),
+                    functions: Vec::new(),
+                };
                 self.script(&inner, &mut sub);
                 self.nesting -= 1;
                 Kind::Neutral
@@ -908,11 +1015,21 @@ impl Walker<'_> {
         let Some(name) = rest.first().and_then(Arg::v) else {
             return Kind::Neutral;
         };
-        if local.functions.iter().any(|f| f == name) {
-            return Kind::Neutral;
+        if let Some(body) = local.function(name) {
+            return self.call(name, &body, sh);
         }
         match name {
             "cd" => return self.cd(rest, c, sh),
+            "unset" => {
+                // `unset NAME` also removes a function of that name.
+                for a in &rest[1..] {
+                    match a.v() {
+                        Some(v) if v.starts_with('-') => {}
+                        Some(v) => sh.functions.retain(|(n, _)| n != v),
+                        None => sh.functions.clear(),
+                    }
+                }
+            }
             "eval" => return Kind::Other("eval runs its arguments as code".into()),
             "source" | "." => return Kind::Other(format!("{name} runs a script")),
             "[[" => {
@@ -934,6 +1051,21 @@ impl Walker<'_> {
                 }
             }
             _ => {}
+        }
+        if SUBSCRIPT_BUILTINS.contains(&name) {
+            // These evaluate `NAME[subscript]` (or arithmetic) in their arguments, quoted or
+            // not: `test -v 'a[$(cmd)]'`, `read 'a[$(cmd)]'`, `let 'x=a[$(cmd)]'` run `cmd`.
+            for v in rest[1..].iter().filter_map(Arg::v) {
+                let Some(sub) = v.split_once('[').map(|(_, sub)| sub) else {
+                    continue;
+                };
+                if sub.contains("$(") || sub.contains('`') {
+                    return Kind::Dynamic(format!(
+                        "{name} evaluates the subscript in `{v}`, which runs a command substitution"
+                    ));
+                }
+                self.arith.extend(shell::arith_identifiers(sub));
+            }
         }
         let e: Effects = commands::classify(rest);
         self.tainted.extend(e.taints.iter().cloned());
@@ -1004,13 +1136,10 @@ impl Walker<'_> {
                     _ => {}
                 }
             }
-            let mut inner_sh = if *in_dir {
-                Sh {
-                    cwds: None,
-                    functions: base.functions.clone(),
-                }
-            } else {
-                base.clone()
+            // find runs a program: no shell function.
+            let mut inner_sh = Sh {
+                cwds: if *in_dir { None } else { base.cwds.clone() },
+                functions: Vec::new(),
             };
             let before = self.out.len();
             self.command(inner, &[], false, &mut inner_sh, Vec::new(), Vec::new());
@@ -1039,6 +1168,21 @@ impl Walker<'_> {
         }
     }
 
+    /// A call of a function defined earlier in the command line: its body runs here, in the
+    /// caller's shell (its `cd`s, definitions and unsets stay).
+    fn call(&mut self, name: &str, body: &Node, sh: &mut Sh) -> Kind {
+        if self.nesting >= MAX_NESTING || self.calls >= MAX_CALLS {
+            return Kind::Dynamic(format!(
+                "the function {name} makes too many nested calls to check"
+            ));
+        }
+        self.calls += 1;
+        self.nesting += 1;
+        self.node(body, sh);
+        self.nesting -= 1;
+        Kind::Neutral
+    }
+
     /// `cd dir`: the target must be readable like any path, and later commands may run there.
     fn cd(&mut self, rest: &[Arg], c: &mut CommandCheck, sh: &mut Sh) -> Kind {
         let mut j = 1;
@@ -1064,7 +1208,9 @@ impl Walker<'_> {
         let mut new = Vec::new();
         for t in &targets {
             match t {
-                PathArg::Known(p) => new.push(realpath(p)),
+                // bash's `cd` is logical (`link/..` is where the link is) unless the target
+                // does not exist that way; `cd -P` is physical.
+                PathArg::Known(p) => new.extend([realpath(&lexical(p)), realpath(p)]),
                 PathArg::Unknown(_) => {
                     sh.cwds = None;
                     return Kind::Known;
@@ -1085,12 +1231,27 @@ impl Walker<'_> {
         Kind::Known
     }
 
+    /// An assignment the shell makes outside a plain `NAME=value` (a `for` variable,
+    /// `${NAME:=value}`, arithmetic): to a variable that changes what later commands run or
+    /// where (`PATH`, `CDPATH`, `GLOBIGNORE`, …) it needs a rule.
+    fn assigns(&mut self, name: &str, display: &str) {
+        if is_dangerous_var(name) {
+            let mut check = CommandCheck::new(display.to_string());
+            check.kind = Kind::Other(format!("it assigns {name}"));
+            self.out.push(check);
+        }
+    }
+
     /// Arithmetic on a variable assigned from data can run code (`a[$(cmd)]` in its value).
     fn finish(&mut self) {
         let mut seen = HashSet::new();
-        for name in &self.arith {
-            let risky = name.starts_with('$') || self.tainted.contains(name);
-            if risky && seen.insert(name.clone()) {
+        for name in std::mem::take(&mut self.arith) {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            // Arithmetic can assign (`(( PATH=0 ))`, `let CDPATH=1`).
+            self.assigns(&name, &format!("arithmetic on {name}"));
+            if name.starts_with('$') || self.tainted.contains(&name) {
                 let mut check = CommandCheck::new(format!("arithmetic on {name}"));
                 check.kind = Kind::Dynamic(format!(
                     "arithmetic evaluation of {name}, whose value may contain command substitutions"
@@ -1099,6 +1260,19 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// The variable `${NAME=value}` / `${NAME:=value}` (also `${NAME[i]:=value}`) assigns.
+fn default_assignment(raw: &str) -> Option<&str> {
+    let body = raw.strip_prefix("${")?;
+    let end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(body.len());
+    let (name, mut rest) = body.split_at(end);
+    if rest.starts_with('[') {
+        rest = &rest[rest.find(']')? + 1..];
+    }
+    (rest.starts_with('=') || rest.starts_with(":=")).then_some(name)
 }
 
 /// The "don't ask again" rule for a command: `Bash(tool sub *)` for multi-command tools

@@ -317,14 +317,14 @@ fn spec(name: &str) -> Option<Spec> {
         },
         "df" => Spec {
             short_val: "Btx",
-            long_val: &["block-size", "type", "exclude-type", "output"],
+            // `--output[=FIELDS]`: the value is optional, so only `=` attaches one.
+            long_val: &["block-size", "type", "exclude-type"],
             ..BASE
         },
         "diff" => Spec {
             short_val: "CUFIxSDLW",
+            // `--context[=N]`, `--unified[=N]`, `--color[=WHEN]` take a value only after `=`.
             long_val: &[
-                "context",
-                "unified",
                 "show-function-line",
                 "ignore-matching-lines",
                 "exclude",
@@ -342,7 +342,6 @@ fn spec(name: &str) -> Option<Spec> {
                 "horizon-lines",
                 "tabsize",
                 "width",
-                "color",
                 "palette",
             ],
             short_path: "X",
@@ -370,6 +369,7 @@ fn spec(name: &str) -> Option<Spec> {
         "readlink" => BASE,
         "grep" | "egrep" | "fgrep" => Spec {
             short_val: "emABCdD",
+            // `--color[=WHEN]` takes a value only after `=`.
             long_val: &[
                 "regexp",
                 "max-count",
@@ -382,8 +382,6 @@ fn spec(name: &str) -> Option<Spec> {
                 "exclude",
                 "exclude-dir",
                 "label",
-                "color",
-                "colour",
                 "binary-files",
                 "group-separator",
             ],
@@ -444,7 +442,7 @@ fn spec(name: &str) -> Option<Spec> {
         | "nproc" | "arch" | "uptime" | "tty" | "logname" | "sleep" | "test" | "[" | "which"
         | "type" | "dirname" | "tr" | "seq" | "expr" | "ps" | "free" | "printenv" | "getconf"
         | "locale" | "clear" | "unset" | "shift" | "return" | "exit" | "break" | "continue"
-        | "wait" | "shopt" | "basename" | "getopts" => NO_PATHS,
+        | "wait" | "basename" => NO_PATHS,
         "printf" => Spec {
             // -v assigns a shell variable (PATH, …).
             short_bad: "v",
@@ -452,7 +450,8 @@ fn spec(name: &str) -> Option<Spec> {
         },
         "mkdir" => Spec {
             short_val: "m",
-            long_val: &["mode", "context"],
+            // `--context[=CTX]` takes a value only after `=`.
+            long_val: &["mode"],
             pos: Pos::Writes,
             ..BASE
         },
@@ -530,8 +529,32 @@ fn long_prefix_of(given: &str, list: &[&str]) -> bool {
     !given.is_empty() && list.iter().any(|l| l.starts_with(given))
 }
 
+/// The long option `given` names, as GNU getopt reads it: itself when listed, else the one
+/// listed option it abbreviates (`--files0` is `--files0-from`); unchanged when it
+/// abbreviates none or several (getopt refuses those).
+pub fn long_option<'a>(given: &'a str, lists: &[&[&'a str]]) -> &'a str {
+    let all = lists.iter().flat_map(|l| l.iter().copied());
+    if given.is_empty() || all.clone().any(|l| l == given) {
+        return given;
+    }
+    let mut hits = all.filter(|l| l.starts_with(given));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) => one,
+        _ => given,
+    }
+}
+
 /// Classifies a command (`args[0]` is its name, static).
 pub fn classify(args: &[Arg]) -> Effects {
+    let mut e = classify_name(args);
+    if let Some(n) = e.taints.iter().find(|n| is_dangerous_var(n)) {
+        let reason = format!("it assigns {n}");
+        e.set_other(reason);
+    }
+    e
+}
+
+fn classify_name(args: &[Arg]) -> Effects {
     let Some(name) = args.first().and_then(Arg::v) else {
         return Effects::other("the command name is not static");
     };
@@ -548,7 +571,9 @@ pub fn classify(args: &[Arg]) -> Effects {
             }
         }
         "set" => set(args),
+        "shopt" => shopt(args),
         "read" => read(args),
+        "getopts" => getopts(args),
         "mapfile" | "readarray" => mapfile(args),
         "declare" | "typeset" | "local" | "export" | "readonly" => declare(args),
         "let" => Effects::default(),
@@ -600,13 +625,16 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
             continue;
         }
         if let Some(long) = v.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
+            let (given, inline) = match long.split_once('=') {
                 Some((n, val)) => (n, Some(val)),
                 None => (long, None),
             };
-            if long_prefix_of(name, s.long_bad) {
+            if long_prefix_of(given, s.long_bad) {
                 bad(&mut e, v);
             }
+            // Abbreviations count, except that only a value option spelled in full takes the
+            // next argument as its value (a wrong guess there would hide that argument).
+            let name = long_option(given, &[s.long_val, s.long_path, s.long_target, s.long_rec]);
             if s.long_rec.contains(&name) {
                 recursive = true;
             }
@@ -631,7 +659,7 @@ fn generic(args: &[Arg], s: &Spec) -> Effects {
                 }
             } else if s.long_target.contains(&name) {
                 take(&mut e, 1);
-            } else if s.long_val.contains(&name) {
+            } else if s.long_val.contains(&name) && (inline.is_some() || name == given) {
                 take(&mut e, 2);
                 if name == "regexp" {
                     pattern_given = true;
@@ -1221,22 +1249,51 @@ fn git_inner(args: &[Arg]) -> Effects {
             e.reads.push(PathRef::Arg(base + k));
         } else if matches!(sub, "show" | "cat-file")
             && !v.starts_with('-')
-            && let Some((_, path)) = v.split_once(':')
-            && !path.is_empty()
+            && let Some(path) = blob_path(v)
         {
-            // `HEAD:.env` prints that file's content (relative to the repository root; the
-            // cwd is the best guess, and deny rules on bare names match anywhere).
-            e.reads
-                .push(PathRef::Text(path.trim_start_matches("./").to_string()));
+            e.reads.push(path);
+        } else if sub == "config" && v.starts_with('-') {
+            // `-f FILE` / `--file=FILE` and `--blob=REV:PATH` read the config from there.
+            let (given, inline) = match v.split_once('=') {
+                Some((n, val)) => (n, Some(val)),
+                None => (v, None),
+            };
+            let value = inline.or_else(|| rest.get(k + 1).and_then(Arg::v));
+            let name = match given.strip_prefix("--") {
+                Some(l) => long_option(l, &[&["file", "blob"]]),
+                None if given.starts_with("-f") && given.len() > 2 => {
+                    e.reads.push(PathRef::Text(given[2..].to_string()));
+                    continue;
+                }
+                None => given,
+            };
+            match (name, value) {
+                ("-f" | "file", Some(f)) => e.reads.push(PathRef::Text(f.to_string())),
+                ("blob", Some(b)) => e.reads.extend(blob_path(b)),
+                _ => {}
+            }
         }
     }
-    if sub == "grep" && !after_dd {
-        // git grep reads every tracked file under the cwd.
+    let batch = sub == "cat-file"
+        && statics.iter().any(|s| {
+            s.strip_prefix("--batch")
+                .is_some_and(|r| r.is_empty() || r.starts_with('=') || r.starts_with("-command"))
+        });
+    if (sub == "grep" && !after_dd) || batch {
+        // git grep reads every tracked file under the cwd; `cat-file --batch` prints any
+        // object named on its input.
         e.implicit_cwd = Some(true);
     }
     e.reads
         .retain(|r| !matches!(r, PathRef::Arg(n) if *n >= args.len()));
     e
+}
+
+/// `REV:PATH` names that file's content (relative to the repository root; the cwd is the best
+/// guess, and deny rules on bare names match anywhere).
+fn blob_path(v: &str) -> Option<PathRef> {
+    let (_, path) = v.split_once(':')?;
+    (!path.is_empty()).then(|| PathRef::Text(path.trim_start_matches("./").to_string()))
 }
 
 fn sed_cmd(args: &[Arg]) -> Effects {
@@ -1401,6 +1458,22 @@ fn set(args: &[Arg]) -> Effects {
     Effects::default()
 }
 
+/// `shopt -s/-u` changes how later words expand (`dotglob`, `nocaseglob`, `globstar`,
+/// `extglob`) and where commands run (`cdable_vars`, `lastpipe`): only listing and querying
+/// options are known.
+fn shopt(args: &[Arg]) -> Effects {
+    for a in &args[1..] {
+        match a.v() {
+            None => return Effects::other("a dynamic shopt argument"),
+            Some(v) if v.starts_with('-') && v.contains(['s', 'u']) => {
+                return Effects::other("shopt -s/-u changes how later commands are expanded");
+            }
+            Some(_) => {}
+        }
+    }
+    Effects::default()
+}
+
 fn read(args: &[Arg]) -> Effects {
     let mut e = Effects::default();
     let mut i = 1;
@@ -1432,10 +1505,19 @@ fn read(args: &[Arg]) -> Effects {
     if e.taints.is_empty() {
         e.taints.push("REPLY".into());
     }
-    if let Some(n) = e.taints.iter().find(|n| is_dangerous_var(n)) {
-        return Effects::other(format!("read assigns {n}"));
-    }
     e
+}
+
+/// `getopts OPTSTRING NAME`: NAME is assigned the option letter.
+fn getopts(args: &[Arg]) -> Effects {
+    match args.get(2).map(Arg::v) {
+        Some(None) => Effects::other("a dynamic getopts variable"),
+        Some(Some(name)) => Effects {
+            taints: vec![name.to_string()],
+            ..Default::default()
+        },
+        None => Effects::default(),
+    }
 }
 
 fn mapfile(args: &[Arg]) -> Effects {
@@ -1457,9 +1539,6 @@ fn mapfile(args: &[Arg]) -> Effects {
             name = v.to_string();
         }
         i += 1;
-    }
-    if is_dangerous_var(&name) {
-        return Effects::other(format!("mapfile assigns {name}"));
     }
     e.taints.push(name);
     e

@@ -12,7 +12,7 @@ use super::{Decision, Mode};
 use crate::settings::SettingsWriteError;
 use crate::tools::Subject;
 use std::path::{Path, PathBuf};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// "Don't ask again" offers at most this many rules for one compound command.
 const MAX_SUGGESTIONS: usize = 5;
@@ -122,6 +122,25 @@ fn denied_message(what: &str, r: &SourcedRule) -> String {
 
 fn show(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// Does rule `c` govern `tool` (or, when empty, any tool) accessing a path? Edit/Write rules
+/// cover every file write, Read rules every file read; an Edit allow also grants reading, and
+/// a Read deny or ask path rule also blocks writing.
+fn covers(c: &Compiled, tool: &str, access: Access) -> bool {
+    let named = !tool.is_empty() && c.rule.tool.matches(tool);
+    let allow = c.src.behavior == RuleBehavior::Allow;
+    let t = c.rule.tool.exact();
+    match access {
+        Access::Read => {
+            named || t == Some("Read") || (allow && matches!(t, Some("Edit" | "Write")))
+        }
+        Access::Write => {
+            named
+                || matches!(t, Some("Edit" | "Write"))
+                || (!allow && t == Some("Read") && matches!(c.rule.spec, Specifier::Path(_)))
+        }
+    }
 }
 
 impl PermissionEngine {
@@ -365,17 +384,19 @@ impl PermissionEngine {
 
     /// True when some deny rule names Read: only then must search tools check each file.
     pub fn has_read_deny_rules(&self) -> bool {
-        self.read_state()
-            .rules
-            .iter()
-            .any(|c| c.src.behavior == RuleBehavior::Deny && c.rule.tool.exact() == Some("Read"))
+        self.any_path_rule(&self.read_state(), RuleBehavior::Deny, Access::Read)
+            .is_some()
     }
 
-    /// True when a Read deny rule covers `path` (for search tools that must skip such files).
+    /// True when a Read deny rule covers `path` (for search tools that must skip such files;
+    /// see [`WalkReadDeny`] for a whole walk).
     pub fn read_denied(&self, path: &Path) -> bool {
+        self.read_denied_forms(&PathForms::of(path))
+    }
+
+    fn read_denied_forms(&self, forms: &PathForms) -> bool {
         let st = self.read_state();
-        let forms = PathForms::of(path);
-        self.path_rule(&st, RuleBehavior::Deny, "", Access::Read, &forms)
+        self.path_rule(&st, RuleBehavior::Deny, "", Access::Read, forms)
             .is_some()
     }
 
@@ -445,10 +466,8 @@ impl PermissionEngine {
         })
     }
 
-    /// The first rule of behaviour `b` that covers `tool` accessing the path. Edit/Write rules
-    /// cover every file write; Read rules cover every file read; an Edit allow also grants
-    /// reading, and a Read deny also blocks writing. Allow rules must match both the path as
-    /// written and its symlink target; deny and ask rules either.
+    /// The first rule of behaviour `b` that [`covers`] `tool` accessing the path. Allow rules
+    /// must match both the path as written and its symlink target; deny and ask rules either.
     fn path_rule<'a>(
         &self,
         st: &'a State,
@@ -458,34 +477,20 @@ impl PermissionEngine {
         forms: &PathForms,
     ) -> Option<&'a Compiled> {
         st.rules.iter().find(|c| {
-            if c.src.behavior != b {
-                return false;
-            }
-            let named = !tool.is_empty() && c.rule.tool.matches(tool);
-            let t = c.rule.tool.exact();
-            let is_path = matches!(c.rule.spec, Specifier::Path(_));
-            let applies = match access {
-                Access::Read => {
-                    named
-                        || t == Some("Read")
-                        || (b == RuleBehavior::Allow && matches!(t, Some("Edit" | "Write")))
-                }
-                Access::Write => {
-                    named
-                        || matches!(t, Some("Edit" | "Write"))
-                        || (b != RuleBehavior::Allow && t == Some("Read") && is_path)
-                }
-            };
-            if !applies {
+            if c.src.behavior != b || !covers(c, tool, access) {
                 return false;
             }
             match &c.rule.spec {
                 Specifier::Any => true,
                 Specifier::Path(p) => {
-                    if b == RuleBehavior::Allow {
-                        p.matches(&forms.lexical) && p.matches(&forms.real)
+                    let lexical = p.matches(&forms.lexical);
+                    // Most paths go through no symlink: one form, one match.
+                    if forms.real == forms.lexical {
+                        lexical
+                    } else if b == RuleBehavior::Allow {
+                        lexical && p.matches(&forms.real)
                     } else {
-                        p.matches(&forms.lexical) || p.matches(&forms.real)
+                        lexical || p.matches(&forms.real)
                     }
                 }
                 _ => false,
@@ -497,32 +502,51 @@ impl PermissionEngine {
         paths::inside(&forms.real, &self.working_dirs)
     }
 
-    fn check_read(&self, st: &State, tool: &str, list: &[PathBuf]) -> Decision {
+    /// The file tool's paths, resolved, unless a deny or ask rule decides the call first.
+    fn file_rules(
+        &self,
+        st: &State,
+        tool: &str,
+        access: Access,
+        list: &[PathBuf],
+    ) -> Result<Vec<PathForms>, Decision> {
         let forms: Vec<PathForms> = list
             .iter()
             .map(|p| PathForms::of(&self.absolute(p)))
             .collect();
         for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Deny, tool, Access::Read, f) {
-                return Decision::Deny {
+            if let Some(r) = self.path_rule(st, RuleBehavior::Deny, tool, access, f) {
+                return Err(Decision::Deny {
                     message: denied_message(&format!("use {tool} on {}", show(&f.lexical)), &r.src),
-                };
+                });
             }
         }
         for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Ask, tool, Access::Read, f) {
-                return self.ask_or_deny(
+            if let Some(r) = self.path_rule(st, RuleBehavior::Ask, tool, access, f) {
+                let verb = match access {
+                    Access::Read => "reading",
+                    Access::Write => "writing",
+                };
+                return Err(self.ask_or_deny(
                     st,
                     tool,
                     format!(
-                        "the rule {} asks before reading {}",
+                        "the rule {} asks before {verb} {}",
                         r.src.rule,
                         show(&f.lexical)
                     ),
                     vec![],
-                );
+                ));
             }
         }
+        Ok(forms)
+    }
+
+    fn check_read(&self, st: &State, tool: &str, list: &[PathBuf]) -> Decision {
+        let forms = match self.file_rules(st, tool, Access::Read, list) {
+            Ok(forms) => forms,
+            Err(decision) => return decision,
+        };
         if st.mode == Mode::BypassPermissions {
             return Decision::Allow;
         }
@@ -559,31 +583,10 @@ impl PermissionEngine {
     }
 
     fn check_write(&self, st: &State, tool: &str, list: &[PathBuf]) -> Decision {
-        let forms: Vec<PathForms> = list
-            .iter()
-            .map(|p| PathForms::of(&self.absolute(p)))
-            .collect();
-        for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Deny, tool, Access::Write, f) {
-                return Decision::Deny {
-                    message: denied_message(&format!("use {tool} on {}", show(&f.lexical)), &r.src),
-                };
-            }
-        }
-        for f in &forms {
-            if let Some(r) = self.path_rule(st, RuleBehavior::Ask, tool, Access::Write, f) {
-                return self.ask_or_deny(
-                    st,
-                    tool,
-                    format!(
-                        "the rule {} asks before writing {}",
-                        r.src.rule,
-                        show(&f.lexical)
-                    ),
-                    vec![],
-                );
-            }
-        }
+        let forms = match self.file_rules(st, tool, Access::Write, list) {
+            Ok(forms) => forms,
+            Err(decision) => return decision,
+        };
         if st.mode == Mode::Plan {
             return Decision::Deny {
                 message: plan_message(&format!(
@@ -838,20 +841,14 @@ impl PermissionEngine {
         }
     }
 
+    /// Some rule of behaviour `b` that covers some path for this access.
     fn any_path_rule(&self, st: &State, b: RuleBehavior, access: Access) -> Option<SourcedRule> {
         st.rules
             .iter()
             .find(|c| {
                 c.src.behavior == b
                     && matches!(c.rule.spec, Specifier::Path(_) | Specifier::Any)
-                    && match access {
-                        Access::Read => c.rule.tool.exact() == Some("Read"),
-                        Access::Write => {
-                            matches!(c.rule.tool.exact(), Some("Edit" | "Write"))
-                                || (c.rule.tool.exact() == Some("Read")
-                                    && matches!(c.rule.spec, Specifier::Path(_)))
-                        }
-                    }
+                    && covers(c, "", access)
             })
             .map(|c| c.src.clone())
     }
@@ -869,20 +866,18 @@ impl PermissionEngine {
         if let Some(r) = self.command_rule(st, RuleBehavior::Deny, tool, &c.deny_forms) {
             return One::Deny(denied_message(&format!("run `{cmd}`"), &r.src));
         }
-        let reads: Vec<(PathForms, &PathArg)> = c
-            .reads
-            .iter()
-            .filter_map(|p| self.resolve_forms(p).map(|f| (f, p)))
-            .filter(|(f, _)| !paths::is_harmless_read(&f.lexical))
-            .collect();
-        let writes: Vec<PathForms> = c
-            .writes
-            .iter()
-            .chain(c.redirect_writes.iter())
-            .filter_map(|p| self.resolve_forms(p))
-            .filter(|f| !paths::is_harmless_device(&f.lexical))
-            .collect();
-        for (f, _) in &reads {
+        // Every known path resolved once (unknown ones are handled below).
+        let resolve = |list: &[PathArg], harmless: fn(&Path) -> bool| -> Vec<PathForms> {
+            list.iter()
+                .filter_map(|p| self.resolve_forms(p))
+                .filter(|f| !harmless(&f.lexical))
+                .collect()
+        };
+        let reads = resolve(&c.reads, paths::is_harmless_read);
+        let arg_writes = resolve(&c.writes, paths::is_harmless_device);
+        let redirect_writes = resolve(&c.redirect_writes, paths::is_harmless_device);
+        let writes = || arg_writes.iter().chain(&redirect_writes);
+        for f in &reads {
             if let Some(r) = self.path_rule(st, RuleBehavior::Deny, "", Access::Read, f) {
                 return One::Deny(denied_message(
                     &format!("read {} (in `{cmd}`)", show(&f.lexical)),
@@ -890,7 +885,7 @@ impl PermissionEngine {
                 ));
             }
         }
-        for f in &writes {
+        for f in writes() {
             if let Some(r) = self.path_rule(st, RuleBehavior::Deny, "", Access::Write, f) {
                 return One::Deny(denied_message(
                     &format!("write {} (in `{cmd}`)", show(&f.lexical)),
@@ -906,7 +901,7 @@ impl PermissionEngine {
                 suggestion,
             );
         }
-        for (f, _) in &reads {
+        for f in &reads {
             if let Some(r) = self.path_rule(st, RuleBehavior::Ask, "", Access::Read, f) {
                 return One::Ask(
                     format!(
@@ -918,7 +913,7 @@ impl PermissionEngine {
                 );
             }
         }
-        for f in &writes {
+        for f in writes() {
             if let Some(r) = self.path_rule(st, RuleBehavior::Ask, "", Access::Write, f) {
                 return One::Ask(
                     format!(
@@ -972,8 +967,7 @@ impl PermissionEngine {
                         .rules
                         .iter()
                         .filter(|x| {
-                            matches!(x.src.behavior, RuleBehavior::Deny | RuleBehavior::Ask)
-                                && x.rule.tool.exact() == Some("Read")
+                            x.src.behavior != RuleBehavior::Allow && covers(x, "", Access::Read)
                         })
                         .find(|x| match &x.rule.spec {
                             Specifier::Path(p) if c.skips_hidden && p.hidden_only() => false,
@@ -1013,7 +1007,7 @@ impl PermissionEngine {
             );
         }
         // 3. Plan mode: nothing that changes anything.
-        let writes_anything = !writes.is_empty() || unknown_writes;
+        let writes_anything = writes().next().is_some() || unknown_writes;
         if st.mode == Mode::Plan
             && (writes_anything || matches!(c.kind, Kind::Other(_) | Kind::Dynamic(_)))
         {
@@ -1042,7 +1036,7 @@ impl PermissionEngine {
                     suggestion.clone(),
                 ));
             }
-            for (f, _) in &reads {
+            for f in &reads {
                 let ok = self.inside(f)
                     || self
                         .path_rule(st, RuleBehavior::Allow, "", Access::Read, f)
@@ -1093,30 +1087,20 @@ impl PermissionEngine {
         }
         let by_rule = level.is_some();
         if !matches!(level, Some(Level::Exact)) {
-            let arg_writes = c
-                .writes
-                .iter()
-                .filter_map(|p| self.resolve_forms(p))
-                .filter(|f| !paths::is_harmless_device(&f.lexical));
-            for f in arg_writes {
-                if !self.write_permitted(st, "", &f, by_rule) {
+            for f in &arg_writes {
+                if !self.write_permitted(st, "", f, by_rule) {
                     return One::Ask(
                         format!("`{cmd}` writes {}", show(&f.lexical)),
-                        Some(self.write_suggestion(&f, by_rule, &suggestion)),
+                        Some(self.write_suggestion(f, by_rule, &suggestion)),
                     );
                 }
             }
         }
-        let redirect_writes = c
-            .redirect_writes
-            .iter()
-            .filter_map(|p| self.resolve_forms(p))
-            .filter(|f| !paths::is_harmless_device(&f.lexical));
-        for f in redirect_writes {
-            if !self.write_permitted(st, "", &f, false) {
+        for f in &redirect_writes {
+            if !self.write_permitted(st, "", f, false) {
                 return One::Ask(
                     format!("`{cmd}` writes {} (output redirection)", show(&f.lexical)),
-                    Some(self.write_suggestion(&f, true, &suggestion)),
+                    Some(self.write_suggestion(f, true, &suggestion)),
                 );
             }
         }
@@ -1149,6 +1133,38 @@ impl PermissionEngine {
             (false, Some(s)) => s.clone(),
             _ => format!("Edit({})", paths::rule_path(&f.lexical)),
         }
+    }
+}
+
+/// [`PermissionEngine::read_denied`] for every entry of a walk of `root` that does not follow
+/// symlinks: the walk entered no symlinked directory, so an entry that is not a symlink
+/// itself resolves to the resolved root plus its relative path, with no file-system call.
+pub struct WalkReadDeny {
+    engine: Arc<PermissionEngine>,
+    root: PathBuf,
+    real_root: PathBuf,
+}
+
+impl WalkReadDeny {
+    pub fn new(engine: Arc<PermissionEngine>, root: &Path) -> Self {
+        WalkReadDeny {
+            engine,
+            root: root.to_path_buf(),
+            real_root: paths::realpath(root),
+        }
+    }
+
+    /// Does a Read deny rule cover this entry of the walk?
+    pub fn denied(&self, path: &Path, is_symlink: bool) -> bool {
+        let real = match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => self.real_root.clone(),
+            Ok(rel) if !is_symlink => self.real_root.join(rel),
+            _ => paths::realpath(path),
+        };
+        self.engine.read_denied_forms(&PathForms {
+            lexical: paths::lexical(path),
+            real,
+        })
     }
 }
 

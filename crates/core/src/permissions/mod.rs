@@ -21,7 +21,8 @@ pub mod shell;
 mod web;
 
 pub use engine::{
-    BYPASS_ROOT_REFUSAL, PermissionConfig, PermissionEngine, bypass_refusal, bypass_refusal_for,
+    BYPASS_ROOT_REFUSAL, PermissionConfig, PermissionEngine, WalkReadDeny, bypass_refusal,
+    bypass_refusal_for,
 };
 pub use mode::Mode;
 pub use rules::{RuleBehavior, RuleSource, SourcedRule, split_rule_list};

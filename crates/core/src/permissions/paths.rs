@@ -3,12 +3,7 @@
 
 use super::rules::RuleBehavior;
 use globset::{GlobBuilder, GlobMatcher};
-use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
-
-/// Symlink hops followed before giving up (the kernel's limit is 40).
-const MAX_SYMLINK_HOPS: usize = 40;
 
 /// Glob expansion limits: beyond them a glob argument counts as unknown.
 const MAX_GLOB_MATCHES: usize = 1000;
@@ -42,70 +37,9 @@ pub fn lexical(p: &Path) -> PathBuf {
     crate::paths::normalize(p)
 }
 
-/// The path the kernel would really reach: symlinks are resolved component by component, and
-/// a `..` after a symlink goes up from the link's target (unlike a lexical normalisation).
-/// Components that do not exist yet are appended as written.
-pub fn realpath(p: &Path) -> PathBuf {
-    let mut todo: VecDeque<OsString> = VecDeque::new();
-    for c in p.components() {
-        match c {
-            Component::Normal(s) => todo.push_back(s.to_os_string()),
-            Component::ParentDir => todo.push_back("..".into()),
-            Component::CurDir | Component::RootDir | Component::Prefix(_) => {}
-        }
-    }
-    let mut out = PathBuf::from("/");
-    let mut hops = 0;
-    let mut missing = false;
-    while let Some(c) = todo.pop_front() {
-        if c == "." {
-            continue;
-        }
-        if c == ".." {
-            out.pop();
-            continue;
-        }
-        let next = out.join(&c);
-        if missing {
-            out = next;
-            continue;
-        }
-        match std::fs::symlink_metadata(&next) {
-            Ok(m) if m.file_type().is_symlink() => {
-                hops += 1;
-                let target = match std::fs::read_link(&next) {
-                    Ok(t) if hops <= MAX_SYMLINK_HOPS => t,
-                    _ => {
-                        // A loop or an unreadable link: the kernel would fail; keep the name.
-                        out = next;
-                        missing = true;
-                        continue;
-                    }
-                };
-                if target.is_absolute() {
-                    out = PathBuf::from("/");
-                }
-                let comps: Vec<OsString> = target
-                    .components()
-                    .filter_map(|c| match c {
-                        Component::Normal(s) => Some(s.to_os_string()),
-                        Component::ParentDir => Some("..".into()),
-                        _ => None,
-                    })
-                    .collect();
-                for c in comps.into_iter().rev() {
-                    todo.push_front(c);
-                }
-            }
-            Ok(_) => out = next,
-            Err(_) => {
-                out = next;
-                missing = true;
-            }
-        }
-    }
-    out
-}
+/// The path the kernel would really reach: symlinks resolved component by component, a `..`
+/// after a symlink going up from the link's target (unlike [`lexical`]).
+pub use crate::paths::canonicalize_lenient as realpath;
 
 /// The forms of one path that rules are checked against.
 #[derive(Clone, Debug, PartialEq, Eq)]

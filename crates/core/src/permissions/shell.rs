@@ -484,7 +484,6 @@ impl Parser {
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
             let mut body = String::new();
-            let mut terminated = false;
             while self.pos < self.s.len() {
                 let start = self.pos;
                 while self.pos < self.s.len() && self.s[self.pos] != '\n' {
@@ -500,7 +499,6 @@ impl Parser {
                     line
                 };
                 if line == p.delim {
-                    terminated = true;
                     break;
                 }
                 body.push_str(&line);
@@ -508,7 +506,6 @@ impl Parser {
             }
             // Bash runs a here-document cut short by the end of input with a warning; so do we
             // (its content is still checked).
-            let _ = terminated;
             let word = self.heredoc_word(&body, p.quoted)?;
             self.heredocs.push((p.id, word));
         }
@@ -1366,14 +1363,22 @@ impl Parser {
         let mut nested = Vec::new();
         let mut arith_names = Vec::new();
         let mut prompt = false;
+        let mut indirect = false;
         if matches!(self.peek(), Some('#' | '!')) && self.peek_at(1) != Some('}') {
+            indirect = self.peek() == Some('!');
             self.pos += 1;
         }
         // The parameter name.
         match self.peek() {
             Some(c) if is_name_start(c) => {
+                let name_start = self.pos;
                 while self.peek().is_some_and(is_name_char) {
                     self.pos += 1;
+                }
+                // `${!name}` evaluates name's value as a variable reference, subscript
+                // included (`a[$(cmd)]`); `${!name[@]}` and `${!prefix*}` only list names.
+                if indirect && !matches!(self.peek(), Some('[' | '*' | '@')) {
+                    arith_names.push(self.text(name_start, self.pos));
                 }
             }
             Some(c) if c.is_ascii_digit() => {
@@ -1433,6 +1438,34 @@ impl Parser {
         })
     }
 
+    /// Skips the quoted string, escape or expansion starting with `c` inside `${…}`, `[…]` or
+    /// `$((…))`, collecting the commands nested in it; false when `c` starts none of those.
+    fn skip_nested(&mut self, c: char, nested: &mut Vec<Node>) -> PResult<bool> {
+        match c {
+            '\\' => self.pos += 2,
+            '\'' => {
+                self.pos += 1;
+                self.single_quoted()?;
+            }
+            '"' => {
+                self.pos += 1;
+                for p in self.dq_parts(Some('"'))? {
+                    collect_nested(&p, nested);
+                }
+            }
+            '$' => {
+                let mut b = Parts::default();
+                self.dollar(&mut b, false)?;
+                for p in b.finish() {
+                    collect_nested(&p, nested);
+                }
+            }
+            '`' => nested.extend(self.backtick(false)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// Scans to the matching `close` (consumed), collecting nested commands; returns them and
     /// the raw text before `close`.
     fn scan_until(&mut self, close: char) -> PResult<(Vec<Node>, String)> {
@@ -1458,26 +1491,13 @@ impl Parser {
                     depth += 1;
                     self.pos += 1;
                 }
-                '\\' => self.pos += 2,
-                '\'' => {
-                    self.pos += 1;
-                    self.single_quoted()?;
-                }
-                '"' => {
-                    self.pos += 1;
-                    for p in self.dq_parts(Some('"'))? {
-                        collect_nested(&p, &mut nested);
+                // Quotes do not protect a subscript: bash expands `${a['$(cmd)']}`.
+                '\'' if close == ']' => self.pos += 1,
+                _ => {
+                    if !self.skip_nested(c, &mut nested)? {
+                        self.pos += 1;
                     }
                 }
-                '$' => {
-                    let mut b = Parts::default();
-                    self.dollar(&mut b, false)?;
-                    for p in b.finish() {
-                        collect_nested(&p, &mut nested);
-                    }
-                }
-                '`' => nested.extend(self.backtick(false)?),
-                _ => self.pos += 1,
             }
         }
     }
@@ -1512,26 +1532,11 @@ impl Parser {
                     depth -= 1;
                     self.pos += 1;
                 }
-                '\\' => self.pos += 2,
-                '\'' => {
-                    self.pos += 1;
-                    self.single_quoted()?;
-                }
-                '"' => {
-                    self.pos += 1;
-                    for p in self.dq_parts(Some('"'))? {
-                        collect_nested(&p, &mut nested);
+                _ => {
+                    if !self.skip_nested(c, &mut nested)? {
+                        self.pos += 1;
                     }
                 }
-                '$' => {
-                    let mut b = Parts::default();
-                    self.dollar(&mut b, false)?;
-                    for p in b.finish() {
-                        collect_nested(&p, &mut nested);
-                    }
-                }
-                '`' => nested.extend(self.backtick(false)?),
-                _ => self.pos += 1,
             }
         }
     }

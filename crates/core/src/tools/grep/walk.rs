@@ -2,7 +2,7 @@
 //! newest-first ordering, and a reader that stops when the call is cancelled.
 
 use crate::cancel::CancelToken;
-use crate::permissions::PermissionEngine;
+use crate::permissions::{PermissionEngine, WalkReadDeny};
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
 use ignore::types::Types;
@@ -82,7 +82,8 @@ pub(crate) fn walker(root: &Path, opts: WalkOptions<'_>) -> Result<WalkBuilder, 
         wb.types(t);
     }
     if let Some(engine) = opts.read_deny {
-        wb.filter_entry(move |e| !engine.read_denied(e.path()));
+        let deny = WalkReadDeny::new(engine, root);
+        wb.filter_entry(move |e| !deny.denied(e.path(), e.path_is_symlink()));
     }
     Ok(wb)
 }
