@@ -306,15 +306,6 @@ fn concurrent_checks_and_persists() {
     assert_eq!(e.rules().len(), 80);
 }
 
-fn tool_result_of<'a>(msg: &'a Value, id: &str) -> &'a Value {
-    msg["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "tool_result" && b["tool_use_id"] == id)
-        .unwrap_or_else(|| panic!("no tool_result for {id} in {msg:#}"))
-}
-
 fn writer() -> FakeTool {
     FakeTool::new(
         "Writer",
@@ -349,7 +340,7 @@ async fn plan_mode_exit_approved_with_auto_accept_switches_to_accept_edits() {
     .await;
     h.query("plan then write").await;
     // In plan mode the write was refused without asking.
-    let first = tool_result_of(&h.sent_messages(1)[2], "toolu_w0").clone();
+    let first = common::tool_result_of(&h.sent_messages(1)[2], "toolu_w0").clone();
     assert_eq!(first["is_error"], true);
     assert!(first["content"].as_str().unwrap().contains("Plan mode"));
     // The plan was put to the user once; "always" means acceptEdits.
@@ -357,12 +348,12 @@ async fn plan_mode_exit_approved_with_auto_accept_switches_to_accept_edits() {
     assert_eq!(asked.len(), 1, "{asked:#?}");
     assert_eq!(asked[0].tool_name, "ExitPlanMode");
     assert_eq!(asked[0].input["plan"], "1. write a.txt");
-    let plan = tool_result_of(&h.sent_messages(2)[4], "toolu_p").clone();
+    let plan = common::tool_result_of(&h.sent_messages(2)[4], "toolu_p").clone();
     assert!(plan["content"].as_str().unwrap().starts_with(APPROVED));
     assert_eq!(h.agent.permissions().mode(), Mode::AcceptEdits);
     // The second write ran without a question.
     assert_eq!(write.calls().len(), 1);
-    let second = tool_result_of(&h.sent_messages(3)[6], "toolu_w1").clone();
+    let second = common::tool_result_of(&h.sent_messages(3)[6], "toolu_w1").clone();
     assert_eq!(second["content"], "written");
     // Nothing was saved to settings for a plan approval.
     assert!(!h.cwd().join(".claude/settings.local.json").exists());
@@ -390,7 +381,7 @@ async fn plan_rejection_sends_the_feedback_and_stays_in_plan_mode() {
     .build()
     .await;
     let res = h.query("plan").await;
-    let tr = tool_result_of(&h.sent_messages(1)[2], "toolu_p").clone();
+    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_p").clone();
     assert_eq!(tr["is_error"], true);
     assert!(tr["content"].as_str().unwrap().contains("add tests first"));
     assert_eq!(h.agent.permissions().mode(), Mode::Plan);

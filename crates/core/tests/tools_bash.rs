@@ -627,15 +627,6 @@ async fn background_can_be_disabled() {
 
 // ---- Through the agent loop and the mock Messages API ----
 
-fn tool_result<'a>(msg: &'a Value, id: &str) -> &'a Value {
-    msg["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "tool_result" && b["tool_use_id"] == id)
-        .unwrap_or_else(|| panic!("no tool_result for {id} in {msg:#}"))
-}
-
 #[tokio::test]
 async fn loop_sends_bash_results_back_to_the_model() {
     let mut h = Harness::builder(
@@ -671,14 +662,14 @@ async fn loop_sends_bash_results_back_to_the_model() {
     let tools = req0.json.as_ref().unwrap()["tools"].as_array().unwrap();
     assert_eq!(tools[0]["name"], "Bash");
 
-    let tr = tool_result(&h.sent_messages(1)[2], "toolu_b1").clone();
+    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_b1").clone();
     assert_eq!(tr["content"], "out\nerr");
     assert_eq!(tr["is_error"], false);
-    let tr = tool_result(&h.sent_messages(2)[4], "toolu_b2").clone();
+    let tr = common::tool_result_of(&h.sent_messages(2)[4], "toolu_b2").clone();
     assert_eq!(tr["content"], "Exit code 3\npartial");
     assert_eq!(tr["is_error"], true);
     // The cd of the failed call persisted into the next turn.
-    let tr = tool_result(&h.sent_messages(3)[6], "toolu_b3").clone();
+    let tr = common::tool_result_of(&h.sent_messages(3)[6], "toolu_b3").clone();
     assert_eq!(
         PathBuf::from(tr["content"].as_str().unwrap()),
         canon(&h.cwd().join("sub"))
@@ -735,7 +726,7 @@ async fn loop_cancellation_kills_a_running_command() {
     assert!(finished - cancelled_at < Duration::from_millis(1000));
     let conv = common::conversation_json(&h.agent);
     common::assert_valid_conversation(&conv);
-    let tr = tool_result(&conv[2], "toolu_slow");
+    let tr = common::tool_result_of(&conv[2], "toolu_slow");
     assert_eq!(
         tr["content"],
         "started\n<error>Command was aborted before completion</error>"

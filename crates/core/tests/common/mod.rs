@@ -423,6 +423,16 @@ impl Harness {
 
 /// Asserts what the API requires of a conversation: it starts with a user message, roles
 /// alternate, and every tool_use is answered by a tool_result in the next message.
+/// The `tool_result` block answering `id` in a sent user message.
+pub fn tool_result_of<'a>(msg: &'a Value, id: &str) -> &'a Value {
+    msg["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "tool_result" && b["tool_use_id"] == id)
+        .unwrap_or_else(|| panic!("no tool_result for {id} in {msg:#}"))
+}
+
 pub fn assert_valid_conversation(messages: &[Value]) {
     assert!(!messages.is_empty(), "empty conversation");
     for (i, m) in messages.iter().enumerate() {
