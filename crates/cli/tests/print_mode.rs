@@ -2,30 +2,14 @@
 //! mock, stdout and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use ccrs_mock::{MockServer, Reply, Scenario};
+use common::{Env, env};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-struct Env {
-    _tmp: tempfile::TempDir,
-    home: PathBuf,
-    cwd: PathBuf,
-}
-
-fn env() -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    let cwd = tmp.path().join("project");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::create_dir_all(&cwd).unwrap();
-    Env {
-        _tmp: tmp,
-        home,
-        cwd,
-    }
-}
 
 fn ccrs(e: &Env, mock: &MockServer, args: &[&str]) -> Output {
     ccrs_in(&e.home, &e.cwd, mock, args, &[])
