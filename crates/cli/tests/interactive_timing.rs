@@ -3,6 +3,7 @@
 //! processes do not compete with the one being measured.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "it/common.rs"]
 mod common;
 
 use ccrs_mock::{MockServer, Reply, Scenario};

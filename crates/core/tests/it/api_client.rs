@@ -1,8 +1,7 @@
 //! The API client against the mock: streaming, retries, error mapping, headers and body.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{TEST_API_KEY, api_key_auth, client_config};
 use ccrs_core::BoxFuture;
 use ccrs_core::api::client::{ClientEvent, StreamOutcome};
 use ccrs_core::api::{ApiClient, ContentBlock, Message, MessagesRequest, SystemBlock, ToolSpec};
@@ -10,7 +9,6 @@ use ccrs_core::auth::{AuthError, AuthHeader, AuthProvider, Credential, Credentia
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::error::ApiError;
 use ccrs_mock::{MockServer, OAuthConfig, Reply, Scenario};
-use common::{TEST_API_KEY, api_key_auth, client_config};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

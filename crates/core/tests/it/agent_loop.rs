@@ -1,17 +1,15 @@
 //! The agent loop end to end: real client, mock API, fake tools.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{
+    AllowPrompter, FakeTool, Harness, ScriptedPrompter, assert_valid_conversation,
+    conversation_json,
+};
 use ccrs_core::agent::{AgentEvent, INTERRUPTED, INTERRUPTED_TOOL_USE, Outcome};
 use ccrs_core::api::{ContentBlock, Role};
 use ccrs_core::permissions::{Mode, PromptAnswer, RuleBehavior, auto_denied_message};
 use ccrs_core::tools::{Subject, ToolOutput, ToolRegistry};
 use ccrs_mock::{Reply, Scenario, UsageSpec};
-use common::{
-    AllowPrompter, FakeTool, Harness, ScriptedPrompter, assert_valid_conversation,
-    conversation_json,
-};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,7 +91,7 @@ async fn a_tool_result_reaches_the_next_request_under_its_id() {
         sent[1]["content"],
         json!([{"type": "tool_use", "id": "toolu_echo_1", "name": "Echo", "input": {"text": "hello from the tool"}}])
     );
-    let tr = common::tool_result_of(&sent[2], "toolu_echo_1");
+    let tr = crate::common::tool_result_of(&sent[2], "toolu_echo_1");
     assert_eq!(tr["content"], "hello from the tool", "string content");
     assert_eq!(tr["is_error"], false, "is_error sent explicitly");
     assert_valid_conversation(&sent);
@@ -148,7 +146,7 @@ async fn an_unknown_tool_gets_an_error_result() {
     .await;
     let res = h.query("go").await;
     assert!(matches!(res.outcome, Outcome::Completed));
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_x").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_x").clone();
     assert_eq!(tr["is_error"], true);
     assert_eq!(
         tr["content"],
@@ -181,14 +179,14 @@ async fn input_failing_the_schema_is_an_input_validation_error() {
         echo.calls().is_empty(),
         "invalid input never reaches the tool"
     );
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_v").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_v").clone();
     assert_eq!(tr["is_error"], true);
     assert_eq!(
         tr["content"],
         "<tool_use_error>InputValidationError: Echo failed due to the following issue:\nThe parameter `text` type is expected as `string` but provided as `integer`</tool_use_error>"
     );
     let sent = h.sent_messages(2);
-    let tr = common::tool_result_of(&sent[4], "toolu_j");
+    let tr = crate::common::tool_result_of(&sent[4], "toolu_j");
     assert_eq!(tr["is_error"], true);
     let text = tr["content"].as_str().unwrap();
     assert!(
@@ -223,7 +221,7 @@ async fn a_denied_call_is_reported_and_listed() {
     let res = h.query("do it").await;
     assert!(matches!(res.outcome, Outcome::Completed));
     assert!(danger.calls().is_empty());
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_d").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_d").clone();
     assert_eq!(tr["is_error"], true);
     assert_eq!(tr["content"], auto_denied_message("Danger"));
     assert_eq!(res.permission_denials.len(), 1);
@@ -259,7 +257,7 @@ async fn a_deny_rule_refuses_without_asking_and_a_prompter_can_allow() {
     h.query("go").await;
     assert_eq!(prompter.asked.lock().unwrap().len(), 1);
     assert_eq!(danger.calls().len(), 1);
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_1").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_1").clone();
     assert_eq!(
         (tr["is_error"].clone(), tr["content"].clone()),
         (json!(false), json!("ran"))
@@ -284,7 +282,7 @@ async fn a_deny_rule_refuses_without_asking_and_a_prompter_can_allow() {
     );
     assert_eq!(danger.calls().len(), 1, "not called again");
     assert_eq!(res.permission_denials.len(), 1);
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_2").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_2").clone();
     assert_eq!(tr["is_error"], true);
     assert!(tr["content"].as_str().unwrap().contains("Danger(*)"));
 }
@@ -445,7 +443,7 @@ async fn cancelling_after_a_tool_use_streamed_answers_it() {
     assert!(echo.calls().is_empty(), "a cancelled turn runs no tools");
     let conv = conversation_json(&h.agent);
     assert_valid_conversation(&conv);
-    let tr = common::tool_result_of(&conv[2], "toolu_c");
+    let tr = crate::common::tool_result_of(&conv[2], "toolu_c");
     assert_eq!(tr["is_error"], true);
     assert_eq!(tr["content"], INTERRUPTED_TOOL_USE);
     h.reset_cancel();
@@ -523,11 +521,11 @@ async fn cancelling_a_running_tool_ends_the_query_cleanly() {
     let conv = conversation_json(&h.agent);
     assert_valid_conversation(&conv);
     assert_eq!(
-        common::tool_result_of(&conv[2], "toolu_s1")["is_error"],
+        crate::common::tool_result_of(&conv[2], "toolu_s1")["is_error"],
         true
     );
     assert_eq!(
-        common::tool_result_of(&conv[2], "toolu_s2")["content"],
+        crate::common::tool_result_of(&conv[2], "toolu_s2")["content"],
         INTERRUPTED_TOOL_USE
     );
 }
@@ -689,7 +687,7 @@ async fn a_truncated_tool_call_at_max_tokens_is_answered_with_an_error() {
     let sent = h.sent_messages(1);
     assert_valid_conversation(&sent);
     assert_eq!(
-        common::tool_result_of(&sent[2], "toolu_m")["is_error"],
+        crate::common::tool_result_of(&sent[2], "toolu_m")["is_error"],
         true
     );
 }

@@ -2,8 +2,7 @@
 //! modes and bypass refusal, and ExitPlanMode through the real agent loop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{FakeTool, Harness, ScriptedPrompter};
 use ccrs_core::permissions::{
     BYPASS_ROOT_REFUSAL, Decision, Mode, PermissionConfig, PermissionEngine, PromptAnswer,
     RuleBehavior, RuleSource, SourcedRule, WalkReadDeny, bypass_refusal_for,
@@ -12,7 +11,6 @@ use ccrs_core::settings::SettingsWriteError;
 use ccrs_core::tools::exit_plan_mode::{APPROVED, ExitPlanMode};
 use ccrs_core::tools::{Subject, ToolOutput, ToolRegistry};
 use ccrs_mock::{Reply, Scenario};
-use common::{FakeTool, Harness, ScriptedPrompter};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -340,7 +338,7 @@ async fn plan_mode_exit_approved_with_auto_accept_switches_to_accept_edits() {
     .await;
     h.query("plan then write").await;
     // In plan mode the write was refused without asking.
-    let first = common::tool_result_of(&h.sent_messages(1)[2], "toolu_w0").clone();
+    let first = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_w0").clone();
     assert_eq!(first["is_error"], true);
     assert!(first["content"].as_str().unwrap().contains("Plan mode"));
     // The plan was put to the user once; "always" means acceptEdits.
@@ -348,12 +346,12 @@ async fn plan_mode_exit_approved_with_auto_accept_switches_to_accept_edits() {
     assert_eq!(asked.len(), 1, "{asked:#?}");
     assert_eq!(asked[0].tool_name, "ExitPlanMode");
     assert_eq!(asked[0].input["plan"], "1. write a.txt");
-    let plan = common::tool_result_of(&h.sent_messages(2)[4], "toolu_p").clone();
+    let plan = crate::common::tool_result_of(&h.sent_messages(2)[4], "toolu_p").clone();
     assert!(plan["content"].as_str().unwrap().starts_with(APPROVED));
     assert_eq!(h.agent.permissions().mode(), Mode::AcceptEdits);
     // The second write ran without a question.
     assert_eq!(write.calls().len(), 1);
-    let second = common::tool_result_of(&h.sent_messages(3)[6], "toolu_w1").clone();
+    let second = crate::common::tool_result_of(&h.sent_messages(3)[6], "toolu_w1").clone();
     assert_eq!(second["content"], "written");
     // Nothing was saved to settings for a plan approval.
     assert!(!h.cwd().join(".claude/settings.local.json").exists());
@@ -381,7 +379,7 @@ async fn plan_rejection_sends_the_feedback_and_stays_in_plan_mode() {
     .build()
     .await;
     let res = h.query("plan").await;
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_p").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_p").clone();
     assert_eq!(tr["is_error"], true);
     assert!(tr["content"].as_str().unwrap().contains("add tests first"));
     assert_eq!(h.agent.permissions().mode(), Mode::Plan);

@@ -2,10 +2,8 @@
 //! mock API: what a user sees and what reaches the API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use ccrs_mock::{MockServer, Reply, Scenario};
-use common::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

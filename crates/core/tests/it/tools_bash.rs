@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
-mod common;
-
+use crate::common::Harness;
 use ccrs_core::agent::{AgentEvent, Outcome};
 use ccrs_core::permissions::RuleBehavior;
 use ccrs_core::tools::{Subject, ToolContext, ToolOutput, ToolRegistry, schema};
 use ccrs_mock::{Reply, Scenario};
-use common::Harness;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -662,19 +660,19 @@ async fn loop_sends_bash_results_back_to_the_model() {
     let tools = req0.json.as_ref().unwrap()["tools"].as_array().unwrap();
     assert_eq!(tools[0]["name"], "Bash");
 
-    let tr = common::tool_result_of(&h.sent_messages(1)[2], "toolu_b1").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(1)[2], "toolu_b1").clone();
     assert_eq!(tr["content"], "out\nerr");
     assert_eq!(tr["is_error"], false);
-    let tr = common::tool_result_of(&h.sent_messages(2)[4], "toolu_b2").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(2)[4], "toolu_b2").clone();
     assert_eq!(tr["content"], "Exit code 3\npartial");
     assert_eq!(tr["is_error"], true);
     // The cd of the failed call persisted into the next turn.
-    let tr = common::tool_result_of(&h.sent_messages(3)[6], "toolu_b3").clone();
+    let tr = crate::common::tool_result_of(&h.sent_messages(3)[6], "toolu_b3").clone();
     assert_eq!(
         PathBuf::from(tr["content"].as_str().unwrap()),
         canon(&h.cwd().join("sub"))
     );
-    common::assert_valid_conversation(&h.sent_messages(3));
+    crate::common::assert_valid_conversation(&h.sent_messages(3));
     // The structured result front ends print as `tool_use_result`.
     let structured = h.events.events().into_iter().find_map(|e| match e {
         AgentEvent::ToolFinished { id, output, .. } if id == "toolu_b1" => output.structured,
@@ -724,9 +722,9 @@ async fn loop_cancellation_kills_a_running_command() {
     );
     // Well within the loop's 3 s grace: the result is the tool's own, not the loop's fallback.
     assert!(finished - cancelled_at < Duration::from_millis(1000));
-    let conv = common::conversation_json(&h.agent);
-    common::assert_valid_conversation(&conv);
-    let tr = common::tool_result_of(&conv[2], "toolu_slow");
+    let conv = crate::common::conversation_json(&h.agent);
+    crate::common::assert_valid_conversation(&conv);
+    let tr = crate::common::tool_result_of(&conv[2], "toolu_slow");
     assert_eq!(
         tr["content"],
         "started\n<error>Command was aborted before completion</error>"

@@ -586,7 +586,7 @@ fn spawn_child(server: &MockServer, store: &Path) -> Child {
     let exe = std::env::current_exe().unwrap();
     let mut proc = Command::new(exe)
         .args([
-            "child_process",
+            "auth_oauth::child_process",
             "--exact",
             "--ignored",
             "--nocapture",

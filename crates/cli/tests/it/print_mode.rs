@@ -2,10 +2,8 @@
 //! mock, stdout and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{Env, env};
 use ccrs_mock::{MockServer, Reply, Scenario};
-use common::{Env, env};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -2,12 +2,10 @@
 //! request carries the tool_result, and the file on disk shows the effect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{AllowPrompter, Harness, assert_valid_conversation};
 use ccrs_core::agent::Outcome;
 use ccrs_core::permissions::Mode;
 use ccrs_mock::{Reply, Scenario};
-use common::{AllowPrompter, Harness, assert_valid_conversation};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -45,12 +43,12 @@ async fn read_then_edit_through_the_loop() {
     assert_eq!(res.result_text, "Fixed.");
 
     let sent = h.sent_messages(1);
-    let tr = common::tool_result_of(&sent[2], "toolu_read");
+    let tr = crate::common::tool_result_of(&sent[2], "toolu_read");
     assert_eq!(tr["content"], "1\timport os\n2\tanswer = 41");
     assert_eq!(tr["is_error"], false);
 
     let sent = h.sent_messages(2);
-    let tr = common::tool_result_of(&sent[4], "toolu_edit");
+    let tr = crate::common::tool_result_of(&sent[4], "toolu_edit");
     assert_eq!(
         tr["content"],
         format!(
@@ -85,7 +83,7 @@ async fn unread_overwrite_is_refused_through_the_loop() {
     std::fs::write(cwd.join("keep.txt"), "precious").unwrap();
     h.query("overwrite it").await;
     let sent = h.sent_messages(1);
-    let tr = common::tool_result_of(&sent[2], "toolu_w");
+    let tr = crate::common::tool_result_of(&sent[2], "toolu_w");
     assert_eq!(tr["is_error"], true);
     assert_eq!(
         tr["content"],
@@ -119,7 +117,7 @@ async fn image_read_goes_out_as_an_image_block() {
     std::fs::write(cwd.join("shot.dat"), png).unwrap();
     h.query("look").await;
     let sent = h.sent_messages(1);
-    let tr = common::tool_result_of(&sent[2], "toolu_img");
+    let tr = crate::common::tool_result_of(&sent[2], "toolu_img");
     assert_eq!(tr["content"][0]["type"], "image");
     assert_eq!(tr["content"][0]["source"]["media_type"], "image/png");
     assert_eq!(tr["content"][0]["source"]["type"], "base64");
@@ -173,7 +171,7 @@ async fn multi_edit_and_notebook_edit_through_the_loop() {
     );
 
     let sent = h.sent_messages(2);
-    let tr = common::tool_result_of(&sent[4], "t2");
+    let tr = crate::common::tool_result_of(&sent[4], "t2");
     assert_eq!(tr["is_error"], true);
     assert_eq!(
         tr["content"],
@@ -185,7 +183,7 @@ async fn multi_edit_and_notebook_edit_through_the_loop() {
     );
 
     let sent = h.sent_messages(3);
-    let tr = common::tool_result_of(&sent[6], "t3");
+    let tr = crate::common::tool_result_of(&sent[6], "t3");
     let text = tr["content"].as_str().unwrap();
     assert!(
         text.contains(
@@ -195,7 +193,7 @@ async fn multi_edit_and_notebook_edit_through_the_loop() {
     );
 
     let sent = h.sent_messages(4);
-    let tr = common::tool_result_of(&sent[8], "t4");
+    let tr = crate::common::tool_result_of(&sent[8], "t4");
     assert_eq!(tr["content"], "Updated cell c1.");
     let after: Value =
         serde_json::from_slice(&std::fs::read(cwd.join("n.ipynb")).unwrap()).unwrap();

@@ -2,8 +2,7 @@
 //! mock server on 127.0.0.1 (plain HTTP, which WebFetch keeps for loopback hosts).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::Harness;
 use ccrs_core::agent::AgentEvent;
 use ccrs_core::permissions::RuleBehavior;
 use ccrs_core::tools::context::TodoStatus;
@@ -12,7 +11,6 @@ use ccrs_core::tools::web_fetch::{MAX_BODY_BYTES, MAX_CONTENT_CHARS, PageCache, 
 use ccrs_core::tools::web_search::WebSearch;
 use ccrs_core::tools::{Tool, ToolContext, ToolOutput};
 use ccrs_mock::{MockServer, Reply, Route, Scenario};
-use common::Harness;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +25,7 @@ const PAGE: &str = "<html><head><title>t</title><script>evil()</script></head><b
 /// A context whose side requests go to `server` (none when `api` is false).
 fn ctx(server: &MockServer, dir: &std::path::Path, api: bool) -> ToolContext {
     let mut c = ToolContext::for_tests(dir);
-    c.api = api.then(|| common::client(server));
+    c.api = api.then(|| crate::common::client(server));
     c.small_model = HAIKU.into();
     c.model = SONNET.into();
     c

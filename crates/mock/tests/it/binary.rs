@@ -1,10 +1,8 @@
 //! The `ccrs-mock` binary: startup line, demo brain, scenario files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{Response, post_json};
 use ccrs_mock::{ReplyKind, Scenario};
-use common::{Response, post_json};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -2,10 +2,8 @@
 //! `/v1/messages`, and one winner when refreshes race.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::{Response, post_json, request};
 use ccrs_mock::{CLAUDE_CODE_CLIENT_ID, MockServer, OAuthConfig, Reply, Scenario, s256_challenge};
-use common::{Response, post_json, request};
 use serde_json::{Value, json};
 use std::sync::{Arc, Barrier};
 

@@ -2,12 +2,10 @@
 //! the mock scripts the tool_use, the test checks the tool_result in the next captured request.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::Harness;
 use ccrs_core::agent::Outcome;
 use ccrs_core::permissions::RuleBehavior;
 use ccrs_mock::{Reply, Scenario};
-use common::Harness;
 use serde_json::{Value, json};
 
 fn result_of(h: &Harness, request: usize) -> Value {

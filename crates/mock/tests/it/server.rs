@@ -1,9 +1,7 @@
 //! The mock's HTTP and SSE behaviour, checked with an independent raw client.
 
-mod common;
-
+use crate::common::{Conn, parse_sse, post_json, post_message, request};
 use ccrs_mock::{MockServer, Reply, Route, Scenario, UsageSpec};
-use common::{Conn, parse_sse, post_json, post_message, request};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -367,7 +365,7 @@ fn match_routes_side_requests_regardless_of_order() {
             .reply(Reply::text("main two")),
     )
     .unwrap();
-    let text = |r: common::Response| -> String {
+    let text = |r: crate::common::Response| -> String {
         r.events()
             .iter()
             .filter_map(|(_, d)| d["delta"]["text"].as_str().map(str::to_string))

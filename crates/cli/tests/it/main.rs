@@ -1,0 +1,7 @@
+//! The crate's integration tests, one binary (modules share the harness in `common`).
+
+mod auth;
+mod common;
+mod interactive;
+mod permissions;
+mod print_mode;

@@ -1,0 +1,15 @@
+//! The crate's integration tests, one binary (modules share the harness in `common`).
+
+mod agent_loop;
+mod api_client;
+mod auth_oauth;
+mod common;
+mod permissions_engine;
+mod permissions_fuzz;
+mod permissions_table;
+mod tools_bash;
+mod tools_files;
+mod tools_files_agent;
+mod tools_loop;
+mod tools_search;
+mod tools_web;

@@ -1,0 +1,6 @@
+//! The crate's integration tests, one binary (modules share the harness in `common`).
+
+mod binary;
+mod common;
+mod oauth;
+mod server;
