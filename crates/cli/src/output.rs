@@ -15,10 +15,13 @@ pub const BROKEN_PIPE_STATUS: i32 = 141;
 static BROKEN: AtomicBool = AtomicBool::new(false);
 static CANCEL: Mutex<Option<CancelToken>> = Mutex::new(None);
 
-/// Cancels `token` when stdout turns out to be closed.
+/// Cancels `token` when stdout turns out to be closed (at once if it already did).
 pub fn cancel_on_broken_pipe(token: &CancelToken) {
     if let Ok(mut c) = CANCEL.lock() {
         *c = Some(token.clone());
+    }
+    if broken() {
+        token.cancel();
     }
 }
 

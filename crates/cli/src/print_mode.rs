@@ -207,10 +207,10 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
     });
-    sink.line(init);
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
     let signal = watch_signals(cancel.clone());
+    sink.line(init);
     let res = match session.prepare(UserInput::Text(prompt)).await {
         Prepared::Turn(turn) => session.run(turn, sink.clone(), &cancel).await,
         Prepared::Local { builtin, .. } => local_result(format!(

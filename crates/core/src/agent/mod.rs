@@ -177,7 +177,8 @@ fn interrupted_result(tool_use_id: String) -> ContentBlock {
 
 /// The cost of every model with known prices.
 fn total_cost(list: &[ModelUsage]) -> f64 {
-    list.iter().filter_map(|m| m.cost_usd).sum()
+    // An empty f64 sum is -0.0, which JSON would show as `-0.0`.
+    list.iter().filter_map(|m| m.cost_usd).sum::<f64>() + 0.0
 }
 
 fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
