@@ -5,7 +5,6 @@
 use crate::common::{ccrs, ccrs_in, env, redact, stderr, stdout};
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::{Value, json};
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
