@@ -343,9 +343,19 @@ pub fn ccrs_in(
     args: &[&str],
     extra_env: &[(&str, &str)],
 ) -> Output {
+    let mut cmd = ccrs_command(home, cwd, mock);
+    cmd.args(args).stdin(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// The `ccrs` binary in `cwd`, with only the test's environment: `home` and its config dirs, no
+/// managed settings, a test key, the mock's URL.
+pub fn ccrs_command(home: &Path, cwd: &Path, mock: &MockServer) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccrs"));
-    cmd.args(args)
-        .current_dir(cwd)
+    cmd.current_dir(cwd)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -356,12 +366,8 @@ pub fn ccrs_in(
             home.join("no-managed-settings.json"),
         )
         .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env("ANTHROPIC_BASE_URL", mock.base_url())
-        .stdin(Stdio::null());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+        .env("ANTHROPIC_BASE_URL", mock.base_url());
+    cmd
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -2,7 +2,7 @@
 //! mock, stdout and exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{ccrs, ccrs_in, env, redact, stderr, stdout};
+use crate::common::{ccrs, ccrs_command, ccrs_in, env, redact, stderr, stdout};
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::{Value, json};
 use std::process::{Command, Output, Stdio};
@@ -81,88 +81,6 @@ fn text_reply_in_stream_json_format() {
     insta::assert_json_snapshot!("stream_json_text_reply", redact(&Value::Array(lines)));
 }
 
-/// A tool call in both shapes: the tool's `user` line with its structured result, and the
-/// `json --verbose` array of every message.
-#[test]
-fn tool_call_in_stream_json_and_verbose_json() {
-    let scenario = || {
-        Scenario::new()
-            .reply(Reply::tool_use_with_id(
-                "toolu_echo_1",
-                "Bash",
-                json!({"command": "echo hello", "description": "say hello"}),
-            ))
-            .reply(Reply::text("The command printed: hello"))
-    };
-    let e = env();
-    for (name, format) in [
-        ("stream_json_tool_call", "stream-json"),
-        ("verbose_json_tool_call", "json"),
-    ] {
-        let mock = MockServer::start_blocking(scenario()).unwrap();
-        let out = ccrs(
-            &e,
-            &mock,
-            &[
-                "-p",
-                "run echo hello",
-                "--allowedTools",
-                "Bash",
-                "--output-format",
-                format,
-                "--verbose",
-            ],
-        );
-        assert!(out.status.success(), "stderr: {}", stderr(&out));
-        let v: Value = if format == "json" {
-            serde_json::from_str(stdout(&out).trim()).unwrap()
-        } else {
-            Value::Array(json_lines(&out))
-        };
-        insta::assert_json_snapshot!(name, redact(&v));
-    }
-}
-
-/// A refused call and an API error: the error shapes of `result`.
-#[test]
-fn denial_and_error_results_in_json() {
-    let e = env();
-    let mock = MockServer::start_blocking(
-        Scenario::new()
-            .reply(Reply::tool_use_with_id(
-                "toolu_w",
-                "Bash",
-                json!({"command": "touch made_by_tool.txt"}),
-            ))
-            .reply(Reply::text("Done.")),
-    )
-    .unwrap();
-    let out = ccrs(
-        &e,
-        &mock,
-        &["-p", "create a file", "--output-format", "json"],
-    );
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    insta::assert_json_snapshot!("json_permission_denial", redact(&v));
-    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::error(
-        401,
-        "authentication_error",
-        "invalid x-api-key",
-    )))
-    .unwrap();
-    let out = ccrs(&e, &mock, &["-p", "hi", "--output-format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    // Nothing was spent: zero, not the `-0.0` of an empty float sum.
-    assert!(
-        stdout(&out).contains("\"total_cost_usd\":0.0"),
-        "{}",
-        stdout(&out)
-    );
-    insta::assert_json_snapshot!("json_api_error", redact(&v));
-}
-
 #[test]
 fn stream_json_requires_verbose() {
     let mock = MockServer::start_blocking(Scenario::new()).unwrap();
@@ -181,14 +99,8 @@ fn stream_json_requires_verbose() {
 fn prompt_from_stdin_is_appended() {
     let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("ok"))).unwrap();
     let e = env();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccrs"))
+    let mut child = ccrs_command(&e.home, &e.cwd, &mock)
         .args(["-p", "summarise:"])
-        .current_dir(&e.cwd)
-        .env("HOME", &e.home)
-        .env("CLAUDE_CONFIG_DIR", e.home.join(".claude"))
-        .env("CCRS_MANAGED_SETTINGS_PATH", e.home.join("none.json"))
-        .env("ANTHROPIC_API_KEY", "k")
-        .env("ANTHROPIC_BASE_URL", mock.base_url())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -222,50 +134,57 @@ fn no_prompt_at_all_is_an_error() {
     );
 }
 
+/// A Bash call's result reaches the second request; stream-json shows it as a `user` line with
+/// the tool's structured result, and `json --verbose` as an array of every message.
 #[test]
 fn bash_tool_result_reaches_the_second_request() {
-    let mock = MockServer::start_blocking(
-        Scenario::new()
-            .reply(Reply::tool_use_with_id(
-                "toolu_echo_1",
-                "Bash",
-                json!({"command": "echo hello", "description": "say hello"}),
-            ))
-            .reply(Reply::text("The command printed: hello")),
-    )
-    .unwrap();
     let e = env();
-    let out = ccrs(
-        &e,
-        &mock,
-        &[
-            "-p",
-            "run echo hello",
-            "--allowedTools",
-            "Bash",
-            "--output-format",
-            "stream-json",
-            "--verbose",
-        ],
-    );
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    let reqs = mock.message_requests();
-    assert_eq!(reqs.len(), 2);
-    let second = reqs[1].json.clone().unwrap();
-    let msgs = second["messages"].as_array().unwrap();
-    assert_eq!(msgs[1]["role"], "assistant");
-    assert_eq!(msgs[1]["content"][0]["id"], "toolu_echo_1");
-    let content = last_user_content(&second);
-    assert_eq!(content[0]["type"], "tool_result");
-    assert_eq!(content[0]["tool_use_id"], "toolu_echo_1");
-    assert_eq!(content[0]["content"], "hello");
-    assert_eq!(content[0]["is_error"], false);
-    // stream-json shows the tool result as a user line with the structured output.
-    let lines = json_lines(&out);
-    let user = lines.iter().find(|l| l["type"] == "user").unwrap();
-    assert_eq!(user["message"]["content"][0]["tool_use_id"], "toolu_echo_1");
-    assert_eq!(user["tool_use_result"]["stdout"], "hello");
-    assert_eq!(lines.last().unwrap()["num_turns"], 2);
+    for (snapshot, format) in [
+        ("stream_json_tool_call", "stream-json"),
+        ("verbose_json_tool_call", "json"),
+    ] {
+        let mock = MockServer::start_blocking(
+            Scenario::new()
+                .reply(Reply::tool_use_with_id(
+                    "toolu_echo_1",
+                    "Bash",
+                    json!({"command": "echo hello", "description": "say hello"}),
+                ))
+                .reply(Reply::text("The command printed: hello")),
+        )
+        .unwrap();
+        let out = ccrs(
+            &e,
+            &mock,
+            &[
+                "-p",
+                "run echo hello",
+                "--allowedTools",
+                "Bash",
+                "--output-format",
+                format,
+                "--verbose",
+            ],
+        );
+        assert!(out.status.success(), "stderr: {}", stderr(&out));
+        let reqs = mock.message_requests();
+        assert_eq!(reqs.len(), 2);
+        let second = reqs[1].json.clone().unwrap();
+        let msgs = second["messages"].as_array().unwrap();
+        assert_eq!(msgs[1]["role"], "assistant");
+        assert_eq!(msgs[1]["content"][0]["id"], "toolu_echo_1");
+        let content = last_user_content(&second);
+        assert_eq!(content[0]["type"], "tool_result");
+        assert_eq!(content[0]["tool_use_id"], "toolu_echo_1");
+        assert_eq!(content[0]["content"], "hello");
+        assert_eq!(content[0]["is_error"], false);
+        let v: Value = if format == "json" {
+            serde_json::from_str(stdout(&out).trim()).unwrap()
+        } else {
+            Value::Array(json_lines(&out))
+        };
+        insta::assert_json_snapshot!(snapshot, redact(&v));
+    }
 }
 
 #[test]
@@ -319,12 +238,7 @@ fn a_write_is_denied_in_print_mode() {
         "the denied command ran"
     );
     let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(v["permission_denials"][0]["tool_name"], "Bash");
-    assert_eq!(v["permission_denials"][0]["tool_use_id"], "toolu_w");
-    assert_eq!(
-        v["permission_denials"][0]["tool_input"]["command"],
-        "touch made_by_tool.txt"
-    );
+    insta::assert_json_snapshot!("json_permission_denial", redact(&v));
     let result = &last_user_content(&mock.message_requests()[1].json.clone().unwrap())[0];
     assert_eq!(result["is_error"], true);
     assert!(
@@ -435,8 +349,13 @@ fn unauthorized_gives_a_clear_message_fast() {
     let out = ccrs(&e, &mock, &["-p", "hi", "--output-format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(v["is_error"], true);
-    assert_eq!(v["api_error_status"], 401);
+    // Nothing was spent: zero, not the `-0.0` of an empty float sum.
+    assert!(
+        stdout(&out).contains("\"total_cost_usd\":0.0"),
+        "{}",
+        stdout(&out)
+    );
+    insta::assert_json_snapshot!("json_api_error", redact(&v));
 }
 
 #[test]
@@ -484,9 +403,7 @@ fn max_turns_with_a_tool_call_is_error_max_turns() {
     );
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(v["subtype"], "error_max_turns");
-    assert_eq!(v["is_error"], true);
-    assert_eq!(v["num_turns"], 1);
+    insta::assert_json_snapshot!("json_max_turns", redact(&v));
     assert_eq!(mock.message_requests().len(), 1);
     // Text format prints Claude Code's message.
     let mock = MockServer::start_blocking(

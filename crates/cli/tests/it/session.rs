@@ -2,7 +2,7 @@
 //! input into the same request; print mode knows the commands; the debug log; a closed stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{Spawn, Tui, ccrs, env, stderr, stdout, wait_requests, write};
+use crate::common::{Spawn, Tui, ccrs, ccrs_command, env, stderr, stdout, wait_requests, write};
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -283,7 +283,7 @@ fn a_closed_stdout_ends_the_session_quietly() {
     )
     .unwrap();
     // `| head -1`: the reader goes away after the first line.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccrs"))
+    let mut child = ccrs_command(&e.home, &e.cwd, &mock)
         .args([
             "-p",
             "go",
@@ -293,14 +293,6 @@ fn a_closed_stdout_ends_the_session_quietly() {
             "stream-json",
             "--verbose",
         ])
-        .current_dir(&e.cwd)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &e.home)
-        .env("CLAUDE_CONFIG_DIR", e.home.join(".claude"))
-        .env("CCRS_MANAGED_SETTINGS_PATH", e.home.join("none.json"))
-        .env("ANTHROPIC_API_KEY", "k")
-        .env("ANTHROPIC_BASE_URL", mock.base_url())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -327,14 +319,8 @@ fn a_closed_stdout_ends_the_session_quietly() {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("x"))).unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_ccrs"))
+    let status = ccrs_command(&e.home, &e.cwd, &mock)
         .args(["-p", "hi", "--output-format", "stream-json", "--verbose"])
-        .current_dir(&e.cwd)
-        .env("HOME", &e.home)
-        .env("CLAUDE_CONFIG_DIR", e.home.join(".claude"))
-        .env("CCRS_MANAGED_SETTINGS_PATH", e.home.join("none.json"))
-        .env("ANTHROPIC_API_KEY", "k")
-        .env("ANTHROPIC_BASE_URL", mock.base_url())
         .stdin(Stdio::null())
         .stdout(writer)
         .status()

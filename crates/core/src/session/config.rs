@@ -268,6 +268,16 @@ mod tests {
         User,
     }
 
+    /// The flag and every settings file, highest precedence first.
+    const FLAG_AND_FILES: [Src; 6] = [
+        Src::Flag,
+        Src::Managed,
+        Src::FlagSettings,
+        Src::Local,
+        Src::Project,
+        Src::User,
+    ];
+
     /// One project with some layers set.
     struct World {
         _dir: tempfile::TempDir,
@@ -421,14 +431,7 @@ mod tests {
 
     #[test]
     fn permission_mode_precedence_over_every_combination() {
-        let order = [
-            Src::Flag,
-            Src::Managed,
-            Src::FlagSettings,
-            Src::Local,
-            Src::Project,
-            Src::User,
-        ];
+        let order = FLAG_AND_FILES;
         let mode_of = |s: Src| match s {
             Src::Flag => Mode::Plan,
             Src::Managed => Mode::AcceptEdits,
@@ -494,14 +497,7 @@ mod tests {
 
     #[test]
     fn rules_merge_from_every_source_with_their_origin() {
-        let srcs = [
-            Src::Flag,
-            Src::Managed,
-            Src::FlagSettings,
-            Src::Local,
-            Src::Project,
-            Src::User,
-        ];
+        let srcs = FLAG_AND_FILES;
         for set in subsets(&srcs) {
             let mut w = World::new();
             for &s in &set {
@@ -580,14 +576,7 @@ mod tests {
 
     #[test]
     fn working_directories_merge_settings_then_flags() {
-        let srcs = [
-            Src::Flag,
-            Src::Managed,
-            Src::FlagSettings,
-            Src::Local,
-            Src::Project,
-            Src::User,
-        ];
+        let srcs = FLAG_AND_FILES;
         for set in subsets(&srcs) {
             let mut w = World::new();
             for &s in &set {

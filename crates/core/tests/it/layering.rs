@@ -39,7 +39,11 @@ const PENDING: &[(&str, &str, &str)] = &[
     // issue 14 (perm): `Subject` moves into permissions, tools produce it.
     ("permissions", "tools", "Subject lives in tools"),
     // issue 15 (proc): the process-group guard moves to core::process.
-    ("auth", "tools", "apiKeyHelper borrows the Bash tool's process group"),
+    (
+        "auth",
+        "tools",
+        "apiKeyHelper borrows the Bash tool's process group",
+    ),
 ];
 
 fn layer(module: &str) -> Option<u8> {
@@ -88,7 +92,9 @@ fn imported_modules(text: &str, top_level_file: bool) -> BTreeSet<String> {
                 // `$crate::` is a macro's path, resolved where the macro is used.
                 let before = &rest[..i];
                 rest = &rest[i + prefix.len()..];
-                if before.ends_with('$') || before.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                if before.ends_with('$')
+                    || before.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                {
                     continue;
                 }
                 if let Some(group) = rest.strip_prefix('{') {
@@ -123,7 +129,12 @@ fn no_module_imports_one_above_it() {
     for f in &files {
         let rel = f.strip_prefix(&src).unwrap();
         let mut parts = rel.components();
-        let first = parts.next().unwrap().as_os_str().to_string_lossy().into_owned();
+        let first = parts
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
         if first == "lib.rs" {
             continue;
         }
