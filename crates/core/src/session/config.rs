@@ -676,14 +676,8 @@ mod tests {
 
     #[test]
     fn env_keys_take_the_highest_layer() {
-        let order = [
-            Src::Managed,
-            Src::FlagSettings,
-            Src::Local,
-            Src::Project,
-            Src::User,
-        ];
-        for set in subsets(&order) {
+        let order = &FLAG_AND_FILES[1..];
+        for set in subsets(order) {
             let mut w = World::new();
             for &s in &set {
                 w.set_json(
