@@ -4,8 +4,7 @@
 
 use crate::args::Args;
 use anyhow::{Context, Result};
-use ccrs_core::log::{self, Filter};
-use std::io::Write;
+use ccrs_core::log::{self, Filter, Sink};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
@@ -35,8 +34,8 @@ pub fn install(args: &Args, session_id: &str) -> Result<Option<PathBuf>> {
         return Ok(None);
     };
     let filter = Filter::parse(args.debug.as_deref().unwrap_or(""));
-    let (out, path): (Box<dyn Write + Send + Sync>, _) = match dest {
-        Destination::Stderr => (Box::new(std::io::stderr()), None),
+    let (out, path) = match dest {
+        Destination::Stderr => (Sink::Stderr, None),
         Destination::File(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
@@ -49,7 +48,7 @@ pub fn install(args: &Args, session_id: &str) -> Result<Option<PathBuf>> {
                 .mode(0o600)
                 .open(&path)
                 .with_context(|| format!("--debug-file: cannot open {}", path.display()))?;
-            (Box::new(file), Some(path))
+            (Sink::File(file), Some(path))
         }
     };
     log::install(filter, out);

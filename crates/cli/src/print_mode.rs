@@ -212,7 +212,12 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
     let signal = watch_signals(cancel.clone());
     sink.line(init);
     let res = match session.prepare(UserInput::Text(prompt)).await {
-        Prepared::Turn(turn) => session.run(turn, sink.clone(), &cancel).await,
+        Prepared::Turn(turn) => {
+            for p in &turn.problems {
+                eprintln!("ccrs: warning: {p}");
+            }
+            session.run(turn, sink.clone(), &cancel).await
+        }
         Prepared::Local { builtin, .. } => local_result(format!(
             "/{} is only available in the interactive session",
             builtin.name

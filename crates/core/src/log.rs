@@ -46,16 +46,35 @@ impl Filter {
     }
 }
 
+/// Where the lines go.
+pub enum Sink {
+    Stderr,
+    File(std::fs::File),
+    /// Anything else (tests).
+    Writer(Box<dyn Write + Send + Sync>),
+}
+
+impl Sink {
+    fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
+        // Each line in one write, unbuffered: a crash loses nothing that was logged.
+        match self {
+            Sink::Stderr => std::io::stderr().write_all(line),
+            Sink::File(f) => f.write_all(line),
+            Sink::Writer(w) => w.write_all(line).and_then(|()| w.flush()),
+        }
+    }
+}
+
 struct Logger {
     filter: Filter,
-    out: Box<dyn Write + Send + Sync>,
+    out: Sink,
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
 static LOGGER: RwLock<Option<Logger>> = RwLock::new(None);
 
 /// Starts writing the categories `filter` allows to `out` (replacing an earlier sink).
-pub fn install(filter: Filter, out: Box<dyn Write + Send + Sync>) {
+pub fn install(filter: Filter, out: Sink) {
     if let Ok(mut l) = LOGGER.write() {
         *l = Some(Logger { filter, out });
         ON.store(true, Ordering::Release);
@@ -89,7 +108,7 @@ pub fn write(category: &str, args: std::fmt::Arguments<'_>) {
     if let Ok(mut l) = LOGGER.write()
         && let Some(logger) = l.as_mut()
         && logger.filter.allows(category)
-        && (logger.out.write_all(line.as_bytes()).is_err() || logger.out.flush().is_err())
+        && logger.out.write_line(line.as_bytes()).is_err()
     {
         *l = None;
         ON.store(false, Ordering::Release);
@@ -139,7 +158,10 @@ mod tests {
     fn lines_carry_time_level_and_category_and_off_costs_nothing() {
         // Categories unique to this test: other tests may log meanwhile.
         let buf = Buf::default();
-        install(Filter::parse("logtest-on"), Box::new(buf.clone()));
+        install(
+            Filter::parse("logtest-on"),
+            Sink::Writer(Box::new(buf.clone())),
+        );
         let mut formatted = false;
         let mut probe = || {
             formatted = true;

@@ -522,6 +522,9 @@ impl Ui {
                     self.pending
                         .push(self.theme.paint(theme::SECONDARY, &format!("  ⎿  {n}")));
                 }
+                for p in &turn.problems {
+                    self.pending.push(render::warning(&self.theme, p));
+                }
                 self.run_query(session, turn).await;
             }
         }

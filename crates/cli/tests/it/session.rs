@@ -133,6 +133,26 @@ fn unknown_commands_cost_no_request_and_paths_are_prompts() {
 }
 
 #[test]
+fn an_attachment_a_rule_denies_is_reported_and_not_sent() {
+    let e = env();
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        r#"{"permissions": {"deny": ["Read(./.env)"]}}"#,
+    );
+    write(&e.cwd.join(".env"), "SECRET=hunter2\n");
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("ok"))).unwrap();
+    let out = ccrs(&e, &mock, &["-p", "what is in @.env"]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: @.env: not attached: Permission to"),
+        "{}",
+        stderr(&out)
+    );
+    let body = mock.message_requests()[0].body.clone();
+    assert!(!body.contains("hunter2"), "{body}");
+}
+
+#[test]
 fn disable_slash_commands_sends_the_text_as_typed() {
     let e = env();
     write(&e.cwd.join(".claude/commands/cmd.md"), "Expanded.");

@@ -39,8 +39,7 @@ impl Conversation {
         }
     }
 
-    /// Appends user content (see [`Self::push`]).
-    pub fn push_user(&mut self, content: Vec<ContentBlock>) {
+    fn push_user(&mut self, content: Vec<ContentBlock>) {
         if let Some(last) = self.messages.last_mut()
             && last.role == Role::User
         {
@@ -64,7 +63,7 @@ mod tests {
     fn roles_alternate_and_empty_answers_are_dropped() {
         let mut c = Conversation::default();
         c.push(Message::user(vec![ContentBlock::text("a")]));
-        c.push_user(vec![ContentBlock::text("b")]);
+        c.push(Message::user(vec![ContentBlock::text("b")]));
         assert_eq!(c.len(), 1);
         assert_eq!(c.messages()[0].content.len(), 2);
         c.push(Message::assistant(vec![ContentBlock::text("")]));

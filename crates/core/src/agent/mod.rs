@@ -385,7 +385,7 @@ impl Agent {
             .model
             .clone()
             .unwrap_or_else(|| self.config.model.clone());
-        self.conversation.push_user(prompt);
+        self.conversation.push(Message::user(prompt));
         let mut res = QueryResult::new();
         let mut base_ctx = self.tool_context();
         base_ctx.model = model.clone();
@@ -394,7 +394,7 @@ impl Agent {
         loop {
             if cancel.is_cancelled() {
                 self.conversation
-                    .push_user(vec![ContentBlock::text(INTERRUPTED)]);
+                    .push(Message::user(vec![ContentBlock::text(INTERRUPTED)]));
                 res.outcome = Outcome::Cancelled;
                 break;
             }
@@ -494,7 +494,7 @@ impl Agent {
                         self.conversation.push(assistant);
                     }
                     content.push(ContentBlock::text(INTERRUPTED));
-                    self.conversation.push_user(content);
+                    self.conversation.push(Message::user(content));
                     res.outcome = Outcome::Cancelled;
                     break;
                 }

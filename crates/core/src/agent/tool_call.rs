@@ -150,21 +150,22 @@ impl Agent {
             ToolOutput::error(message)
         };
         let decision = self.permissions.check(tool.name(), &subject);
-        crate::debug_log!(
-            log::PERMISSIONS,
-            "{} {id} ({}), mode {}: {}",
-            tool.name(),
-            describe(&subject),
-            self.permissions.mode(),
-            match &decision {
-                Decision::Allow => "allow".to_string(),
-                Decision::Deny { message } => format!("deny: {message}"),
-                Decision::Ask {
-                    reason,
-                    suggestions,
-                } => format!("ask: {reason} (would suggest {suggestions:?})"),
-            }
-        );
+        if crate::log::enabled(log::PERMISSIONS) {
+            let (verdict, why) = match &decision {
+                Decision::Allow => ("allow", ""),
+                Decision::Deny { message } => ("deny: ", message.as_str()),
+                Decision::Ask { reason, .. } => ("ask: ", reason.as_str()),
+            };
+            crate::log::write(
+                log::PERMISSIONS,
+                format_args!(
+                    "{} {id} ({}), mode {}: {verdict}{why}",
+                    tool.name(),
+                    describe(&subject),
+                    self.permissions.mode(),
+                ),
+            );
+        }
         let (reason, suggestions) = match decision {
             Decision::Allow => return Ok(()),
             Decision::Deny { message } => return Err(deny(message, denials)),

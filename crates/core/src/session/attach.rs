@@ -58,8 +58,10 @@ fn short(path: &Path, cwd: &Path) -> String {
 pub struct Attached {
     /// One or more blocks per attached file or directory (the prompt itself not included).
     pub blocks: Vec<ContentBlock>,
-    /// Short notes for the user (what was attached, what could not be).
+    /// What was attached, for the user ("Read src/a.rs (12 lines)").
     pub notes: Vec<String>,
+    /// What could not be attached, and why.
+    pub problems: Vec<String>,
 }
 
 /// Attaches the files and directories `prompt` mentions. `permissions`: Read deny rules keep
@@ -83,7 +85,7 @@ pub async fn attach(
             && let Decision::Deny { message } =
                 engine.check("Read", &Subject::Read(vec![path.clone()]))
         {
-            out.notes.push(format!("@{w}: not attached: {message}"));
+            out.problems.push(format!("@{w}: not attached: {message}"));
             continue;
         }
         if path.is_dir() {
@@ -109,7 +111,7 @@ fn attach_dir(word: &str, path: &Path, cwd: &Path, out: &mut Attached) {
             })
             .collect(),
         Err(e) => {
-            out.notes
+            out.problems
                 .push(format!("@{word}: cannot list the directory ({e})"));
             return;
         }
@@ -141,7 +143,7 @@ async fn attach_file(word: &str, path: &Path, ctx: &ToolContext, out: &mut Attac
     let input = json!({"file_path": path.display().to_string()});
     let result = ReadTool.call(input.clone(), ctx).await;
     if result.is_error {
-        out.notes
+        out.problems
             .push(format!("@{word}: not attached: {}", error_text(&result)));
         return;
     }
@@ -155,11 +157,9 @@ async fn attach_file(word: &str, path: &Path, ctx: &ToolContext, out: &mut Attac
             out.blocks.push(ContentBlock::text(format!(
                 "<system-reminder>\n{called}\nResult of calling the Read tool follows.\n</system-reminder>"
             )));
-            out.blocks.extend(
-                blocks
-                    .into_iter()
-                    .filter_map(|b| serde_json::from_value::<ContentBlock>(b).ok()),
-            );
+            // Kept as they are: the API takes a tool result's image and document blocks in a
+            // user message too.
+            out.blocks.extend(blocks.into_iter().map(ContentBlock::Other));
         }
     }
     let shown = short(path, &ctx.cwd);
@@ -210,6 +210,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn images_travel_as_image_blocks() {
+        let d = tempfile::tempdir().unwrap();
+        // A 1x1 PNG.
+        let png: &[u8] = &[
+            0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52,
+            0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 0x49,
+            0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d, 0x0a, 0x2d, 0xb4, 0, 0,
+            0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+        ];
+        std::fs::write(d.path().join("dot.png"), png).unwrap();
+        let ctx = ToolContext::for_tests(d.path());
+        let a = attach("look at @dot.png", &ctx, None).await;
+        assert_eq!(a.blocks.len(), 2, "{:?}", a.blocks);
+        assert!(text(&a.blocks[0]).contains("Result of calling the Read tool follows."));
+        assert_eq!(a.blocks[1].type_name(), "image");
+        let v = a.blocks[1].to_value();
+        assert_eq!(v["source"]["media_type"], "image/png");
+        assert_eq!(a.notes, ["Read dot.png"]);
+    }
+
+    #[tokio::test]
     async fn binary_and_denied_files_are_not_attached() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("b.bin"), [0u8, 1, 2]).unwrap();
@@ -226,11 +247,12 @@ mod tests {
         });
         let a = attach("@b.bin and @.env", &ctx, Some(&engine)).await;
         assert!(a.blocks.is_empty(), "{:?}", a.blocks);
-        assert!(a.notes[0].contains("binary"), "{:?}", a.notes);
+        assert!(a.notes.is_empty(), "{:?}", a.notes);
+        assert!(a.problems[0].contains("binary"), "{:?}", a.problems);
         assert!(
-            a.notes[1].starts_with("@.env: not attached"),
+            a.problems[1].starts_with("@.env: not attached"),
             "{:?}",
-            a.notes
+            a.problems
         );
         assert!(ctx.session.files.get(&d.path().join(".env")).is_none());
     }

@@ -77,6 +77,8 @@ pub struct Turn {
     pub options: TurnOptions,
     /// What attaching `@paths` did, for the user ("Read src/a.rs (12 lines)").
     pub notes: Vec<String>,
+    /// What could not be attached, and why (a front end must show these).
+    pub problems: Vec<String>,
 }
 
 /// What an input turned into.
@@ -476,6 +478,7 @@ impl Session {
             content,
             options,
             notes: attached.notes,
+            problems: attached.problems,
         })
     }
 
@@ -486,9 +489,12 @@ impl Session {
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
-        self.agent
-            .query_turn(turn.content, &turn.options, events, cancel)
-            .await
+        // On the heap: the loop's state is large, and a front end's own future holds this one.
+        Box::pin(
+            self.agent
+                .query_turn(turn.content, &turn.options, events, cancel),
+        )
+        .await
     }
 
     /// Stops what the session started in the background (shells). Also done on drop.
