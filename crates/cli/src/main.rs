@@ -2,7 +2,9 @@
 
 mod args;
 mod auth_setup;
+mod diagnostics;
 mod login;
+mod output;
 mod print_mode;
 mod sdk_messages;
 mod setup;
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
     // `args_os`: a non-UTF-8 argument is the parser's error to report, not a panic here.
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if raw.len() == 2 && matches!(raw[1].to_str(), Some("-v" | "--version" | "-V")) {
-        println!("{}", version_line());
+        output::text(&version_line());
         return ExitCode::SUCCESS;
     }
     let args = match Args::try_parse() {
@@ -35,9 +37,25 @@ fn main() -> ExitCode {
         }
     };
     if args.version {
-        println!("{}", version_line());
+        output::text(&version_line());
         return ExitCode::SUCCESS;
     }
+    // The session id is chosen here so the debug log can be named after it.
+    let session_id = match &args.session_id {
+        Some(id) if uuid::Uuid::parse_str(id).is_err() => {
+            eprintln!("Error: Invalid session ID. Must be a valid UUID.");
+            return ExitCode::from(1);
+        }
+        Some(id) => id.clone(),
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let debug_file = match diagnostics::install(&args, &session_id) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -52,7 +70,8 @@ fn main() -> ExitCode {
         if args.command.is_some() {
             // `login` and `logout` see the settings' `env` as a session would: a key set there
             // still wins over the stored login (and they say so), `CCRS_OAUTH_*` apply.
-            setup::load_settings(&args, &std::env::current_dir()?)?;
+            let options = setup::options(&args, &std::env::current_dir()?)?;
+            ccrs_core::session::load_settings(&options);
         }
         match &args.command {
             Some(args::Command::Login { api_key, oauth }) => {
@@ -67,9 +86,9 @@ fn main() -> ExitCode {
             None => {}
         }
         if args.print {
-            print_mode::run(args).await
+            print_mode::run(args, session_id).await
         } else {
-            tui::run(args).await
+            tui::run(args, session_id, debug_file).await
         }
     });
     match result {

@@ -455,8 +455,10 @@ fn at_mention_attaches_the_file_and_tab_completes_it() {
     let reqs = wait_requests(&mock, 1);
     let text = last_user_text(&reqs[0]);
     assert!(text.starts_with("summarise @notes.txt"), "{text}");
+    // The Read tool's own format (issue 13: one line format for Read and `@` attachments).
+    assert!(text.contains("1\tfirst note\n2\tsecond note"), "{text}");
     assert!(
-        text.contains("     1\tfirst note\n     2\tsecond note"),
+        text.contains("Called the Read tool with the following input"),
         "{text}"
     );
 }

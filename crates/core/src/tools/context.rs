@@ -125,21 +125,34 @@ impl ToolContext {
             .filter(|n| *n > 0)
     }
 
-    /// A context for unit tests: events are dropped, no API client.
-    pub fn for_tests(cwd: &Path) -> Self {
+    /// The one constructor: a session's directories and shared state; events are dropped,
+    /// no API client, no permission engine and no extra environment until the caller sets them
+    /// (the agent does, per call).
+    pub fn new(cwd: &Path, working_dirs: Vec<PathBuf>, session: Arc<SessionState>) -> Self {
         ToolContext {
             cwd: cwd.to_path_buf(),
-            working_dirs: Arc::new(vec![cwd.to_path_buf()]),
-            session: Arc::new(SessionState::new(cwd)),
+            working_dirs: Arc::new(working_dirs),
+            session,
             env: Arc::new(Vec::new()),
             cancel: CancelToken::new(),
             events: Arc::new(crate::events::NullSink),
-            tool_use_id: "toolu_test".to_string(),
+            tool_use_id: String::new(),
             api: None,
             small_model: crate::models::resolve_alias("haiku"),
             model: crate::models::resolve_alias("sonnet"),
             permissions: None,
         }
+    }
+
+    /// A context for unit tests: `cwd` is the only working directory.
+    pub fn for_tests(cwd: &Path) -> Self {
+        let mut ctx = Self::new(
+            cwd,
+            vec![cwd.to_path_buf()],
+            Arc::new(SessionState::new(cwd)),
+        );
+        ctx.tool_use_id = "toolu_test".to_string();
+        ctx
     }
 }
 
