@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod models;
 pub mod paths;
 pub mod permissions;
+pub mod process;
 pub mod prompt;
 pub mod settings;
 pub mod timeutil;

@@ -7,6 +7,7 @@ mod common;
 mod permissions_engine;
 mod permissions_fuzz;
 mod permissions_table;
+mod process;
 mod tools_bash;
 mod tools_files;
 mod tools_files_agent;
