@@ -29,6 +29,22 @@ fn main() -> ExitCode {
         output::text(&version_line());
         return ExitCode::SUCCESS;
     }
+    // ccrs re-executed as the exec helper between itself and a program it starts: no runtime,
+    // no settings, nothing else.
+    if raw.len() > 1 && ccrs_core::process::is_helper_arg(&raw[1]) {
+        let code = ccrs_core::process::helper::main(&raw[2..]);
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
+    // Children run under the helper: ccrs itself, through /proc/self/exe so an upgrade of the
+    // binary during the session does not matter.
+    ccrs_core::process::set_helper(if std::path::Path::new("/proc/self/exe").exists() {
+        std::path::PathBuf::from("/proc/self/exe")
+    } else {
+        match std::env::current_exe() {
+            Ok(p) => p,
+            Err(_) => std::path::PathBuf::from(&raw[0]),
+        }
+    });
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {

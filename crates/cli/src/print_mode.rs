@@ -134,21 +134,23 @@ fn gather_prompt(arg: Option<&str>) -> Result<String> {
     Ok(prompt)
 }
 
-/// Cancels `token` on SIGINT/SIGTERM; remembers which for the exit code.
+/// Cancels `token` on SIGINT/SIGTERM/SIGHUP; remembers which for the exit code.
 fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
     let which = Arc::new(Mutex::new(None));
     let w = which.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
+        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
         ) else {
             return;
         };
         let code = tokio::select! {
             _ = int.recv() => 130,
             _ = term.recv() => 143,
+            _ = hup.recv() => 129,
         };
         if let Ok(mut g) = w.lock() {
             *g = Some(code);

@@ -19,6 +19,7 @@ pub mod message;
 pub mod models;
 pub mod paths;
 pub mod permissions;
+pub mod process;
 pub mod prompt;
 pub mod session;
 pub mod settings;

@@ -5,4 +5,5 @@ mod common;
 mod interactive;
 mod permissions;
 mod print_mode;
+mod processes;
 mod session;

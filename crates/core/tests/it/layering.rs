@@ -38,12 +38,6 @@ const LAYERS: &[(&str, u8)] = &[
 const PENDING: &[(&str, &str, &str)] = &[
     // issue 14 (perm): `Subject` moves into permissions, tools produce it.
     ("permissions", "tools", "Subject lives in tools"),
-    // issue 15 (proc): the process-group guard moves to core::process.
-    (
-        "auth",
-        "tools",
-        "apiKeyHelper borrows the Bash tool's process group",
-    ),
 ];
 
 fn layer(module: &str) -> Option<u8> {

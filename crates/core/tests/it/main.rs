@@ -8,6 +8,7 @@ mod layering;
 mod permissions_engine;
 mod permissions_fuzz;
 mod permissions_table;
+mod process;
 mod tools_bash;
 mod tools_files;
 mod tools_files_agent;

@@ -9,10 +9,11 @@ pub mod capture;
 pub mod command;
 
 use self::capture::{Capture, DEFAULT_MAX_OUTPUT_CHARS, MAX_OUTPUT_CHARS_CEILING};
-use self::command::{Exit, benign_exit1};
+use self::command::benign_exit1;
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
-use crate::tools::shells::{Lingering, ShellManager, SpawnSpec, kill_group};
+use crate::process::{Exit, ProcessGroup};
+use crate::tools::shells::{ShellManager, SpawnSpec};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
 use serde_json::{Value, json};
 use std::ffi::{OsStr, OsString};
@@ -105,30 +106,9 @@ enum Ended {
     Aborted,
 }
 
-/// Kills a process group when dropped, unless disarmed: a dropped call (the agent loop gave up on
-/// it) must not leave the command running.
-pub(crate) struct GroupGuard(pub(crate) Option<u32>);
-
-impl GroupGuard {
-    fn kill(&self) {
-        if let Some(pid) = self.0 {
-            kill_group(pid);
-        }
-    }
-    pub(crate) fn disarm(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Keeps reading a pipe that background children still hold, so they do not die of SIGPIPE
 /// once ccrs stops listening; end of file means the whole group is gone.
-fn spawn_drain(mut rx: pipe::Receiver, lingering: Option<Arc<Lingering>>) {
+fn spawn_drain(mut rx: pipe::Receiver, group: Arc<ProcessGroup>) {
     tokio::spawn(async move {
         let mut buf = vec![0u8; 8192];
         while let Ok(n) = rx.read(&mut buf).await {
@@ -136,9 +116,7 @@ fn spawn_drain(mut rx: pipe::Receiver, lingering: Option<Arc<Lingering>>) {
                 break;
             }
         }
-        if let Some(l) = lingering {
-            l.mark_closed();
-        }
+        group.mark_gone_if_direct();
     });
 }
 
@@ -154,9 +132,8 @@ async fn run_foreground(
     let (reader, writer) = std::io::pipe()?;
     // The command (holding the pipe's write ends) drops after `spawn`, so EOF comes when the
     // children exit.
-    let mut child = tokio::process::Command::from(spec.command(writer)?).spawn()?;
-    let pgid = child.id();
-    let mut guard = GroupGuard(pgid);
+    let mut child = spec.spawn(writer)?.spawn().await?;
+    let group = child.group().clone();
     let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
     let mut cap = Capture::new(max_chars);
     let mut buf = vec![0u8; READ_CHUNK];
@@ -174,7 +151,7 @@ async fn run_foreground(
             _ = cancel.cancelled() => break Ended::Aborted,
             _ = &mut deadline => break Ended::TimedOut,
             st = child.wait(), if status.is_none() => {
-                status = Some(st.map(Exit::from_status).unwrap_or(Exit::Code(-1)));
+                status = Some(st.unwrap_or(Exit::Code(-1)));
                 grace.as_mut().reset(Instant::now() + EXIT_GRACE);
             }
             _ = &mut grace, if status.is_some() => {
@@ -191,13 +168,18 @@ async fn run_foreground(
         }
     };
     if matches!(ended, Ended::Exited(_)) {
-        // The shell is reaped; children it left running in the background stay alive.
-        guard.disarm();
-    } else {
-        guard.kill();
-        if tokio::time::timeout(REAP_LIMIT, child.wait()).await.is_ok() {
-            guard.disarm();
+        // The shell is reaped; what it left running in the background lives on until the
+        // session ends (or ccrs dies).
+        if eof {
+            group.mark_gone_if_direct();
         }
+        if group.may_be_alive() {
+            shells.track_lingering(group.clone());
+        }
+        tokio::spawn(child.wait_helper());
+    } else {
+        group.kill();
+        let _ = tokio::time::timeout(REAP_LIMIT, child.wait()).await;
         // Collect what the killed processes wrote before dying.
         let until = Instant::now() + EXIT_GRACE;
         while !eof {
@@ -209,12 +191,8 @@ async fn run_foreground(
         }
     }
     if !eof {
-        // After a normal exit the group lives on in the children holding the pipe: kill it at
-        // session end. After a kill, whoever still holds the pipe left the group.
-        let lingering = pgid
-            .filter(|_| matches!(ended, Ended::Exited(_)))
-            .map(|p| shells.track_lingering(p));
-        spawn_drain(rx, lingering);
+        // Whoever still holds the pipe must not die of SIGPIPE while the group lives.
+        spawn_drain(rx, group);
     }
     Ok((cap.finish(), ended))
 }
@@ -300,8 +278,9 @@ impl BashTool {
                 script: command::build_script(command, None, env_file.as_deref()),
                 cwd,
                 env,
+                ..Default::default()
             };
-            return match ctx.session.shells.start(command, &spec) {
+            return match ctx.session.shells.start(command, &spec).await {
                 Ok(id) => {
                     let text = format!("Command running in background with ID: {id}");
                     let mut s = structured("", false);
@@ -320,6 +299,7 @@ impl BashTool {
             script: command::build_script(command, Some(&cwd_file.0), env_file.as_deref()),
             cwd,
             env,
+            ..Default::default()
         };
         let timeout = timeout_ms(ctx, input.get("timeout").and_then(Value::as_f64));
         let max_chars = max_output_chars(ctx);
