@@ -9,6 +9,7 @@
 mod complete;
 mod custom_commands;
 mod editor;
+mod highlight;
 mod history;
 mod markdown;
 mod mentions;
