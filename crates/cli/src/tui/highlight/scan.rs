@@ -2,7 +2,7 @@
 //! fall on ASCII delimiters or between runs of identifier bytes (every byte of a multi-byte
 //! character counts as one), so they are always char boundaries.
 
-use super::languages::{Lang, YAML_LITERALS, syntax, word_kind};
+use super::languages::{Lang, YAML_LITERALS, has, syntax, word_kind};
 use super::{Kind, Quote, State, Token};
 
 fn is_ident_start(c: u8) -> bool {
@@ -635,7 +635,7 @@ impl Scan<'_> {
                         e -= 1;
                     }
                     let word = std::str::from_utf8(&s[i..e]).unwrap_or("");
-                    if YAML_LITERALS.binary_search(&word).is_ok() {
+                    if has(YAML_LITERALS, word) {
                         self.push(Kind::Literal, i, e);
                     } else if looks_numeric(word) {
                         self.push(Kind::Number, i, e);
