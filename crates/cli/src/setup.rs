@@ -27,6 +27,17 @@ pub struct Session {
     pub warnings: Vec<String>,
 }
 
+/// Which settings files to read, from `--settings` and `--setting-sources` (the interactive
+/// `/status` reads them again with these).
+pub fn load_options(args: &Args, cwd: &std::path::Path) -> Result<LoadOptions> {
+    let mut opts = LoadOptions::new(cwd);
+    opts.flag_settings = args.settings.clone();
+    if let Some(s) = &args.setting_sources {
+        opts.sources = Some(parse_sources(s)?);
+    }
+    Ok(opts)
+}
+
 /// Splits `--setting-sources user,project,local` (an empty string = none).
 fn parse_sources(s: &str) -> Result<Vec<SettingsSource>> {
     let mut out = Vec::new();
@@ -154,12 +165,7 @@ pub struct SetupOptions {
 
 /// Loads settings and installs their `env` overlay (first, so everything after sees it).
 pub fn load_settings(args: &Args, cwd: &std::path::Path) -> Result<Settings> {
-    let mut opts = LoadOptions::new(cwd);
-    opts.flag_settings = args.settings.clone();
-    if let Some(s) = &args.setting_sources {
-        opts.sources = Some(parse_sources(s)?);
-    }
-    let settings = Settings::load(&opts);
+    let settings = Settings::load(&load_options(args, cwd)?);
     ccrs_core::env::set_overlay(settings.env());
     Ok(settings)
 }

@@ -192,6 +192,8 @@ struct Ui {
     session_id: String,
     auth: Arc<DefaultAuth>,
     settings_files: Vec<(SettingsSource, Option<PathBuf>)>,
+    /// Where the settings files are (`/status` reads them again).
+    settings_opts: ccrs_core::settings::LoadOptions,
     bypass_allowed: bool,
     /// The model shown in the status line.
     model: String,
@@ -303,6 +305,7 @@ pub async fn run(args: Args) -> Result<i32> {
         session_id: session.session_id.clone(),
         auth,
         settings_files: session.settings.loaded_files(),
+        settings_opts: setup::load_options(&args, &cwd)?,
         bypass_allowed,
         model: agent.config.model.clone(),
         busy: None,
@@ -354,18 +357,8 @@ impl Ui {
             Some(m) => format!("{} ({})", m.display, self.model),
             None => self.model.clone(),
         };
-        self.pending.push(format!(
-            "{} {} {}",
-            t.paint(theme::ACCENT.bold(), "✻ ccrs"),
-            t.paint(theme::SECONDARY, &format!("v{}", ccrs_core::VERSION)),
-            t.paint(theme::SECONDARY, &format!("· {model}"))
-        ));
-        self.pending
-            .push(t.paint(theme::SECONDARY, &format!("  {}", self.cwd.display())));
-        self.pending.push(t.paint(
-            theme::SECONDARY,
-            "  /help for help · @ to attach files · shift+tab to switch modes",
-        ));
+        let lines = render::header(&t, &model, &self.cwd, self.width());
+        self.pending.extend(lines);
         for w in warnings {
             self.pending.push(render::warning(&t, w));
         }
@@ -526,6 +519,7 @@ impl Ui {
                     session_id: &self.session_id,
                     auth: self.auth.source(),
                     settings_files: &self.settings_files,
+                    settings_opts: &self.settings_opts,
                     started: self.started,
                     lines_added: self.lines_added,
                     lines_removed: self.lines_removed,

@@ -7,7 +7,7 @@ use ccrs_core::agent::Agent;
 use ccrs_core::auth::CredentialSource;
 use ccrs_core::models::{self, MODELS};
 use ccrs_core::permissions::{PermissionEngine, RuleBehavior};
-use ccrs_core::settings::SettingsSource;
+use ccrs_core::settings::{LoadOptions, Settings, SettingsSource};
 use ccrs_core::tools::textfile::edit_distance;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -123,7 +123,10 @@ pub struct Ctx<'a> {
     pub cwd: &'a Path,
     pub session_id: &'a str,
     pub auth: CredentialSource,
+    /// The settings files read at start-up.
     pub settings_files: &'a [(SettingsSource, Option<PathBuf>)],
+    /// How to find them again: `/status` shows the files as they are now.
+    pub settings_opts: &'a LoadOptions,
     pub started: std::time::Instant,
     pub lines_added: u64,
     pub lines_removed: u64,
@@ -473,15 +476,25 @@ pub fn cost_lines(
         out.push("Usage:                 0 input, 0 output, 0 cache read, 0 cache write".into());
     } else {
         out.push("Usage by model:".into());
+        // Claude Code right-aligns the ids in 21 columns; a longer id widens the column for
+        // every row, so the colons stay in one column.
+        let col = usage
+            .iter()
+            .map(|m| text::width(&m.model))
+            .max()
+            .unwrap_or(0)
+            .max(21);
         for m in usage {
             let u = &m.usage;
             let cost = m
                 .cost_usd
                 .map(dollars)
                 .unwrap_or_else(|| "cost unknown".to_string());
+            let pad = col.saturating_sub(text::width(&m.model));
             out.push(format!(
-                "{:>21}:  {} input, {} output, {} cache read, {} cache write ({})",
-                m.model,
+                "{}{}:  {} input, {} output, {} cache read, {} cache write ({})",
+                " ".repeat(pad),
+                text::sanitize(&m.model),
                 thousands(u.input_tokens),
                 thousands(u.output_tokens),
                 thousands(u.cache_read_input_tokens),
@@ -531,20 +544,49 @@ fn status(ctx: &Ctx<'_>) -> Vec<String> {
         kv(&t, "Model", &model_s),
         kv(&t, "Permission mode", ctx.engine.mode().as_str()),
     ];
-    if ctx.settings_files.is_empty() {
-        out.push(kv(&t, "Setting sources", "none loaded"));
-    } else {
-        out.push(kv(&t, "Setting sources", ""));
-        for (src, path) in ctx.settings_files {
-            let p = path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "--settings (inline JSON)".into());
-            out.push(format!(
-                "    {} {}",
-                t.paint(theme::SECONDARY, &format!("{}:", src.as_str())),
-                p
-            ));
+    out.extend(setting_sources(
+        &t,
+        ctx.settings_files,
+        &Settings::load(ctx.settings_opts).loaded_files(),
+    ));
+    out
+}
+
+/// The settings files as they are now (read again: a `settings.local.json` written by "don't
+/// ask again" during the session is one of them), marking those that appeared or went away
+/// since start-up.
+fn setting_sources(
+    t: &Theme,
+    at_start: &[(SettingsSource, Option<PathBuf>)],
+    now: &[(SettingsSource, Option<PathBuf>)],
+) -> Vec<String> {
+    if now.is_empty() && at_start.is_empty() {
+        return vec![kv(t, "Setting sources", "none")];
+    }
+    let mut out = vec![kv(t, "Setting sources", "")];
+    let show = |src: SettingsSource, path: &Option<PathBuf>, note: &str| {
+        let p = path
+            .as_ref()
+            .map(|p| text::sanitize(&p.display().to_string()))
+            .unwrap_or_else(|| "--settings (inline JSON)".into());
+        format!(
+            "    {} {}{}",
+            t.paint(theme::SECONDARY, &format!("{}:", src.as_str())),
+            p,
+            t.paint(theme::SECONDARY, note)
+        )
+    };
+    for (src, path) in now {
+        let note = if at_start.iter().any(|(s, p)| s == src && p == path) {
+            ""
+        } else {
+            " (new during this session)"
+        };
+        out.push(show(*src, path, note));
+    }
+    for (src, path) in at_start {
+        if !now.iter().any(|(s, p)| s == src && p == path) {
+            out.push(show(*src, path, " (read at start; now gone or unreadable)"));
         }
     }
     out
@@ -625,6 +667,43 @@ mod tests {
     }
 
     #[test]
+    fn setting_sources_are_read_again_and_changes_marked() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path().join("p");
+        std::fs::create_dir_all(cwd.join(".claude")).unwrap();
+        std::fs::write(cwd.join(".claude/settings.json"), "{}").unwrap();
+        let mut opts = LoadOptions::new(&cwd);
+        opts.managed_path = d.path().join("none.json");
+        opts.claude_dir = d.path().join("home/.claude");
+        let start = Settings::load(&opts).loaded_files();
+        let show = |now: &[(SettingsSource, Option<PathBuf>)]| {
+            setting_sources(&Theme::PLAIN, &start, now)
+                .join("\n")
+                .replace(&d.path().display().to_string(), "<tmp>")
+        };
+        assert_eq!(
+            show(&Settings::load(&opts).loaded_files()),
+            "  Setting sources: \n    project: <tmp>/p/.claude/settings.json"
+        );
+        // "Don't ask again" wrote settings.local.json mid-session.
+        std::fs::write(
+            cwd.join(".claude/settings.local.json"),
+            r#"{"permissions":{"allow":["Bash(ls:*)"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            show(&Settings::load(&opts).loaded_files()),
+            "  Setting sources: \n    local: <tmp>/p/.claude/settings.local.json (new during this session)\n    project: <tmp>/p/.claude/settings.json"
+        );
+        std::fs::remove_file(cwd.join(".claude/settings.json")).unwrap();
+        assert!(show(&Settings::load(&opts).loaded_files()).contains("now gone"));
+        assert_eq!(
+            setting_sources(&Theme::PLAIN, &[], &[]),
+            ["  Setting sources: none"]
+        );
+    }
+
+    #[test]
     fn cost_layout_matches_claude_code() {
         let usage = vec![ModelUsage {
             model: "claude-sonnet-5".into(),
@@ -646,6 +725,17 @@ mod tests {
             &usage,
         );
         insta::assert_snapshot!(lines.join("\n"));
+        // Ids longer than Claude Code's 21 columns widen the column for every row.
+        let mut two = usage.clone();
+        two.push(ModelUsage {
+            model: "claude-sonnet-4-5-20250929-with-a-suffix".into(),
+            usage: Usage::default(),
+            cost_usd: None,
+        });
+        let lines = cost_lines(0.1234, Duration::ZERO, Duration::ZERO, 0, 0, &two);
+        insta::assert_snapshot!("cost_long_model_ids", lines.join("\n"));
+        let colons: Vec<usize> = lines[5..].iter().map(|l| l.find(":  ").unwrap()).collect();
+        assert_eq!(colons[0], colons[1], "{lines:#?}");
         assert_eq!(dollars(0.75), "$0.75");
         assert_eq!(dollars(-0.0), "$0.0000");
         assert_eq!(dollars(0.0123456), "$0.0123");
