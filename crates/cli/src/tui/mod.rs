@@ -233,8 +233,14 @@ pub async fn run(args: Args) -> Result<i32> {
     let settings = setup::load_settings(&args, &cwd)?;
     let auth = match crate::auth_setup::default_provider(&settings) {
         Ok(a) => a,
-        Err(e) if matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Missing)) => {
-            // First launch: offer to log in (on the plain terminal, before the UI starts).
+        Err(e)
+            if matches!(
+                e.downcast_ref::<AuthError>(),
+                Some(AuthError::Missing | AuthError::Store { .. })
+            ) =>
+        {
+            // First launch, or a saved login that cannot be read: offer to log in (on the
+            // plain terminal, before the UI starts).
             match login::first_launch(&login::LoginOptions::default()).await {
                 Ok(true) => crate::auth_setup::default_provider(&settings)?,
                 Ok(false) => return Ok(1),
