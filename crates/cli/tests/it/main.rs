@@ -5,3 +5,4 @@ mod common;
 mod interactive;
 mod permissions;
 mod print_mode;
+mod tui_display;
