@@ -93,7 +93,7 @@ fn strip_tool_use_error(s: &str) -> &str {
 /// `<error>Command was aborted before completion</error>`, the agent's "interrupted for tool
 /// use"); `None` for any other result.
 fn interrupted_output(text: &str) -> Option<String> {
-    if text.trim() == ccrs_core::agent::INTERRUPTED_TOOL_USE {
+    if text.trim() == ccrs_core::events::INTERRUPTED_TOOL_USE {
         return Some(String::new());
     }
     let aborted = ccrs_core::tools::bash::ABORTED;
@@ -637,7 +637,7 @@ mod tests {
         all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &aborted, 60));
         let aborted = ToolOutput::error(ccrs_core::tools::bash::ABORTED);
         all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &aborted, 60));
-        let stopped = ToolOutput::error(ccrs_core::agent::INTERRUPTED_TOOL_USE);
+        let stopped = ToolOutput::error(ccrs_core::events::INTERRUPTED_TOOL_USE);
         all.extend(result(&Theme::PLAIN, "Read", &json!({}), &stopped, 60));
         let timed_out = ToolOutput::error("out\nCommand timed out after 2s");
         all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &timed_out, 60));
