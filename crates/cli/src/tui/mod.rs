@@ -14,6 +14,9 @@ mod history;
 mod markdown;
 mod mentions;
 mod prompt;
+// Round 2 of issue 20 wires the scrollable question into the permission prompt.
+#[cfg_attr(not(test), allow(dead_code))]
+mod question;
 mod render;
 mod slash;
 mod terminal;
