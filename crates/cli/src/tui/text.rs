@@ -150,9 +150,9 @@ impl Span {
 
 /// Concatenates spans into a terminal string.
 pub fn paint(theme: &Theme, spans: &[Span]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(spans.iter().map(|s| s.text.len() + 12).sum());
     for s in spans {
-        out.push_str(&theme.paint(s.style, &s.text));
+        theme.paint_into(&mut out, s.style, &s.text);
     }
     out
 }
