@@ -4,8 +4,9 @@
 //!
 //! No regexes and no backtracking: every line is one left-to-right pass, and only its first
 //! [`MAX_LINE_BYTES`] are coloured (the rest is plain, and the carried state starts afresh), so
-//! a 4 KB minified line or a block of thousands of lines costs about what printing it plain
-//! costs (user-pains §5: a TUI once hung for 25 minutes on a 4.7 KB line).
+//! the work per line is bounded: a 4 KB minified line or a block of thousands of lines costs
+//! about twice what printing it plain costs (user-pains §5: a TUI once hung for 25 minutes on a
+//! 4.7 KB line).
 
 mod languages;
 mod scan;
