@@ -8,9 +8,13 @@
 
 mod complete;
 mod editor;
+mod highlight;
 mod history;
 mod markdown;
 mod prompt;
+// Round 2 of issue 20 wires the scrollable question into the permission prompt.
+#[cfg_attr(not(test), allow(dead_code))]
+mod question;
 mod render;
 mod slash;
 mod terminal;
@@ -231,8 +235,14 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let setup = SessionSetup::load(options)?;
     let auth = match crate::auth_setup::default_provider(setup.settings()) {
         Ok(a) => a,
-        Err(e) if matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Missing)) => {
-            // First launch: offer to log in (on the plain terminal, before the UI starts).
+        Err(e)
+            if matches!(
+                e.downcast_ref::<AuthError>(),
+                Some(AuthError::Missing | AuthError::Store { .. })
+            ) =>
+        {
+            // First launch, or a saved login that cannot be read: offer to log in (on the
+            // plain terminal, before the UI starts).
             match login::first_launch(&login::LoginOptions::default()).await {
                 Ok(true) => crate::auth_setup::default_provider(setup.settings())?,
                 Ok(false) => return Ok(1),
@@ -325,18 +335,8 @@ impl Ui {
             Some(m) => format!("{} ({})", m.display, self.model),
             None => self.model.clone(),
         };
-        self.pending.push(format!(
-            "{} {} {}",
-            t.paint(theme::ACCENT.bold(), "✻ ccrs"),
-            t.paint(theme::SECONDARY, &format!("v{}", ccrs_core::VERSION)),
-            t.paint(theme::SECONDARY, &format!("· {model}"))
-        ));
-        self.pending
-            .push(t.paint(theme::SECONDARY, &format!("  {}", self.cwd.display())));
-        self.pending.push(t.paint(
-            theme::SECONDARY,
-            "  /help for help · @ to attach files · shift+tab to switch modes",
-        ));
+        let lines = render::header(&t, &model, &self.cwd, self.width());
+        self.pending.extend(lines);
         for w in warnings {
             self.pending.push(render::warning(&t, w));
         }

@@ -6,6 +6,8 @@ use super::theme::{self, Style, Theme};
 use ccrs_core::models::{self, MODELS};
 use ccrs_core::permissions::RuleBehavior;
 use ccrs_core::session::{BUILTINS, Builtin, CustomCommand, ModelUsage, Session};
+use ccrs_core::settings::SettingsSource;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What the session loop does after a command.
@@ -316,15 +318,25 @@ pub fn cost_lines(
         out.push("Usage:                 0 input, 0 output, 0 cache read, 0 cache write".into());
     } else {
         out.push("Usage by model:".into());
+        // Claude Code right-aligns the ids in 21 columns; a longer id widens the column for
+        // every row, so the colons stay in one column.
+        let col = usage
+            .iter()
+            .map(|m| text::width(&m.model))
+            .max()
+            .unwrap_or(0)
+            .max(21);
         for m in usage {
             let u = &m.usage;
             let cost = m
                 .cost_usd
                 .map(dollars)
                 .unwrap_or_else(|| "cost unknown".to_string());
+            let pad = col.saturating_sub(text::width(&m.model));
             out.push(format!(
-                "{:>21}:  {} input, {} output, {} cache read, {} cache write ({})",
-                m.model,
+                "{}{}:  {} input, {} output, {} cache read, {} cache write ({})",
+                " ".repeat(pad),
+                text::sanitize(&m.model),
                 thousands(u.input_tokens),
                 thousands(u.output_tokens),
                 thousands(u.cache_read_input_tokens),
@@ -349,6 +361,46 @@ fn cost(ctx: &Ctx<'_>) -> Vec<String> {
     .into_iter()
     .map(|l| format!("  {l}"))
     .collect()
+}
+
+/// The settings files as they are now (read again: a `settings.local.json` written by "don't
+/// ask again" during the session is one of them), marking those that appeared or went away
+/// since start-up.
+fn setting_sources(
+    t: &Theme,
+    at_start: &[(SettingsSource, Option<PathBuf>)],
+    now: &[(SettingsSource, Option<PathBuf>)],
+) -> Vec<String> {
+    if now.is_empty() && at_start.is_empty() {
+        return vec![kv(t, "Setting sources", "none")];
+    }
+    let mut out = vec![kv(t, "Setting sources", "")];
+    let show = |src: SettingsSource, path: &Option<PathBuf>, note: &str| {
+        let p = path
+            .as_ref()
+            .map(|p| text::sanitize(&p.display().to_string()))
+            .unwrap_or_else(|| "--settings (inline JSON)".into());
+        format!(
+            "    {} {}{}",
+            t.paint(theme::SECONDARY, &format!("{}:", src.as_str())),
+            p,
+            t.paint(theme::SECONDARY, note)
+        )
+    };
+    for (src, path) in now {
+        let note = if at_start.iter().any(|(s, p)| s == src && p == path) {
+            ""
+        } else {
+            " (new during this session)"
+        };
+        out.push(show(*src, path, note));
+    }
+    for (src, path) in at_start {
+        if !now.iter().any(|(s, p)| s == src && p == path) {
+            out.push(show(*src, path, " (read at start; now gone or unreadable)"));
+        }
+    }
+    out
 }
 
 fn status(ctx: &Ctx<'_>) -> Vec<String> {
@@ -378,23 +430,11 @@ fn status(ctx: &Ctx<'_>) -> Vec<String> {
             ctx.session.permission_mode().as_str(),
         ),
     ];
-    let settings_files = ctx.session.settings_files();
-    if settings_files.is_empty() {
-        out.push(kv(&t, "Setting sources", "none loaded"));
-    } else {
-        out.push(kv(&t, "Setting sources", ""));
-        for (src, path) in &settings_files {
-            let p = path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "--settings (inline JSON)".into());
-            out.push(format!(
-                "    {} {}",
-                t.paint(theme::SECONDARY, &format!("{}:", src.as_str())),
-                p
-            ));
-        }
-    }
+    out.extend(setting_sources(
+        &t,
+        &ctx.session.settings_files(),
+        &ctx.session.settings_files_now(),
+    ));
     out
 }
 
@@ -449,6 +489,44 @@ fn todos(ctx: &Ctx<'_>) -> Vec<String> {
 mod tests {
     use super::*;
     use ccrs_core::message::Usage;
+    use ccrs_core::settings::{LoadOptions, Settings};
+
+    #[test]
+    fn setting_sources_are_read_again_and_changes_marked() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path().join("p");
+        std::fs::create_dir_all(cwd.join(".claude")).unwrap();
+        std::fs::write(cwd.join(".claude/settings.json"), "{}").unwrap();
+        let mut opts = LoadOptions::new(&cwd);
+        opts.managed_path = d.path().join("none.json");
+        opts.claude_dir = d.path().join("home/.claude");
+        let start = Settings::load(&opts).loaded_files();
+        let show = |now: &[(SettingsSource, Option<PathBuf>)]| {
+            setting_sources(&Theme::PLAIN, &start, now)
+                .join("\n")
+                .replace(&d.path().display().to_string(), "<tmp>")
+        };
+        assert_eq!(
+            show(&Settings::load(&opts).loaded_files()),
+            "  Setting sources: \n    project: <tmp>/p/.claude/settings.json"
+        );
+        // "Don't ask again" wrote settings.local.json mid-session.
+        std::fs::write(
+            cwd.join(".claude/settings.local.json"),
+            r#"{"permissions":{"allow":["Bash(ls:*)"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            show(&Settings::load(&opts).loaded_files()),
+            "  Setting sources: \n    local: <tmp>/p/.claude/settings.local.json (new during this session)\n    project: <tmp>/p/.claude/settings.json"
+        );
+        std::fs::remove_file(cwd.join(".claude/settings.json")).unwrap();
+        assert!(show(&Settings::load(&opts).loaded_files()).contains("now gone"));
+        assert_eq!(
+            setting_sources(&Theme::PLAIN, &[], &[]),
+            ["  Setting sources: none"]
+        );
+    }
 
     #[test]
     fn cost_layout_matches_claude_code() {
@@ -472,6 +550,17 @@ mod tests {
             &usage,
         );
         insta::assert_snapshot!(lines.join("\n"));
+        // Ids longer than Claude Code's 21 columns widen the column for every row.
+        let mut two = usage.clone();
+        two.push(ModelUsage {
+            model: "claude-sonnet-4-5-20250929-with-a-suffix".into(),
+            usage: Usage::default(),
+            cost_usd: None,
+        });
+        let lines = cost_lines(0.1234, Duration::ZERO, Duration::ZERO, 0, 0, &two);
+        insta::assert_snapshot!("cost_long_model_ids", lines.join("\n"));
+        let colons: Vec<usize> = lines[5..].iter().map(|l| l.find(":  ").unwrap()).collect();
+        assert_eq!(colons[0], colons[1], "{lines:#?}");
         assert_eq!(dollars(0.75), "$0.75");
         assert_eq!(dollars(-0.0), "$0.0000");
         assert_eq!(dollars(0.0123456), "$0.0123");

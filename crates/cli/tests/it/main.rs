@@ -7,3 +7,4 @@ mod permissions;
 mod print_mode;
 mod processes;
 mod session;
+mod tui_display;

@@ -101,12 +101,17 @@ pub enum Prepared {
 /// Reads the settings files `options` asks for and installs their `env` overlay, so every
 /// later lookup (credentials, the base URL, tools) sees it.
 pub fn load_settings(options: &SessionOptions) -> Settings {
+    let settings = Settings::load(&load_options(options));
+    crate::env::set_overlay(settings.env());
+    settings
+}
+
+/// Which settings files `options` asks for.
+fn load_options(options: &SessionOptions) -> LoadOptions {
     let mut load = LoadOptions::new(&options.cwd);
     load.flag_settings = options.settings.clone();
     load.sources = options.setting_sources.clone();
-    let settings = Settings::load(&load);
-    crate::env::set_overlay(settings.env());
-    settings
+    load
 }
 
 /// A session's settings read and its options resolved, waiting for the front end's
@@ -212,6 +217,7 @@ impl SessionSetup {
         Ok(Session {
             agent,
             settings,
+            load: load_options(&options),
             config,
             commands,
             warnings,
@@ -269,6 +275,8 @@ fn system_prompt(config: &Config, cwd: &Path) -> Vec<SystemBlock> {
 pub struct Session {
     agent: Agent,
     settings: Settings,
+    /// How the settings were found (to look again).
+    load: LoadOptions,
     config: Config,
     commands: Vec<CustomCommand>,
     warnings: Vec<String>,
@@ -390,6 +398,12 @@ impl Session {
     /// The settings files in force, highest precedence first.
     pub fn settings_files(&self) -> Vec<(SettingsSource, Option<PathBuf>)> {
         self.settings.loaded_files()
+    }
+
+    /// The settings files as they are on disk now (`/status`: a file created or removed
+    /// since start-up shows as such).
+    pub fn settings_files_now(&self) -> Vec<(SettingsSource, Option<PathBuf>)> {
+        Settings::load(&self.load).loaded_files()
     }
 
     /// What the options resolved to.
