@@ -573,7 +573,7 @@ fn read_text_from<R: Read>(
     ) {
         Ok(rd) => rd,
         Err(TextError::Cancelled) => {
-            return ToolOutput::error(crate::agent::INTERRUPTED_TOOL_USE);
+            return ToolOutput::error(crate::events::INTERRUPTED_TOOL_USE);
         }
         Err(TextError::Io(e)) => return io_error(path, &e),
     };

@@ -9,10 +9,10 @@
 use super::html_to_md::{cp1252_high, html_to_markdown};
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
-use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::api::{ApiClient, ContentBlock, Message, MessagesRequest, SystemBlock};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
+use crate::events::INTERRUPTED_TOOL_USE;
 use reqwest::Url;
 use serde_json::{Value, json};
 use std::net::IpAddr;
