@@ -232,6 +232,13 @@ pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) 
         cwd: cwd.clone(),
         env: settings.env(),
     });
+    // The Bash sandbox (`sandbox.enabled`): refused start only with failIfUnavailable.
+    if let Some(sb) = ccrs_core::sandbox::Sandbox::new(settings.sandbox(), &cwd, &extra_dirs)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        warnings.extend(sb.startup_warnings());
+        let _ = agent.session_state().sandbox.set(Arc::new(sb));
+    }
     Ok(Session {
         agent,
         settings,

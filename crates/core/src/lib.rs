@@ -20,6 +20,7 @@ pub mod paths;
 pub mod permissions;
 pub mod process;
 pub mod prompt;
+pub mod sandbox;
 pub mod settings;
 pub mod timeutil;
 pub mod tools;

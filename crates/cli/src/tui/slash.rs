@@ -64,6 +64,12 @@ pub const BUILTINS: &[Builtin] = &[
         description: "Show the current todo list",
     },
     Builtin {
+        name: "sandbox",
+        aliases: &[],
+        hint: "",
+        description: "Show the Bash sandbox: mode, what is in force, kernel support",
+    },
+    Builtin {
         name: "init",
         aliases: &[],
         hint: "",
@@ -203,6 +209,7 @@ pub fn handle(line: &str, ctx: &mut Ctx<'_>) -> Outcome {
             "status" => Outcome::Print(status(ctx)),
             "permissions" => Outcome::Print(permissions(ctx)),
             "todos" => Outcome::Print(todos(ctx)),
+            "sandbox" => Outcome::Print(sandbox(ctx)),
             "init" => Outcome::Query {
                 prompt: INIT_PROMPT.to_string(),
                 options: TurnOptions::default(),
@@ -588,6 +595,16 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
         "  \"Yes, and don't ask again\" saves rules to .claude/settings.local.json.",
     ));
     out
+}
+
+fn sandbox(ctx: &Ctx<'_>) -> Vec<String> {
+    let report = match ctx.agent.session_state().sandbox.get() {
+        Some(sb) => sb.report(),
+        None => {
+            ccrs_core::sandbox::report_disabled(&ccrs_core::settings::SandboxSettings::default())
+        }
+    };
+    report.lines()
 }
 
 fn todos(ctx: &Ctx<'_>) -> Vec<String> {

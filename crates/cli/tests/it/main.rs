@@ -6,3 +6,4 @@ mod interactive;
 mod permissions;
 mod print_mode;
 mod processes;
+mod sandbox;

@@ -13,6 +13,7 @@ use self::command::benign_exit1;
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
 use crate::process::{Exit, ProcessGroup};
+use crate::sandbox::ShellMode;
 use crate::tools::shells::{ShellManager, SpawnSpec};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
 use serde_json::{Value, json};
@@ -228,6 +229,14 @@ impl Drop for TempFile {
     }
 }
 
+/// The model's `dangerouslyDisableSandbox` flag.
+fn disable_sandbox(input: &Value) -> bool {
+    input
+        .get("dangerouslyDisableSandbox")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 fn structured(stdout: &str, interrupted: bool) -> Value {
     json!({
         "stdout": stdout,
@@ -269,8 +278,24 @@ impl BashTool {
             .unwrap_or(false)
             && !ctx.env_flag("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
         let shell = command::shell_path(ctx);
-        let env: Vec<(OsString, OsString)> = command::child_env(ctx);
+        let mut env: Vec<(OsString, OsString)> = command::child_env(ctx);
         let note = cwd_note.as_deref().unwrap_or("");
+        let sandbox = ctx.session.sandbox.get().cloned();
+        let sandboxed = match &sandbox {
+            Some(sb) => matches!(
+                sb.shell_mode(command, disable_sandbox(&input)),
+                ShellMode::Sandboxed { .. }
+            )
+            .then(|| sb.spawn_parts()),
+            None => None,
+        };
+        let (confine, env_remove, temp_dir) = match sandboxed {
+            Some(p) => {
+                env.extend(p.env);
+                (Some(p.confine), p.env_remove, Some(p.temp_dir))
+            }
+            None => (None, Vec::new(), None),
+        };
 
         if background {
             let spec = SpawnSpec {
@@ -278,7 +303,8 @@ impl BashTool {
                 script: command::build_script(command, None, env_file.as_deref()),
                 cwd,
                 env,
-                ..Default::default()
+                env_remove,
+                confine,
             };
             return match ctx.session.shells.start(command, &spec).await {
                 Ok(id) => {
@@ -291,15 +317,20 @@ impl BashTool {
             };
         }
 
+        // Inside the sandbox only its temp dir is writable for the EXIT trap.
         let cwd_file = TempFile(
-            std::env::temp_dir().join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
+            temp_dir
+                .unwrap_or_else(std::env::temp_dir)
+                .join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
         );
+        let sandboxed = confine.is_some();
         let spec = SpawnSpec {
             shell,
             script: command::build_script(command, Some(&cwd_file.0), env_file.as_deref()),
-            cwd,
+            cwd: cwd.clone(),
             env,
-            ..Default::default()
+            env_remove,
+            confine,
         };
         let timeout = timeout_ms(ctx, input.get("timeout").and_then(Value::as_f64));
         let max_chars = max_output_chars(ctx);
@@ -320,6 +351,13 @@ impl BashTool {
         let mut notes: Vec<String> = cwd_note.into_iter().collect();
         if matches!(ended, Ended::Exited(_))
             && let Some(n) = adopt_final_cwd(ctx, &cwd_file.0)
+        {
+            notes.push(n);
+        }
+        if sandboxed
+            && matches!(ended, Ended::Exited(e) if !e.success())
+            && let Some(sb) = &sandbox
+            && let Some(n) = sb.explain_failure(&output, &cwd)
         {
             notes.push(n);
         }
@@ -395,7 +433,7 @@ impl Tool for BashTool {
                 "timeout": {"type": "number", "description": "Milliseconds"},
                 "description": {"type": "string", "description": "What it does, in 5-10 words"},
                 "run_in_background": {"type": "boolean"},
-                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Ignored"}
+                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Run outside the sandbox (asks the user)"}
             },
             "required": ["command"],
             "additionalProperties": false
@@ -423,7 +461,18 @@ impl Tool for BashTool {
         } else {
             ctx.cwd.clone()
         };
-        Subject::Shell { command, cwd }
+        let mode = ctx
+            .session
+            .sandbox
+            .get()
+            .map(|sb| sb.shell_mode(&command, disable_sandbox(input)));
+        match mode {
+            Some(ShellMode::Sandboxed { auto_allow: true }) => {
+                Subject::SandboxedShell { command, cwd }
+            }
+            Some(ShellMode::Unsandboxed) => Subject::UnsandboxedShell { command, cwd },
+            _ => Subject::Shell { command, cwd },
+        }
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {

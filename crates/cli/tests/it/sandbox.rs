@@ -1,0 +1,294 @@
+//! The Bash sandbox with the real binary against the mock: what a sandboxed command (and its
+//! children) cannot do, what the model is told, and the questions. Skipped, with a message,
+//! where the kernel has no Landlock.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common::{Env, env, tool_results, write};
+use ccrs_mock::{MockServer, Reply, Scenario};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The Landlock ABI of this kernel (0 without it).
+fn landlock_abi() -> i32 {
+    ccrs_core::process::confine::kernel_support().abi
+}
+
+macro_rules! require_landlock {
+    ($abi:expr) => {
+        let have = landlock_abi();
+        if have < $abi {
+            eprintln!(
+                "SKIPPED: this kernel's Landlock ABI is {have}, the test needs {}",
+                $abi
+            );
+            return;
+        }
+    };
+}
+
+fn settings(e: &Env, sandbox: Value) {
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        &json!({"sandbox": sandbox}).to_string(),
+    );
+}
+
+fn run(e: &Env, mock: &MockServer, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccrs"));
+    cmd.args(args)
+        .current_dir(&e.cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &e.home)
+        .env("CLAUDE_CONFIG_DIR", e.home.join(".claude"))
+        .env(
+            "CCRS_MANAGED_SETTINGS_PATH",
+            e.home.join("no-managed-settings.json"),
+        )
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        .env("ANTHROPIC_BASE_URL", mock.base_url())
+        .stdin(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Runs one Bash call in print mode (auto-allowed by the sandbox) and returns its tool_result.
+fn bash_result(e: &Env, input: Value, extra_env: &[(&str, &str)]) -> Value {
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use("Bash", input))
+            .reply(Reply::text("done")),
+    )
+    .unwrap();
+    let out = run(e, &mock, &["-p", "go"], extra_env);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = mock.message_requests();
+    assert_eq!(
+        reqs.len(),
+        2,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tool_results(reqs[1].json.as_ref().unwrap())
+        .into_iter()
+        .next()
+        .unwrap()
+}
+
+fn text(r: &Value) -> String {
+    match &r["content"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn outside(e: &Env) -> std::path::PathBuf {
+    let o = e.home.parent().unwrap().join("outside");
+    std::fs::create_dir_all(&o).unwrap();
+    o
+}
+
+#[test]
+fn writes_only_inside_the_project_and_children_are_bound_too() {
+    require_landlock!(1);
+    let e = env();
+    settings(&e, json!({"enabled": true}));
+    let out_dir = outside(&e);
+    let cmd = format!(
+        "touch inside.txt && (sh -c 'touch {o}/child.txt'; touch {o}/direct.txt; echo > ~/.bashrc) ; ls {o}",
+        o = out_dir.display()
+    );
+    let r = bash_result(&e, json!({"command": cmd}), &[]);
+    let t = text(&r);
+    assert!(e.cwd.join("inside.txt").exists(), "{t}");
+    assert!(!out_dir.join("child.txt").exists(), "{t}");
+    assert!(!out_dir.join("direct.txt").exists(), "{t}");
+    assert!(!e.home.join(".bashrc").exists(), "{t}");
+    assert!(t.contains("Permission denied"), "{t}");
+}
+
+#[test]
+fn a_failure_names_the_blocked_path() {
+    require_landlock!(1);
+    let e = env();
+    settings(&e, json!({"enabled": true}));
+    let out_dir = outside(&e);
+    let r = bash_result(
+        &e,
+        json!({"command": format!("touch {}/x", out_dir.display())}),
+        &[],
+    );
+    let t = text(&r);
+    assert_eq!(r["is_error"], true, "{t}");
+    assert!(
+        t.contains(&format!(
+            "The sandbox blocked writing to {}/x",
+            out_dir.canonicalize().unwrap().display()
+        )),
+        "{t}"
+    );
+    assert!(t.contains("dangerouslyDisableSandbox"), "{t}");
+}
+
+#[test]
+fn read_deny_rules_and_deny_read_are_enforced() {
+    require_landlock!(1);
+    let e = env();
+    write(&e.cwd.join("secret.txt"), "TOPSECRET");
+    write(&e.cwd.join("public.txt"), "PUBLIC");
+    write(&e.home.join(".aws/credentials"), "AWSKEY");
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        &json!({"sandbox": {"enabled": true, "filesystem": {"denyRead": ["~/.aws"]}},
+                "permissions": {"deny": ["Read(./secret.txt)"]}})
+        .to_string(),
+    );
+    let r = bash_result(
+        &e,
+        // Indirection the analyzer cannot see through (it asks; auto-allow runs it): the kernel
+        // must refuse what the Read deny rule names.
+        json!({"command": "s=secret; a=.aws; cat public.txt; cat ./$s.txt; cat ~/$a/credentials; sh -c \"cat ./$s.txt\""}),
+        &[],
+    );
+    let t = text(&r);
+    assert!(t.contains("PUBLIC"), "{t}");
+    assert!(!t.contains("TOPSECRET"), "{t}");
+    assert!(!t.contains("AWSKEY"), "{t}");
+    assert!(t.contains("The sandbox blocked reading"), "{t}");
+}
+
+#[test]
+fn credentials_env_vars_are_hidden() {
+    require_landlock!(1);
+    let e = env();
+    settings(
+        &e,
+        json!({"enabled": true, "credentials": {"envVars": [{"name": "DEMO_TOKEN", "mode": "deny"}]}}),
+    );
+    let r = bash_result(
+        &e,
+        json!({"command": "echo \"token=[${DEMO_TOKEN-unset}] other=[$OTHER]\""}),
+        &[("DEMO_TOKEN", "abc123"), ("OTHER", "kept")],
+    );
+    assert_eq!(text(&r), "token=[unset] other=[kept]");
+}
+
+#[test]
+fn network_is_off_without_allowed_domains() {
+    require_landlock!(4);
+    let e = env();
+    settings(&e, json!({"enabled": true}));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let r = bash_result(
+        &e,
+        json!({"command": format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo CONNECTED || echo REFUSED")}),
+        &[],
+    );
+    let t = text(&r);
+    assert!(t.contains("REFUSED"), "{t}");
+    assert!(!t.contains("CONNECTED"), "{t}");
+}
+
+#[test]
+fn dangerously_disable_sandbox_always_asks() {
+    require_landlock!(1);
+    let e = env();
+    // Even a blanket allow rule does not spare the question; print mode cannot ask: denied.
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        &json!({"sandbox": {"enabled": true}, "permissions": {"allow": ["Bash"]}}).to_string(),
+    );
+    let out_dir = outside(&e);
+    let r = bash_result(
+        &e,
+        json!({"command": format!("touch {}/unsandboxed", out_dir.display()),
+               "dangerouslyDisableSandbox": true}),
+        &[],
+    );
+    assert_eq!(r["is_error"], true, "{r}");
+    assert!(!out_dir.join("unsandboxed").exists());
+    assert!(
+        text(&r).contains("Permission to use Bash has been denied"),
+        "{r}"
+    );
+}
+
+#[test]
+fn unsandboxed_retry_is_refused_by_policy() {
+    require_landlock!(1);
+    let e = env();
+    settings(
+        &e,
+        json!({"enabled": true, "allowUnsandboxedCommands": false}),
+    );
+    let out_dir = outside(&e);
+    // The flag is ignored: the command runs sandboxed (and auto-allowed) and fails.
+    let r = bash_result(
+        &e,
+        json!({"command": format!("touch {}/x", out_dir.display()),
+               "dangerouslyDisableSandbox": true}),
+        &[],
+    );
+    let t = text(&r);
+    assert!(!out_dir.join("x").exists(), "{t}");
+    assert!(t.contains("disabled by policy"), "{t}");
+}
+
+#[test]
+fn excluded_commands_run_outside_with_the_regular_flow() {
+    require_landlock!(1);
+    let e = env();
+    let out_dir = outside(&e);
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        &json!({"sandbox": {"enabled": true, "excludedCommands": ["touch *"]},
+                "permissions": {"allow": ["Bash"]}})
+        .to_string(),
+    );
+    let r = bash_result(
+        &e,
+        json!({"command": format!("touch {}/excluded", out_dir.display())}),
+        &[],
+    );
+    assert_eq!(r["is_error"], false, "{r}");
+    assert!(out_dir.join("excluded").exists());
+}
+
+#[test]
+fn fail_if_unavailable_without_landlock_refuses_to_start() {
+    if landlock_abi() > 0 {
+        eprintln!("SKIPPED: this kernel has Landlock; the refusal needs a kernel without it");
+        return;
+    }
+    let e = env();
+    settings(&e, json!({"enabled": true, "failIfUnavailable": true}));
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("x"))).unwrap();
+    let out = run(&e, &mock, &["-p", "go"], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("failIfUnavailable"));
+}
+
+#[test]
+fn the_temp_dir_is_writable_and_removed_at_exit() {
+    require_landlock!(1);
+    let e = env();
+    settings(&e, json!({"enabled": true}));
+    let r = bash_result(
+        &e,
+        json!({"command": "f=$(mktemp) && echo ok > \"$f\" && cat \"$f\" && echo \"$TMPDIR\""}),
+        &[],
+    );
+    let t = text(&r);
+    assert!(t.starts_with("ok\n"), "{t}");
+    let tmp = t.lines().nth(1).unwrap();
+    assert!(tmp.contains("ccrs-sandbox-"), "{t}");
+    assert!(!Path::new(tmp).exists(), "temp dir left behind: {tmp}");
+}
