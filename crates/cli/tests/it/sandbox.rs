@@ -292,3 +292,44 @@ fn the_temp_dir_is_writable_and_removed_at_exit() {
     assert!(tmp.contains("ccrs-sandbox-"), "{t}");
     assert!(!Path::new(tmp).exists(), "temp dir left behind: {tmp}");
 }
+
+#[test]
+fn protected_paths_inside_the_project_stay_read_only_and_git_still_works() {
+    require_landlock!(1);
+    let e = env();
+    settings(&e, json!({"enabled": true}));
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .args(args)
+            .current_dir(&e.cwd)
+            .env("HOME", &e.home)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "git {args:?}: {st:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["config", "user.email", "t@example.com"]);
+    git(&["config", "user.name", "t"]);
+    write(&e.cwd.join(".bashrc"), "# project rc\n");
+    let config_before = std::fs::read_to_string(e.cwd.join(".git/config")).unwrap();
+    let attack = "echo evil > .git/hooks/pre-commit; echo '[core]' >> .git/config; \
+                  echo x > .claude/settings.local.json; echo x >> .bashrc; \
+                  mv .git .git-moved; mv .claude .claude-moved; \
+                  echo ok > file.txt && git add file.txt && git commit -qm one && echo COMMITTED";
+    let r = bash_result(&e, json!({"command": attack}), &[]);
+    let t = text(&r);
+    assert!(t.contains("COMMITTED"), "{t}");
+    assert!(!e.cwd.join(".git/hooks/pre-commit").exists(), "{t}");
+    assert_eq!(
+        std::fs::read_to_string(e.cwd.join(".git/config")).unwrap(),
+        config_before,
+        "{t}"
+    );
+    assert!(!e.cwd.join(".claude/settings.local.json").exists(), "{t}");
+    assert_eq!(
+        std::fs::read_to_string(e.cwd.join(".bashrc")).unwrap(),
+        "# project rc\n"
+    );
+    assert!(e.cwd.join(".git/HEAD").exists() && !e.cwd.join(".git-moved").exists(), "{t}");
+    assert!(!e.cwd.join(".claude-moved").exists(), "{t}");
+}

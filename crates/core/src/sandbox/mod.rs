@@ -30,6 +30,35 @@ const WRITABLE_DEVICES: &[&str] = &[
 ];
 /// Trees every command may write besides the working directories.
 const WRITABLE_TREES: &[&str] = &["/dev/shm"];
+/// Never writable by a sandboxed command, even inside a writable directory: what runs code
+/// outside the sandbox later (git hooks and config, Claude Code's and editors' project
+/// settings, shell start-up files). The same set as the permission engine's protected paths
+/// (docs/permissions.md), except that `.git` itself stays writable (git must work) and only
+/// its hooks and config are closed.
+const PROTECTED: &[&str] = &[
+    ".git/hooks",
+    ".git/config",
+    ".claude",
+    ".vscode",
+    ".idea",
+    ".husky",
+    ".gitconfig",
+    ".gitmodules",
+    ".ripgreprc",
+    ".mcp.json",
+    ".claude.json",
+    ".envrc",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".zlogin",
+    ".zlogout",
+];
 
 /// How one Bash call runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,6 +237,8 @@ impl Sandbox {
             write_files: WRITABLE_DEVICES.iter().map(PathBuf::from).collect(),
             deny_read,
             deny_write,
+            // Filled per spawn (see `protected_now`).
+            read_only: Vec::new(),
             // Network: off (no TCP port may be connected) until the domain proxy lands.
             connect_tcp: Some(Vec::new()),
             bind_tcp: self.settings.allow_local_binding,
@@ -256,6 +287,37 @@ impl Sandbox {
             })
     }
 
+    /// The protected paths that exist now inside the writable trees (a `git init` during the
+    /// session adds `.git/hooks`): bound read-only by the helper.
+    fn protected_now(&self) -> Vec<PathBuf> {
+        let home = crate::paths::home_dir().map(|h| crate::paths::canonicalize_lenient(&h));
+        let mut roots: Vec<&Path> = Vec::new();
+        for w in &self.confinement.write {
+            if w.starts_with("/dev") || *w == self.temp.0 {
+                continue;
+            }
+            roots.push(w);
+        }
+        let mut out = Vec::new();
+        let mut add = |base: &Path| {
+            for name in PROTECTED {
+                let p = base.join(name);
+                if p.symlink_metadata().is_ok() && !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        };
+        for r in &roots {
+            add(r);
+            if let Some(h) = &home
+                && h.starts_with(r)
+            {
+                add(h);
+            }
+        }
+        out
+    }
+
     /// The confinement and environment of a sandboxed spawn.
     pub fn spawn_parts(&self) -> SandboxedSpawn {
         let mut env_remove: Vec<OsString> =
@@ -264,8 +326,10 @@ impl Sandbox {
         for k in ["NO_PROXY", "no_proxy"] {
             env_remove.push(k.into());
         }
+        let mut confine = (*self.confinement).clone();
+        confine.read_only = self.protected_now();
         SandboxedSpawn {
-            confine: self.confinement.clone(),
+            confine: Arc::new(confine),
             env: vec![
                 ("TMPDIR".into(), self.temp.0.clone().into_os_string()),
                 ("CCRS_SANDBOX".into(), "1".into()),
