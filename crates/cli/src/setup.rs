@@ -223,6 +223,7 @@ pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) 
         max_budget_usd: args.max_budget_usd,
         session_id: session_id.clone(),
     };
+    let prompter = opts.prompter.clone();
     let agent = Agent::new(AgentParts {
         config,
         client,
@@ -237,6 +238,7 @@ pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) 
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
         warnings.extend(sb.startup_warnings());
+        sb.set_prompter(prompter);
         let _ = agent.session_state().sandbox.set(Arc::new(sb));
     }
     Ok(Session {

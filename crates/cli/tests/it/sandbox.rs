@@ -187,14 +187,25 @@ fn network_is_off_without_allowed_domains() {
     settings(&e, json!({"enabled": true}));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let r = bash_result(
-        &e,
-        json!({"command": format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo CONNECTED || echo REFUSED")}),
-        &[],
+    // TCP (Landlock), UDP (the socket filter: DNS would be an exfiltration channel), and a
+    // Unix socket to a daemon outside the sandbox (the filter; python3 when present).
+    let unix = e.cwd.join("daemon.sock");
+    let _daemon = std::os::unix::net::UnixListener::bind(&unix).unwrap();
+    let cmd = format!(
+        "(exec 3<>/dev/tcp/127.0.0.1/{port} && echo CONNECTED) 2>/dev/null || echo REFUSED; \
+         (exec 5<>/dev/udp/127.0.0.1/53 && echo UDP-OPEN) 2>/dev/null || echo udp: refused; \
+         if command -v python3 >/dev/null; then python3 -c 'import socket; s=socket.socket(socket.AF_UNIX); s.connect(\"{}\"); print(\"UNIX-OPEN\")' 2>/dev/null || echo unix: refused; else echo unix: refused; fi",
+        unix.display()
     );
+    let r = bash_result(&e, json!({ "command": cmd }), &[]);
     let t = text(&r);
     assert!(t.contains("REFUSED"), "{t}");
     assert!(!t.contains("CONNECTED"), "{t}");
+    assert!(t.contains("udp: refused") && !t.contains("UDP-OPEN"), "{t}");
+    assert!(
+        t.contains("unix: refused") && !t.contains("UNIX-OPEN"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -330,6 +341,65 @@ fn protected_paths_inside_the_project_stay_read_only_and_git_still_works() {
         std::fs::read_to_string(e.cwd.join(".bashrc")).unwrap(),
         "# project rc\n"
     );
-    assert!(e.cwd.join(".git/HEAD").exists() && !e.cwd.join(".git-moved").exists(), "{t}");
+    assert!(
+        e.cwd.join(".git/HEAD").exists() && !e.cwd.join(".git-moved").exists(),
+        "{t}"
+    );
     assert!(!e.cwd.join(".claude-moved").exists(), "{t}");
+}
+
+/// A one-purpose HTTP server on 127.0.0.1: answers every request with `HELLO` (at most
+/// `n` connections, then it stops).
+fn hello_server(n: usize) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming().take(n) {
+            let Ok(mut c) = conn else { continue };
+            let _ = c.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let mut head = Vec::new();
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => head.extend_from_slice(&buf[..k]),
+                }
+            }
+            let _ = c.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nHELLO",
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn network_goes_only_through_the_proxy_to_allowed_domains() {
+    require_landlock!(4);
+    let e = env();
+    settings(
+        &e,
+        json!({"enabled": true, "network": {"allowedDomains": ["localhost"]}}),
+    );
+    let port = hello_server(8);
+    // A minimal proxy client in bash: plain HTTP, a CONNECT tunnel, a non-allowed host, and a
+    // direct connection that Landlock refuses.
+    let cmd = format!(
+        r#"pp=${{HTTP_PROXY##*:}}
+exec 3<>/dev/tcp/127.0.0.1/$pp; printf 'GET http://localhost:{port}/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3; echo "plain: $(cat <&3 | tail -c 5)"
+exec 3<>/dev/tcp/127.0.0.1/$pp; printf 'CONNECT localhost:{port} HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n' >&3; echo "tunnel: $(cat <&3 | tail -c 5)"
+exec 3<>/dev/tcp/127.0.0.1/$pp; printf 'GET http://127.0.0.1:{port}/ HTTP/1.1\r\nHost: x\r\n\r\n' >&3; echo "other: $(head -c 200 <&3 | tr -d '\r' | grep -m1 'ccrs sandbox')"
+(exec 4<>/dev/tcp/127.0.0.1/{port} && echo DIRECT-OPEN) 2>/dev/null || echo direct: refused"#
+    );
+    let r = bash_result(&e, json!({"command": cmd}), &[]);
+    let t = text(&r);
+    assert!(t.contains("plain: HELLO"), "{t}");
+    assert!(t.contains("tunnel: HELLO"), "{t}");
+    assert!(
+        t.contains("other: ccrs sandbox: 127.0.0.1 is not an allowed domain"),
+        "{t}"
+    );
+    assert!(t.contains("direct: refused"), "{t}");
+    assert!(!t.contains("DIRECT-OPEN"), "{t}");
 }

@@ -8,6 +8,7 @@
 //! to its `Subject` (`Shell`, `SandboxedShell`, `UnsandboxedShell`).
 
 mod paths;
+pub mod proxy;
 mod report;
 
 pub use report::SandboxReport;
@@ -97,6 +98,12 @@ pub struct Sandbox {
     confinement: Arc<Confinement>,
     /// Paths and rules the kernel cannot express (reported by `/sandbox`).
     not_enforced: Vec<String>,
+    /// The domain proxy, when domains are allowed.
+    proxy: Option<proxy::Proxy>,
+    policy: Arc<proxy::Policy>,
+    prompter: proxy::PrompterSlot,
+    /// Why the proxy is not running although domains are allowed.
+    proxy_error: Option<String>,
 }
 
 /// The session's temp dir, removed with the sandbox.
@@ -160,6 +167,20 @@ impl Sandbox {
                 dirs.push(d);
             }
         }
+        let policy = Arc::new(proxy::Policy {
+            allowed: std::sync::Mutex::new(settings.allowed_domains.clone()),
+            denied: settings.denied_domains.clone(),
+            local_settings: Some(cwd.join(".claude").join("settings.local.json")),
+        });
+        let prompter = proxy::PrompterSlot::default();
+        let (proxy, proxy_error) = if settings.allowed_domains.is_empty() || unavailable.is_some() {
+            (None, None)
+        } else {
+            match proxy::Proxy::start(policy.clone(), prompter.clone()) {
+                Ok(p) => (Some(p), None),
+                Err(e) => (None, Some(format!("cannot start the network proxy: {e}"))),
+            }
+        };
         let mut sb = Sandbox {
             settings,
             cwd,
@@ -169,6 +190,10 @@ impl Sandbox {
             unavailable,
             confinement: Arc::new(Confinement::default()),
             not_enforced: Vec::new(),
+            proxy,
+            policy,
+            prompter,
+            proxy_error,
         };
         sb.confinement = Arc::new(sb.build_confinement());
         Ok(Some(sb))
@@ -196,11 +221,8 @@ impl Sandbox {
                 "{k} is not supported by ccrs's sandbox and is ignored"
             ));
         }
-        if !self.settings.allowed_domains.is_empty() {
-            w.push(
-                "sandbox.network.allowedDomains is not supported yet: sandboxed commands have no network"
-                    .to_string(),
-            );
+        if let Some(e) = &self.proxy_error {
+            w.push(format!("sandbox: {e}; sandboxed commands have no network"));
         }
         for n in &self.not_enforced {
             w.push(format!("sandbox: {n}"));
@@ -239,8 +261,8 @@ impl Sandbox {
             deny_write,
             // Filled per spawn (see `protected_now`).
             read_only: Vec::new(),
-            // Network: off (no TCP port may be connected) until the domain proxy lands.
-            connect_tcp: Some(Vec::new()),
+            // Network: only the proxy's port (none without allowed domains).
+            connect_tcp: Some(self.proxy.iter().map(proxy::Proxy::port).collect()),
             bind_tcp: self.settings.allow_local_binding,
             unix_sockets: self.settings.allow_all_unix_sockets,
             udp: false,
@@ -322,7 +344,23 @@ impl Sandbox {
     pub fn spawn_parts(&self) -> SandboxedSpawn {
         let mut env_remove: Vec<OsString> =
             self.settings.deny_env.iter().map(OsString::from).collect();
-        // No proxy is offered yet: make sure tools do not try one from ccrs's environment.
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("TMPDIR".into(), self.temp.0.clone().into_os_string()),
+            ("CCRS_SANDBOX".into(), "1".into()),
+        ];
+        // Every connection must go through the proxy (nothing else is reachable).
+        const PROXY_VARS: &[&str] = &[
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ];
+        match &self.proxy {
+            Some(p) => env.extend(PROXY_VARS.iter().map(|k| ((*k).into(), p.url().into()))),
+            None => env_remove.extend(PROXY_VARS.iter().map(OsString::from)),
+        }
         for k in ["NO_PROXY", "no_proxy"] {
             env_remove.push(k.into());
         }
@@ -330,10 +368,7 @@ impl Sandbox {
         confine.read_only = self.protected_now();
         SandboxedSpawn {
             confine: Arc::new(confine),
-            env: vec![
-                ("TMPDIR".into(), self.temp.0.clone().into_os_string()),
-                ("CCRS_SANDBOX".into(), "1".into()),
-            ],
+            env,
             env_remove,
             temp_dir: self.temp.0.clone(),
         }
@@ -341,6 +376,25 @@ impl Sandbox {
 
     pub fn confinement(&self) -> &Confinement {
         &self.confinement
+    }
+
+    /// Lets the proxy ask the user about hosts no list decides (print mode's prompter denies).
+    pub fn set_prompter(&self, p: Arc<dyn crate::permissions::PermissionPrompter>) {
+        self.prompter.set(p);
+    }
+
+    /// The proxy's address, when one runs.
+    pub fn proxy_url(&self) -> Option<String> {
+        self.proxy.as_ref().map(proxy::Proxy::url)
+    }
+
+    /// The domains allowed so far (settings, rules and the user's answers).
+    pub fn allowed_domains(&self) -> Vec<String> {
+        self.policy
+            .allowed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The `/sandbox` report.
@@ -361,6 +415,15 @@ impl Sandbox {
             return Some(format!(
                 "The sandbox blocked {why} {}.{retry}",
                 path.display()
+            ));
+        }
+        if let Some(i) = output.find("ccrs sandbox: ") {
+            let host = output[i + "ccrs sandbox: ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            return Some(format!(
+                "The sandbox blocked a connection to {host}: it is not an allowed domain (sandbox.network.allowedDomains, or WebFetch(domain:{host}) in permissions.allow).{retry}"
             ));
         }
         let lower = output.to_ascii_lowercase();

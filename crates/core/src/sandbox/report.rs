@@ -58,10 +58,15 @@ pub(super) fn build(sb: Option<&Sandbox>, s: &SandboxSettings) -> SandboxReport 
         writable: c.map(|c| c.write.clone()).unwrap_or_default(),
         deny_read: c.map(|c| c.deny_read.clone()).unwrap_or_default(),
         deny_write: c.map(|c| c.deny_write.clone()).unwrap_or_default(),
-        network: if !kernel.tcp() {
-            "not confined (the kernel lacks Landlock TCP rules)".into()
-        } else {
-            "none (no TCP connections; UDP and Unix sockets refused)".into()
+        network: match sb.and_then(Sandbox::proxy_url) {
+            _ if !kernel.tcp() => "not confined (the kernel lacks Landlock TCP rules)".into(),
+            Some(url) => format!(
+                "through the proxy {url} to: {} (other hosts are asked about; UDP and Unix sockets refused)",
+                sb.map(Sandbox::allowed_domains)
+                    .unwrap_or_default()
+                    .join(", ")
+            ),
+            None => "none (no TCP connections; UDP and Unix sockets refused)".into(),
         },
         excluded_commands: s.excluded_commands.clone(),
         allow_unsandboxed_commands: s.allow_unsandboxed_commands,
