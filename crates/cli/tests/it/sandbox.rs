@@ -102,7 +102,7 @@ fn writes_only_inside_the_project_and_children_are_bound_too() {
     settings(&e, json!({"enabled": true}));
     let out_dir = outside(&e);
     let cmd = format!(
-        "touch inside.txt && (sh -c 'touch {o}/child.txt'; touch {o}/direct.txt; echo > ~/.bashrc) ; ls {o}",
+        "touch inside.txt && (sh -c 'touch {o}/child.txt'; touch {o}/direct.txt; echo > ~/.bashrc) ; ls {o}; echo via-dev-stderr > /dev/stderr; echo null > /dev/null && echo null-ok",
         o = out_dir.display()
     );
     let r = bash_result(&e, json!({"command": cmd}), &[]);
@@ -112,6 +112,8 @@ fn writes_only_inside_the_project_and_children_are_bound_too() {
     assert!(!out_dir.join("direct.txt").exists(), "{t}");
     assert!(!e.home.join(".bashrc").exists(), "{t}");
     assert!(t.contains("Permission denied"), "{t}");
+    // Writing to the command's own pipes and to /dev/null works.
+    assert!(t.contains("via-dev-stderr") && t.contains("null-ok"), "{t}");
 }
 
 #[test]
@@ -402,4 +404,26 @@ exec 3<>/dev/tcp/127.0.0.1/$pp; printf 'GET http://127.0.0.1:{port}/ HTTP/1.1\r\
     );
     assert!(t.contains("direct: refused"), "{t}");
     assert!(!t.contains("DIRECT-OPEN"), "{t}");
+}
+
+/// The hook for adversarial tests: core's `run_sandboxed` in this test process, with the
+/// real binary as the exec helper.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_sandboxed_hook_confines_a_command_line() {
+    require_landlock!(1);
+    ccrs_core::process::set_helper(env!("CARGO_BIN_EXE_ccrs"));
+    let e = env();
+    let out_dir = outside(&e);
+    let target = out_dir.join("escaped");
+    let run = ccrs_core::sandbox::run_sandboxed(
+        &format!("echo in > inside; echo x > '{}'; exit 3", target.display()),
+        &e.cwd,
+        ccrs_core::settings::SandboxSettings::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.exit, ccrs_core::process::Exit::Code(3));
+    assert!(run.output.contains("Permission denied"), "{}", run.output);
+    assert!(e.cwd.join("inside").exists());
+    assert!(!target.exists());
 }

@@ -467,3 +467,52 @@ impl Sandbox {
 pub fn report_disabled(settings: &SandboxSettings) -> SandboxReport {
     report::build(None, settings)
 }
+
+/// What [`run_sandboxed`] observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxRun {
+    pub exit: crate::process::Exit,
+    /// stdout and stderr, merged.
+    pub output: String,
+}
+
+/// Runs `command` with `bash -c` in `cwd` under the sandbox a session in `cwd` would use with
+/// `settings` (`enabled` is forced on). For adversarial tests of the permission analyzer: run
+/// what it allowed and check that nothing outside the boundary changed. Needs the exec helper
+/// (`process::set_helper` with the `ccrs` binary, as the cli's tests can do).
+pub async fn run_sandboxed(
+    command: &str,
+    cwd: &Path,
+    mut settings: SandboxSettings,
+) -> std::io::Result<SandboxRun> {
+    settings.enabled = true;
+    settings.fail_if_unavailable = true;
+    let sb = Sandbox::new(settings, cwd, &[])
+        .map_err(std::io::Error::other)?
+        .ok_or_else(|| std::io::Error::other("sandbox not enabled"))?;
+    let parts = sb.spawn_parts();
+    let (mut reader, writer) = std::io::pipe()?;
+    let mut spawn = crate::process::Spawn::new("bash")
+        .arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .envs(parts.env)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone()?)
+        .stderr(writer)
+        .confine(Some(parts.confine));
+    for k in parts.env_remove {
+        spawn = spawn.env_remove(k);
+    }
+    let mut child = spawn.spawn().await?;
+    let exit = child.wait().await?;
+    child.kill();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut s = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut reader, &mut s);
+        String::from_utf8_lossy(&s).into_owned()
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    Ok(SandboxRun { exit, output })
+}

@@ -101,6 +101,8 @@ impl Proxy {
         let task = handle.spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
+                    // Out of descriptors or similar: do not spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let (policy, prompter, asking) = (policy.clone(), prompter.clone(), asking.clone());
@@ -213,7 +215,13 @@ async fn allowed(
     let request = PermissionRequest {
         tool_name: "Bash".to_string(),
         tool_use_id: String::new(),
-        input: serde_json::json!({"host": host, "port": port}),
+        // Shown like a Bash call by front ends that know no better.
+        input: serde_json::json!({
+            "command": format!("network access to {host}:{port}"),
+            "description": "Network request outside of the sandbox",
+            "host": host,
+            "port": port,
+        }),
         subject: Subject::Fetch(format!("https://{host}:{port}")),
         reason: format!(
             "A sandboxed command wants to connect to {host}:{port}, which is not an allowed domain"

@@ -129,11 +129,12 @@ async fn run_foreground(
     cancel: &CancelToken,
     max_chars: usize,
     shells: &ShellManager,
-) -> std::io::Result<(String, Ended)> {
+) -> std::io::Result<(String, Ended, Vec<String>)> {
     let (reader, writer) = std::io::pipe()?;
     // The command (holding the pipe's write ends) drops after `spawn`, so EOF comes when the
     // children exit.
     let mut child = spec.spawn(writer)?.spawn().await?;
+    let warnings = child.warnings().to_vec();
     let group = child.group().clone();
     let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
     let mut cap = Capture::new(max_chars);
@@ -195,7 +196,7 @@ async fn run_foreground(
         // Whoever still holds the pipe must not die of SIGPIPE while the group lives.
         spawn_drain(rx, group);
     }
-    Ok((cap.finish(), ended))
+    Ok((cap.finish(), ended, warnings))
 }
 
 /// Reads the directory the EXIT trap recorded and makes it the session's shell cwd. Returns a
@@ -334,7 +335,7 @@ impl BashTool {
         };
         let timeout = timeout_ms(ctx, input.get("timeout").and_then(Value::as_f64));
         let max_chars = max_output_chars(ctx);
-        let (output, ended) = match run_foreground(
+        let (output, ended, warnings) = match run_foreground(
             &spec,
             Duration::from_millis(timeout),
             &ctx.cancel,
@@ -349,6 +350,8 @@ impl BashTool {
             }
         };
         let mut notes: Vec<String> = cwd_note.into_iter().collect();
+        // What the sandbox could not enforce on this machine.
+        notes.extend(warnings.into_iter().map(|w| format!("Sandbox: {w}")));
         if matches!(ended, Ended::Exited(_))
             && let Some(n) = adopt_final_cwd(ctx, &cwd_file.0)
         {
