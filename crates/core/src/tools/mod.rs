@@ -12,7 +12,7 @@ pub mod exit_plan_mode;
 pub mod file_state;
 pub mod glob;
 pub mod grep;
-pub mod html_to_md;
+pub mod html;
 pub mod kill_shell;
 pub mod multi_edit;
 pub mod notebook_edit;
