@@ -427,3 +427,62 @@ async fn run_sandboxed_hook_confines_a_command_line() {
     assert!(e.cwd.join("inside").exists());
     assert!(!target.exists());
 }
+
+#[test]
+fn in_the_tui_dangerously_disable_sandbox_asks_and_yes_runs_outside() {
+    require_landlock!(1);
+    let e = env();
+    write(
+        &e.cwd.join(".claude/settings.json"),
+        &json!({"sandbox": {"enabled": true}, "permissions": {"allow": ["Bash"]}}).to_string(),
+    );
+    let out_dir = outside(&e);
+    let target = out_dir.join("unsandboxed");
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use(
+                "Bash",
+                json!({"command": format!("touch {}", target.display()),
+                       "dangerouslyDisableSandbox": true}),
+            ))
+            .reply(Reply::text("Done outside.")),
+    )
+    .unwrap();
+    let mut t = crate::common::Tui::start(&e, &mock);
+    t.submit("go");
+    let s = t.wait_text("Do you want to proceed?");
+    assert!(s.contains("outside the sandbox"), "{s}");
+    assert!(!target.exists());
+    t.send("1\r");
+    t.wait_text("Done outside.");
+    assert!(target.exists());
+}
+
+#[test]
+fn in_the_tui_a_new_domain_is_asked_about() {
+    require_landlock!(4);
+    let e = env();
+    settings(
+        &e,
+        json!({"enabled": true, "network": {"allowedDomains": ["example.invalid"]}}),
+    );
+    let port = hello_server(2);
+    let cmd = format!(
+        r#"exec 3<>/dev/tcp/127.0.0.1/${{HTTP_PROXY##*:}}; printf 'GET http://localhost:{port}/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3; echo "got: $(cat <&3 | tail -c 5)""#
+    );
+    let mock = MockServer::start_blocking(
+        Scenario::new()
+            .reply(Reply::tool_use("Bash", json!({ "command": cmd })))
+            .reply(Reply::text("Fetched.")),
+    )
+    .unwrap();
+    let mut t = crate::common::Tui::start(&e, &mock);
+    t.submit("go");
+    let s = t.wait_text("Do you want to proceed?");
+    assert!(s.contains("localhost"), "{s}");
+    t.send("1\r");
+    t.wait_text("Fetched.");
+    let reqs = crate::common::wait_requests(&mock, 2);
+    let r = tool_results(&reqs[1]).into_iter().next().unwrap();
+    assert!(text(&r).contains("got: HELLO"), "{r}");
+}
