@@ -307,6 +307,20 @@ fn the_temp_dir_is_writable_and_removed_at_exit() {
 }
 
 #[test]
+fn temp_dirs_of_killed_sessions_are_swept() {
+    require_landlock!(1);
+    let base = std::env::temp_dir();
+    let uid = rustix::process::getuid().as_raw();
+    // A pid that cannot exist (above pid_max) stands for a killed ccrs.
+    let stale = base.join(format!("ccrs-sandbox-{uid}-99999999-deadbeef"));
+    std::fs::create_dir_all(stale.join("sub")).unwrap();
+    let e = env();
+    settings(&e, json!({"enabled": true}));
+    bash_result(&e, json!({"command": "true"}), &[]);
+    assert!(!stale.exists(), "stale sandbox temp dir kept");
+}
+
+#[test]
 fn protected_paths_inside_the_project_stay_read_only_and_git_still_works() {
     require_landlock!(1);
     let e = env();

@@ -116,12 +116,38 @@ impl Drop for TempDir {
     }
 }
 
+/// Removes the temp dirs of this user's sessions whose ccrs is gone (killed before it could
+/// clean up). The name carries the owner's pid; a reused pid only delays the removal.
+fn sweep_stale_temp_dirs(base: &Path, uid: u32) {
+    let prefix = format!("ccrs-sandbox-{uid}-");
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let owned = e
+            .metadata()
+            .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == uid);
+        if owned && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn new_temp_dir() -> std::io::Result<TempDir> {
     use std::os::unix::fs::DirBuilderExt;
     let base = std::env::temp_dir();
+    let uid = rustix::process::getuid().as_raw();
+    sweep_stale_temp_dirs(&base, uid);
     let dir = base.join(format!(
-        "ccrs-sandbox-{}-{}",
-        rustix::process::getuid().as_raw(),
+        "ccrs-sandbox-{uid}-{}-{}",
+        std::process::id(),
         uuid::Uuid::new_v4().simple()
     ));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
