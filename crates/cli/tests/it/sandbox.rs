@@ -500,3 +500,26 @@ fn in_the_tui_a_new_domain_is_asked_about() {
     let r = tool_results(&reqs[1]).into_iter().next().unwrap();
     assert!(text(&r).contains("got: HELLO"), "{r}");
 }
+
+#[test]
+fn a_protected_path_created_by_a_command_is_reported() {
+    require_landlock!(1);
+    let e = env();
+    // No project .claude yet: only existing protected paths can be bound read-only, so the
+    // creation succeeds, and the result says so.
+    write(
+        &e.home.join(".claude/settings.json"),
+        &json!({"sandbox": {"enabled": true}}).to_string(),
+    );
+    let r = bash_result(
+        &e,
+        json!({"command": "mkdir .claude && echo '{}' > .claude/settings.json"}),
+        &[],
+    );
+    let t = text(&r);
+    let created = e.cwd.canonicalize().unwrap().join(".claude");
+    assert!(
+        t.contains(&format!("the command created {}", created.display())),
+        "{t}"
+    );
+}

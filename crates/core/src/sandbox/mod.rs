@@ -335,9 +335,19 @@ impl Sandbox {
             })
     }
 
+    /// Protected paths that exist now but not in `before` (a sandboxed command can create a
+    /// protected path that did not exist when it started: only existing ones are bound
+    /// read-only). The Bash tool tells the model and the user about them.
+    pub fn new_protected_paths(&self, before: &[PathBuf]) -> Vec<PathBuf> {
+        self.protected_now()
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect()
+    }
+
     /// The protected paths that exist now inside the writable trees (a `git init` during the
     /// session adds `.git/hooks`): bound read-only by the helper.
-    fn protected_now(&self) -> Vec<PathBuf> {
+    pub fn protected_now(&self) -> Vec<PathBuf> {
         let home = crate::paths::home_dir().map(|h| crate::paths::canonicalize_lenient(&h));
         let mut roots: Vec<&Path> = Vec::new();
         for w in &self.confinement.write {

@@ -297,6 +297,7 @@ impl BashTool {
             }
             None => (None, Vec::new(), None),
         };
+        let protected_before = confine.as_ref().map(|c| c.read_only.clone());
 
         if background {
             let spec = SpawnSpec {
@@ -356,6 +357,14 @@ impl BashTool {
             && let Some(n) = adopt_final_cwd(ctx, &cwd_file.0)
         {
             notes.push(n);
+        }
+        if let (Some(before), Some(sb)) = (&protected_before, &sandbox) {
+            for p in sb.new_protected_paths(before) {
+                notes.push(format!(
+                    "Warning: the command created {}, a protected path (it can make code run outside the sandbox later); the user should review it.",
+                    p.display()
+                ));
+            }
         }
         if sandboxed
             && matches!(ended, Ended::Exited(e) if !e.success())
