@@ -21,6 +21,7 @@ pub mod paths;
 pub mod permissions;
 pub mod process;
 pub mod prompt;
+pub mod sandbox;
 pub mod session;
 pub mod settings;
 pub mod timeutil;

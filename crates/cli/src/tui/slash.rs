@@ -58,6 +58,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "status" => Outcome::Print(status(ctx)),
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
+        "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
         _ => Outcome::Exit,

@@ -6,5 +6,6 @@ mod interactive;
 mod permissions;
 mod print_mode;
 mod processes;
+mod sandbox;
 mod session;
 mod tui_display;

@@ -19,6 +19,12 @@ fn describe(subject: &Subject) -> String {
         Subject::Read(p) => format!("read {}", join(p)),
         Subject::Write(p) => format!("write {}", join(p)),
         Subject::Shell { command, cwd } => format!("run `{command}` in {}", cwd.display()),
+        Subject::SandboxedShell { command, cwd } => {
+            format!("run `{command}` sandboxed in {}", cwd.display())
+        }
+        Subject::UnsandboxedShell { command, cwd } => {
+            format!("run `{command}` outside the sandbox in {}", cwd.display())
+        }
         Subject::Fetch(url) => format!("fetch {url}"),
         Subject::Other => "other".to_string(),
         Subject::ExitPlan { .. } => "leave plan mode".to_string(),

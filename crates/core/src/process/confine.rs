@@ -19,8 +19,13 @@ pub struct Confinement {
     pub write_files: Vec<PathBuf>,
     /// Paths it may neither read nor write; everything else is readable.
     pub deny_read: Vec<PathBuf>,
-    /// Paths inside `write` trees that stay read-only.
+    /// Paths inside `write` trees that stay read-only (Landlock: the tree is split, see
+    /// [`plan`]).
     pub deny_write: Vec<PathBuf>,
+    /// Existing paths inside `write` trees made read-only with bind mounts in a private
+    /// namespace (the protected set: `.git/hooks`, `.claude`, rc files, ...), which keeps the
+    /// tree around them fully writable.
+    pub read_only: Vec<PathBuf>,
     /// TCP ports on any address the program may connect to; `None` leaves TCP open.
     pub connect_tcp: Option<Vec<u16>>,
     /// May bind and listen on TCP ports.
@@ -341,6 +346,11 @@ pub use linux::kernel_support;
 #[cfg(target_os = "linux")]
 pub fn apply(c: &Confinement) -> Result<Vec<String>, String> {
     let (rules, mut warnings) = plan(c);
+    if let Err(e) = super::mountns::protect(&c.read_only, &c.write) {
+        warnings.push(format!(
+            "protected paths inside writable directories are not write-protected: {e}"
+        ));
+    }
     warnings.extend(linux::apply(c, &rules)?);
     warnings.extend(super::seccomp::apply(c)?);
     Ok(warnings)

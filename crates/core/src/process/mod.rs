@@ -27,6 +27,7 @@ pub mod confine;
 mod exit;
 mod group;
 pub mod helper;
+mod mountns;
 mod seccomp;
 mod spawn;
 pub mod wire;

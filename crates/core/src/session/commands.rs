@@ -88,6 +88,12 @@ pub const BUILTINS: &[Builtin] = &[
         "Show the permission rules in force and where they come from",
     ),
     local("todos", &[], "", "Show the current todo list"),
+    local(
+        "sandbox",
+        &[],
+        "",
+        "Show the Bash sandbox: mode, what is in force, kernel support",
+    ),
     Builtin {
         name: "init",
         aliases: &[],

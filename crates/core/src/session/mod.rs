@@ -32,6 +32,7 @@ use crate::error::ApiError;
 use crate::events::{EventSink, Todo};
 use crate::log;
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
+use crate::sandbox::{Sandbox, SandboxReport};
 use crate::settings::{LoadOptions, Settings, SettingsSource};
 use crate::tools::{ToolContext, ToolRegistry};
 use std::path::{Path, PathBuf};
@@ -58,6 +59,9 @@ pub enum SessionError {
     UnknownTool { name: String, available: String },
     #[error(transparent)]
     Client(#[from] ApiError),
+    /// `sandbox.failIfUnavailable` and the kernel cannot sandbox.
+    #[error("{0}")]
+    Sandbox(String),
 }
 
 /// What the user sent.
@@ -195,6 +199,7 @@ impl SessionSetup {
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
         let tools = select_tools(&config.tools)?;
         let system = system_prompt(&config, &cwd);
+        let prompter_for_sandbox = prompter.clone();
         let agent = Agent::new(AgentParts {
             config: AgentConfig {
                 model: config.model.clone(),
@@ -209,10 +214,18 @@ impl SessionSetup {
             client,
             tools,
             permissions,
-            prompter,
+            prompter: prompter.clone(),
             cwd: cwd.clone(),
             env: config.env.clone(),
         });
+        // The Bash sandbox (`sandbox.enabled`): it refuses to start only with failIfUnavailable.
+        if let Some(sb) = Sandbox::new(settings.sandbox(), &cwd, &config.additional_dirs)
+            .map_err(SessionError::Sandbox)?
+        {
+            warnings.extend(sb.startup_warnings());
+            sb.set_prompter(prompter_for_sandbox);
+            let _ = agent.session_state().sandbox.set(Arc::new(sb));
+        }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
         Ok(Session {
             agent,
@@ -333,7 +346,18 @@ impl Session {
 
     /// Supplies who answers permission questions from now on.
     pub fn set_prompter(&mut self, prompter: Arc<dyn PermissionPrompter>) {
+        if let Some(sb) = self.agent.session_state().sandbox.get() {
+            sb.set_prompter(prompter.clone());
+        }
         self.agent.set_prompter(prompter);
+    }
+
+    /// What `/sandbox` shows: the mode, what is in force, and whether the kernel supports it.
+    pub fn sandbox_report(&self) -> SandboxReport {
+        match self.agent.session_state().sandbox.get() {
+            Some(sb) => sb.report(),
+            None => crate::sandbox::report_disabled(&self.settings.sandbox()),
+        }
     }
 
     /// The tool registry (tools registered through it are offered from the next request on).

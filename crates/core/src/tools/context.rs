@@ -23,6 +23,8 @@ pub struct SessionState {
     /// Usage of requests tools made themselves (WebFetch's small model, WebSearch), per model,
     /// not yet counted by the agent loop.
     pub side_usage: Mutex<Vec<(String, crate::api::Usage)>>,
+    /// The Bash sandbox, when the settings enable it (set once by the front end).
+    pub sandbox: std::sync::OnceLock<Arc<crate::sandbox::Sandbox>>,
 }
 
 impl SessionState {
@@ -33,6 +35,7 @@ impl SessionState {
             shell_cwd: Mutex::new(cwd.to_path_buf()),
             todos: Mutex::new(Vec::new()),
             side_usage: Mutex::new(Vec::new()),
+            sandbox: std::sync::OnceLock::new(),
         }
     }
 

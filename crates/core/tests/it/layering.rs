@@ -38,6 +38,11 @@ const LAYERS: &[(&str, u8)] = &[
 const PENDING: &[(&str, &str, &str)] = &[
     // issue 14 (perm): `Subject` moves into permissions, tools produce it.
     ("permissions", "tools", "Subject lives in tools"),
+    (
+        "sandbox",
+        "tools",
+        "the proxy asks about a host with a Subject from tools",
+    ),
 ];
 
 fn layer(module: &str) -> Option<u8> {

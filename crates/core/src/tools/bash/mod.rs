@@ -13,6 +13,7 @@ use self::command::benign_exit1;
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
 use crate::process::{Exit, ProcessGroup};
+use crate::sandbox::ShellMode;
 use crate::tools::shells::{ShellManager, SpawnSpec};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
 use serde_json::{Value, json};
@@ -128,11 +129,12 @@ async fn run_foreground(
     cancel: &CancelToken,
     max_chars: usize,
     shells: &ShellManager,
-) -> std::io::Result<(String, Ended)> {
+) -> std::io::Result<(String, Ended, Vec<String>)> {
     let (reader, writer) = std::io::pipe()?;
     // The command (holding the pipe's write ends) drops after `spawn`, so EOF comes when the
     // children exit.
     let mut child = spec.spawn(writer)?.spawn().await?;
+    let warnings = child.warnings().to_vec();
     let group = child.group().clone();
     let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
     let mut cap = Capture::new(max_chars);
@@ -194,7 +196,7 @@ async fn run_foreground(
         // Whoever still holds the pipe must not die of SIGPIPE while the group lives.
         spawn_drain(rx, group);
     }
-    Ok((cap.finish(), ended))
+    Ok((cap.finish(), ended, warnings))
 }
 
 /// Reads the directory the EXIT trap recorded and makes it the session's shell cwd. Returns a
@@ -226,6 +228,14 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// The model's `dangerouslyDisableSandbox` flag.
+fn disable_sandbox(input: &Value) -> bool {
+    input
+        .get("dangerouslyDisableSandbox")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 fn structured(stdout: &str, interrupted: bool) -> Value {
@@ -269,8 +279,25 @@ impl BashTool {
             .unwrap_or(false)
             && !ctx.env_flag("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
         let shell = command::shell_path(ctx);
-        let env: Vec<(OsString, OsString)> = command::child_env(ctx);
+        let mut env: Vec<(OsString, OsString)> = command::child_env(ctx);
         let note = cwd_note.as_deref().unwrap_or("");
+        let sandbox = ctx.session.sandbox.get().cloned();
+        let sandboxed = match &sandbox {
+            Some(sb) => matches!(
+                sb.shell_mode(command, disable_sandbox(&input)),
+                ShellMode::Sandboxed { .. }
+            )
+            .then(|| sb.spawn_parts()),
+            None => None,
+        };
+        let (confine, env_remove, temp_dir) = match sandboxed {
+            Some(p) => {
+                env.extend(p.env);
+                (Some(p.confine), p.env_remove, Some(p.temp_dir))
+            }
+            None => (None, Vec::new(), None),
+        };
+        let protected_before = confine.as_ref().map(|c| c.read_only.clone());
 
         if background {
             let spec = SpawnSpec {
@@ -278,7 +305,8 @@ impl BashTool {
                 script: command::build_script(command, None, env_file.as_deref()),
                 cwd,
                 env,
-                ..Default::default()
+                env_remove,
+                confine,
             };
             return match ctx.session.shells.start(command, &spec).await {
                 Ok(id) => {
@@ -291,19 +319,24 @@ impl BashTool {
             };
         }
 
+        // Inside the sandbox only its temp dir is writable for the EXIT trap.
         let cwd_file = TempFile(
-            std::env::temp_dir().join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
+            temp_dir
+                .unwrap_or_else(std::env::temp_dir)
+                .join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
         );
+        let sandboxed = confine.is_some();
         let spec = SpawnSpec {
             shell,
             script: command::build_script(command, Some(&cwd_file.0), env_file.as_deref()),
-            cwd,
+            cwd: cwd.clone(),
             env,
-            ..Default::default()
+            env_remove,
+            confine,
         };
         let timeout = timeout_ms(ctx, input.get("timeout").and_then(Value::as_f64));
         let max_chars = max_output_chars(ctx);
-        let (output, ended) = match run_foreground(
+        let (output, ended, warnings) = match run_foreground(
             &spec,
             Duration::from_millis(timeout),
             &ctx.cancel,
@@ -318,8 +351,25 @@ impl BashTool {
             }
         };
         let mut notes: Vec<String> = cwd_note.into_iter().collect();
+        // What the sandbox could not enforce on this machine.
+        notes.extend(warnings.into_iter().map(|w| format!("Sandbox: {w}")));
         if matches!(ended, Ended::Exited(_))
             && let Some(n) = adopt_final_cwd(ctx, &cwd_file.0)
+        {
+            notes.push(n);
+        }
+        if let (Some(before), Some(sb)) = (&protected_before, &sandbox) {
+            for p in sb.new_protected_paths(before) {
+                notes.push(format!(
+                    "Warning: the command created {}, a protected path (it can make code run outside the sandbox later); the user should review it.",
+                    p.display()
+                ));
+            }
+        }
+        if sandboxed
+            && matches!(ended, Ended::Exited(e) if !e.success())
+            && let Some(sb) = &sandbox
+            && let Some(n) = sb.explain_failure(&output, &cwd)
         {
             notes.push(n);
         }
@@ -395,7 +445,7 @@ impl Tool for BashTool {
                 "timeout": {"type": "number", "description": "Milliseconds"},
                 "description": {"type": "string", "description": "What it does, in 5-10 words"},
                 "run_in_background": {"type": "boolean"},
-                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Ignored"}
+                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Run outside the sandbox (asks the user)"}
             },
             "required": ["command"],
             "additionalProperties": false
@@ -423,7 +473,18 @@ impl Tool for BashTool {
         } else {
             ctx.cwd.clone()
         };
-        Subject::Shell { command, cwd }
+        let mode = ctx
+            .session
+            .sandbox
+            .get()
+            .map(|sb| sb.shell_mode(&command, disable_sandbox(input)));
+        match mode {
+            Some(ShellMode::Sandboxed { auto_allow: true }) => {
+                Subject::SandboxedShell { command, cwd }
+            }
+            Some(ShellMode::Unsandboxed) => Subject::UnsandboxedShell { command, cwd },
+            _ => Subject::Shell { command, cwd },
+        }
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
