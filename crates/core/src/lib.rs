@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod fsutil;
+pub mod hooks;
 pub mod log;
 pub mod message;
 pub mod models;
