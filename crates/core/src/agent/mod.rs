@@ -8,6 +8,9 @@ mod conversation;
 mod tool_call;
 mod tool_set;
 
+/// Consecutive `Stop` hook blocks after which the loop stops anyway (as Claude Code 2.1).
+const MAX_STOP_BLOCKS: u32 = 8;
+
 pub use conversation::Conversation;
 pub use tool_set::ToolSet;
 
@@ -18,6 +21,7 @@ use crate::api::{
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
 use crate::events::{AgentEvent, EventSink, INTERRUPTED, INTERRUPTED_TOOL_USE};
+use crate::hooks::Hooks;
 use crate::log;
 use crate::permissions::{PermissionEngine, PermissionPrompter, RuleBehavior};
 use crate::tools::context::SessionState;
@@ -99,6 +103,9 @@ pub enum Outcome {
     Cancelled,
     /// A transport, HTTP or auth error ended the query.
     Failed(ApiError),
+    /// A hook ended it: `continue: false` (`reason` is its `stopReason`), or a
+    /// `UserPromptSubmit` hook blocked the prompt (`reason` says so; nothing was sent).
+    HookStopped { reason: String },
 }
 
 /// The summary of one query (one user prompt and everything it caused).
@@ -157,6 +164,7 @@ pub struct Agent {
     /// Usage of the whole session, per model.
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
+    hooks: Hooks,
 }
 
 /// Collects what streamed so far, so an interrupted answer can be kept.
@@ -239,7 +247,18 @@ impl Agent {
             conversation: Conversation::default(),
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
+            hooks: Hooks::none(),
         }
+    }
+
+    /// The hooks every tool call and stop of this loop runs (a subagent's loop gets its
+    /// parent's [`Hooks::for_subagent`] view, so its stop fires `SubagentStop`).
+    pub fn set_hooks(&mut self, hooks: Hooks) {
+        self.hooks = hooks;
+    }
+
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// The tool registry, shared: tools registered through it are offered from the next
@@ -391,6 +410,8 @@ impl Agent {
         base_ctx.model = model.clone();
         base_ctx.events = events.clone();
         base_ctx.cancel = cancel.clone();
+        // Consecutive times a Stop hook kept the loop going.
+        let mut stop_blocks = 0;
         loop {
             if cancel.is_cancelled() {
                 self.conversation
@@ -540,13 +561,62 @@ impl Agent {
                     }
                     continue;
                 }
-                res.outcome = Outcome::Completed;
-                break;
+                // The model is done, unless a Stop hook says it is not.
+                let check = self
+                    .hooks
+                    .stop(stop_blocks > 0, &res.result_text, &events, cancel)
+                    .await;
+                if cancel.is_cancelled() {
+                    res.outcome = Outcome::Cancelled;
+                    break;
+                }
+                if let Some(reason) = check.stop {
+                    res.outcome = Outcome::HookStopped { reason };
+                    break;
+                }
+                let Some(feedback) = check.block else {
+                    res.outcome = Outcome::Completed;
+                    break;
+                };
+                if stop_blocks >= MAX_STOP_BLOCKS {
+                    events.emit(AgentEvent::Warning(format!(
+                        "a Stop hook blocked stopping {MAX_STOP_BLOCKS} times in a row; stopping anyway"
+                    )));
+                    res.outcome = Outcome::Completed;
+                    break;
+                }
+                stop_blocks += 1;
+                crate::debug_log!(
+                    log::HOOKS,
+                    "Stop blocked ({stop_blocks}): the loop continues"
+                );
+                self.conversation
+                    .push(Message::user(vec![ContentBlock::text(format!(
+                        "Stop hook feedback:\n{feedback}"
+                    ))]));
+                if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {
+                    res.outcome = Outcome::MaxTurns;
+                    break;
+                }
+                continue;
             }
+            stop_blocks = 0;
             let mut results = Vec::with_capacity(tool_uses.len());
+            let mut hook_context = Vec::new();
+            let mut hook_stop: Option<String> = None;
             for (id, name, input) in tool_uses {
                 if cancel.is_cancelled() {
                     results.push(interrupted_result(id));
+                    continue;
+                }
+                if hook_stop.is_some() {
+                    results.push(ContentBlock::ToolResult {
+                        tool_use_id: id,
+                        content: crate::api::ToolResultContent::Text(
+                            "Not run: a hook stopped the session.".into(),
+                        ),
+                        is_error: true,
+                    });
                     continue;
                 }
                 let malformed = malformed_tool_inputs
@@ -555,7 +625,7 @@ impl Agent {
                     .map(|m| m.error.clone());
                 let mut ctx = base_ctx.clone();
                 ctx.tool_use_id = id.clone();
-                let output = self
+                let run = self
                     .run_tool(
                         &id,
                         &name,
@@ -568,14 +638,22 @@ impl Agent {
                     .await;
                 results.push(ContentBlock::ToolResult {
                     tool_use_id: id,
-                    content: output.content,
-                    is_error: output.is_error,
+                    content: run.output.content,
+                    is_error: run.output.is_error,
                 });
+                hook_context.extend(run.context);
+                hook_stop = hook_stop.or(run.stop);
                 for (model, usage) in self.session.take_side_usage() {
                     add_usage(&mut res.model_usage, &model, &usage);
                     add_usage(&mut self.session_usage, &model, &usage);
                 }
             }
+            // What hooks add goes after the results (the API wants tool results first).
+            results.extend(
+                hook_context
+                    .iter()
+                    .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
+            );
             let interrupted = cancel.is_cancelled();
             if interrupted {
                 results.push(ContentBlock::text(INTERRUPTED_TOOL_USE));
@@ -585,6 +663,10 @@ impl Agent {
             self.conversation.push(user);
             if interrupted {
                 res.outcome = Outcome::Cancelled;
+                break;
+            }
+            if let Some(reason) = hook_stop {
+                res.outcome = Outcome::HookStopped { reason };
                 break;
             }
             if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {

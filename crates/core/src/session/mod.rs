@@ -29,7 +29,8 @@ use crate::api::{ApiClient, ClientConfig, ContentBlock, Message, SystemBlock};
 use crate::auth::{AuthProvider, CredentialSource};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
-use crate::events::{EventSink, Todo};
+use crate::events::{AgentEvent, EventSink, Todo};
+use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
 use crate::sandbox::{Sandbox, SandboxReport};
@@ -78,6 +79,8 @@ pub enum UserInput {
 pub struct Turn {
     /// The user message.
     pub content: Vec<ContentBlock>,
+    /// The prompt as `UserPromptSubmit` hooks see it: the text typed (a command expanded).
+    pub prompt: String,
     pub options: TurnOptions,
     /// What attaching `@paths` did, for the user ("Read src/a.rs (12 lines)").
     pub notes: Vec<String>,
@@ -200,7 +203,10 @@ impl SessionSetup {
         let tools = select_tools(&config.tools)?;
         let system = system_prompt(&config, &cwd);
         let prompter_for_sandbox = prompter.clone();
-        let agent = Agent::new(AgentParts {
+        let hooks = Hooks::from_settings(&settings, SessionFacts::new(&config.session_id, &cwd));
+        hooks.set_permissions(permissions.clone());
+        warnings.extend(hooks.warnings().iter().cloned());
+        let mut agent = Agent::new(AgentParts {
             config: AgentConfig {
                 model: config.model.clone(),
                 small_model: crate::models::resolve_alias("haiku"),
@@ -218,6 +224,7 @@ impl SessionSetup {
             cwd: cwd.clone(),
             env: config.env.clone(),
         });
+        agent.set_hooks(hooks.clone());
         // The Bash sandbox (`sandbox.enabled`): it refuses to start only with failIfUnavailable.
         if let Some(sb) = Sandbox::new(settings.sandbox(), &cwd, &config.additional_dirs)
             .map_err(SessionError::Sandbox)?
@@ -227,15 +234,59 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
-        Ok(Session {
+        let mut session = Session {
             agent,
             settings,
             load: load_options(&options),
             config,
             commands,
             warnings,
-        })
+            hooks,
+            session_start: None,
+            ended: false,
+        };
+        session.start_hooks(StartSource::Startup, None);
+        Ok(session)
     }
+}
+
+/// Runs `SessionStart` hooks (after `SessionEnd` ones when a conversation ends): their context
+/// and their reports.
+async fn run_start_hooks(
+    hooks: Hooks,
+    source: StartSource,
+    end: Option<EndReason>,
+    model: String,
+) -> (Vec<String>, Vec<AgentEvent>) {
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let r2 = reports.clone();
+    let sink: Arc<dyn EventSink> = Arc::new(move |e: AgentEvent| {
+        if let Ok(mut r) = r2.lock() {
+            r.push(e);
+        }
+    });
+    let cancel = CancelToken::new();
+    if let Some(reason) = end {
+        hooks.session_end(reason, &sink, &cancel).await;
+    }
+    let context = hooks.session_start(source, &model, &sink, &cancel).await;
+    let reports = reports
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default();
+    (context, reports)
+}
+
+/// The text of a message's text blocks (an SDK prompt).
+fn prompt_text(content: &[ContentBlock]) -> String {
+    content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Restricts the built-in tools per `--tools`.
@@ -284,6 +335,14 @@ fn system_prompt(config: &Config, cwd: &Path) -> Vec<SystemBlock> {
     blocks
 }
 
+/// `SessionStart` hooks under way (they run while the user types; the first turn waits for
+/// their context).
+enum SessionStartHooks {
+    Running(tokio::task::JoinHandle<(Vec<String>, Vec<AgentEvent>)>),
+    /// No runtime was there to start them: they run at the first turn.
+    Due(StartSource, Option<EndReason>),
+}
+
 /// A running session.
 pub struct Session {
     agent: Agent,
@@ -293,6 +352,10 @@ pub struct Session {
     config: Config,
     commands: Vec<CustomCommand>,
     warnings: Vec<String>,
+    hooks: Hooks,
+    session_start: Option<SessionStartHooks>,
+    /// `SessionEnd` hooks ran.
+    ended: bool,
 }
 
 impl Session {
@@ -380,9 +443,69 @@ impl Session {
         self.agent.messages()
     }
 
-    /// Starts a new conversation (`/clear`).
+    /// Starts a new conversation (`/clear`): `SessionEnd` (reason `clear`) and `SessionStart`
+    /// (source `clear`) hooks run in the background; the next turn gets their context.
     pub fn clear(&mut self) {
         self.agent.clear();
+        self.start_hooks(StartSource::Clear, Some(EndReason::Clear));
+    }
+
+    /// The session's hooks: the SDK front end registers its callbacks here, the terminal UI
+    /// marks the session interactive and runs the status line through it.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// Starts `SessionStart` hooks (after `SessionEnd` ones for `end`) in the background, or
+    /// marks them due at the next turn without a runtime.
+    fn start_hooks(&mut self, source: StartSource, end: Option<EndReason>) {
+        use crate::hooks::HookEvent;
+        if !self.hooks.has(HookEvent::SessionStart)
+            && !(end.is_some() && self.hooks.has(HookEvent::SessionEnd))
+        {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.session_start = Some(SessionStartHooks::Due(source, end));
+            return;
+        }
+        let hooks = self.hooks.clone();
+        let model = self.model().to_string();
+        self.session_start = Some(SessionStartHooks::Running(tokio::spawn(async move {
+            run_start_hooks(hooks, source, end, model).await
+        })));
+    }
+
+    /// The context of `SessionStart` hooks (waiting for them if they still run); their reports
+    /// go to `events`.
+    async fn session_start_context(&mut self, events: &Arc<dyn EventSink>) -> Vec<String> {
+        let (context, reports) = match self.session_start.take() {
+            None => return Vec::new(),
+            Some(SessionStartHooks::Running(h)) => h.await.unwrap_or_default(),
+            Some(SessionStartHooks::Due(source, end)) => {
+                run_start_hooks(self.hooks.clone(), source, end, self.model().to_string()).await
+            }
+        };
+        for e in reports {
+            events.emit(e);
+        }
+        context
+    }
+
+    /// Ends the session: `SessionEnd` hooks run (once) with `reason`, their reports go to
+    /// `events`, then what the session started is stopped. Front ends call it before exiting.
+    pub async fn end(&mut self, reason: EndReason, events: Arc<dyn EventSink>) {
+        if !self.ended {
+            self.ended = true;
+            // Start hooks still running are not waited for: the session is over.
+            if let Some(SessionStartHooks::Running(h)) = self.session_start.take() {
+                h.abort();
+            }
+            self.hooks
+                .session_end(reason, &events, &CancelToken::new())
+                .await;
+        }
+        self.close();
     }
 
     /// The current todo list.
@@ -510,10 +633,11 @@ impl Session {
         }
         let ctx = self.agent.tool_context();
         let attached = attach::attach(&prompt, &ctx, Some(self.agent.permissions())).await;
-        let mut content = vec![ContentBlock::text(prompt)];
+        let mut content = vec![ContentBlock::text(prompt.clone())];
         content.extend(attached.blocks);
         Prepared::Turn(Turn {
             content,
+            prompt,
             options,
             notes: attached.notes,
             problems: attached.problems,
@@ -521,12 +645,42 @@ impl Session {
     }
 
     /// Runs a turn until the model stops, a limit is hit, `cancel` fires or an error ends it.
+    /// `SessionStart` context (first turn) and `UserPromptSubmit` hooks come first: a hook
+    /// may block the prompt (nothing is sent) or add context after it.
     pub async fn run(
         &mut self,
-        turn: Turn,
+        mut turn: Turn,
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        let started = std::time::Instant::now();
+        let mut context = self.session_start_context(&events).await;
+        let prompt = if turn.prompt.is_empty() {
+            prompt_text(&turn.content)
+        } else {
+            std::mem::take(&mut turn.prompt)
+        };
+        let check = self
+            .hooks
+            .user_prompt_submit(&prompt, &events, cancel)
+            .await;
+        if let Some(reason) = check.blocked.or(check.stop) {
+            crate::debug_log!(
+                log::HOOKS,
+                "the prompt was stopped by a UserPromptSubmit hook"
+            );
+            let mut r = QueryResult::new();
+            r.result_text = reason.clone();
+            r.outcome = crate::agent::Outcome::HookStopped { reason };
+            r.duration = started.elapsed();
+            return r;
+        }
+        context.extend(check.context);
+        turn.content.extend(
+            context
+                .iter()
+                .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
+        );
         // On the heap: the loop's state is large, and a front end's own future holds this one.
         Box::pin(
             self.agent
