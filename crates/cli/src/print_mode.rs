@@ -8,8 +8,9 @@ use crate::setup;
 use anyhow::{Result, bail};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::hooks::EndReason;
 use ccrs_core::permissions::DenyPrompter;
-use ccrs_core::session::{Prepared, QueryResult, SessionSetup, UserInput};
+use ccrs_core::session::{Outcome, Prepared, QueryResult, SessionSetup, UserInput};
 use serde_json::Value;
 use std::io::{IsTerminal, Read};
 use std::sync::{Arc, Mutex};
@@ -85,6 +86,11 @@ impl EventSink for PrintSink {
                 error,
             )),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
+            AgentEvent::HookFinished(run) => {
+                if let Some(m) = &run.message {
+                    eprintln!("ccrs: {m}");
+                }
+            }
             _ => {}
         }
     }
@@ -240,7 +246,16 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             }
         }
         OutputFormat::Text if !is_error => {
-            output::text(result.get("result").and_then(Value::as_str).unwrap_or(""));
+            let text = result.get("result").and_then(Value::as_str).unwrap_or("");
+            match &res.outcome {
+                // `continue: false` leaves no answer; say why the run ended.
+                Outcome::HookStopped { reason } if text.is_empty() => {
+                    eprintln!("ccrs: stopped by a hook: {reason}")
+                }
+                _ => {
+                    output::text(text);
+                }
+            }
         }
         OutputFormat::Text => {
             let errors = result
@@ -269,6 +284,9 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             }
         }
     }
+    session
+        .end(EndReason::Other, sink.clone() as Arc<dyn EventSink>)
+        .await;
     if output::broken() {
         return Ok(output::BROKEN_PIPE_STATUS);
     }

@@ -166,6 +166,7 @@ pub fn result(
         Option<u16>,
     ) = match &res.outcome {
         Outcome::Completed => ("success", false, vec![], "completed", None),
+        Outcome::HookStopped { .. } => ("success", false, vec![], "hook_stopped", None),
         Outcome::MaxTurns => (
             "error_max_turns",
             true,

@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod hooks;
 mod interactive;
 mod permissions;
 mod print_mode;
