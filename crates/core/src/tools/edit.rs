@@ -46,6 +46,15 @@ impl EditSpec {
             replace_all: bool_arg(v, "replace_all"),
         }
     }
+
+    /// MultiEdit's `edits` (empty when missing).
+    pub(crate) fn list_from(input: &Value) -> Vec<EditSpec> {
+        input
+            .get("edits")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(EditSpec::from_value).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// What a set of edits would do to a file.
@@ -235,44 +244,36 @@ fn preview_texts(
     ctx: &ToolContext,
 ) -> Option<(PathBuf, String, String)> {
     let file_path = str_arg(input, "file_path")?;
-    Some(match tool_name {
-        "Edit" => {
-            let p = plan_edits(ctx, file_path, &[EditSpec::from_value(input)], false).ok()?;
-            let old = p.before.as_ref().map(|d| d.display_text().into_owned());
-            (
-                p.path,
-                old.unwrap_or_default(),
-                p.after.display_text().into_owned(),
-            )
-        }
-        "MultiEdit" => {
-            let edits: Vec<EditSpec> = input
-                .get("edits")?
-                .as_array()?
-                .iter()
-                .map(EditSpec::from_value)
-                .collect();
-            let p = plan_edits(ctx, file_path, &edits, false).ok()?;
-            let old = p.before.as_ref().map(|d| d.display_text().into_owned());
-            (
-                p.path,
-                old.unwrap_or_default(),
-                p.after.display_text().into_owned(),
-            )
-        }
-        "Write" => {
-            let path = ctx.resolve(file_path);
-            let old = match std::fs::metadata(&path) {
-                // Write refuses directories and special files; never read those whole.
-                Ok(m) if !m.is_file() => return None,
-                Ok(_) => super::textfile::decode_lossy(&std::fs::read(&path).ok()?).0,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-                Err(_) => return None,
-            };
-            (path, old, str_arg(input, "content")?.to_string())
-        }
+    let edits: Vec<EditSpec> = match tool_name {
+        "Edit" => vec![EditSpec::from_value(input)],
+        "MultiEdit" => EditSpec::list_from(input),
+        "Write" => return preview_write(input, ctx, file_path),
         _ => return None,
-    })
+    };
+    let p = plan_edits(ctx, file_path, &edits, false).ok()?;
+    let old = p.before.as_ref().map(|d| d.display_text().into_owned());
+    Some((
+        p.path,
+        old.unwrap_or_default(),
+        p.after.display_text().into_owned(),
+    ))
+}
+
+/// Write's preview: the file as it is, and the new content.
+fn preview_write(
+    input: &Value,
+    ctx: &ToolContext,
+    file_path: &str,
+) -> Option<(PathBuf, String, String)> {
+    let path = ctx.resolve(file_path);
+    let old = match std::fs::metadata(&path) {
+        // Write refuses directories and special files; never read those whole.
+        Ok(m) if !m.is_file() => return None,
+        Ok(_) => super::textfile::decode_lossy(&std::fs::read(&path).ok()?).0,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(_) => return None,
+    };
+    Some((path, old, str_arg(input, "content")?.to_string()))
 }
 
 impl Tool for EditTool {

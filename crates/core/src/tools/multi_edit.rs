@@ -64,11 +64,7 @@ impl Tool for MultiEditTool {
 
 fn run(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let file_path = str_arg(input, "file_path").unwrap_or("");
-    let edits: Vec<EditSpec> = input
-        .get("edits")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(EditSpec::from_value).collect())
-        .unwrap_or_default();
+    let edits = EditSpec::list_from(input);
     let planned = match plan_edits(ctx, file_path, &edits, true) {
         Ok(p) => p,
         Err(m) => return ToolOutput::tool_use_error(m),

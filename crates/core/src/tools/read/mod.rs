@@ -25,7 +25,7 @@ use super::textfile::{
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
-use media::{read_image, read_pdf};
+use media::{Media, read_media};
 use notebook::{NB_MAX_BYTES, read_notebook};
 use serde_json::{Value, json};
 use std::fs::File;
@@ -141,7 +141,15 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let max_bytes = max_tokens(ctx).saturating_mul(4);
 
     if let Some(media_type) = sniff_image(&head) {
-        return read_image(&path, file, head, meta.len(), media_type, snap, ctx);
+        return read_media(
+            &path,
+            file,
+            head,
+            meta.len(),
+            Media::Image(media_type),
+            snap,
+            ctx,
+        );
     }
     if is_pdf(&head) {
         if let Some(p) = pages {
@@ -152,7 +160,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
                 format_size(PDF_MAX_BASE64)
             ));
         }
-        return read_pdf(&path, file, head, meta.len(), snap, ctx);
+        return read_media(&path, file, head, meta.len(), Media::Pdf, snap, ctx);
     }
     if is_notebook(&path) {
         if meta.len() > NB_MAX_BYTES {
