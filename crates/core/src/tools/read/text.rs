@@ -252,7 +252,7 @@ pub(super) fn read_text_from<R: Read>(
     ) {
         Ok(rd) => rd,
         Err(TextError::Cancelled) => {
-            return ToolOutput::error(crate::agent::INTERRUPTED_TOOL_USE);
+            return ToolOutput::error(crate::events::INTERRUPTED_TOOL_USE);
         }
         Err(TextError::Io(e)) => return io_error(path, &e),
     };

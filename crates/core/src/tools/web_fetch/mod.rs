@@ -19,8 +19,8 @@ pub use url::{prepare_url, redirect_allowed, redirect_message};
 
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
-use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::error::ApiError;
+use crate::events::INTERRUPTED_TOOL_USE;
 use serde_json::{Value, json};
 use side::apply_prompt;
 use std::sync::Arc;
