@@ -38,6 +38,10 @@ fn main() -> ExitCode {
         println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
+    // Atomic writes record their temp files; those of killed runs are removed here.
+    ccrs_core::fsutil::temp::enable_journal(
+        ccrs_core::paths::ccrs_config_dir().join("pending-writes"),
+    );
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,6 +76,10 @@ fn main() -> ExitCode {
             tui::run(args).await
         }
     });
+    // Dropping the runtime would wait for every blocking task, and one stuck in the kernel (a
+    // FIFO opened by a dependency, a hung network file system) would keep the process alive
+    // after a cancelled tool gave up on it.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
