@@ -58,7 +58,7 @@ impl Tool for MultiEditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("MultiEdit", input, ctx, run)
+        super::call_blocking("MultiEdit", input, ctx, |i, c| run(&i, c))
     }
 }
 

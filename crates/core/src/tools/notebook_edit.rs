@@ -3,9 +3,10 @@
 
 use super::file_state::WriteCheck;
 use super::schema::str_arg;
-use super::textfile::{is_notebook, missing_file_message, special_file_message};
+use super::textfile::{directory_message, is_notebook, missing_file_message, special_file_message};
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
+use crate::fsutil::{OpenError, SpecialKind, read_regular};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -157,7 +158,7 @@ impl Tool for NotebookEditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("NotebookEdit", input, ctx, edit_notebook)
+        super::call_blocking("NotebookEdit", input, ctx, |i, c| edit_notebook(&i, c))
     }
 }
 
@@ -187,15 +188,14 @@ fn edit_notebook(input: &Value, ctx: &ToolContext) -> ToolOutput {
         return err("Cell type is required when using edit_mode=insert.");
     }
     let target = crate::paths::canonicalize_lenient(&path);
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return err(special_file_message(&path));
-    }
-    let bytes = match std::fs::read(&target) {
+    let bytes = match read_regular(&target) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return err(missing_file_message(&path, &ctx.cwd));
+        Err(OpenError::NotFound) => return err(missing_file_message(&path, &ctx.cwd)),
+        Err(OpenError::NotRegular(_, SpecialKind::Directory)) => {
+            return err(directory_message(&path));
         }
-        Err(e) => return err(format!("Cannot read {}: {e}", path.display())),
+        Err(OpenError::NotRegular(..)) => return err(special_file_message(&path)),
+        Err(OpenError::Io(e)) => return err(format!("Cannot read {}: {e}", path.display())),
     };
     let check = ctx.session.files.check_write(&path);
     if check != WriteCheck::Ok {
@@ -292,7 +292,9 @@ fn edit_notebook(input: &Value, ctx: &ToolContext) -> ToolOutput {
         Ok(d) => d,
         Err(e) => return err(format!("Cannot serialise the notebook: {e}")),
     };
-    if let Err(e) = crate::fsutil::atomic_write(&target, &data, None) {
+    if let Err(e) =
+        crate::fsutil::atomic_write_cancellable(&target, &data, None, &|| ctx.cancel.is_cancelled())
+    {
         return err(format!("Cannot write {}: {e}", path.display()));
     }
     ctx.session.files.record_written(&target, &data);

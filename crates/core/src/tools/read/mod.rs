@@ -25,6 +25,7 @@ use super::textfile::{
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
+use crate::fsutil::{OpenError, SpecialKind, open_regular};
 use media::{Media, read_media};
 use notebook::{NB_MAX_BYTES, read_notebook};
 use serde_json::{Value, json};
@@ -77,7 +78,7 @@ impl Tool for ReadTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("Read", input, ctx, read)
+        super::call_blocking("Read", input, ctx, |i, c| read(&i, c))
     }
 }
 
@@ -111,28 +112,25 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let pages = str_arg(input, "pages").filter(|p| !p.trim().is_empty());
     let path = ctx.resolve(file_path);
 
-    let meta = match std::fs::metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+    // Metadata of the open file, before the bytes: a change while reading shows up as a
+    // modification later.
+    let (mut file, meta) = match open_regular(&path) {
+        Ok(f) => f,
+        Err(OpenError::NotFound) => {
             return ToolOutput::tool_use_error(missing_file_message(&path, &ctx.cwd));
         }
-        Err(e) => return io_error(&path, &e),
+        Err(OpenError::NotRegular(_, SpecialKind::Directory)) => {
+            return ToolOutput::tool_use_error(directory_message(&path));
+        }
+        Err(OpenError::NotRegular(_, kind)) => {
+            return ToolOutput::tool_use_error(format!(
+                "{} is not a regular file ({}); Read only reads files.",
+                path.display(),
+                kind.describe()
+            ));
+        }
+        Err(OpenError::Io(e)) => return io_error(&path, &e),
     };
-    if meta.is_dir() {
-        return ToolOutput::tool_use_error(directory_message(&path));
-    }
-    if !meta.is_file() {
-        return ToolOutput::tool_use_error(format!(
-            "{} is not a regular file (a device, FIFO or socket); Read only reads files.",
-            path.display()
-        ));
-    }
-    let mut file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) => return io_error(&path, &e),
-    };
-    // Metadata before the bytes: a change while reading shows up as a modification later.
-    let meta = file.metadata().unwrap_or(meta);
     let snap = Snapshot::of_meta(&meta);
     let head = match read_head(&mut file) {
         Ok(h) => h,
@@ -183,7 +181,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
         // Not a notebook after all: show the text.
         return read_text_from(
             &path,
-            Cursor::new(bytes),
+            BufReader::new(Cursor::new(bytes)),
             Encoding::Utf8,
             offset,
             limit,
@@ -214,7 +212,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
             // The record's hash is of the bytes on disk, not of the decoded text.
             read_text_from(
                 &path,
-                Cursor::new(text.into_bytes()),
+                BufReader::with_capacity(64 * 1024, Cursor::new(text.into_bytes())),
                 Encoding::Utf8,
                 offset,
                 limit,
