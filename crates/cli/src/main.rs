@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     // Dropping the runtime would wait for every blocking task, and one stuck in the kernel (a
     // FIFO opened by a dependency, a hung network file system) would keep the process alive
     // after a cancelled tool gave up on it.
-    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {

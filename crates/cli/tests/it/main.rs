@@ -3,5 +3,6 @@
 mod auth;
 mod common;
 mod interactive;
+mod odd_files;
 mod permissions;
 mod print_mode;

@@ -89,7 +89,7 @@ pub trait Tool: Send + Sync {
 
 /// After cancellation, how long a blocking tool body gets to notice (it checks the token) and
 /// finish cleanly before the call reports the interruption without it.
-pub const CANCEL_GRACE: Duration = Duration::from_millis(1500);
+pub const CANCEL_GRACE: Duration = Duration::from_millis(1000);
 
 /// Runs a tool body that does blocking file I/O on the blocking thread pool, so the async
 /// runtime (streaming, other tools, the UI) never stalls on the disk. Once the call is
