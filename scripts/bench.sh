@@ -91,7 +91,7 @@ if [ -f "$SCEN" ]; then
 fi
 
 # Further sections provided by other scripts, when present.
-for extra in bench_search.sh bench_idle.sh bench_read.sh; do
+for extra in bench_search.sh bench_idle.sh bench_read.sh bench_files.sh; do
   if [ -x "$ROOT/scripts/$extra" ] && [ $QUICK = 0 ]; then
     echo; echo "== $extra"; "$ROOT/scripts/$extra" || echo "$extra failed"
   fi
