@@ -104,7 +104,18 @@ pub fn call_blocking<'a, F>(
 where
     F: FnOnce(Value, &ToolContext) -> ToolOutput + Send + 'static,
 {
-    let ctx = ctx.clone();
+    // One copy of the machinery below for every tool, not one per body.
+    run_blocking(name, input, ctx.clone(), Box::new(body))
+}
+
+type BlockingBody = Box<dyn FnOnce(Value, &ToolContext) -> ToolOutput + Send>;
+
+fn run_blocking<'a>(
+    name: &'static str,
+    input: Value,
+    ctx: ToolContext,
+    body: BlockingBody,
+) -> BoxFuture<'a, ToolOutput> {
     Box::pin(async move {
         let cancel = ctx.cancel.clone();
         let mut task = tokio::task::spawn_blocking(move || body(input, &ctx));
