@@ -353,3 +353,30 @@ fn a_write_killed_midway_leaves_a_temp_that_the_next_run_removes() {
     );
     assert!(TempName::parse(left.path.file_name().unwrap()).is_some());
 }
+
+#[tokio::test]
+async fn huge_notebooks_are_refused_before_they_are_loaded() {
+    let d = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::for_tests(d.path());
+    let p = d.path().join("big.ipynb");
+    File::create(&p).unwrap().set_len(100 << 20).unwrap();
+    let out = call(&ctx, "Read", json!({"file_path": p})).await;
+    assert!(
+        out.text()
+            .contains("Notebook is too large to read whole (100MB)"),
+        "{}",
+        out.text()
+    );
+    let out = call(
+        &ctx,
+        "NotebookEdit",
+        json!({"notebook_path": p, "new_source": "x", "cell_id": "0"}),
+    )
+    .await;
+    assert!(out.is_error);
+    assert!(
+        out.text().contains("Notebook is too large to edit (100MB)"),
+        "{}",
+        out.text()
+    );
+}

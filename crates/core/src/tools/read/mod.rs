@@ -18,6 +18,7 @@ pub use media::{IMAGE_MAX_BASE64, PDF_MAX_BASE64};
 pub use text::{DEFAULT_LIMIT, MAX_LINE_CHARS};
 
 use super::file_state::{ContentHasher, Snapshot};
+use super::notebook_edit::MAX_NOTEBOOK_BYTES;
 use super::schema::{str_arg, uint_arg};
 use super::textfile::{
     Encoding, decode_lossy, detect_bom, directory_message, format_size, is_notebook, is_pdf,
@@ -27,7 +28,7 @@ use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
 use crate::fsutil::{OpenError, SpecialKind, open_regular};
 use media::{Media, read_media};
-use notebook::{NB_MAX_BYTES, read_notebook};
+use notebook::read_notebook;
 use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
@@ -161,7 +162,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
         return read_media(&path, file, head, meta.len(), Media::Pdf, snap, ctx);
     }
     if is_notebook(&path) {
-        if meta.len() > NB_MAX_BYTES {
+        if meta.len() > MAX_NOTEBOOK_BYTES {
             return ToolOutput::tool_use_error(format!(
                 "Notebook is too large to read whole ({}). Use Bash with jq to read part of it, \
                  e.g. jq '.cells[0:10]' {}",
