@@ -21,20 +21,7 @@ WORK=$(mktemp -d)
 MOCK_PID=""
 cleanup() { [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
-export HOME=$WORK/home CLAUDE_CONFIG_DIR=$WORK/home/.claude XDG_CONFIG_HOME=$WORK/home/.config
-mkdir -p "$HOME" "$WORK/proj"
-export ANTHROPIC_API_KEY=sk-ant-bench
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export ANTHROPIC_BASE_URL=http://127.0.0.1:$PORT
-
-start_mock() { # $1 = scenario file
-  [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null || true
-  "$MOCK" --port "$PORT" --scenario "$1" >"$WORK/mock.out" &
-  MOCK_PID=$!
-  for _ in $(seq 200); do grep -q listening "$WORK/mock.out" 2>/dev/null && return 0; sleep 0.05; done
-  echo "mock did not start" >&2; exit 1
-}
+. "$ROOT/scripts/mock_sandbox.sh"
 
 cd "$WORK/proj"
 
