@@ -126,17 +126,26 @@ pub(crate) fn plan_edits(
             (None, String::new())
         }
         Some((mut file, meta)) => {
-            if meta.len() > MAX_EDIT_BYTES {
-                return Err(format!(
+            let too_large = |len: u64| {
+                format!(
                     "File is too large to edit ({}). Maximum editable file size is {}.",
-                    format_size(meta.len()),
+                    format_size(len),
                     format_size(MAX_EDIT_BYTES)
-                ));
+                )
+            };
+            if meta.len() > MAX_EDIT_BYTES {
+                return Err(too_large(meta.len()));
             }
             let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-            file.read_to_end(&mut bytes)
+            // Bounded even if the file grows while it is read.
+            (&mut file)
+                .take(MAX_EDIT_BYTES + 1)
+                .read_to_end(&mut bytes)
                 .map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
             drop(file);
+            if bytes.len() as u64 > MAX_EDIT_BYTES {
+                return Err(too_large(bytes.len() as u64));
+            }
             let empty = bytes.is_empty();
             let mut doc = TextDoc::decode_owned(bytes).map_err(|_| {
                 format!(

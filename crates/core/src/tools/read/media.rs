@@ -72,7 +72,7 @@ pub(super) fn read_media(
     if base64_len(len) > media.max_base64() {
         return ToolOutput::tool_use_error(media.too_large(len));
     }
-    let bytes = match read_rest(file, head) {
+    let bytes = match read_rest(file, head, len) {
         Ok(b) => b,
         Err(e) => return io_error(path, &e),
     };

@@ -170,7 +170,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
                 path.display()
             ));
         }
-        let bytes = match read_rest(file, head) {
+        let bytes = match read_rest(file, head, meta.len()) {
             Ok(b) => b,
             Err(e) => return io_error(&path, &e),
         };
@@ -203,7 +203,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
                     format_size(UTF16_MAX)
                 ));
             }
-            let bytes = match read_rest(file, head) {
+            let bytes = match read_rest(file, head, meta.len()) {
                 Ok(b) => b,
                 Err(e) => return io_error(&path, &e),
             };
@@ -249,7 +249,11 @@ fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-pub(super) fn read_rest(mut file: File, mut head: Vec<u8>) -> io::Result<Vec<u8>> {
-    file.read_to_end(&mut head)?;
+/// The file's bytes after `head`, up to `len` in all: the size it had when its metadata was
+/// taken (a file growing meanwhile cannot make the read unbounded).
+pub(super) fn read_rest(file: File, mut head: Vec<u8>, len: u64) -> io::Result<Vec<u8>> {
+    head.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(head.len()));
+    file.take(len.saturating_sub(head.len() as u64))
+        .read_to_end(&mut head)?;
     Ok(head)
 }
