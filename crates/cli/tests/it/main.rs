@@ -6,3 +6,7 @@ mod interactive;
 mod odd_files;
 mod permissions;
 mod print_mode;
+mod processes;
+mod sandbox;
+mod session;
+mod tui_display;

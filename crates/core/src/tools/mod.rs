@@ -47,6 +47,12 @@ pub enum Subject {
     Write(Vec<PathBuf>),
     /// Runs this shell command line (Bash), in this directory.
     Shell { command: String, cwd: PathBuf },
+    /// Bash inside the sandbox with `autoAllowBashIfSandboxed`: allowed without a question
+    /// unless a deny rule, an ask rule or plan mode says otherwise (see `crate::sandbox`).
+    SandboxedShell { command: String, cwd: PathBuf },
+    /// Bash outside the sandbox on the model's request (`dangerouslyDisableSandbox`): deny
+    /// rules apply, and otherwise it always asks (except in bypassPermissions mode).
+    UnsandboxedShell { command: String, cwd: PathBuf },
     /// Fetches this URL (WebFetch).
     Fetch(String),
     /// Anything else that needs approval unless a rule allows it (WebSearch, MCP tools).
