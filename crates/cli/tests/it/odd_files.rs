@@ -3,7 +3,7 @@
 //! run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{Env, env};
+use crate::common::{Env, ccrs_command, env};
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::json;
 use std::path::Path;
@@ -11,20 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 fn spawn(e: &Env, mock: &MockServer, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ccrs"))
+    ccrs_command(&e.home, &e.cwd, mock)
         .args(args)
-        .current_dir(&e.cwd)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &e.home)
-        .env("CLAUDE_CONFIG_DIR", e.home.join(".claude"))
-        .env("XDG_CONFIG_HOME", e.home.join(".config"))
-        .env(
-            "CCRS_MANAGED_SETTINGS_PATH",
-            e.home.join("no-managed-settings.json"),
-        )
-        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
-        .env("ANTHROPIC_BASE_URL", mock.base_url())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
