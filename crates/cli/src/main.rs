@@ -72,6 +72,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Atomic writes record their temp files; those of killed runs are removed here.
+    ccrs_core::fsutil::temp::enable_journal(
+        ccrs_core::paths::ccrs_config_dir().join("pending-writes"),
+    );
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -107,6 +111,10 @@ fn main() -> ExitCode {
             tui::run(args, session_id, debug_file).await
         }
     });
+    // Dropping the runtime would wait for every blocking task, and one stuck in the kernel (a
+    // FIFO opened by a dependency, a hung network file system) would keep the process alive
+    // after a cancelled tool gave up on it.
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {

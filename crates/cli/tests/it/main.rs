@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod interactive;
+mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;

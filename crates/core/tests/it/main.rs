@@ -13,5 +13,6 @@ mod tools_bash;
 mod tools_files;
 mod tools_files_agent;
 mod tools_loop;
+mod tools_odd_files;
 mod tools_search;
 mod tools_web;
