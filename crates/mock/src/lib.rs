@@ -14,22 +14,28 @@
 //! ```
 //!
 //! The server is plain HTTP/1.1 on tokio (keep-alive, Content-Length and chunked request bodies,
-//! chunked SSE responses flushed per event). See `README.md` for the scenario format.
+//! chunked SSE responses flushed per event), or HTTPS with a [`TestCa`] made at run time. A
+//! [`MockProxy`] stands in for a corporate proxy. See `README.md` for the scenario format.
 
 mod brain;
 mod http;
+pub mod models;
 mod oauth;
+mod proxy;
 mod scenario;
 mod server;
 pub mod sse;
 mod template;
+mod tls;
 
 pub use oauth::{TokenGrant, s256_challenge};
+pub use proxy::{MockProxy, ProxyOptions, ProxyRequest};
 pub use scenario::{
     CLAUDE_CODE_CLIENT_ID, ErrorSpec, Match, MessageReply, OAuthConfig, Reply, ReplyKind, Route,
     Scenario, UsageSpec, default_error_type,
 };
 pub use server::CapturedRequest;
+pub use tls::TestCa;
 
 use server::Shared;
 use std::sync::Arc;
@@ -40,6 +46,8 @@ use tokio::sync::watch;
 pub struct MockServer {
     shared: Arc<Shared>,
     port: u16,
+    /// Serves HTTPS (`base_url` is `https://…`).
+    tls: bool,
     stop: Option<watch::Sender<bool>>,
     /// The runtime thread of [`MockServer::start_blocking`].
     thread: Option<std::thread::JoinHandle<()>>,
@@ -53,14 +61,39 @@ impl MockServer {
 
     /// Binds `127.0.0.1:port` (0: any free port) and serves on the current tokio runtime.
     pub async fn start_on(scenario: Scenario, port: u16) -> std::io::Result<MockServer> {
+        Self::start_with(scenario, port, None).await
+    }
+
+    /// Serves HTTPS with `ca`'s server certificate (`base_url` is `https://127.0.0.1:PORT`).
+    pub async fn start_tls(scenario: Scenario, ca: &TestCa) -> std::io::Result<MockServer> {
+        Self::start_with(scenario, 0, Some(ca)).await
+    }
+
+    /// [`start_tls`](Self::start_tls) on `port` (0: any free port).
+    pub async fn start_tls_on(
+        scenario: Scenario,
+        port: u16,
+        ca: &TestCa,
+    ) -> std::io::Result<MockServer> {
+        Self::start_with(scenario, port, Some(ca)).await
+    }
+
+    async fn start_with(
+        scenario: Scenario,
+        port: u16,
+        ca: Option<&TestCa>,
+    ) -> std::io::Result<MockServer> {
+        let acceptor = ca.map(TestCa::acceptor).transpose()?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared::new(scenario));
         let (tx, rx) = watch::channel(false);
-        tokio::spawn(server::run(listener, shared.clone(), rx));
+        let tls = acceptor.is_some();
+        tokio::spawn(server::run(listener, shared.clone(), rx, acceptor));
         Ok(MockServer {
             shared,
             port,
+            tls,
             stop: Some(tx),
             thread: None,
         })
@@ -69,6 +102,17 @@ impl MockServer {
     /// Starts the server on its own runtime thread, for synchronous tests (e.g. ones that spawn
     /// the `ccrs` binary).
     pub fn start_blocking(scenario: Scenario) -> std::io::Result<MockServer> {
+        Self::start_blocking_with(scenario, None)
+    }
+
+    /// [`start_blocking`](Self::start_blocking), serving HTTPS with `ca`'s server certificate.
+    pub fn start_blocking_tls(scenario: Scenario, ca: &TestCa) -> std::io::Result<MockServer> {
+        Self::start_blocking_with(scenario, Some(ca))
+    }
+
+    fn start_blocking_with(scenario: Scenario, ca: Option<&TestCa>) -> std::io::Result<MockServer> {
+        let acceptor = ca.map(TestCa::acceptor).transpose()?;
+        let tls = acceptor.is_some();
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         std_listener.set_nonblocking(true)?;
         let port = std_listener.local_addr()?.port();
@@ -84,18 +128,20 @@ impl MockServer {
         let task_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("ccrs-mock-{port}"))
-            .spawn(move || rt.block_on(server::run(listener, task_shared, rx)))?;
+            .spawn(move || rt.block_on(server::run(listener, task_shared, rx, acceptor)))?;
         Ok(MockServer {
             shared,
             port,
+            tls,
             stop: Some(tx),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     pub fn port(&self) -> u16 {
