@@ -67,20 +67,7 @@ impl EventSink for PrintSink {
                 self.line(msg::tool_result(sid, &id, &output))
             }
             AgentEvent::StreamEvent(v) if self.partial => self.line(msg::stream_event(sid, &v)),
-            AgentEvent::ApiRetry {
-                attempt,
-                max_retries,
-                delay_ms,
-                status,
-                error,
-            } => self.line(msg::api_retry(
-                sid,
-                attempt,
-                max_retries,
-                delay_ms,
-                status,
-                &error,
-            )),
+            AgentEvent::ApiRetry(n) => self.line(msg::api_retry(sid, &n)),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
             _ => {}
         }

@@ -13,6 +13,7 @@ pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod models;
+pub mod net;
 pub mod paths;
 pub mod permissions;
 pub mod prompt;

@@ -815,19 +815,15 @@ impl Ui {
                     .entry(tool_use_id)
                     .or_insert(Refusal::Rule(reason));
             }
-            AgentEvent::ApiRetry {
-                attempt,
-                max_retries,
-                delay_ms,
-                status,
-                error,
-            } => {
-                let lines = render::retry(&t, attempt, max_retries, delay_ms, status, &error, w);
+            AgentEvent::ApiRetry(n) => {
+                let lines = render::retry(&t, &n, w);
                 self.pending.extend(lines);
                 if let Some(b) = &mut self.busy {
                     b.status = Some(format!(
-                        "Retrying in {}s… (attempt {attempt}/{max_retries})",
-                        delay_ms.div_ceil(1000)
+                        "Retrying in {}s… (attempt {}/{})",
+                        n.delay_ms.div_ceil(1000),
+                        n.attempt,
+                        n.max_retries
                     ));
                 }
             }

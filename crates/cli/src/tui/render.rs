@@ -365,27 +365,28 @@ pub fn warning(theme: &Theme, msg: &str) -> String {
 }
 
 /// `Retrying in Ns… (attempt k/N)` with the reason.
-pub fn retry(
-    theme: &Theme,
-    attempt: u32,
-    max: u32,
-    delay_ms: u64,
-    status: Option<u16>,
-    error: &str,
-    width: usize,
-) -> Vec<String> {
-    let secs = delay_ms.div_ceil(1000);
-    let reason = match status {
+pub fn retry(theme: &Theme, n: &ccrs_core::api::RetryNotice, width: usize) -> Vec<String> {
+    let secs = n.delay_ms.div_ceil(1000);
+    let reason = match n.status {
         Some(s) => format!("API error {s}"),
         None => "Connection error".to_string(),
     };
-    let detail = text::sanitize(error).replace('\n', " ");
+    let detail = text::sanitize(&n.message).replace('\n', " ");
     let mut lines = vec![(
         theme::WARN,
-        format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})"),
+        format!(
+            "{reason} · Retrying in {secs}s… (attempt {}/{})",
+            n.attempt, n.max_retries
+        ),
     )];
     if !detail.trim().is_empty() {
         lines.push((theme::SECONDARY, detail.trim().to_string()));
+    }
+    if n.discarded_output {
+        lines.push((
+            theme::SECONDARY,
+            "The partial answer above is discarded; the retry answers in full.".to_string(),
+        ));
     }
     under(theme, lines, width)
 }
@@ -524,12 +525,31 @@ mod tests {
 
     #[test]
     fn retry_line_mentions_attempts() {
-        let l = retry(&Theme::PLAIN, 2, 10, 1500, Some(529), "overloaded", 100);
+        let mut n = ccrs_core::api::RetryNotice {
+            attempt: 2,
+            max_retries: 10,
+            delay_ms: 1500,
+            status: Some(529),
+            category: "overloaded",
+            message: "overloaded".into(),
+            discarded_output: false,
+            non_streaming: false,
+        };
         assert_eq!(
-            l,
+            retry(&Theme::PLAIN, &n, 100),
             vec![
                 "  ⎿  API error 529 · Retrying in 2s… (attempt 2/10)",
                 "     overloaded"
+            ]
+        );
+        n.status = None;
+        n.discarded_output = true;
+        assert_eq!(
+            retry(&Theme::PLAIN, &n, 100),
+            vec![
+                "  ⎿  Connection error · Retrying in 2s… (attempt 2/10)",
+                "     overloaded",
+                "     The partial answer above is discarded; the retry answers in full."
             ]
         );
     }

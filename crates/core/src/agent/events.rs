@@ -1,6 +1,6 @@
 //! What the agent loop reports to front ends.
 
-use crate::api::{AssistantMessage, ContentBlock, Message, Usage};
+use crate::api::{AssistantMessage, ContentBlock, Message, RetryNotice, Usage};
 use crate::tools::ToolOutput;
 use crate::tools::context::Todo;
 use serde_json::Value;
@@ -48,14 +48,9 @@ pub enum AgentEvent {
         input: Value,
         reason: String,
     },
-    /// A failed request will be retried.
-    ApiRetry {
-        attempt: u32,
-        max_retries: u32,
-        delay_ms: u64,
-        status: Option<u16>,
-        error: String,
-    },
+    /// A failed request will be retried (output it streamed is void: see
+    /// [`RetryNotice::discarded_output`]).
+    ApiRetry(RetryNotice),
     /// The todo list changed.
     TodosUpdated(Vec<Todo>),
     /// Something the user should know that is not part of the conversation (a settings file

@@ -61,7 +61,7 @@ fn auth_for(server: &MockServer, store: &CredentialStore) -> Arc<DefaultAuth> {
 fn client(base_url: &str, auth: Arc<dyn AuthProvider>) -> ApiClient {
     let mut cfg = ClientConfig::from_env("00000000-0000-4000-8000-000000000000");
     cfg.base_url = base_url.to_string();
-    cfg.max_retries = 0;
+    cfg.retry.max_retries = 0;
     cfg.custom_headers.clear();
     cfg.betas.clear();
     ApiClient::new(cfg, auth).unwrap()
