@@ -376,6 +376,16 @@ pub async fn first_launch_with(
             "Your saved login cannot be used: {e}\nLog in again to replace it (the old file is \
              kept, not deleted)."
         )),
+        // A corrupt store is moved aside by the read (ccrs_core::auth::store).
+        Ok(ccrs_core::auth::store::Loaded {
+            moved_aside: Some(m),
+            ..
+        }) => io.say(&format!(
+            "Your saved login cannot be used ({}); it was kept as {}.\nLog in again to replace \
+             it.",
+            m.reason,
+            m.moved_to.display()
+        )),
         Ok(_) => io.say(
             "Welcome to ccrs. No credentials found.\n\
              Set ANTHROPIC_API_KEY in your environment, or log in now.",

@@ -27,6 +27,10 @@ fn main() -> ExitCode {
         println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
+    // The detached OAuth refresher (ccrs_core::auth::refresher), started by ccrs itself.
+    if raw.len() == 2 && raw[1].to_str() == Some(ccrs_core::auth::refresher::CHILD_ARG) {
+        return ExitCode::from(ccrs_core::auth::refresher::run_child().clamp(0, 255) as u8);
+    }
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {

@@ -32,6 +32,25 @@ pub fn env() -> Env {
     }
 }
 
+/// The `ccrs` binary with a clean environment isolated in `e` (no credentials or proxies leak in
+/// from the test runner; no managed settings), pointed at `base_url`, stdin closed.
+pub fn ccrs_command(e: &Env, base_url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ccrs"));
+    cmd.current_dir(&e.cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &e.home)
+        .env("CLAUDE_CONFIG_DIR", e.home.join(".claude"))
+        .env("XDG_CONFIG_HOME", e.home.join(".config"))
+        .env(
+            "CCRS_MANAGED_SETTINGS_PATH",
+            e.home.join("no-managed-settings.json"),
+        )
+        .env("ANTHROPIC_BASE_URL", base_url)
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// What the terminal answers to the program's queries.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Terminal {

@@ -2,6 +2,8 @@
 
 mod auth;
 mod common;
+mod faults;
 mod interactive;
+mod login_durability;
 mod permissions;
 mod print_mode;
