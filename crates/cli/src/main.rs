@@ -2,6 +2,7 @@
 
 mod args;
 mod auth_setup;
+mod doctor;
 mod login;
 mod print_mode;
 mod sdk_messages;
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
                 return login::login(&opts).await.map(|()| 0);
             }
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
+            Some(args::Command::Doctor) => return doctor::run(&args).await,
             None => {}
         }
         if args.print {

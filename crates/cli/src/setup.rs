@@ -152,13 +152,19 @@ pub struct SetupOptions {
     pub auth: Arc<dyn AuthProvider>,
 }
 
-/// Loads settings and installs their `env` overlay (first, so everything after sees it).
-pub fn load_settings(args: &Args, cwd: &std::path::Path) -> Result<Settings> {
+/// Where the settings are looked for (`--settings`, `--setting-sources`).
+pub fn settings_options(args: &Args, cwd: &std::path::Path) -> Result<LoadOptions> {
     let mut opts = LoadOptions::new(cwd);
     opts.flag_settings = args.settings.clone();
     if let Some(s) = &args.setting_sources {
         opts.sources = Some(parse_sources(s)?);
     }
+    Ok(opts)
+}
+
+/// Loads settings and installs their `env` overlay (first, so everything after sees it).
+pub fn load_settings(args: &Args, cwd: &std::path::Path) -> Result<Settings> {
+    let opts = settings_options(args, cwd)?;
     let settings = Settings::load(&opts);
     ccrs_core::env::set_overlay(settings.env());
     Ok(settings)
@@ -199,7 +205,15 @@ pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) 
         disable_bypass: settings.disable_bypass_permissions_mode(),
         home: None,
     }));
-    warnings.extend(permissions.warnings().iter().cloned());
+    // Rules that cannot work as written are `ccrs doctor`'s (and --debug's) business, not a
+    // message on every start.
+    warnings.extend(
+        permissions
+            .warnings()
+            .iter()
+            .filter(|w| args.debug.is_some() || !w.contains(" rule \""))
+            .cloned(),
+    );
 
     let model = choose_model(args, &settings);
     let mut client_cfg = ClientConfig::from_env(&session_id);

@@ -10,6 +10,7 @@ pub mod agent;
 pub mod api;
 pub mod auth;
 pub mod cancel;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod events;

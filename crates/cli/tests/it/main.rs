@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod doctor;
 mod faults;
 mod interactive;
 mod login_durability;
