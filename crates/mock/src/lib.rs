@@ -17,6 +17,7 @@
 //! chunked SSE responses flushed per event), or HTTPS with a [`TestCa`] made at run time. A
 //! [`MockProxy`] stands in for a corporate proxy. See `README.md` for the scenario format.
 
+mod background;
 mod brain;
 mod http;
 pub mod models;
@@ -40,17 +41,23 @@ pub use tls::TestCa;
 use server::Shared;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
 /// A running mock server. Dropping it shuts it down.
 pub struct MockServer {
     shared: Arc<Shared>,
-    port: u16,
     /// Serves HTTPS (`base_url` is `https://…`).
     tls: bool,
-    stop: Option<watch::Sender<bool>>,
-    /// The runtime thread of [`MockServer::start_blocking`].
-    thread: Option<std::thread::JoinHandle<()>>,
+    running: background::Running,
+}
+
+/// The per-connection work of a server sharing `shared`.
+fn serving(
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> impl Fn(tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
++ Send
++ 'static {
+    move |stream| Box::pin(server::connection(stream, shared.clone(), tls.clone()))
 }
 
 impl MockServer {
@@ -84,18 +91,13 @@ impl MockServer {
         ca: Option<&TestCa>,
     ) -> std::io::Result<MockServer> {
         let acceptor = ca.map(TestCa::acceptor).transpose()?;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let port = listener.local_addr()?.port();
-        let shared = Arc::new(Shared::new(scenario));
-        let (tx, rx) = watch::channel(false);
         let tls = acceptor.is_some();
-        tokio::spawn(server::run(listener, shared.clone(), rx, acceptor));
+        let shared = Arc::new(Shared::new(scenario));
+        let running = background::start(port, serving(shared.clone(), acceptor)).await?;
         Ok(MockServer {
             shared,
-            port,
             tls,
-            stop: Some(tx),
-            thread: None,
+            running,
         })
     }
 
@@ -113,39 +115,23 @@ impl MockServer {
     fn start_blocking_with(scenario: Scenario, ca: Option<&TestCa>) -> std::io::Result<MockServer> {
         let acceptor = ca.map(TestCa::acceptor).transpose()?;
         let tls = acceptor.is_some();
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let port = std_listener.local_addr()?.port();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
         let shared = Arc::new(Shared::new(scenario));
-        let (tx, rx) = watch::channel(false);
-        let listener = {
-            let _guard = rt.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
-        let task_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("ccrs-mock-{port}"))
-            .spawn(move || rt.block_on(server::run(listener, task_shared, rx, acceptor)))?;
+        let running = background::start_blocking("ccrs-mock", serving(shared.clone(), acceptor))?;
         Ok(MockServer {
             shared,
-            port,
             tls,
-            stop: Some(tx),
-            thread: Some(thread),
+            running,
         })
     }
 
     /// `http://127.0.0.1:PORT` (`https://` when serving TLS), without a trailing slash.
     pub fn base_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
-        format!("{scheme}://127.0.0.1:{}", self.port)
+        format!("{scheme}://127.0.0.1:{}", self.running.port)
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.running.port
     }
 
     /// Every request (control requests excepted), in arrival order.
@@ -237,16 +223,5 @@ impl MockServer {
             http::percent_encode(code_challenge),
             http::percent_encode(state),
         )
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -7,10 +7,8 @@ use crate::http;
 use base64::Engine;
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::net::TcpStream;
 
 /// How the proxy behaves.
 #[derive(Clone, Debug, Default)]
@@ -37,111 +35,58 @@ type Log = Arc<Mutex<Vec<ProxyRequest>>>;
 
 /// A running proxy; dropping it stops it (open tunnels included).
 pub struct MockProxy {
-    port: u16,
     log: Log,
-    stop: Option<watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    running: crate::background::Running,
+}
+
+/// The per-connection work of a proxy.
+fn serving(
+    opts: ProxyOptions,
+    log: Log,
+) -> impl Fn(TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + 'static
+{
+    let opts = Arc::new(opts);
+    move |stream| {
+        let (opts, log) = (opts.clone(), log.clone());
+        Box::pin(async move {
+            let _ = serve(stream, &opts, &log).await;
+        })
+    }
 }
 
 impl MockProxy {
     /// Binds `127.0.0.1:0` and serves on the current tokio runtime.
     pub async fn start(opts: ProxyOptions) -> io::Result<MockProxy> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let port = listener.local_addr()?.port();
         let log = Log::default();
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(run(listener, opts, log.clone(), rx));
-        Ok(MockProxy {
-            port,
-            log,
-            stop: Some(tx),
-            thread: None,
-        })
+        let running = crate::background::start(0, serving(opts, log.clone())).await?;
+        Ok(MockProxy { log, running })
     }
 
     /// Serves on a runtime thread of its own (for tests that spawn the `ccrs` binary).
     pub fn start_blocking(opts: ProxyOptions) -> io::Result<MockProxy> {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let port = std_listener.local_addr()?.port();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _guard = rt.enter();
-            TcpListener::from_std(std_listener)?
-        };
         let log = Log::default();
-        let (tx, rx) = watch::channel(false);
-        let task_log = log.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("ccrs-mock-proxy-{port}"))
-            .spawn(move || rt.block_on(run(listener, opts, task_log, rx)))?;
-        Ok(MockProxy {
-            port,
-            log,
-            stop: Some(tx),
-            thread: Some(thread),
-        })
+        let running =
+            crate::background::start_blocking("ccrs-mock-proxy", serving(opts, log.clone()))?;
+        Ok(MockProxy { log, running })
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.running.port)
     }
 
     /// `http://user:password@127.0.0.1:PORT`.
     pub fn url_with_auth(&self, user: &str, password: &str) -> String {
-        format!("http://{user}:{password}@127.0.0.1:{}", self.port)
+        format!("http://{user}:{password}@127.0.0.1:{}", self.running.port)
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.running.port
     }
 
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<ProxyRequest> {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-impl Drop for MockProxy {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn run(listener: TcpListener, opts: ProxyOptions, log: Log, rx: watch::Receiver<bool>) {
-    let opts = Arc::new(opts);
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stopped(rx.clone()) => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let (opts, log, rx) = (opts.clone(), log.clone(), rx.clone());
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = serve(stream, &opts, &log) => {}
-                _ = stopped(rx) => {}
-            }
-        });
     }
 }
 

@@ -11,8 +11,7 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::TcpStream;
 
 /// One request as the mock received it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -183,58 +182,24 @@ impl Shared {
     }
 }
 
-/// Waits until the server is told to stop (the sender was dropped or set).
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Accepts connections until shutdown; with `tls`, each connection does a TLS handshake first.
-pub(crate) async fn run(
-    listener: TcpListener,
+/// Serves one accepted connection; with `tls`, after a TLS handshake (a client that does not
+/// trust the certificate aborts it: the connection just ends).
+pub(crate) async fn connection(
+    stream: TcpStream,
     shared: Arc<Shared>,
-    rx: watch::Receiver<bool>,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stopped(rx.clone()) => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            // Out of file descriptors and the like: back off instead of spinning.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        let rx = rx.clone();
-        let tls = tls.clone();
-        let conn_id = shared
-            .connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1;
-        tokio::spawn(async move {
-            let serve = async {
-                match tls {
-                    // A client that does not trust the certificate aborts the handshake: the
-                    // connection just ends.
-                    Some(acceptor) => {
-                        if let Ok(s) = acceptor.accept(stream).await {
-                            serve_connection(s, shared, conn_id).await
-                        }
-                    }
-                    None => serve_connection(stream, shared, conn_id).await,
-                }
-            };
-            tokio::select! {
-                _ = serve => {}
-                _ = stopped(rx) => {}
+    let conn_id = shared
+        .connections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        + 1;
+    match tls {
+        Some(acceptor) => {
+            if let Ok(s) = acceptor.accept(stream).await {
+                serve_connection(s, shared, conn_id).await
             }
-        });
+        }
+        None => serve_connection(stream, shared, conn_id).await,
     }
 }
 

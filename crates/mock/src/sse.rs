@@ -40,6 +40,20 @@ fn str_of<'a>(b: &'a Value, k: &str) -> &'a str {
     b.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
+/// A tool_use block's `id`, or a generated `toolu_mock_…` (`srvtoolu_mock_…` for server tools).
+fn tool_id(block: &Value, kind: &str) -> String {
+    let prefix = if kind == "tool_use" {
+        "toolu_mock_"
+    } else {
+        "srvtoolu_mock_"
+    };
+    block
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{prefix}{}", hex_id(24)))
+}
+
 /// The whole message as a non-streaming request (`"stream": false`) gets it: the same content,
 /// stop reason and usage as the events of [`message_events`].
 pub fn message_json(msg: &MessageReply, requested_model: &str, body_len: usize) -> Value {
@@ -63,16 +77,7 @@ pub fn message_json(msg: &MessageReply, requested_model: &str, body_len: usize) 
                 }
                 "tool_use" | "server_tool_use" => {
                     has_tool_use |= kind == "tool_use";
-                    let prefix = if kind == "tool_use" {
-                        "toolu_mock_"
-                    } else {
-                        "srvtoolu_mock_"
-                    };
-                    let id = block
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("{prefix}{}", hex_id(24)));
+                    let id = tool_id(block, kind);
                     // A `raw_input` that is not JSON cannot be sent whole: it becomes `{}`.
                     let input = match block.get("raw_input").and_then(Value::as_str) {
                         Some(raw) => serde_json::from_str(raw).unwrap_or_else(|_| json!({})),
@@ -173,16 +178,7 @@ pub fn message_events(msg: &MessageReply, requested_model: &str, body_len: usize
                 ));
             }
             "tool_use" | "server_tool_use" => {
-                let prefix = if kind == "tool_use" {
-                    "toolu_mock_"
-                } else {
-                    "srvtoolu_mock_"
-                };
-                let id = block
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{prefix}{}", hex_id(24)));
+                let id = tool_id(block, kind);
                 start(
                     &mut out,
                     json!({"type": kind, "id": id, "name": str_of(block, "name"), "input": {}}),

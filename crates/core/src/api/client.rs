@@ -275,6 +275,14 @@ fn error_message(body: &str) -> String {
         })
 }
 
+/// A response body that broke off: transient.
+fn connection_lost(e: &reqwest::Error) -> AttemptError {
+    AttemptError::new(
+        ApiError::StreamEnded(format!("connection lost: {}", crate::error::error_chain(e))),
+        Class::Transient,
+    )
+}
+
 /// Reads at most `limit` bytes of a body (for error messages), within `wait`.
 async fn read_some(resp: &mut reqwest::Response, limit: usize, wait: Duration) -> String {
     let mut out = Vec::new();
@@ -717,15 +725,7 @@ impl ApiClient {
         loop {
             let chunk = match tokio::time::timeout(stall, resp.chunk()).await {
                 Err(_) => return Err(self.timed_out(stall)),
-                Ok(Err(e)) => {
-                    return Err(AttemptError::new(
-                        ApiError::StreamEnded(format!(
-                            "connection lost: {}",
-                            crate::error::error_chain(&e)
-                        )),
-                        Class::Transient,
-                    ));
-                }
+                Ok(Err(e)) => return Err(connection_lost(&e)),
                 Ok(Ok(None)) => return Ok(ttft),
                 Ok(Ok(Some(c))) => c,
             };
@@ -758,15 +758,7 @@ impl ApiClient {
     ) -> Result<Option<Duration>, AttemptError> {
         let text = match tokio::time::timeout(self.cfg.timeout, resp.text()).await {
             Err(_) => return Err(self.timed_out(self.cfg.timeout)),
-            Ok(Err(e)) => {
-                return Err(AttemptError::new(
-                    ApiError::StreamEnded(format!(
-                        "connection lost: {}",
-                        crate::error::error_chain(&e)
-                    )),
-                    Class::Transient,
-                ));
-            }
+            Ok(Err(e)) => return Err(connection_lost(&e)),
             Ok(Ok(t)) => t,
         };
         let ttft = Some(sent.elapsed());

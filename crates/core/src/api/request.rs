@@ -66,12 +66,7 @@ impl MessagesRequest {
         messages: &[Message],
         system_prefix: Option<&str>,
     ) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(&Body {
-            req: self,
-            messages,
-            system_prefix,
-            stream: true,
-        })
+        self.encode(messages, system_prefix, true)
     }
 
     /// [`body`](Self::body) with `"stream": false` (the fallback after a stream broke twice).
@@ -80,11 +75,20 @@ impl MessagesRequest {
         messages: &[Message],
         system_prefix: Option<&str>,
     ) -> Result<Vec<u8>, serde_json::Error> {
+        self.encode(messages, system_prefix, false)
+    }
+
+    fn encode(
+        &self,
+        messages: &[Message],
+        system_prefix: Option<&str>,
+        stream: bool,
+    ) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(&Body {
             req: self,
             messages,
             system_prefix,
-            stream: false,
+            stream,
         })
     }
 }

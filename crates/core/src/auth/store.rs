@@ -767,13 +767,7 @@ mod tests {
             .path()
             .with_file_name(format!(".credentials.json.new-{tag}"));
         fs::write(&t, body).unwrap();
-        let when = std::time::SystemTime::now() - Duration::from_secs(age_secs);
-        File::options()
-            .write(true)
-            .open(&t)
-            .unwrap()
-            .set_modified(when)
-            .unwrap();
+        age(&t, age_secs);
         t
     }
 
