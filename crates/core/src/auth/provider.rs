@@ -59,6 +59,9 @@ fn env_nonempty(k: &str) -> Option<String> {
 
 impl AuthConfig {
     /// From the process environment, the given `apiKeyHelper` setting and the default store.
+    /// OAuth refreshes run in a detached copy of this executable, which must hand
+    /// [`super::refresher::CHILD_ARG`] to [`super::refresher::run_child`] as `ccrs`'s `main`
+    /// does (any other executable makes the refresh fall back to in-process).
     pub fn from_env(api_key_helper: Option<String>) -> Self {
         AuthConfig {
             auth_token: env_nonempty("ANTHROPIC_AUTH_TOKEN"),

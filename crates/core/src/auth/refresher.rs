@@ -188,12 +188,10 @@ pub(crate) async fn refresh_detached(
     let answer: Option<Answer> = serde_json::from_slice(&out).ok();
     let warnings = match (status, answer) {
         (_, Some(a)) => a.into_result(store)?,
-        (Ok(Ok(st)), None) => {
-            return Err(AuthError::OAuth(format!(
-                "the login refresh process ended without an answer ({st}); the stored login is \
-                 unchanged unless it reports otherwise"
-            )));
-        }
+        // It ended without an answer (not a refresher, or it crashed): refreshing in-process
+        // is safe, since that re-reads the store under the lock first and adopts whatever the
+        // child may have saved.
+        (Ok(Ok(_)), None) => return Ok(None),
         _ => {
             return Err(AuthError::OAuth(
                 "the login refresh process did not answer in time".into(),

@@ -983,3 +983,36 @@ async fn the_client_reuses_one_connection() {
         reqs.iter().map(|r| r.connection).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn the_model_list_is_fetched_after_the_first_answer_and_cached_for_a_day() {
+    let s = server(vec![Reply::text("one"), Reply::text("two")]).await;
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("cfg/models.json");
+    let c = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
+    run(&c).await.ok();
+    // In the background, after the answer: the request itself never waited for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cache.exists() {
+        assert!(Instant::now() < deadline, "the model list was not cached");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/v1/messages", "/v1/models"]);
+    let models = s.requests()[1].clone();
+    assert_eq!(models.header("x-api-key"), Some(TEST_API_KEY));
+    let catalog = ccrs_core::models::catalog::read(&cache).unwrap();
+    assert_eq!(catalog.base_url, s.base_url());
+    assert_eq!(catalog.newest("opus"), Some("claude-opus-5-5"));
+    // Fresh: a new client (a new run) does not fetch it again.
+    let c2 = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
+    run(&c2).await.ok();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        s.requests()
+            .iter()
+            .filter(|r| r.path == "/v1/models")
+            .count(),
+        1
+    );
+}
