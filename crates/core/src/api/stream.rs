@@ -427,6 +427,18 @@ impl MessageAssembler {
                         }
                     }
                 };
+                // A client tool call is built directly, moving its input (a large Write is
+                // not copied once more); other kinds keep their extra fields through from_value.
+                if start.get("type").and_then(Value::as_str) == Some("tool_use")
+                    && start.get("id").is_some_and(Value::is_string)
+                    && let Some(name) = start.get("name").and_then(Value::as_str)
+                {
+                    return ContentBlock::ToolUse {
+                        id,
+                        name: name.to_string(),
+                        input,
+                    };
+                }
                 start.insert("input".to_string(), input);
                 ContentBlock::from_value(Value::Object(start))
             }
