@@ -725,7 +725,7 @@ fn models(s: &mut Section, inputs: &Inputs) {
             _ => {
                 s.add(
                     Status::Info,
-                    "aliases use ccrs's built-in table (the API's model list is fetched after \
+                    "aliases use ccrs's built-in table (the API's model list is fetched alongside \
                      the next request)",
                 );
             }

@@ -355,6 +355,7 @@ impl ApiClient {
             // Fetching the credential may run `apiKeyHelper` or wait for an OAuth refresh:
             // cancellable like the request itself.
             let cred = unless_cancelled(cancel, self.auth.credential()).await??;
+            self.refresh_models_alongside(&cred);
             let result = unless_cancelled(
                 cancel,
                 self.attempt(req, messages, &cred, streaming, on_event),
@@ -362,7 +363,6 @@ impl ApiClient {
             .await?;
             let e = match result {
                 Ok((message, malformed_tool_inputs, ttft)) => {
-                    self.refresh_models_later(&cred);
                     return Ok(StreamOutcome {
                         message,
                         malformed_tool_inputs,
@@ -409,10 +409,12 @@ impl ApiClient {
         }
     }
 
-    /// After the first successful request of the process, fetches `GET /v1/models` in the
-    /// background when the cached list is missing or a day old, for the next run's alias
-    /// resolution. Never delays a request; a failure just leaves the cache as it was.
-    fn refresh_models_later(&self, cred: &Credential) {
+    /// With the first request of the process, fetches `GET /v1/models` alongside (its own
+    /// task and connection) when the cached list is missing or a day old, for the next run's
+    /// alias resolution: the request never waits for it, and it is usually done before the
+    /// answer is (a `-p` run exiting first just leaves the cache for another run). A failure
+    /// leaves the cache as it was.
+    fn refresh_models_alongside(&self, cred: &Credential) {
         use std::sync::atomic::Ordering;
         let Some(path) = self.cfg.model_cache.clone() else {
             return;

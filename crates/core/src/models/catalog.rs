@@ -2,9 +2,8 @@
 //! config directory, so aliases follow a new model generation without a ccrs release.
 //!
 //! Start-up never waits for the network: aliases resolve from the cached list when it is fresh
-//! (a small file read) or from the built-in table. The API client refreshes a stale cache in
-//! the background after its first successful request ([`crate::api::ApiClient`]), for the next
-//! run. The cache is per `ANTHROPIC_BASE_URL`: a gateway's list does not leak into first-party
+//! (a small file read) or from the built-in table. The API client refreshes a stale cache
+//! alongside its first request ([`crate::api::ApiClient`]), for the next run. The cache is per `ANTHROPIC_BASE_URL`: a gateway's list does not leak into first-party
 //! use.
 
 use serde::{Deserialize, Serialize};

@@ -985,21 +985,26 @@ async fn the_client_reuses_one_connection() {
 }
 
 #[tokio::test]
-async fn the_model_list_is_fetched_after_the_first_answer_and_cached_for_a_day() {
+async fn the_model_list_is_fetched_alongside_the_first_request_and_cached_for_a_day() {
     let s = server(vec![Reply::text("one"), Reply::text("two")]).await;
     let d = tempfile::tempdir().unwrap();
     let cache = d.path().join("cfg/models.json");
     let c = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
     run(&c).await.ok();
-    // In the background, after the answer: the request itself never waited for it.
+    // In the background: the request itself never waited for it.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !cache.exists() {
         assert!(Instant::now() < deadline, "the model list was not cached");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
+    let mut paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
+    paths.sort();
     assert_eq!(paths, ["/v1/messages", "/v1/models"]);
-    let models = s.requests()[1].clone();
+    let models = s
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/models")
+        .unwrap();
     assert_eq!(models.header("x-api-key"), Some(TEST_API_KEY));
     let catalog = ccrs_core::models::catalog::read(&cache).unwrap();
     assert_eq!(catalog.base_url, s.base_url());
@@ -1015,4 +1020,21 @@ async fn the_model_list_is_fetched_after_the_first_answer_and_cached_for_a_day()
             .count(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_slow_model_list_never_delays_the_answer() {
+    let s = MockServer::start(Scenario::new().reply(Reply::text("quick")).route(
+        "GET /v1/models",
+        ccrs_mock::Route::new(200, "{}").delay_ms(5000),
+    ))
+    .await
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("models.json");
+    let c = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
+    let r = run(&c).await;
+    assert!(r.elapsed < Duration::from_secs(3), "{:?}", r.elapsed);
+    assert_eq!(r.ok().message.content, vec![ContentBlock::text("quick")]);
+    assert!(!cache.exists());
 }
