@@ -6,29 +6,27 @@ use crate::setup;
 use anyhow::Result;
 use ccrs_core::api::ClientConfig;
 use ccrs_core::auth::AuthConfig;
+use ccrs_core::session::{Origin, SessionSetup};
 use std::time::Duration;
-
-/// Where the model a session would use comes from, in `setup::choose_model`'s order.
-fn model_source(args: &Args, settings: &ccrs_core::settings::Settings) -> String {
-    if args.model.as_deref().is_some_and(|m| !m.trim().is_empty()) {
-        "--model".into()
-    } else if ccrs_core::env::nonempty("ANTHROPIC_MODEL").is_some() {
-        "ANTHROPIC_MODEL".into()
-    } else if settings.model().is_some() {
-        "the settings' model".into()
-    } else {
-        format!("the default, {}", ccrs_core::models::DEFAULT_MODEL_ALIAS)
-    }
-}
 
 pub async fn run(args: &Args) -> Result<i32> {
     let cwd = std::env::current_dir()?;
-    let settings_options = setup::settings_options(args, &cwd)?;
-    let settings = setup::load_settings(args, &cwd)?;
+    let options = setup::options(args, &cwd)?;
+    let settings_options = ccrs_core::session::load_options(&options);
+    // Reads the settings (installing their `env`) and resolves the model as a session would.
+    let prepared = SessionSetup::load(options)?;
+    let config = prepared.config();
+    let model_from = match &config.model_origin {
+        Origin::Flag => "--model".to_string(),
+        Origin::Env(var) => (*var).to_string(),
+        Origin::Settings(s) => format!("the {} settings' model", s.as_str()),
+        Origin::Default => format!("the default, {}", ccrs_core::models::DEFAULT_MODEL_ALIAS),
+    };
+    let settings = prepared.settings().clone();
     let inputs = ccrs_core::doctor::Inputs {
         binary: std::env::current_exe().ok(),
-        model: setup::choose_model(args, &settings),
-        model_from: model_source(args, &settings),
+        model: config.model.clone(),
+        model_from,
         auth: AuthConfig::from_env(settings.api_key_helper()),
         client: ClientConfig::from_env("ccrs-doctor"),
         settings,

@@ -6,9 +6,10 @@ use crate::common::{Env, ccrs_command, env};
 use ccrs_mock::{MockProxy, MockServer, ProxyOptions, Reply, Scenario, TestCa};
 use std::process::Output;
 
-fn doctor(e: &Env, base_url: &str, vars: &[(&str, &str)]) -> Output {
-    let mut c = ccrs_command(e, base_url);
-    c.arg("doctor");
+fn doctor(e: &Env, mock: &MockServer, vars: &[(&str, &str)]) -> Output {
+    let mut c = ccrs_command(&e.home, &e.cwd, mock);
+    // Each test says which credential there is.
+    c.env_remove("ANTHROPIC_API_KEY").arg("doctor");
     for (k, v) in vars {
         c.env(k, v);
     }
@@ -55,11 +56,7 @@ fn mask_number(s: &str, before: &str, after: &str, mask: &str) -> String {
 fn a_healthy_setup() {
     let mock = MockServer::start_blocking(Scenario::new()).unwrap();
     let e = env();
-    let out = doctor(
-        &e,
-        &mock.base_url(),
-        &[("ANTHROPIC_API_KEY", "sk-ant-test-key")],
-    );
+    let out = doctor(&e, &mock, &[("ANTHROPIC_API_KEY", "sk-ant-test-key")]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -100,11 +97,7 @@ fn every_kind_of_problem_is_named() {
     let store = e.home.join(".config/claude-code-rs");
     std::fs::create_dir_all(&store).unwrap();
     std::fs::write(store.join("credentials.json"), "{\"oauth\": 7}").unwrap();
-    let out = doctor(
-        &e,
-        &mock.base_url(),
-        &[("HTTPS_PROXY", "socks5://proxy:1080")],
-    );
+    let out = doctor(&e, &mock, &[("HTTPS_PROXY", "socks5://proxy:1080")]);
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("doctor_problems", redact(&e, &out, &[mock.port()]));
     // Doctor reads, never repairs.
@@ -125,7 +118,7 @@ fn proxy_and_ca_in_force() {
     std::fs::write(&pem, &ca.ca_pem).unwrap();
     let out = doctor(
         &e,
-        &mock.base_url(),
+        &mock,
         &[
             ("ANTHROPIC_API_KEY", "sk-ant-test-key"),
             ("https_proxy", &proxy.url_with_auth("me", "secret")),

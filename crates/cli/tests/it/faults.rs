@@ -10,9 +10,9 @@ use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn run(e: &Env, base_url: &str, args: &[&str], vars: &[(&str, &str)]) -> (Output, Duration) {
-    let mut c = ccrs_command(e, base_url);
-    c.env("ANTHROPIC_API_KEY", "sk-ant-test-key").args(args);
+fn run(e: &Env, mock: &MockServer, args: &[&str], vars: &[(&str, &str)]) -> (Output, Duration) {
+    let mut c = ccrs_command(&e.home, &e.cwd, mock);
+    c.args(args).stdin(std::process::Stdio::null());
     for (k, v) in vars {
         c.env(k, v);
     }
@@ -37,7 +37,7 @@ fn an_html_page_ends_print_mode_at_once_with_a_hint() {
     )))
     .unwrap();
     let e = env();
-    let (out, took) = run(&e, &mock.base_url(), &["-p", "hi"], &[]);
+    let (out, took) = run(&e, &mock, &["-p", "hi"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(took < Duration::from_secs(10), "{took:?}");
     let err = stderr(&out);
@@ -63,7 +63,7 @@ fn a_broken_stream_is_retried_and_stream_json_says_so() {
     let e = env();
     let (out, _) = run(
         &e,
-        &mock.base_url(),
+        &mock,
         &["-p", "hi", "--output-format", "stream-json", "--verbose"],
         &[],
     );
@@ -98,12 +98,7 @@ fn a_stall_with_api_timeout_ms_ends_in_seconds() {
     )
     .unwrap();
     let e = env();
-    let (out, took) = run(
-        &e,
-        &mock.base_url(),
-        &["-p", "hi"],
-        &[("API_TIMEOUT_MS", "1000")],
-    );
+    let (out, took) = run(&e, &mock, &["-p", "hi"], &[("API_TIMEOUT_MS", "1000")]);
     assert_eq!(out.status.code(), Some(1));
     // Two attempts of 1 s and a 0.5 s pause.
     assert!(took < Duration::from_secs(15), "{took:?}");
@@ -128,7 +123,7 @@ fn tls_mock(e: &Env, scenario: Scenario) -> (MockServer, std::path::PathBuf) {
 fn an_untrusted_certificate_fails_at_once_naming_the_variables() {
     let e = env();
     let (mock, _) = tls_mock(&e, Scenario::new().fallback(Reply::text("secure")));
-    let (out, took) = run(&e, &mock.base_url(), &["-p", "hi"], &[]);
+    let (out, took) = run(&e, &mock, &["-p", "hi"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(took < Duration::from_secs(10), "{took:?}");
     let err = stderr(&out);
@@ -173,8 +168,10 @@ fn ca_from_the_settings_env_and_a_proxy_serve_the_api_and_the_oauth_refresh() {
             scopes: vec!["user:inference".into()],
         }))
         .unwrap();
-    let mut c = ccrs_command(&e, &mock.base_url());
-    c.env("HTTPS_PROXY", proxy.url_with_auth("alice", "pw"))
+    let mut c = ccrs_command(&e.home, &e.cwd, &mock);
+    c.env_remove("ANTHROPIC_API_KEY")
+        .stdin(std::process::Stdio::null())
+        .env("HTTPS_PROXY", proxy.url_with_auth("alice", "pw"))
         .env(
             "CCRS_OAUTH_TOKEN_URL",
             format!("{}/v1/oauth/token", mock.base_url()),

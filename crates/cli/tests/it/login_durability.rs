@@ -59,14 +59,16 @@ fn seed(e: &Env, server: &MockServer) {
 }
 
 fn ccrs(e: &Env, server: &MockServer) -> std::process::Command {
-    let mut c = ccrs_command(e, &server.base_url());
-    c.env(
-        "CCRS_OAUTH_TOKEN_URL",
-        format!("{}/v1/oauth/token", server.base_url()),
-    )
-    .args(["-p", "ping"])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    let mut c = ccrs_command(&e.home, &e.cwd, server);
+    c.env_remove("ANTHROPIC_API_KEY")
+        .stdin(Stdio::null())
+        .env(
+            "CCRS_OAUTH_TOKEN_URL",
+            format!("{}/v1/oauth/token", server.base_url()),
+        )
+        .args(["-p", "ping"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     c
 }
 

@@ -531,6 +531,15 @@ impl ApiClient {
                 Class::Fatal,
             )
         })?;
+        crate::debug_log!(
+            crate::log::API,
+            "POST {url}: model {}, {} messages, {} tools, {} bytes, {}",
+            req.model,
+            messages.len(),
+            req.tools.len(),
+            body.len(),
+            if cred.is_oauth { "OAuth" } else { "API key" }
+        );
         let mut betas = self.cfg.betas.clone();
         let mut add_beta = |b: &str| {
             if !betas.iter().any(|x| x == b) {
@@ -577,6 +586,12 @@ impl ApiClient {
             .get("request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        crate::debug_log!(
+            crate::log::API,
+            "HTTP {status} after {} ms (request-id {})",
+            sent.elapsed().as_millis(),
+            request_id.as_deref().unwrap_or("none")
+        );
         let content_type = resp
             .headers()
             .get("content-type")

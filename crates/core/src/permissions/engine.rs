@@ -435,6 +435,12 @@ impl PermissionEngine {
             Subject::Read(paths) => self.check_read(&st, tool_name, paths),
             Subject::Write(paths) => self.check_write(&st, tool_name, paths),
             Subject::Shell { command, cwd } => self.check_shell(&st, tool_name, command, cwd),
+            Subject::SandboxedShell { command, cwd } => {
+                self.check_sandboxed_shell(&st, tool_name, command, cwd)
+            }
+            Subject::UnsandboxedShell { command, cwd } => {
+                self.check_unsandboxed_shell(&st, tool_name, command, cwd)
+            }
             Subject::Fetch(url) => self.check_fetch(&st, tool_name, url),
             Subject::Other => self.check_other(&st, tool_name),
             Subject::ExitPlan { .. } => {
@@ -774,6 +780,48 @@ impl PermissionEngine {
                 && c.rule.tool.matches(tool)
                 && matches!(c.rule.spec, Specifier::Any | Specifier::Command(_))
         })
+    }
+
+    /// autoAllowBashIfSandboxed: the kernel bounds what the command can do, so the question
+    /// the analyzer would ask is spared. Deny rules, an ask rule naming the command, and plan
+    /// mode still decide.
+    fn check_sandboxed_shell(&self, st: &State, tool: &str, command: &str, cwd: &Path) -> Decision {
+        let d = self.check_shell(st, tool, command, cwd);
+        let whole = vec![command.trim().to_string()];
+        match d {
+            Decision::Ask { .. }
+                if st.mode != Mode::Plan
+                    && st.mode != Mode::DontAsk
+                    && self
+                        .command_rule(st, RuleBehavior::Ask, tool, &whole)
+                        .is_none() =>
+            {
+                Decision::Allow
+            }
+            d => d,
+        }
+    }
+
+    /// dangerouslyDisableSandbox: deny rules still apply; otherwise the user is always asked
+    /// (bypassPermissions keeps its meaning, dontAsk denies).
+    fn check_unsandboxed_shell(
+        &self,
+        st: &State,
+        tool: &str,
+        command: &str,
+        cwd: &Path,
+    ) -> Decision {
+        match self.check_shell(st, tool, command, cwd) {
+            d @ Decision::Deny { .. } => d,
+            d if st.mode == Mode::BypassPermissions => d,
+            _ => self.ask_or_deny(
+                st,
+                tool,
+                "the command asks to run outside the sandbox (dangerouslyDisableSandbox)"
+                    .to_string(),
+                vec![],
+            ),
+        }
     }
 
     fn check_shell(&self, st: &State, tool: &str, command: &str, cwd: &Path) -> Decision {
