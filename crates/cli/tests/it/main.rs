@@ -2,8 +2,12 @@
 
 mod auth;
 mod common;
+mod doctor;
+mod faults;
 mod hooks;
 mod interactive;
+mod login_durability;
+mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;
