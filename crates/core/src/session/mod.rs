@@ -468,9 +468,9 @@ impl Session {
     /// marks them due at the next turn without a runtime.
     fn start_hooks(&mut self, source: StartSource, end: Option<EndReason>) {
         use crate::hooks::HookEvent;
-        if !self.hooks.has(HookEvent::SessionStart)
-            && !(end.is_some() && self.hooks.has(HookEvent::SessionEnd))
-        {
+        let wanted = self.hooks.has(HookEvent::SessionStart)
+            || (end.is_some() && self.hooks.has(HookEvent::SessionEnd));
+        if !wanted {
             return;
         }
         if tokio::runtime::Handle::try_current().is_err() {
