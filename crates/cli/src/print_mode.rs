@@ -201,6 +201,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         permission_mode: session.permission_mode().as_str(),
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
+        skills: session.skills().iter().map(|s| s.name.clone()).collect(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);

@@ -19,6 +19,7 @@ pub struct InitInfo<'a> {
     pub permission_mode: &'a str,
     pub api_key_source: &'a str,
     pub slash_commands: Vec<String>,
+    pub skills: Vec<String>,
 }
 
 pub fn init(i: &InitInfo) -> Value {
@@ -37,7 +38,7 @@ pub fn init(i: &InitInfo) -> Value {
         "ccrs_version": ccrs_core::VERSION,
         "output_style": "default",
         "agents": [],
-        "skills": [],
+        "skills": i.skills,
         "plugins": [],
         "uuid": uuid(),
         "fast_mode_state": "off",

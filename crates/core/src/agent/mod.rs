@@ -206,29 +206,36 @@ fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
 }
 
 /// A query's grant of `allowed_tools` rules: added for the query, removed when it ends in any
-/// way (the guard is dropped with the query's future).
+/// way (the guard is dropped with the query's future), with those tools granted meanwhile
+/// (`SessionState::turn_grants`, a skill's `allowed-tools`).
 struct TurnGrant {
     engine: Arc<PermissionEngine>,
     rules: Vec<String>,
+    session: Arc<SessionState>,
 }
 
 impl TurnGrant {
-    fn new(engine: &Arc<PermissionEngine>, rules: &[String]) -> Option<Self> {
-        if rules.is_empty() {
-            return None;
+    fn new(engine: &Arc<PermissionEngine>, rules: &[String], session: &Arc<SessionState>) -> Self {
+        if !rules.is_empty() {
+            engine.add_session_rules(RuleBehavior::Allow, rules);
         }
-        engine.add_session_rules(RuleBehavior::Allow, rules);
-        Some(TurnGrant {
+        TurnGrant {
             engine: engine.clone(),
             rules: rules.to_vec(),
-        })
+            session: session.clone(),
+        }
     }
 }
 
 impl Drop for TurnGrant {
     fn drop(&mut self) {
-        self.engine
-            .remove_session_rules(RuleBehavior::Allow, &self.rules);
+        if let Ok(mut g) = self.session.turn_grants.lock() {
+            self.rules.append(&mut g);
+        }
+        if !self.rules.is_empty() {
+            self.engine
+                .remove_session_rules(RuleBehavior::Allow, &self.rules);
+        }
     }
 }
 
@@ -399,7 +406,7 @@ impl Agent {
         cancel: &CancelToken,
     ) -> QueryResult {
         let started = Instant::now();
-        let _grant = TurnGrant::new(&self.permissions, &turn.allowed_tools);
+        let _grant = TurnGrant::new(&self.permissions, &turn.allowed_tools, &self.session);
         let model = turn
             .model
             .clone()

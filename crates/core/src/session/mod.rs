@@ -18,6 +18,7 @@ pub mod attach;
 pub mod commands;
 pub mod config;
 pub mod options;
+pub mod skills;
 
 pub use crate::agent::{ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions};
 pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
@@ -208,7 +209,16 @@ impl SessionSetup {
         let mut client_cfg = ClientConfig::from_env(&config.session_id);
         client_cfg.betas = config.betas.clone();
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
-        let tools = select_tools(&config.tools)?;
+        let mut tools = select_tools(&config.tools)?;
+        let (skills, problems) = skills::discover(&cwd, &crate::paths::claude_dir());
+        warnings.extend(problems);
+        let skill_tool_wanted = match &config.tools {
+            ToolSelection::Default => true,
+            ToolSelection::Only(w) => w.iter().any(|w| w == "Skill"),
+        };
+        if skill_tool_wanted && let Some(t) = skills::SkillTool::new(&skills) {
+            tools.register(Arc::new(t));
+        }
         let system = system_prompt(&config, &cwd);
         let prompter_for_sandbox = prompter.clone();
         let hooks = Hooks::from_settings(&settings, SessionFacts::new(&config.session_id, &cwd));
@@ -248,6 +258,7 @@ impl SessionSetup {
             load: load_options(&options),
             config,
             commands,
+            skills,
             warnings,
             hooks,
             session_start: None,
@@ -302,7 +313,8 @@ fn select_tools(sel: &ToolSelection) -> Result<ToolRegistry, SessionError> {
     let mut reg = ToolRegistry::builtin();
     if let ToolSelection::Only(wanted) = sel {
         for w in wanted {
-            if reg.get(w).is_none() {
+            // `Skill` exists when skills do (registered after this).
+            if reg.get(w).is_none() && w != "Skill" {
                 return Err(SessionError::UnknownTool {
                     name: w.clone(),
                     available: reg.names().join(", "),
@@ -359,6 +371,7 @@ pub struct Session {
     load: LoadOptions,
     config: Config,
     commands: Vec<CustomCommand>,
+    skills: Vec<skills::Skill>,
     warnings: Vec<String>,
     hooks: Hooks,
     session_start: Option<SessionStartHooks>,
@@ -572,6 +585,11 @@ impl Session {
     }
 
     /// The custom commands as last discovered.
+    /// The skills found at start (`/skills`, stream-json `init`).
+    pub fn skills(&self) -> &[skills::Skill] {
+        &self.skills
+    }
+
     pub fn custom_commands(&self) -> &[CustomCommand] {
         &self.commands
     }
