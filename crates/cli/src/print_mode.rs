@@ -24,6 +24,8 @@ struct PrintSink {
     format: OutputFormat,
     verbose: bool,
     partial: bool,
+    /// `--include-hook-events`: every hook run (else only SessionStart's, as Claude Code).
+    hook_events: bool,
     session_id: String,
     collected: Mutex<Vec<Value>>,
 }
@@ -73,9 +75,20 @@ impl EventSink for PrintSink {
             }
             AgentEvent::ApiRetry(n) => self.line(msg::api_retry(sid, n)),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
+            AgentEvent::HookStarted {
+                hook_id,
+                hook_name,
+                event,
+                ..
+            } if self.hook_events || event == "SessionStart" => {
+                self.line(msg::hook_started(sid, hook_id, hook_name, event))
+            }
             AgentEvent::HookFinished(run) => {
                 if let Some(m) = &run.message {
                     eprintln!("ccrs: {m}");
+                }
+                if self.hook_events || run.event == "SessionStart" {
+                    self.line(msg::hook_response(sid, run));
                 }
             }
             _ => {}
@@ -189,6 +202,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         format: args.output_format,
         verbose: args.verbose,
         partial: args.include_partial_messages,
+        hook_events: args.include_hook_events,
         session_id: session.id().to_string(),
         collected: Mutex::new(Vec::new()),
     });

@@ -66,7 +66,10 @@ pub enum AgentEvent {
     Warning(String),
     /// A hook started (`statusMessage` is what it asked to show meanwhile).
     HookStarted {
+        /// Pairs it with its [`HookRun`] (stream-json's `hook_id`).
+        hook_id: String,
         hook_name: String,
+        event: String,
         status_message: Option<String>,
     },
     /// A hook finished; its `message`, when set, is for the user.
@@ -239,6 +242,7 @@ impl ToolOutput {
 /// One hook run, as reported to the front end (stream-json's `hook_response`, the debug view).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HookRun {
+    pub hook_id: String,
     /// `PreToolUse:Bash`, `Stop`, `SessionStart:startup`: the event and what it matched.
     pub hook_name: String,
     pub event: String,

@@ -671,3 +671,53 @@ fn in_the_terminal_a_blocking_hook_gates_the_call_and_ask_asks() {
             .contains("second call blocked")
     );
 }
+
+#[test]
+fn stream_json_reports_hook_runs_like_claude_code() {
+    let e = env();
+    settings(
+        &e,
+        json!({"permissions": {"allow": ["Bash(echo:*)"]}, "hooks": {
+            "SessionStart": [{"hooks": [{"type": "command", "command": "cat >/dev/null; echo start-ctx"}]}],
+            "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "cat >/dev/null; echo out; echo err >&2"}]}]
+        }}),
+    );
+    let lines = |args: &[&str]| -> Vec<Value> {
+        let m = mock(vec![bash("echo hi")]);
+        let mut a = vec!["-p", "go", "--output-format", "stream-json", "--verbose"];
+        a.extend_from_slice(args);
+        let o = ccrs(&e, &m, &a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| {
+                v["subtype"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("hook_"))
+            })
+            .collect()
+    };
+    // By default only SessionStart's runs are reported (as Claude Code 2.1.197 does).
+    let by_default = lines(&[]);
+    assert_eq!(by_default.len(), 2, "{by_default:?}");
+    let (started, response) = (&by_default[0], &by_default[1]);
+    assert_eq!(started["subtype"], "hook_started");
+    assert_eq!(started["hook_name"], "SessionStart:startup");
+    assert_eq!(started["hook_event"], "SessionStart");
+    assert_eq!(response["hook_id"], started["hook_id"]);
+    assert_eq!(response["subtype"], "hook_response");
+    assert_eq!(response["output"], "start-ctx\n");
+    assert_eq!(response["exit_code"], 0);
+    assert_eq!(response["outcome"], "success");
+
+    let all = lines(&["--include-hook-events"]);
+    let pre: Vec<&Value> = all
+        .iter()
+        .filter(|v| v["hook_name"] == "PreToolUse:Bash")
+        .collect();
+    assert_eq!(pre.len(), 2, "{all:?}");
+    assert_eq!(pre[1]["stdout"], "out\n");
+    assert_eq!(pre[1]["stderr"], "err\n");
+    assert_eq!(pre[1]["output"], "out\nerr\n");
+}

@@ -436,11 +436,15 @@ impl Hooks {
         let env = Arc::new(hook_env(&facts));
         let mut waited = Vec::new();
         for e in hooks {
+            let hook_id = uuid::Uuid::new_v4().to_string();
             events.emit(AgentEvent::HookStarted {
+                hook_id: hook_id.clone(),
                 hook_name: hook_name.to_string(),
+                event: e.spec.event.as_str().to_string(),
                 status_message: e.spec.status_message.clone(),
             });
             let job = Job {
+                hook_id,
                 entry: e.clone(),
                 hook_name: hook_name.to_string(),
                 input: input.clone(),
@@ -464,6 +468,7 @@ impl Hooks {
 
 /// One hook to run, with everything it needs owned (background hooks outlive the caller).
 struct Job {
+    hook_id: String,
     entry: Arc<Entry>,
     hook_name: String,
     input: Value,
@@ -554,6 +559,7 @@ impl Job {
             message.push(m.to_string());
         }
         events.emit(AgentEvent::HookFinished(HookRun {
+            hook_id: self.hook_id.clone(),
             hook_name: self.hook_name.clone(),
             event: event.as_str().to_string(),
             command: r.name.clone(),
