@@ -670,6 +670,13 @@ fn in_the_terminal_a_blocking_hook_gates_the_call_and_ask_asks() {
             .unwrap()
             .contains("second call blocked")
     );
+    // `/hooks` shows what is in force and where it comes from.
+    t.submit("/hooks");
+    let screen = t.wait_text("Hooks (1)");
+    assert!(
+        screen.contains("PreToolUse [Bash] $CLAUDE_PROJECT_DIR/.claude/hooks/gate.sh (600 s"),
+        "{screen}"
+    );
 }
 
 #[test]
