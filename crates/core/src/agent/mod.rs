@@ -28,7 +28,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a tool gets to wind down after cancellation before it is abandoned.
-const CANCEL_GRACE: Duration = Duration::from_secs(3);
+const CANCEL_GRACE: Duration = Duration::from_millis(1500);
+/// The input of a tool call missing from the conversation (cannot happen; never panic on it).
+static NO_INPUT: Value = Value::Null;
 
 /// What stays fixed for the agent's requests.
 #[derive(Clone, Debug)]
@@ -498,6 +500,9 @@ impl Agent {
                     break;
                 }
             };
+            // The streamed copies are only needed for an interruption; a tool call's input can
+            // be tens of MB, so hold no copy of it that the conversation already has.
+            drop(partial);
             crate::debug_log!(
                 log::API,
                 "response {}: stop {}, {} input + {} output tokens, {} ms",
@@ -517,16 +522,17 @@ impl Agent {
             add_usage(&mut self.session_usage, &req.model, &message.usage);
             res.stop_reason = message.stop_reason.clone();
             res.result_text = message.last_text().unwrap_or("").to_string();
-            events.emit(AgentEvent::MessageComplete(message.clone()));
             let assistant = message.to_message();
-            let tool_uses: Vec<(String, String, Value)> = assistant
+            events.emit(AgentEvent::MessageComplete(message));
+            // Ids and names only: each input is borrowed from the conversation when it runs.
+            let tool_uses: Vec<(String, String)> = assistant
                 .tool_uses()
-                .map(|(i, n, v)| (i.to_string(), n.to_string(), v.clone()))
+                .map(|(i, n, _)| (i.to_string(), n.to_string()))
                 .collect();
             let has_content = conversation::has_content(&assistant);
             self.conversation.push(assistant);
             if tool_uses.is_empty() {
-                if message.stop_reason.as_deref() == Some("pause_turn") && has_content {
+                if res.stop_reason.as_deref() == Some("pause_turn") && has_content {
                     // A server tool paused the turn: send the conversation again to continue.
                     if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {
                         res.outcome = Outcome::MaxTurns;
@@ -538,7 +544,7 @@ impl Agent {
                 break;
             }
             let mut results = Vec::with_capacity(tool_uses.len());
-            for (id, name, input) in tool_uses {
+            for (id, name) in tool_uses {
                 if cancel.is_cancelled() {
                     results.push(interrupted_result(id));
                     continue;
@@ -549,11 +555,17 @@ impl Agent {
                     .map(|m| m.error.clone());
                 let mut ctx = base_ctx.clone();
                 ctx.tool_use_id = id.clone();
+                let input = self
+                    .conversation
+                    .messages()
+                    .last()
+                    .and_then(|m| m.tool_uses().find(|(i, _, _)| *i == id))
+                    .map_or(&NO_INPUT, |(_, _, v)| v);
                 let output = self
                     .run_tool(
                         &id,
                         &name,
-                        &input,
+                        input,
                         malformed,
                         &ctx,
                         &events,

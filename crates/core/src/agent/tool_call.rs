@@ -52,14 +52,21 @@ impl Agent {
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
     ) -> ToolOutput {
+        // The event takes the structured result (Write's holds the whole file); the loop only
+        // needs what goes back to the model.
         let finish = |output: ToolOutput| {
+            let result = ToolOutput {
+                content: output.content.clone(),
+                is_error: output.is_error,
+                structured: None,
+            };
             events.emit(AgentEvent::ToolFinished {
                 id: id.to_string(),
                 name: name.to_string(),
                 input: input.clone(),
-                output: output.clone(),
+                output,
             });
-            output
+            result
         };
         if let Some(err) = malformed {
             return finish(ToolOutput::tool_use_error(format!(
