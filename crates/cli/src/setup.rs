@@ -70,6 +70,7 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         setting_sources,
         betas: args.betas.clone(),
         disable_slash_commands: args.disable_slash_commands,
+        bare: args.bare,
     })
 }
 
@@ -93,7 +94,6 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
         (args.effort.is_some(), "--effort"),
         (args.json_schema.is_some(), "--json-schema"),
         (args.replay_user_messages, "--replay-user-messages"),
-        (args.bare, "--bare"),
         (args.ide, "--ide"),
     ];
     given

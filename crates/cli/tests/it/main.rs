@@ -6,6 +6,7 @@ mod doctor;
 mod faults;
 mod interactive;
 mod login_durability;
+mod memory;
 mod odd_files;
 mod permissions;
 mod print_mode;

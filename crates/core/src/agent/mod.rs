@@ -154,6 +154,9 @@ pub struct Agent {
     cwd: PathBuf,
     env: Arc<Vec<(String, String)>>,
     conversation: Conversation,
+    /// The session's memory files: reading a file below the cwd brings in the `CLAUDE.md`
+    /// files of its directories.
+    memory: Option<Arc<std::sync::Mutex<crate::memory::Memory>>>,
     /// Usage of the whole session, per model.
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
@@ -237,6 +240,7 @@ impl Agent {
             cwd: parts.cwd,
             env: Arc::new(parts.env),
             conversation: Conversation::default(),
+            memory: None,
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
         }
@@ -267,6 +271,27 @@ impl Agent {
 
     pub fn set_prompter(&mut self, prompter: Arc<dyn PermissionPrompter>) {
         self.prompter = prompter;
+    }
+
+    /// Delivers nested memory files with the results of the Read calls that reach them.
+    pub fn set_memory(&mut self, memory: Arc<std::sync::Mutex<crate::memory::Memory>>) {
+        self.memory = Some(memory);
+    }
+
+    /// The memory files that reading `paths` brings in, as reminder blocks.
+    fn memory_for_reads(&self, paths: &[String]) -> Vec<ContentBlock> {
+        let Some(memory) = &self.memory else {
+            return Vec::new();
+        };
+        let mut m = memory.lock().unwrap_or_else(|e| e.into_inner());
+        paths
+            .iter()
+            .flat_map(|p| m.on_file_read(&self.cwd.join(p)))
+            .map(|f| {
+                crate::debug_log!(log::SESSION, "memory: {} (nested)", f.path.display());
+                ContentBlock::text(crate::memory::render_later(&f))
+            })
+            .collect()
     }
 
     /// The conversation as sent to the API.
@@ -538,6 +563,7 @@ impl Agent {
                 break;
             }
             let mut results = Vec::with_capacity(tool_uses.len());
+            let mut read_paths = Vec::new();
             for (id, name, input) in tool_uses {
                 if cancel.is_cancelled() {
                     results.push(interrupted_result(id));
@@ -560,6 +586,12 @@ impl Agent {
                         &mut res.permission_denials,
                     )
                     .await;
+                if name == "Read"
+                    && !output.is_error
+                    && let Some(p) = input.get("file_path").and_then(Value::as_str)
+                {
+                    read_paths.push(p.to_string());
+                }
                 results.push(ContentBlock::ToolResult {
                     tool_use_id: id,
                     content: output.content,
@@ -570,6 +602,7 @@ impl Agent {
                     add_usage(&mut self.session_usage, &model, &usage);
                 }
             }
+            results.extend(self.memory_for_reads(&read_paths));
             let interrupted = cancel.is_cancelled();
             if interrupted {
                 results.push(ContentBlock::text(INTERRUPTED_TOOL_USE));

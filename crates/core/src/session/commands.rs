@@ -89,6 +89,12 @@ pub const BUILTINS: &[Builtin] = &[
     ),
     local("todos", &[], "", "Show the current todo list"),
     local(
+        "memory",
+        &[],
+        "[number]",
+        "List the memory files (CLAUDE.md) in use, or open one in $EDITOR",
+    ),
+    local(
         "sandbox",
         &[],
         "",

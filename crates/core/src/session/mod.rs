@@ -31,6 +31,7 @@ use crate::cancel::CancelToken;
 use crate::error::ApiError;
 use crate::events::{EventSink, Todo};
 use crate::log;
+use crate::memory::{Discovery, Memory};
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
 use crate::sandbox::{Sandbox, SandboxReport};
 use crate::settings::{LoadOptions, Settings, SettingsSource};
@@ -235,15 +236,43 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
+        let mut agent = agent;
+        let memory = Memory::discover(memory_discovery(&options, &config));
+        for p in memory.problems().iter().filter(|p| !p.quiet) {
+            warnings.push(format!("memory: {}: {}", p.path.display(), p.reason));
+        }
+        crate::debug_log!(
+            log::SESSION,
+            "memory: {} files, about {} tokens on every request",
+            memory.files().len(),
+            memory.reminder_tokens()
+        );
+        let memory = Arc::new(std::sync::Mutex::new(memory));
+        agent.set_memory(memory.clone());
         Ok(Session {
             agent,
             settings,
             load: load_options(&options),
             config,
             commands,
+            memory,
             warnings,
         })
     }
+}
+
+/// Where the session looks for memory files: every source `--setting-sources` keeps, the
+/// `--add-dir` directories (only those with `--bare`).
+fn memory_discovery(options: &SessionOptions, config: &Config) -> Discovery {
+    let mut d = Discovery::new(&options.cwd);
+    d.additional_dirs = config.additional_dirs.clone();
+    if let Some(sources) = &options.setting_sources {
+        d.user = sources.contains(&SettingsSource::User);
+        d.project = sources.contains(&SettingsSource::Project);
+        d.local = sources.contains(&SettingsSource::Local);
+    }
+    d.bare = options.bare;
+    d
 }
 
 /// Restricts the built-in tools per `--tools`.
@@ -300,6 +329,9 @@ pub struct Session {
     load: LoadOptions,
     config: Config,
     commands: Vec<CustomCommand>,
+    /// The `CLAUDE.md` files, sent before the first user message of a conversation (shared
+    /// with the agent, which adds nested ones as files are read).
+    memory: Arc<std::sync::Mutex<Memory>>,
     warnings: Vec<String>,
 }
 
@@ -388,9 +420,21 @@ impl Session {
         self.agent.messages()
     }
 
-    /// Starts a new conversation (`/clear`).
+    /// Starts a new conversation (`/clear`); the memory files are read again for it.
     pub fn clear(&mut self) {
         self.agent.clear();
+        self.memory().reload();
+    }
+
+    /// The memory files loaded (`/memory`), and what was skipped.
+    pub fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the memory files again (after `/memory` edited one). The new text reaches the
+    /// model with the next conversation (`/clear`) or compaction, as in Claude Code.
+    pub fn reload_memory(&mut self) {
+        self.memory().reload();
     }
 
     /// The current todo list.
@@ -535,10 +579,19 @@ impl Session {
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        let mut content = turn.content;
+        // The memory files open the conversation, in the first user message (Claude Code's
+        // place for them: the system prompt stays the same for every project, and cached).
+        if self.agent.messages().is_empty() {
+            let memory = self.memory();
+            if !memory.files().is_empty() {
+                content.insert(0, ContentBlock::text(memory.reminder()));
+            }
+        }
         // On the heap: the loop's state is large, and a front end's own future holds this one.
         Box::pin(
             self.agent
-                .query_turn(turn.content, &turn.options, events, cancel),
+                .query_turn(content, &turn.options, events, cancel),
         )
         .await
     }

@@ -82,6 +82,8 @@ pub struct SessionOptions {
     /// `--disable-slash-commands`: custom commands are not expanded (the text goes to the
     /// model as typed).
     pub disable_slash_commands: bool,
+    /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
+    pub bare: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).
