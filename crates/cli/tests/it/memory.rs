@@ -225,3 +225,54 @@ fn odd_memory_files_never_hang_or_fail() {
     let first = req["messages"][0]["content"][0]["text"].as_str().unwrap();
     assert!(first.contains("bad \u{fffd}\u{fffd} utf8 ok"), "{first}");
 }
+
+/// `-p "/cmd x 'y z'"` with a `!` line: the first request carries what Claude Code 2.1.197 sent
+/// for the same file and arguments (recorded: `/tmp/mcap/rec-cmd`), the command ran through the
+/// permission engine with the file's `allowed-tools`; a span the rules do not allow is not run
+/// and the user is told.
+#[test]
+fn custom_command_runs_its_shell_spans_like_claude_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = std::fs::canonicalize(tmp.path()).unwrap();
+    let cwd = t.join("proj");
+    std::fs::create_dir_all(t.join("home")).unwrap();
+    write(
+        &cwd.join(".claude/commands/cmd.md"),
+        "---\ndescription: A test command\nallowed-tools: Bash(echo:*), Bash(date:*)\nargument-hint: [a] [b]\n---\nFirst arg $1, second $2, all: $ARGUMENTS\nOutput: !`echo BANG-OUTPUT`\nDone.\n",
+    );
+    let marker = t.join("shouldnot");
+    write(
+        &cwd.join(".claude/commands/cmd3.md"),
+        &format!("C: !`touch {}`\nD: !`echo plain`\n", marker.display()),
+    );
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("ok"))).unwrap();
+    let out = ccrs_in(&t.join("home"), &cwd, &mock, &["-p", "/cmd x 'y z'"], &[]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let req = &wait_requests(&mock, 1)[0];
+    let content = req["messages"][0]["content"].as_array().unwrap();
+    let texts: Vec<&str> = content
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "<command-message>cmd</command-message>\n<command-name>/cmd</command-name>\n<command-args>x 'y z'</command-args>\n",
+            "First arg y z, second , all: x 'y z'\nOutput: BANG-OUTPUT\nDone.\n"
+        ]
+    );
+
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("ok"))).unwrap();
+    let out = ccrs_in(&t.join("home"), &cwd, &mock, &["-p", "/cmd3"], &[]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(!marker.exists(), "a span the rules do not allow ran");
+    let err = stderr(&out);
+    assert!(
+        err.contains("was not run") && err.contains("Bash(touch:*)"),
+        "{err}"
+    );
+    let req = &wait_requests(&mock, 1)[0];
+    let body = req["messages"][0]["content"][1]["text"].as_str().unwrap();
+    assert!(body.starts_with("C: [!`touch "), "{body}");
+    assert!(body.ends_with("permission needed]\nD: plain\n"), "{body}");
+}

@@ -535,6 +535,8 @@ impl Session {
         };
         let mut options = TurnOptions::default();
         let mut prompt = text;
+        let mut invocation: Option<String> = None;
+        let mut shell_problems = Vec::new();
         if !self.config.disable_slash_commands
             && let Some((name, args)) = commands::parse_invocation(&prompt)
         {
@@ -557,19 +559,73 @@ impl Session {
                 crate::debug_log!(log::SESSION, "command /{name} from {}", c.path.display());
                 options.model = c.model.as_deref().map(crate::models::resolve_alias);
                 options.allowed_tools = c.allowed_tools.clone();
-                prompt = commands::expand(&c.body, &args);
+                let expanded = commands::expand_in(&c.body, &args, &self.config.session_id);
+                let (text, problems) = self.run_shell_spans(&expanded, &c.allowed_tools).await;
+                shell_problems = problems;
+                invocation = Some(commands::invocation_block(&name, &args));
+                prompt = text;
             }
         }
         let ctx = self.agent.tool_context();
         let attached = attach::attach(&prompt, &ctx, Some(self.agent.permissions())).await;
-        let mut content = vec![ContentBlock::text(prompt)];
+        let mut content: Vec<ContentBlock> =
+            invocation.map(ContentBlock::text).into_iter().collect();
+        content.push(ContentBlock::text(prompt));
         content.extend(attached.blocks);
+        shell_problems.extend(attached.problems);
         Prepared::Turn(Turn {
             content,
             options,
             notes: attached.notes,
-            problems: attached.problems,
+            problems: shell_problems,
         })
+    }
+
+    /// Runs a custom command's `` !`cmd` `` spans and puts their output in their place. Each
+    /// goes through the permission engine as a Bash call would, with the command's
+    /// `allowed-tools` granted: what the rules do not allow is not run (nobody is asked: the
+    /// command is being prepared, not run by the model) and is reported instead.
+    async fn run_shell_spans(&self, body: &str, allowed: &[String]) -> (String, Vec<String>) {
+        use crate::permissions::{Decision, RuleBehavior};
+        use crate::tools::Tool;
+        let spans = commands::shell_spans(body);
+        if spans.is_empty() {
+            return (body.to_string(), Vec::new());
+        }
+        let engine = self.agent.permissions().clone();
+        engine.add_session_rules(RuleBehavior::Allow, allowed);
+        let ctx = self.agent.tool_context();
+        let bash = crate::tools::bash::BashTool::new();
+        let mut out = String::with_capacity(body.len());
+        let mut problems = Vec::new();
+        let mut last = 0;
+        for (range, cmd) in spans {
+            out.push_str(&body[last..range.start]);
+            last = range.end;
+            let input = serde_json::json!({ "command": cmd });
+            let refusal = match engine.check(bash.name(), &bash.subject(&input, &ctx)) {
+                Decision::Allow => None,
+                Decision::Deny { message } => Some(message),
+                Decision::Ask { reason, .. } => Some(reason),
+            };
+            if let Some(why) = refusal {
+                crate::debug_log!(log::PERMISSIONS, "command span !`{cmd}` not run: {why}");
+                problems.push(format!(
+                    "!`{cmd}` was not run: {why} (the command's allowed-tools can allow it, e.g. `Bash({}:*)`)",
+                    cmd.split_whitespace().next().unwrap_or("")
+                ));
+                out.push_str(&format!("[!`{cmd}` was not run: permission needed]"));
+                continue;
+            }
+            let result = bash.call(input, &ctx).await;
+            if result.is_error {
+                problems.push(format!("!`{cmd}` failed"));
+            }
+            out.push_str(result.content.as_text().trim_end_matches('\n'));
+        }
+        out.push_str(&body[last..]);
+        engine.remove_session_rules(RuleBehavior::Allow, allowed);
+        (out, problems)
     }
 
     /// Runs a turn until the model stops, a limit is hit, `cancel` fires or an error ends it.
