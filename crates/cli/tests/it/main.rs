@@ -13,4 +13,5 @@ mod print_mode;
 mod processes;
 mod sandbox;
 mod session;
+mod thinking;
 mod tui_display;

@@ -73,6 +73,8 @@ pub struct SessionOptions {
     pub max_budget_usd: Option<f64>,
     /// `--max-thinking-tokens`.
     pub max_thinking_tokens: Option<u64>,
+    /// `--thinking`: `enabled`, `adaptive` or `disabled`.
+    pub thinking: Option<String>,
     /// `--settings`: a file (relative to `cwd`) or inline JSON; the flag settings layer.
     pub settings: Option<String>,
     /// `--setting-sources`: which of user/project/local to read (`None` = all).
