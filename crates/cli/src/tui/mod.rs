@@ -544,6 +544,23 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Compact(instructions) => {
+                        self.pending
+                            .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));
+                        self.draw_now();
+                        let cancel = ccrs_core::cancel::CancelToken::new();
+                        let report = session
+                            .compact(
+                                Some(instructions.as_str()).filter(|i| !i.trim().is_empty()),
+                                &cancel,
+                            )
+                            .await;
+                        self.pending.push(
+                            self.theme
+                                .paint(theme::SECONDARY, &format!("  ⎿  {}", report.headline())),
+                        );
+                        self.request_draw();
+                    }
                     slash::Outcome::Edit(path) => {
                         self.edit(&path);
                         session.reload_memory();

@@ -19,6 +19,8 @@ pub enum Outcome {
     Logout,
     /// Open this file in the user's editor (then read the memory files again).
     Edit(PathBuf),
+    /// Compact the conversation with these instructions.
+    Compact(String),
     Exit,
 }
 
@@ -61,6 +63,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
         "memory" => memory(ctx, args),
+        "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,

@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod compact;
 mod doctor;
 mod faults;
 mod interactive;

@@ -4,10 +4,12 @@
 //! runs one tool call (validation, permission, execution: the one place every call passes),
 //! `tool_set` is the registry that can grow while the session runs.
 
+mod compact;
 mod conversation;
 mod tool_call;
 mod tool_set;
 
+pub use compact::{AutoCompact, CONTINUATION, CompactReport, CompactTrigger, estimate_tokens};
 pub use conversation::Conversation;
 pub use tool_set::ToolSet;
 
@@ -157,6 +159,10 @@ pub struct Agent {
     /// The session's memory files: reading a file below the cwd brings in the `CLAUDE.md`
     /// files of its directories.
     memory: Option<Arc<std::sync::Mutex<crate::memory::Memory>>>,
+    /// Input + output tokens of the last answer: the context's size (0: not known).
+    last_context_tokens: u64,
+    /// When to compact on its own.
+    auto_compact: AutoCompact,
     /// Usage of the whole session, per model.
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
@@ -241,6 +247,8 @@ impl Agent {
             env: Arc::new(parts.env),
             conversation: Conversation::default(),
             memory: None,
+            last_context_tokens: 0,
+            auto_compact: AutoCompact::default(),
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
         }
@@ -271,6 +279,11 @@ impl Agent {
 
     pub fn set_prompter(&mut self, prompter: Arc<dyn PermissionPrompter>) {
         self.prompter = prompter;
+    }
+
+    /// When the conversation is compacted on its own.
+    pub fn set_auto_compact(&mut self, auto: AutoCompact) {
+        self.auto_compact = auto;
     }
 
     /// Delivers nested memory files with the results of the Read calls that reach them.
@@ -312,6 +325,7 @@ impl Agent {
     /// Starts a new conversation (`/clear`): history, read records and todos are forgotten.
     pub fn clear(&mut self) {
         self.conversation.clear();
+        self.last_context_tokens = 0;
         self.session.files.clear();
         if let Ok(mut t) = self.session.todos.lock() {
             t.clear();
@@ -416,6 +430,8 @@ impl Agent {
         base_ctx.model = model.clone();
         base_ctx.events = events.clone();
         base_ctx.cancel = cancel.clone();
+        // A 400 "prompt is too long" compacts and retries once per query.
+        let mut compacted_for_length = false;
         loop {
             if cancel.is_cancelled() {
                 self.conversation
@@ -429,6 +445,12 @@ impl Agent {
             {
                 res.outcome = Outcome::MaxBudget;
                 break;
+            }
+            if self.auto_compact.enabled
+                && self.last_context_tokens >= self.auto_compact.threshold(&model)
+            {
+                let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                events.emit(AgentEvent::Warning(report.headline()));
             }
             res.num_turns += 1;
             let req = self.request(&model);
@@ -517,6 +539,13 @@ impl Agent {
                     res.outcome = Outcome::Cancelled;
                     break;
                 }
+                Err(ApiError::PromptTooLong { message }) if !compacted_for_length => {
+                    crate::debug_log!(log::API, "prompt too long ({message}): compacting");
+                    compacted_for_length = true;
+                    let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                    events.emit(AgentEvent::Warning(report.headline()));
+                    continue;
+                }
                 Err(e) => {
                     crate::debug_log!(log::API, "request failed: {e}");
                     res.outcome = Outcome::Failed(e);
@@ -537,6 +566,7 @@ impl Agent {
             if res.ttft.is_none() {
                 res.ttft = ttft;
             }
+            self.last_context_tokens = message.usage.total_input() + message.usage.output_tokens;
             res.usage.add(&message.usage);
             add_usage(&mut res.model_usage, &req.model, &message.usage);
             add_usage(&mut self.session_usage, &req.model, &message.usage);

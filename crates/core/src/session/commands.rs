@@ -92,6 +92,12 @@ pub const BUILTINS: &[Builtin] = &[
     ),
     local("todos", &[], "", "Show the current todo list"),
     local(
+        "compact",
+        &[],
+        "[instructions]",
+        "Summarize the conversation to free context (memory, todos and your last message stay)",
+    ),
+    local(
         "memory",
         &[],
         "[number]",

@@ -237,6 +237,11 @@ impl SessionSetup {
         }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
         let mut agent = agent;
+        agent.set_auto_compact(crate::agent::AutoCompact::from_env(
+            settings
+                .get("autoCompactEnabled")
+                .and_then(serde_json::Value::as_bool),
+        ));
         let memory = Memory::discover(memory_discovery(&options, &config));
         for p in memory.problems().iter().filter(|p| !p.quiet) {
             warnings.push(format!("memory: {}: {}", p.path.display(), p.reason));
@@ -424,6 +429,28 @@ impl Session {
     pub fn clear(&mut self) {
         self.agent.clear();
         self.memory().reload();
+    }
+
+    /// Compacts the conversation now (`/compact [instructions]`): the memory files are read
+    /// again and put back with the summary, the todo list and the last user message. Never
+    /// fails (see [`crate::agent::CompactReport`]).
+    pub async fn compact(
+        &mut self,
+        instructions: Option<&str>,
+        cancel: &CancelToken,
+    ) -> crate::agent::CompactReport {
+        self.memory().reload();
+        Box::pin(
+            self.agent
+                .compact(crate::agent::CompactTrigger::Manual, instructions, cancel),
+        )
+        .await
+    }
+
+    /// The context's size in tokens (the last request's, or an estimate), and the size at which
+    /// it is compacted on its own.
+    pub fn context_tokens(&self) -> u64 {
+        self.agent.context_tokens()
     }
 
     /// The memory files loaded (`/memory`), and what was skipped.
