@@ -382,13 +382,26 @@ impl Agent {
             );
         }
         report.summary = summary;
-        self.conversation.replace(new_history);
+        self.install_compacted(&report, new_history);
         report.post_tokens = estimate_tokens(self.conversation.messages());
         self.last_context_tokens = 0;
         crate::debug_log!(log::SESSION, "{}", report.headline());
-        // The transcript (issue 16b) records the boundary here: a `compact_boundary` system
-        // line with {trigger, pre_tokens}, then the new first message.
         report
+    }
+
+    /// The one place a compacted history replaces the old one. The transcript (issue 16b,
+    /// `Agent::compacted` on branch transcript) hooks in here: it writes the `compact_boundary`
+    /// line (trigger, pre_tokens) and then the new messages, so the file keeps the whole
+    /// history and `--resume` starts from the boundary.
+    fn install_compacted(&mut self, report: &CompactReport, messages: Vec<Message>) {
+        crate::debug_log!(
+            log::SESSION,
+            "compact boundary: {} at {} tokens, {} message(s) after",
+            report.trigger.map_or("manual", CompactTrigger::as_str),
+            report.pre_tokens,
+            messages.len()
+        );
+        self.conversation.replace(messages);
     }
 
     /// One summary request: the history, then the summary prompt; no thinking.
