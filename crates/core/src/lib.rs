@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod fsutil;
 pub mod log;
+pub mod memory;
 pub mod message;
 pub mod models;
 pub mod net;

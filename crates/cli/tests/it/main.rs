@@ -2,14 +2,17 @@
 
 mod auth;
 mod common;
+mod compact;
 mod doctor;
 mod faults;
 mod interactive;
 mod login_durability;
+mod memory;
 mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;
 mod sandbox;
 mod session;
+mod thinking;
 mod tui_display;

@@ -4,10 +4,12 @@
 //! runs one tool call (validation, permission, execution: the one place every call passes),
 //! `tool_set` is the registry that can grow while the session runs.
 
+mod compact;
 mod conversation;
 mod tool_call;
 mod tool_set;
 
+pub use compact::{AutoCompact, CONTINUATION, CompactReport, CompactTrigger, estimate_tokens};
 pub use conversation::Conversation;
 pub use tool_set::ToolSet;
 
@@ -156,6 +158,13 @@ pub struct Agent {
     cwd: PathBuf,
     env: Arc<Vec<(String, String)>>,
     conversation: Conversation,
+    /// The session's memory files: reading a file below the cwd brings in the `CLAUDE.md`
+    /// files of its directories.
+    memory: Option<Arc<std::sync::Mutex<crate::memory::Memory>>>,
+    /// Input + output tokens of the last answer: the context's size (0: not known).
+    last_context_tokens: u64,
+    /// When to compact on its own.
+    auto_compact: AutoCompact,
     /// Usage of the whole session, per model.
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
@@ -239,6 +248,9 @@ impl Agent {
             cwd: parts.cwd,
             env: Arc::new(parts.env),
             conversation: Conversation::default(),
+            memory: None,
+            last_context_tokens: 0,
+            auto_compact: AutoCompact::default(),
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
         }
@@ -271,6 +283,32 @@ impl Agent {
         self.prompter = prompter;
     }
 
+    /// When the conversation is compacted on its own.
+    pub fn set_auto_compact(&mut self, auto: AutoCompact) {
+        self.auto_compact = auto;
+    }
+
+    /// Delivers nested memory files with the results of the Read calls that reach them.
+    pub fn set_memory(&mut self, memory: Arc<std::sync::Mutex<crate::memory::Memory>>) {
+        self.memory = Some(memory);
+    }
+
+    /// The memory files that reading `paths` brings in, as reminder blocks.
+    fn memory_for_reads(&self, paths: &[String]) -> Vec<ContentBlock> {
+        let Some(memory) = &self.memory else {
+            return Vec::new();
+        };
+        let mut m = memory.lock().unwrap_or_else(|e| e.into_inner());
+        paths
+            .iter()
+            .flat_map(|p| m.on_file_read(&self.cwd.join(p)))
+            .map(|f| {
+                crate::debug_log!(log::SESSION, "memory: {} (nested)", f.path.display());
+                ContentBlock::text(crate::memory::render_later(&f))
+            })
+            .collect()
+    }
+
     /// The conversation as sent to the API.
     pub fn messages(&self) -> &[Message] {
         self.conversation.messages()
@@ -289,6 +327,7 @@ impl Agent {
     /// Starts a new conversation (`/clear`): history, read records and todos are forgotten.
     pub fn clear(&mut self) {
         self.conversation.clear();
+        self.last_context_tokens = 0;
         self.session.files.clear();
         if let Ok(mut t) = self.session.todos.lock() {
             t.clear();
@@ -393,6 +432,8 @@ impl Agent {
         base_ctx.model = model.clone();
         base_ctx.events = events.clone();
         base_ctx.cancel = cancel.clone();
+        // A 400 "prompt is too long" compacts and retries once per query.
+        let mut compacted_for_length = false;
         loop {
             if cancel.is_cancelled() {
                 self.conversation
@@ -406,6 +447,12 @@ impl Agent {
             {
                 res.outcome = Outcome::MaxBudget;
                 break;
+            }
+            if self.auto_compact.enabled
+                && self.last_context_tokens >= self.auto_compact.threshold(&model)
+            {
+                let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                events.emit(AgentEvent::Warning(report.headline()));
             }
             res.num_turns += 1;
             let req = self.request(&model);
@@ -494,6 +541,13 @@ impl Agent {
                     res.outcome = Outcome::Cancelled;
                     break;
                 }
+                Err(ApiError::PromptTooLong { message }) if !compacted_for_length => {
+                    crate::debug_log!(log::API, "prompt too long ({message}): compacting");
+                    compacted_for_length = true;
+                    let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                    events.emit(AgentEvent::Warning(report.headline()));
+                    continue;
+                }
                 Err(e) => {
                     crate::debug_log!(log::API, "request failed: {e}");
                     res.outcome = Outcome::Failed(e);
@@ -517,6 +571,7 @@ impl Agent {
             if res.ttft.is_none() {
                 res.ttft = ttft;
             }
+            self.last_context_tokens = message.usage.total_input() + message.usage.output_tokens;
             res.usage.add(&message.usage);
             add_usage(&mut res.model_usage, &req.model, &message.usage);
             add_usage(&mut self.session_usage, &req.model, &message.usage);
@@ -544,6 +599,7 @@ impl Agent {
                 break;
             }
             let mut results = Vec::with_capacity(tool_uses.len());
+            let mut read_paths = Vec::new();
             for (id, name) in tool_uses {
                 if cancel.is_cancelled() {
                     results.push(interrupted_result(id));
@@ -572,6 +628,12 @@ impl Agent {
                         &mut res.permission_denials,
                     )
                     .await;
+                if name == "Read"
+                    && !output.is_error
+                    && let Some(p) = input.get("file_path").and_then(Value::as_str)
+                {
+                    read_paths.push(p.to_string());
+                }
                 results.push(ContentBlock::ToolResult {
                     tool_use_id: id,
                     content: output.content,
@@ -582,6 +644,7 @@ impl Agent {
                     add_usage(&mut self.session_usage, &model, &usage);
                 }
             }
+            results.extend(self.memory_for_reads(&read_paths));
             let interrupted = cancel.is_cancelled();
             if interrupted {
                 results.push(ContentBlock::text(INTERRUPTED_TOOL_USE));
