@@ -31,6 +31,16 @@ struct PrintSink {
 }
 
 impl PrintSink {
+    /// Whether events become JSON lines at all (a tool's result can be as large as a file:
+    /// text output builds none).
+    fn wants_lines(&self) -> bool {
+        match self.format {
+            OutputFormat::StreamJson => true,
+            OutputFormat::Json => self.verbose,
+            _ => false,
+        }
+    }
+
     fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
@@ -48,6 +58,12 @@ impl PrintSink {
 
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
+        if !self.wants_lines() {
+            if let AgentEvent::Warning(w) = event.innermost().0 {
+                eprintln!("ccrs: warning: {w}");
+            }
+            return;
+        }
         let sid = self.session_id.as_str();
         // A subagent's events carry the id of the tool call that runs it.
         let (event, parent) = event.innermost();

@@ -482,6 +482,32 @@ impl Ui {
         }
     }
 
+    /// Opens `path` in `$VISUAL`/`$EDITOR` (vi without either) with the terminal given back.
+    fn edit(&mut self, path: &std::path::Path) {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "vi".into());
+        self.suspend();
+        // The editor may carry arguments (`code -w`): let the shell split them.
+        let status = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(path)
+            .status();
+        self.resume();
+        let note = match status {
+            Ok(s) if s.success() => format!(
+                "  ⎿  Edited {} (applies from the next conversation: /clear)",
+                path.display()
+            ),
+            Ok(s) => format!("  ⎿  {editor} ended with {s}"),
+            Err(e) => format!("  ⎿  cannot run {editor}: {e}"),
+        };
+        self.pending.push(self.theme.paint(theme::SECONDARY, &note));
+    }
+
     /// `/logout`.
     async fn logout(&mut self) {
         struct Lines(Vec<String>);
@@ -556,6 +582,27 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Compact(instructions) => {
+                        self.pending
+                            .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));
+                        self.draw_now();
+                        let cancel = ccrs_core::cancel::CancelToken::new();
+                        let report = session
+                            .compact(
+                                Some(instructions.as_str()).filter(|i| !i.trim().is_empty()),
+                                &cancel,
+                            )
+                            .await;
+                        self.pending.push(
+                            self.theme
+                                .paint(theme::SECONDARY, &format!("  ⎿  {}", report.headline())),
+                        );
+                        self.request_draw();
+                    }
+                    slash::Outcome::Edit(path) => {
+                        self.edit(&path);
+                        session.reload_memory();
+                    }
                 }
             }
             Prepared::Unknown { name, suggestions } => {

@@ -17,6 +17,10 @@ pub enum Outcome {
     Print(Vec<String>),
     Login,
     Logout,
+    /// Open this file in the user's editor (then read the memory files again).
+    Edit(PathBuf),
+    /// Compact the conversation with these instructions.
+    Compact(String),
     Exit,
 }
 
@@ -58,6 +62,8 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "status" => Outcome::Print(status(ctx)),
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
+        "memory" => memory(ctx, args),
+        "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "skills" => Outcome::Print(skills(ctx)),
         "hooks" => Outcome::Print(hooks(ctx)),
@@ -349,6 +355,76 @@ pub fn cost_lines(
         }
     }
     out
+}
+
+/// `/memory`: the files in the order the model gets them (imports indented under the file
+/// that imports them), what each costs, what was skipped; `/memory N` opens file N.
+fn memory(ctx: &Ctx<'_>, args: &str) -> Outcome {
+    let t = ctx.theme;
+    let m = ctx.session.memory();
+    let files: Vec<_> = m.files().iter().chain(m.later_files()).collect();
+    let arg = args.trim();
+    if !arg.is_empty() {
+        return match arg
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| files.get(n.wrapping_sub(1)))
+        {
+            Some(f) => Outcome::Edit(f.path.clone()),
+            None => Outcome::Print(vec![t.paint(
+                theme::ERROR,
+                &format!("  ⎿  /memory: give a number from 1 to {}", files.len()),
+            )]),
+        };
+    }
+    if files.is_empty() {
+        return Outcome::Print(vec![format!(
+            "  ⎿  No memory files. {}",
+            t.paint(
+                theme::SECONDARY,
+                "(CLAUDE.md in this directory or above, ~/.claude/CLAUDE.md; /init writes one)"
+            )
+        )]);
+    }
+    let mut out = vec![format!(
+        "  {} {}",
+        t.paint(Style::plain().bold(), "Memory files"),
+        t.paint(
+            theme::SECONDARY,
+            &format!("(about {} tokens with every request)", m.reminder_tokens())
+        )
+    )];
+    for (i, f) in files.iter().enumerate() {
+        let depth = std::iter::successors(f.parent.as_ref(), |p| {
+            files
+                .iter()
+                .find(|g| &g.path == *p)
+                .and_then(|g| g.parent.as_ref())
+        })
+        .count();
+        out.push(format!(
+            "    {:>2}. {}{} {}",
+            i + 1,
+            "  ".repeat(depth),
+            text::sanitize(&f.path.display().to_string()),
+            t.paint(
+                theme::SECONDARY,
+                &format!("({}, ~{} tokens)", f.kind.label(), f.tokens())
+            )
+        ));
+    }
+    for p in m.problems() {
+        out.push(t.paint(
+            theme::SECONDARY,
+            &format!(
+                "    skipped {}: {}",
+                text::sanitize(&p.path.display().to_string()),
+                p.reason
+            ),
+        ));
+    }
+    out.push(t.paint(theme::SECONDARY, "  /memory N opens file N in $EDITOR"));
+    Outcome::Print(out)
 }
 
 fn cost(ctx: &Ctx<'_>) -> Vec<String> {

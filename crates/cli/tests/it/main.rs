@@ -2,11 +2,13 @@
 
 mod auth;
 mod common;
+mod compact;
 mod doctor;
 mod faults;
 mod hooks;
 mod interactive;
 mod login_durability;
+mod memory;
 mod odd_files;
 mod permissions;
 mod print_mode;
@@ -14,4 +16,5 @@ mod processes;
 mod sandbox;
 mod session;
 mod skills;
+mod thinking;
 mod tui_display;

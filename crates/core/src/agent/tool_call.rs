@@ -82,14 +82,20 @@ impl Agent {
         denials: &mut Vec<PermissionDenial>,
     ) -> ToolRun {
         let mut run = ToolRun::default();
+        // The event takes the structured result (Write's holds the whole file); the loop only
+        // needs what goes back to the model.
         let finish = |output: ToolOutput, input: &Value, mut run: ToolRun| {
+            run.output = ToolOutput {
+                content: output.content.clone(),
+                is_error: output.is_error,
+                structured: None,
+            };
             events.emit(AgentEvent::ToolFinished {
                 id: id.to_string(),
                 name: name.to_string(),
                 input: input.clone(),
-                output: output.clone(),
+                output,
             });
-            run.output = output;
             run
         };
         if let Some(err) = malformed {

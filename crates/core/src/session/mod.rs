@@ -33,6 +33,7 @@ use crate::error::ApiError;
 use crate::events::{AgentEvent, EventSink, Todo};
 use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
+use crate::memory::{Discovery, Memory};
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
 use crate::sandbox::{Sandbox, SandboxReport};
 use crate::settings::{LoadOptions, Settings, SettingsSource};
@@ -252,12 +253,30 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
+        agent.set_auto_compact(crate::agent::AutoCompact::from_env(
+            settings
+                .get("autoCompactEnabled")
+                .and_then(serde_json::Value::as_bool),
+        ));
+        let memory = Memory::discover(memory_discovery(&options, &config));
+        for p in memory.problems().iter().filter(|p| !p.quiet) {
+            warnings.push(format!("memory: {}: {}", p.path.display(), p.reason));
+        }
+        crate::debug_log!(
+            log::SESSION,
+            "memory: {} files, about {} tokens on every request",
+            memory.files().len(),
+            memory.reminder_tokens()
+        );
+        let memory = Arc::new(std::sync::Mutex::new(memory));
+        agent.set_memory(memory.clone());
         let mut session = Session {
             agent,
             settings,
             load: load_options(&options),
             config,
             commands,
+            memory,
             skills,
             warnings,
             hooks,
@@ -267,6 +286,20 @@ impl SessionSetup {
         session.start_hooks(StartSource::Startup, None);
         Ok(session)
     }
+}
+
+/// Where the session looks for memory files: every source `--setting-sources` keeps, the
+/// `--add-dir` directories (only those with `--bare`).
+fn memory_discovery(options: &SessionOptions, config: &Config) -> Discovery {
+    let mut d = Discovery::new(&options.cwd);
+    d.additional_dirs = config.additional_dirs.clone();
+    if let Some(sources) = &options.setting_sources {
+        d.user = sources.contains(&SettingsSource::User);
+        d.project = sources.contains(&SettingsSource::Project);
+        d.local = sources.contains(&SettingsSource::Local);
+    }
+    d.bare = options.bare;
+    d
 }
 
 /// Runs `SessionStart` hooks (after `SessionEnd` ones when a conversation ends): their context
@@ -371,6 +404,9 @@ pub struct Session {
     load: LoadOptions,
     config: Config,
     commands: Vec<CustomCommand>,
+    /// The `CLAUDE.md` files, sent before the first user message of a conversation (shared
+    /// with the agent, which adds nested ones as files are read).
+    memory: Arc<std::sync::Mutex<Memory>>,
     skills: Vec<skills::Skill>,
     warnings: Vec<String>,
     hooks: Hooks,
@@ -465,9 +501,11 @@ impl Session {
     }
 
     /// Starts a new conversation (`/clear`): `SessionEnd` (reason `clear`) and `SessionStart`
-    /// (source `clear`) hooks run in the background; the next turn gets their context.
+    /// (source `clear`) hooks run in the background; the next turn gets their context. The
+    /// memory files are read again for it.
     pub fn clear(&mut self) {
         self.agent.clear();
+        self.memory().reload();
         self.start_hooks(StartSource::Clear, Some(EndReason::Clear));
     }
 
@@ -527,6 +565,39 @@ impl Session {
                 .await;
         }
         self.close();
+    }
+
+    /// Compacts the conversation now (`/compact [instructions]`): the memory files are read
+    /// again and put back with the summary, the todo list and the last user message. Never
+    /// fails (see [`crate::agent::CompactReport`]).
+    pub async fn compact(
+        &mut self,
+        instructions: Option<&str>,
+        cancel: &CancelToken,
+    ) -> crate::agent::CompactReport {
+        self.memory().reload();
+        Box::pin(
+            self.agent
+                .compact(crate::agent::CompactTrigger::Manual, instructions, cancel),
+        )
+        .await
+    }
+
+    /// The context's size in tokens (the last request's, or an estimate), and the size at which
+    /// it is compacted on its own.
+    pub fn context_tokens(&self) -> u64 {
+        self.agent.context_tokens()
+    }
+
+    /// The memory files loaded (`/memory`), and what was skipped.
+    pub fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the memory files again (after `/memory` edited one). The new text reaches the
+    /// model with the next conversation (`/clear`) or compaction, as in Claude Code.
+    pub fn reload_memory(&mut self) {
+        self.memory().reload();
     }
 
     /// The current todo list.
@@ -632,6 +703,8 @@ impl Session {
         };
         let mut options = TurnOptions::default();
         let mut prompt = text;
+        let mut invocation: Option<String> = None;
+        let mut shell_problems = Vec::new();
         if !self.config.disable_slash_commands
             && let Some((name, args)) = commands::parse_invocation(&prompt)
         {
@@ -654,20 +727,74 @@ impl Session {
                 crate::debug_log!(log::SESSION, "command /{name} from {}", c.path.display());
                 options.model = c.model.as_deref().map(crate::models::resolve_alias);
                 options.allowed_tools = c.allowed_tools.clone();
-                prompt = commands::expand(&c.body, &args);
+                let expanded = commands::expand_in(&c.body, &args, &self.config.session_id);
+                let (text, problems) = self.run_shell_spans(&expanded, &c.allowed_tools).await;
+                shell_problems = problems;
+                invocation = Some(commands::invocation_block(&name, &args));
+                prompt = text;
             }
         }
         let ctx = self.agent.tool_context();
         let attached = attach::attach(&prompt, &ctx, Some(self.agent.permissions())).await;
-        let mut content = vec![ContentBlock::text(prompt.clone())];
+        let mut content: Vec<ContentBlock> =
+            invocation.map(ContentBlock::text).into_iter().collect();
+        content.push(ContentBlock::text(prompt.clone()));
         content.extend(attached.blocks);
+        shell_problems.extend(attached.problems);
         Prepared::Turn(Turn {
             content,
             prompt,
             options,
             notes: attached.notes,
-            problems: attached.problems,
+            problems: shell_problems,
         })
+    }
+
+    /// Runs a custom command's `` !`cmd` `` spans and puts their output in their place. Each
+    /// goes through the permission engine as a Bash call would, with the command's
+    /// `allowed-tools` granted: what the rules do not allow is not run (nobody is asked: the
+    /// command is being prepared, not run by the model) and is reported instead.
+    async fn run_shell_spans(&self, body: &str, allowed: &[String]) -> (String, Vec<String>) {
+        use crate::permissions::{Decision, RuleBehavior};
+        use crate::tools::Tool;
+        let spans = commands::shell_spans(body);
+        if spans.is_empty() {
+            return (body.to_string(), Vec::new());
+        }
+        let engine = self.agent.permissions().clone();
+        engine.add_session_rules(RuleBehavior::Allow, allowed);
+        let ctx = self.agent.tool_context();
+        let bash = crate::tools::bash::BashTool::new();
+        let mut out = String::with_capacity(body.len());
+        let mut problems = Vec::new();
+        let mut last = 0;
+        for (range, cmd) in spans {
+            out.push_str(&body[last..range.start]);
+            last = range.end;
+            let input = serde_json::json!({ "command": cmd });
+            let refusal = match engine.check(bash.name(), &bash.subject(&input, &ctx)) {
+                Decision::Allow => None,
+                Decision::Deny { message } => Some(message),
+                Decision::Ask { reason, .. } => Some(reason),
+            };
+            if let Some(why) = refusal {
+                crate::debug_log!(log::PERMISSIONS, "command span !`{cmd}` not run: {why}");
+                problems.push(format!(
+                    "!`{cmd}` was not run: {why} (the command's allowed-tools can allow it, e.g. `Bash({}:*)`)",
+                    cmd.split_whitespace().next().unwrap_or("")
+                ));
+                out.push_str(&format!("[!`{cmd}` was not run: permission needed]"));
+                continue;
+            }
+            let result = bash.call(input, &ctx).await;
+            if result.is_error {
+                problems.push(format!("!`{cmd}` failed"));
+            }
+            out.push_str(result.content.as_text().trim_end_matches('\n'));
+        }
+        out.push_str(&body[last..]);
+        engine.remove_session_rules(RuleBehavior::Allow, allowed);
+        (out, problems)
     }
 
     /// Runs a turn until the model stops, a limit is hit, `cancel` fires or an error ends it.
@@ -707,10 +834,19 @@ impl Session {
                 .iter()
                 .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
         );
+        let mut content = turn.content;
+        // The memory files open the conversation, in the first user message (Claude Code's
+        // place for them: the system prompt stays the same for every project, and cached).
+        if self.agent.messages().is_empty() {
+            let memory = self.memory();
+            if !memory.files().is_empty() {
+                content.insert(0, ContentBlock::text(memory.reminder()));
+            }
+        }
         // On the heap: the loop's state is large, and a front end's own future holds this one.
         Box::pin(
             self.agent
-                .query_turn(turn.content, &turn.options, events, cancel),
+                .query_turn(content, &turn.options, events, cancel),
         )
         .await
     }
