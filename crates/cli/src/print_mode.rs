@@ -7,7 +7,7 @@ use crate::sdk_messages as msg;
 use crate::setup;
 use anyhow::{Result, bail};
 use ccrs_core::cancel::CancelToken;
-use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::events::{AgentEvent, EventSink, HookRun};
 use ccrs_core::hooks::EndReason;
 use ccrs_core::permissions::DenyPrompter;
 use ccrs_core::session::{Outcome, Prepared, QueryResult, SessionSetup, UserInput};
@@ -59,8 +59,13 @@ impl PrintSink {
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
         if !self.wants_lines() {
-            if let AgentEvent::Warning(w) = event.innermost().0 {
-                eprintln!("ccrs: warning: {w}");
+            match event.innermost().0 {
+                AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
+                // What a hook run means for the user (a failure, a timeout, a systemMessage).
+                AgentEvent::HookFinished(HookRun {
+                    message: Some(m), ..
+                }) => eprintln!("ccrs: {m}"),
+                _ => {}
             }
             return;
         }
