@@ -58,12 +58,7 @@ impl PrintSink {
 
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
-        if !self.wants_lines() {
-            if let AgentEvent::Warning(w) = event.innermost().0 {
-                eprintln!("ccrs: warning: {w}");
-            }
-            return;
-        }
+        let lines = self.wants_lines();
         let sid = self.session_id.as_str();
         // A subagent's events carry the id of the tool call that runs it.
         let (event, parent) = event.innermost();
@@ -74,7 +69,7 @@ impl EventSink for PrintSink {
                 block,
                 usage,
                 request_id,
-            } => self.line(msg::assistant(
+            } if lines => self.line(msg::assistant(
                 sid,
                 parent,
                 message_id,
@@ -83,7 +78,7 @@ impl EventSink for PrintSink {
                 usage,
                 request_id.as_deref(),
             )),
-            AgentEvent::ToolFinished { id, output, .. } => {
+            AgentEvent::ToolFinished { id, output, .. } if lines => {
                 self.line(msg::tool_result(sid, parent, id, output))
             }
             AgentEvent::StreamEvent(v) if self.partial => {
