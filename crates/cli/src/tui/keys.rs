@@ -1,0 +1,320 @@
+//! Keys and other terminal input: the input box's editing, completion menus, the permission
+//! question's keys, Ctrl-C / Esc / Shift-Tab.
+
+use super::prompt::Decision;
+use super::render::Refusal;
+use super::{CONFIRM_WINDOW, Menu, Ui, complete, slash};
+use ccrs_core::permissions::Mode;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::time::Instant;
+
+impl Ui {
+    /// Terminal input. Returns a submitted input (shown, sent).
+    pub(super) fn on_term(
+        &mut self,
+        ev: Option<std::io::Result<Event>>,
+    ) -> Option<(String, String)> {
+        let ev = match ev {
+            Some(Ok(e)) => e,
+            // The terminal is gone: nothing more can be typed.
+            Some(Err(_)) | None => {
+                if let Some(b) = &self.busy {
+                    b.cancel.cancel();
+                }
+                self.exit = true;
+                return None;
+            }
+        };
+        let out = match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Event::Paste(s) => {
+                if let Some(p) = &mut self.prompt {
+                    if let Some(ed) = &mut p.feedback {
+                        ed.insert_str(&s.replace(['\r', '\n'], " "));
+                    }
+                } else {
+                    self.editor.paste(&s);
+                    self.history.reset();
+                    self.update_live_menu();
+                }
+                None
+            }
+            Event::Resize(w, h) => {
+                self.resize(w, h);
+                None
+            }
+            _ => None,
+        };
+        self.request_draw();
+        out
+    }
+
+    pub(super) fn interrupt(&mut self) {
+        if let Some(b) = &mut self.busy
+            && !b.interrupted
+        {
+            b.cancel.cancel();
+            b.interrupted = true;
+        }
+    }
+
+    pub(super) fn cycle_mode(&mut self) {
+        let next = match self.engine.mode() {
+            Mode::Default => Mode::AcceptEdits,
+            Mode::AcceptEdits => Mode::Plan,
+            Mode::Plan if self.bypass_allowed => Mode::BypassPermissions,
+            _ => Mode::Default,
+        };
+        self.engine.set_mode(next);
+    }
+
+    pub(super) fn on_key(&mut self, k: KeyEvent) -> Option<(String, String)> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        let shift = k.modifiers.contains(KeyModifiers::SHIFT);
+        if !(ctrl && k.code == KeyCode::Char('c')) {
+            self.ctrl_c_at = None;
+            if self.hint.as_deref().is_some_and(|h| h.contains("Ctrl-C")) {
+                self.hint = None;
+            }
+        }
+        if k.code != KeyCode::Esc {
+            self.esc_at = None;
+            if self.hint.as_deref().is_some_and(|h| h.contains("Esc")) {
+                self.hint = None;
+            }
+        }
+        if ctrl && k.code == KeyCode::Char('c') {
+            if self.busy.is_some() {
+                self.interrupt();
+            } else if !self.editor.is_empty() {
+                self.editor.clear();
+                self.history.reset();
+                self.menu = None;
+            } else if self.ctrl_c_at.is_some_and(|t| t.elapsed() < CONFIRM_WINDOW) {
+                self.exit = true;
+            } else {
+                self.ctrl_c_at = Some(Instant::now());
+                self.hint = Some("Press Ctrl-C again to exit".into());
+            }
+            return None;
+        }
+        if let Some(p) = &mut self.prompt {
+            if let Some(d) = p.key(k)
+                && let Some(p) = self.prompt.take()
+            {
+                let id = p.job.request.tool_use_id.clone();
+                if let Decision::No(fb) = &d {
+                    self.refusals.insert(id, Refusal::User(fb.clone()));
+                }
+                let (line, _) = p.answer(&d, &self.theme);
+                self.item(vec![line]);
+            }
+            return None;
+        }
+        if ctrl && k.code == KeyCode::Char('d') {
+            if self.editor.is_empty() && self.busy.is_none() {
+                self.exit = true;
+            } else {
+                self.editor.delete();
+            }
+            return None;
+        }
+        if k.code == KeyCode::BackTab {
+            self.cycle_mode();
+            return None;
+        }
+        if k.code == KeyCode::Esc {
+            if self.menu.as_ref().is_some_and(|m| !m.live) {
+                self.menu = None;
+            } else if self.busy.is_some() {
+                self.interrupt();
+            } else if !self.editor.is_empty() {
+                if self.esc_at.is_some_and(|t| t.elapsed() < CONFIRM_WINDOW) {
+                    self.editor.clear();
+                    self.menu = None;
+                    self.hint = None;
+                } else {
+                    self.esc_at = Some(Instant::now());
+                    self.hint = Some("Esc again to clear the input".into());
+                }
+            }
+            return None;
+        }
+        let w = self.width();
+        let pw = 2;
+        let mut edited = true;
+        match k.code {
+            KeyCode::Enter if shift || alt => self.editor.insert_char('\n'),
+            KeyCode::Char('j') if ctrl => self.editor.insert_char('\n'),
+            KeyCode::Enter => {
+                if self.editor.before_cursor().ends_with('\\') {
+                    self.editor.backspace();
+                    self.editor.insert_char('\n');
+                } else {
+                    // Enter on a chosen file accepts it; the prompt is sent with the next one.
+                    if let Some(m) = self.menu.take()
+                        && !m.live
+                        && m.selected.is_some()
+                    {
+                        return None;
+                    }
+                    if self.editor.text().trim().is_empty() {
+                        return None;
+                    }
+                    self.history.reset();
+                    return Some(self.editor.take());
+                }
+            }
+            KeyCode::Tab => {
+                self.complete();
+                edited = false;
+            }
+            KeyCode::Backspace if alt || ctrl => self.editor.kill_word_back(),
+            KeyCode::Backspace => self.editor.backspace(),
+            KeyCode::Delete => self.editor.delete(),
+            KeyCode::Left if ctrl || alt => self.editor.word_left(),
+            KeyCode::Right if ctrl || alt => self.editor.word_right(),
+            KeyCode::Left => self.editor.left(),
+            KeyCode::Right => self.editor.right(),
+            KeyCode::Home => self.editor.home(),
+            KeyCode::End => self.editor.end(),
+            KeyCode::Up => {
+                edited = false;
+                if let Some(m) = &mut self.menu
+                    && !m.completion.items.is_empty()
+                {
+                    let n = m.completion.items.len();
+                    m.selected = Some(m.selected.map_or(n - 1, |s| (s + n - 1) % n));
+                    self.apply_menu_selection();
+                } else if !self.editor.vertical(-1, w, pw) {
+                    let cur = self.editor.text().to_string();
+                    if let Some(h) = self.history.prev(&cur) {
+                        self.editor.set(&h);
+                    }
+                }
+            }
+            KeyCode::Down => {
+                edited = false;
+                if let Some(m) = &mut self.menu
+                    && !m.completion.items.is_empty()
+                {
+                    let n = m.completion.items.len();
+                    m.selected = Some(m.selected.map_or(0, |s| (s + 1) % n));
+                    self.apply_menu_selection();
+                } else if !self.editor.vertical(1, w, pw)
+                    && let Some(h) = self.history.next()
+                {
+                    self.editor.set(&h);
+                }
+            }
+            KeyCode::Char(c) if ctrl => match c {
+                'a' => self.editor.home(),
+                'e' => self.editor.end(),
+                'b' => self.editor.left(),
+                'f' => self.editor.right(),
+                'w' | 'h' => self.editor.kill_word_back(),
+                'u' => self.editor.kill_to_start(),
+                'k' => self.editor.kill_to_end(),
+                'y' => self.editor.yank(),
+                'l' => {
+                    self.screen.invalidate();
+                    edited = false;
+                }
+                'z' => {
+                    self.stop();
+                    edited = false;
+                }
+                _ => edited = false,
+            },
+            KeyCode::Char(c) if alt => match c {
+                'b' => self.editor.word_left(),
+                'f' => self.editor.word_right(),
+                'd' => self.editor.kill_word_forward(),
+                _ => edited = false,
+            },
+            KeyCode::Char(c) => self.editor.insert_char(c),
+            _ => edited = false,
+        }
+        if edited {
+            self.history.reset();
+            self.update_live_menu();
+        }
+        None
+    }
+
+    /// Slash suggestions follow the input while it is a lone `/word` (any other menu closes).
+    pub(super) fn update_live_menu(&mut self) {
+        let before = self.editor.before_cursor();
+        // The command list is gathered only while a command is being typed, not per keystroke.
+        let typing_command = before.starts_with('/') && before.len() == self.editor.text().len();
+        self.menu = if typing_command {
+            complete::slash(before, &slash::all_names(&self.custom)).map(|c| Menu {
+                completion: c,
+                selected: None,
+                live: true,
+            })
+        } else {
+            None
+        };
+    }
+
+    pub(super) fn apply_menu_selection(&mut self) {
+        let Some(m) = &mut self.menu else { return };
+        let Some(i) = m.selected else { return };
+        let Some(c) = m.completion.items.get(i) else {
+            return;
+        };
+        let value = c.value.clone();
+        self.editor
+            .replace_before_cursor(m.completion.replace_len, &value);
+        m.completion.replace_len = value.len();
+    }
+
+    pub(super) fn complete(&mut self) {
+        if let Some(m) = &mut self.menu
+            && (m.selected.is_some() || m.live)
+            && !m.completion.items.is_empty()
+        {
+            // Tab again: next candidate.
+            let n = m.completion.items.len();
+            if n == 1 {
+                let v = m.completion.items[0].value.clone();
+                let len = m.completion.replace_len;
+                self.menu = None;
+                self.editor.replace_before_cursor(len, &v);
+                if !v.ends_with('/') {
+                    self.editor.insert_char(' ');
+                }
+                return;
+            }
+            m.selected = Some(m.selected.map_or(0, |s| (s + 1) % n));
+            self.apply_menu_selection();
+            return;
+        }
+        let before = self.editor.before_cursor().to_string();
+        let names = slash::all_names(&self.custom);
+        let c = complete::slash(&before, &names).or_else(|| complete::paths(&before, &self.cwd));
+        let Some(c) = c else { return };
+        if c.items.len() == 1 {
+            let v = c.items[0].value.clone();
+            self.editor.replace_before_cursor(c.replace_len, &v);
+            if !v.ends_with('/') {
+                self.editor.insert_char(' ');
+            }
+            self.menu = None;
+            return;
+        }
+        let prefix = c.common_prefix();
+        let mut c = c;
+        if prefix.len() > c.replace_len {
+            self.editor.replace_before_cursor(c.replace_len, &prefix);
+            c.replace_len = prefix.len();
+        }
+        self.menu = Some(Menu {
+            completion: c,
+            selected: None,
+            live: false,
+        });
+    }
+}

@@ -1,0 +1,233 @@
+//! What the agent's events put into the scrollback: the streamed answer and thinking, tool
+//! calls and their results, and how a query ended.
+
+use super::Ui;
+use super::render::{self, CallState, Refusal};
+use super::theme;
+use ccrs_core::events::AgentEvent;
+use ccrs_core::message::ContentBlock;
+use ccrs_core::session::{Outcome, QueryResult};
+use ccrs_core::tools::schema;
+
+impl Ui {
+    pub(super) fn flush_streams(&mut self) {
+        let lines = self.thinking.finish();
+        self.pending.extend(lines);
+        self.in_thinking = false;
+        let lines = self.md.finish();
+        self.pending.extend(lines);
+    }
+
+    pub(super) fn finish_query(&mut self, res: &QueryResult) {
+        self.flush_streams();
+        // A question the agent stopped waiting for.
+        self.prompt = None;
+        let t = self.theme;
+        let w = self.width();
+        match &res.outcome {
+            Outcome::Completed => {}
+            Outcome::Cancelled => self.item(vec![format!(
+                "{}{}",
+                t.paint(theme::SECONDARY, "  ⎿  "),
+                t.paint(theme::ERROR, "Interrupted · tell ccrs what to do instead")
+            )]),
+            Outcome::Failed(e) => {
+                let lines = render::error(&t, &format!("API Error: {e}"), w);
+                self.item(lines);
+            }
+            Outcome::MaxTurns => self.item(vec![t.paint(
+                theme::WARN,
+                "  ⎿  Stopped: the turn limit (--max-turns) was reached",
+            )]),
+            Outcome::MaxBudget => self.item(vec![t.paint(
+                theme::WARN,
+                "  ⎿  Stopped: the budget (--max-budget-usd) was reached",
+            )]),
+        }
+        self.busy = None;
+        self.request_draw();
+    }
+
+    pub(super) fn title(&self, name: &str, input: &serde_json::Value) -> (String, String) {
+        let summary = match self.tools.get(name) {
+            Some(t) => t.summary(input),
+            None => schema::default_summary(input),
+        };
+        let cwd = self.cwd.to_string_lossy();
+        let summary = summary.replace(&format!("{cwd}/"), "");
+        (name.to_string(), summary)
+    }
+
+    pub(super) fn stream_lines(&mut self, lines: Vec<String>, first: bool) {
+        if lines.is_empty() {
+            return;
+        }
+        if first {
+            self.pending.push(String::new());
+        }
+        self.pending.extend(lines);
+    }
+
+    pub(super) fn on_agent_event(&mut self, ev: AgentEvent) {
+        let t = self.theme;
+        let w = self.width();
+        match ev {
+            AgentEvent::RequestStarted { .. } => {
+                if let Some(b) = &mut self.busy {
+                    b.chars_now = 0;
+                    b.status = None;
+                }
+            }
+            AgentEvent::TextDelta(s) => {
+                if self.in_thinking {
+                    let lines = self.thinking.finish();
+                    self.pending.extend(lines);
+                    self.in_thinking = false;
+                }
+                if let Some(b) = &mut self.busy {
+                    b.chars_now += s.len();
+                    b.status = None;
+                }
+                let first = self.md.nothing_emitted();
+                let lines = self.md.push(&s);
+                self.stream_lines(lines, first);
+            }
+            AgentEvent::ThinkingDelta(s) => {
+                if let Some(b) = &mut self.busy {
+                    b.chars_now += s.len();
+                    b.status = None;
+                }
+                if !self.in_thinking {
+                    self.in_thinking = true;
+                    self.item(vec![t.paint(theme::DIM.italic(), "✻ Thinking…")]);
+                }
+                let lines = self.thinking.push(&s);
+                self.pending.extend(lines);
+            }
+            AgentEvent::BlockComplete { block, .. } => match block {
+                ContentBlock::Text { .. } => {
+                    let first = self.md.nothing_emitted();
+                    let lines = self.md.finish();
+                    self.stream_lines(lines, first);
+                }
+                ContentBlock::Thinking { .. } | ContentBlock::RedactedThinking { .. } => {
+                    let lines = self.thinking.finish();
+                    self.pending.extend(lines);
+                    self.in_thinking = false;
+                }
+                ContentBlock::ToolUse { name, input, .. } => {
+                    self.flush_streams();
+                    let (n, s) = self.title(&name, &input);
+                    if let Some(b) = &mut self.busy {
+                        b.running = Some(render::tool_call(&t, &n, &s, CallState::Running, w));
+                    }
+                }
+                _ => {}
+            },
+            AgentEvent::MessageComplete(m) => {
+                if let Some(b) = &mut self.busy {
+                    b.tokens_done += m.usage.output_tokens;
+                    b.chars_now = 0;
+                }
+            }
+            AgentEvent::ToolStarted { name, input, .. } => {
+                self.todos_shown = false;
+                let (n, s) = self.title(&name, &input);
+                if let Some(b) = &mut self.busy {
+                    b.running = Some(render::tool_call(&t, &n, &s, CallState::Running, w));
+                }
+            }
+            AgentEvent::ToolFinished {
+                id,
+                name,
+                input,
+                output,
+            } => {
+                if let Some(b) = &mut self.busy {
+                    b.running = None;
+                }
+                let refusal = self.refusals.remove(&id);
+                if name == "TodoWrite" && !output.is_error && refusal.is_none() {
+                    if !self.todos_shown {
+                        let list = render::todos_from_input(&input);
+                        self.item(render::todos(&t, &list, w));
+                    }
+                    self.todos_shown = false;
+                    return;
+                }
+                self.count_changes(&output);
+                let state = if output.is_error || refusal.is_some() {
+                    CallState::Error
+                } else {
+                    CallState::Ok
+                };
+                let (n, s) = self.title(&name, &input);
+                let mut lines = vec![render::tool_call(&t, &n, &s, state, w)];
+                lines.extend(render::tool_result(
+                    &t,
+                    &name,
+                    &input,
+                    &output,
+                    refusal.as_ref(),
+                    &self.cwd,
+                    w,
+                ));
+                self.item(lines);
+            }
+            AgentEvent::PermissionDenied {
+                tool_use_id,
+                reason,
+                ..
+            } => {
+                self.refusals
+                    .entry(tool_use_id)
+                    .or_insert(Refusal::Rule(reason));
+            }
+            AgentEvent::ApiRetry(n) => {
+                let lines = render::retry(&t, &n, w);
+                self.pending.extend(lines);
+                if let Some(b) = &mut self.busy {
+                    b.status = Some(format!(
+                        "Retrying in {}s… (attempt {}/{})",
+                        n.delay_ms.div_ceil(1000),
+                        n.attempt,
+                        n.max_retries
+                    ));
+                }
+            }
+            AgentEvent::TodosUpdated(list) => {
+                self.todos_shown = true;
+                self.item(render::todos(&t, &list, w));
+            }
+            AgentEvent::Warning(msg) => {
+                let line = render::warning(&t, &msg);
+                self.pending.push(line);
+            }
+            // Nothing runs nested loops yet (subagents will).
+            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
+            }
+        }
+        self.request_draw();
+    }
+
+    pub(super) fn count_changes(&mut self, output: &ccrs_core::tools::ToolOutput) {
+        let Some(s) = &output.structured else {
+            return;
+        };
+        match s.get("type").and_then(serde_json::Value::as_str) {
+            Some("update") => {
+                if let Some(p) = s.get("structuredPatch") {
+                    let (a, d) = render::patch_counts(p);
+                    self.lines_added += a as u64;
+                    self.lines_removed += d as u64;
+                }
+            }
+            Some("create") => {
+                if let Some(c) = s.get("content").and_then(serde_json::Value::as_str) {
+                    self.lines_added += c.lines().count() as u64;
+                }
+            }
+            _ => {}
+        }
+    }
+}
