@@ -1,7 +1,7 @@
 //! Keys and other terminal input: the input box's editing, completion menus, the permission
 //! question's keys, Ctrl-C / Esc / Shift-Tab.
 
-use super::prompt::Decision;
+use super::prompt::{Decision, Reaction};
 use super::render::Refusal;
 use super::{CONFIRM_WINDOW, Menu, Ui, complete, slash};
 use ccrs_core::permissions::Mode;
@@ -28,11 +28,15 @@ impl Ui {
         let out = match ev {
             Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
             Event::Paste(s) => {
-                if let Some(p) = &mut self.prompt {
-                    if let Some(ed) = &mut p.feedback {
-                        ed.insert_str(&s.replace(['\r', '\n'], " "));
-                    }
+                if let Some(p) = &mut self.prompt
+                    && let Some(ed) = &mut p.feedback
+                {
+                    ed.insert_str(&s.replace(['\r', '\n'], " "));
                 } else {
+                    // A paste is never an answer: it goes to the input box.
+                    if let Some(p) = &mut self.prompt {
+                        p.hold(Instant::now());
+                    }
                     self.editor.paste(&s);
                     self.history.reset();
                     self.update_live_menu();
@@ -55,6 +59,43 @@ impl Ui {
         {
             b.cancel.cancel();
             b.interrupted = true;
+        }
+    }
+
+    /// A hint in the status line for as long as its confirmation window lasts.
+    fn set_hint(&mut self, hint: &str) {
+        self.hint = Some(hint.to_string());
+        self.hint_until = Some(Instant::now() + CONFIRM_WINDOW);
+    }
+
+    /// The confirmation window is over: its hint goes, and the next Ctrl-C / Esc starts anew.
+    pub(super) fn expire_hint(&mut self) {
+        self.hint = None;
+        self.hint_until = None;
+        self.ctrl_c_at = None;
+        self.esc_at = None;
+        self.request_draw();
+    }
+
+    /// Answers the question on screen. "No" without a message also ends the turn (like
+    /// Claude Code): the refusal is recorded and no new request is made.
+    fn answer_prompt(&mut self, d: Decision) {
+        let Some(p) = self.prompt.take() else { return };
+        let id = p.job.request.tool_use_id.clone();
+        let stop = d == Decision::No(None);
+        if let Decision::No(fb) = &d {
+            self.refusals.insert(id, Refusal::User(fb.clone()));
+        }
+        let waited = p.shown_at.elapsed();
+        let (line, _) = p.answer(&d, &self.theme);
+        self.item(vec![line]);
+        if let Some(b) = &mut self.busy {
+            b.paused += waited;
+            if stop {
+                // The answer is sent first: core records the refusal, then sees the turn end.
+                b.cancel.cancel();
+                b.refused = true;
+            }
         }
     }
 
@@ -95,21 +136,22 @@ impl Ui {
                 self.exit = true;
             } else {
                 self.ctrl_c_at = Some(Instant::now());
-                self.hint = Some("Press Ctrl-C again to exit".into());
+                self.set_hint("Press Ctrl-C again to exit");
             }
             return None;
         }
         if let Some(p) = &mut self.prompt {
-            if let Some(d) = p.key(k)
-                && let Some(p) = self.prompt.take()
-            {
-                let id = p.job.request.tool_use_id.clone();
-                if let Decision::No(fb) = &d {
-                    self.refusals.insert(id, Refusal::User(fb.clone()));
+            match p.key(k, Instant::now()) {
+                Reaction::Handled => return None,
+                Reaction::Decided(d) => {
+                    self.answer_prompt(d);
+                    return None;
                 }
-                let (line, _) = p.answer(&d, &self.theme);
-                self.item(vec![line]);
+                // Typed ahead: edited below like any input.
+                Reaction::ToInput => {}
             }
+        } else if ctrl && k.code == KeyCode::Char('o') {
+            self.expand_output();
             return None;
         }
         if ctrl && k.code == KeyCode::Char('d') {
@@ -136,7 +178,7 @@ impl Ui {
                     self.hint = None;
                 } else {
                     self.esc_at = Some(Instant::now());
-                    self.hint = Some("Esc again to clear the input".into());
+                    self.set_hint("Esc again to clear the input");
                 }
             }
             return None;
@@ -153,8 +195,15 @@ impl Ui {
                     self.editor.insert_char('\n');
                 } else {
                     // Enter on a chosen file accepts it; the prompt is sent with the next one.
+                    let choosing_file = |m: &Menu| {
+                        !m.live
+                            || m.completion
+                                .items
+                                .first()
+                                .is_some_and(|c| c.value.starts_with('@'))
+                    };
                     if let Some(m) = self.menu.take()
-                        && !m.live
+                        && choosing_file(&m)
                         && m.selected.is_some()
                     {
                         return None;
@@ -243,20 +292,29 @@ impl Ui {
         None
     }
 
-    /// Slash suggestions follow the input while it is a lone `/word` (any other menu closes).
+    /// Suggestions follow the input while it is a lone `/word` (commands) or while the cursor
+    /// ends an `@path` word (files; an empty list says nothing matches). Any other menu closes.
     pub(super) fn update_live_menu(&mut self) {
         let before = self.editor.before_cursor();
         // The command list is gathered only while a command is being typed, not per keystroke.
         let typing_command = before.starts_with('/') && before.len() == self.editor.text().len();
-        self.menu = if typing_command {
-            complete::slash(before, &slash::all_names(&self.custom)).map(|c| Menu {
-                completion: c,
-                selected: None,
-                live: true,
-            })
+        let completion = if typing_command {
+            complete::slash(before, &slash::all_names(&self.custom))
+        } else if let Some(word) = complete::at_word(before) {
+            Some(
+                complete::paths(before, &self.cwd).unwrap_or(complete::Completion {
+                    replace_len: word.len(),
+                    items: Vec::new(),
+                }),
+            )
         } else {
             None
         };
+        self.menu = completion.map(|c| Menu {
+            completion: c,
+            selected: None,
+            live: true,
+        });
     }
 
     pub(super) fn apply_menu_selection(&mut self) {
@@ -272,8 +330,8 @@ impl Ui {
     }
 
     pub(super) fn complete(&mut self) {
+        // A menu on screen: Tab takes its only candidate or cycles through them.
         if let Some(m) = &mut self.menu
-            && (m.selected.is_some() || m.live)
             && !m.completion.items.is_empty()
         {
             // Tab again: next candidate.

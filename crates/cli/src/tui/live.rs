@@ -2,9 +2,9 @@
 //! completion menu and the status line; and when frames are drawn.
 
 use super::theme::{self, Style};
-use super::{FRAME_INTERVAL, MENU_ROWS, QUEUE_ROWS, SPINNER_FRAMES, Ui, slash, text};
+use super::{FRAME_INTERVAL, MENU_ROWS, QUEUE_ROWS, SPINNER_FRAMES, Ui, complete, slash, text};
 use ccrs_core::permissions::Mode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 impl Ui {
     pub(super) fn mode_label(&self) -> (String, Style) {
@@ -44,7 +44,16 @@ impl Ui {
                 rows.push(r.clone());
             }
             let frame = SPINNER_FRAMES[b.frame % SPINNER_FRAMES.len()];
-            let secs = b.started.elapsed().as_secs();
+            // The clock stops while a question waits (and for the time answers took).
+            let waiting = self
+                .prompt
+                .as_ref()
+                .map_or(Duration::ZERO, |p| p.shown_at.elapsed());
+            let secs = b
+                .started
+                .elapsed()
+                .saturating_sub(b.paused + waiting)
+                .as_secs();
             let verb = if b.interrupted {
                 "Interrupting"
             } else {
@@ -74,10 +83,20 @@ impl Ui {
         }
         let footer = self.footer();
         if let Some(p) = &self.prompt {
-            let room = max.saturating_sub(rows.len() + 1).max(4);
+            // Text typed while the question shows stays in the input box, visible under it.
+            let typed = (!self.editor.is_empty()).then(|| {
+                let first = self.editor.text().lines().next().unwrap_or("");
+                t.paint(
+                    theme::SECONDARY,
+                    &text::truncate(&format!("> {}", text::sanitize(first)), w - 1),
+                )
+            });
+            let extra = 1 + usize::from(typed.is_some());
+            let room = max.saturating_sub(rows.len() + extra).max(4);
             let (lines, cursor) = p.render(&t, w, room);
             let off = rows.len();
             rows.extend(lines);
+            rows.extend(typed);
             rows.push(footer);
             return (rows, cursor.map(|(r, c)| (r + off, c)));
         }
@@ -118,6 +137,14 @@ impl Ui {
         let t = self.theme;
         let w = self.width();
         let items = &m.completion.items;
+        if items.is_empty() {
+            let word = complete::at_word(self.editor.before_cursor()).unwrap_or("@");
+            let line = format!("  no file matches {word}");
+            return vec![t.paint(
+                theme::WARN,
+                &text::truncate(&text::sanitize(&line), w.saturating_sub(1)),
+            )];
+        }
         let sel = m.selected.unwrap_or(usize::MAX);
         let start = if sel != usize::MAX && sel >= MENU_ROWS {
             sel + 1 - MENU_ROWS

@@ -109,6 +109,10 @@ struct Busy {
     /// The tool call waiting or running.
     running: Option<String>,
     interrupted: bool,
+    /// Time spent waiting for the user's answers (the spinner's clock stops meanwhile).
+    paused: Duration,
+    /// The user refused a call without a message: the turn ends quietly.
+    refused: bool,
 }
 
 impl Busy {
@@ -125,6 +129,8 @@ impl Busy {
             status: None,
             running: None,
             interrupted: false,
+            paused: Duration::ZERO,
+            refused: false,
         }
     }
 
@@ -150,6 +156,7 @@ enum Wake {
     Done(QueryResult),
     Tick,
     Draw,
+    HintOver,
     Signal(SignalKind),
 }
 
@@ -210,8 +217,12 @@ struct Ui {
     in_thinking: bool,
     refusals: HashMap<String, Refusal>,
     todos_shown: bool,
+    /// The last folded tool output (title, whole text), for Ctrl-O.
+    folded: Option<(String, String)>,
     /// A transient message in the status line.
     hint: Option<String>,
+    /// When the hint's confirmation window ends.
+    hint_until: Option<Instant>,
     ctrl_c_at: Option<Instant>,
     esc_at: Option<Instant>,
     exit: bool,
@@ -305,7 +316,9 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         in_thinking: false,
         refusals: HashMap::new(),
         todos_shown: false,
+        folded: None,
         hint: None,
+        hint_until: None,
         ctrl_c_at: None,
         esc_at: None,
         exit: false,
@@ -374,10 +387,12 @@ impl Ui {
             }
             self.draw_if_due();
             let draw_at = self.draw_at;
+            let hint_until = self.hint_until;
             let wake = tokio::select! {
                 ev = next_event(&mut self.events) => Wake::Term(ev),
                 s = self.signals.recv() => Wake::Signal(s),
                 _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
+                _ = sleep_until(hint_until), if hint_until.is_some() => Wake::HintOver,
             };
             match wake {
                 Wake::Term(ev) => {
@@ -405,6 +420,7 @@ impl Ui {
                 }
                 Wake::Signal(s) => self.on_signal(s),
                 Wake::Draw => self.draw_now(),
+                Wake::HintOver => self.expire_hint(),
                 _ => {}
             }
         }
@@ -499,6 +515,7 @@ impl Ui {
         self.history.add(&sent);
         let w = self.width();
         self.item(render::user_prompt(&self.theme, &shown, w));
+        let turn_text = sent.clone();
         let prepared = session.prepare(UserInput::Text(sent)).await;
         self.custom = session.custom_commands().to_vec();
         match prepared {
@@ -527,6 +544,12 @@ impl Ui {
                 self.pending.extend(lines);
             }
             Prepared::Turn(turn) => {
+                for word in complete::unmatched_at_words(&turn_text, &self.cwd) {
+                    self.pending.push(render::warning(
+                        &self.theme,
+                        &format!("{word} matches no file: sent as plain text"),
+                    ));
+                }
                 for n in &turn.notes {
                     self.pending
                         .push(self.theme.paint(theme::SECONDARY, &format!("  ⎿  {n}")));
@@ -562,6 +585,7 @@ impl Ui {
             loop {
                 self.draw_if_due();
                 let draw_at = self.draw_at;
+                let hint_until = self.hint_until;
                 // Agent events first: the stream's text shows before the query's end.
                 let wake = tokio::select! {
                     biased;
@@ -571,6 +595,7 @@ impl Ui {
                     res = &mut fut => Wake::Done(res),
                     s = self.signals.recv() => Wake::Signal(s),
                     _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
+                    _ = sleep_until(hint_until), if hint_until.is_some() => Wake::HintOver,
                     _ = tick.tick() => Wake::Tick,
                 };
                 match wake {
@@ -583,6 +608,7 @@ impl Ui {
                     }
                     Wake::Done(res) => break res,
                     Wake::Signal(s) => self.on_signal(s),
+                    Wake::HintOver => self.expire_hint(),
                     Wake::Draw => {
                         // Nothing changed since the frame was asked for: do not ask for
                         // another (that would redraw at the frame rate while busy).
@@ -590,7 +616,10 @@ impl Ui {
                         continue;
                     }
                     Wake::Tick => {
-                        if let Some(b) = &mut self.busy {
+                        // The spinner stands still while a question waits for the user.
+                        if let Some(b) = &mut self.busy
+                            && self.prompt.is_none()
+                        {
                             b.frame = b.frame.wrapping_add(1);
                         }
                         if let Some(p) = &self.prompt

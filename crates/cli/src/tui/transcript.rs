@@ -3,11 +3,13 @@
 
 use super::Ui;
 use super::render::{self, CallState, Refusal};
+use super::text::{self, Span, paint};
 use super::theme;
 use ccrs_core::events::AgentEvent;
 use ccrs_core::message::ContentBlock;
 use ccrs_core::session::{Outcome, QueryResult};
-use ccrs_core::tools::schema;
+use ccrs_core::tools::{ToolOutput, schema};
+use serde_json::Value;
 
 impl Ui {
     pub(super) fn flush_streams(&mut self) {
@@ -26,6 +28,8 @@ impl Ui {
         let w = self.width();
         match &res.outcome {
             Outcome::Completed => {}
+            // Ended by the user's "No": the question's line already says so.
+            Outcome::Cancelled if self.busy.as_ref().is_some_and(|b| b.refused) => {}
             Outcome::Cancelled => self.item(vec![format!(
                 "{}{}",
                 t.paint(theme::SECONDARY, "  ⎿  "),
@@ -173,6 +177,7 @@ impl Ui {
                     w,
                 ));
                 self.item(lines);
+                self.remember_folded(&n, &s, &output);
             }
             AgentEvent::PermissionDenied {
                 tool_use_id,
@@ -229,5 +234,51 @@ impl Ui {
             }
             _ => {}
         }
+    }
+
+    /// Keeps the whole output of the last call whose result was folded, for Ctrl-O.
+    fn remember_folded(&mut self, name: &str, summary: &str, output: &ToolOutput) {
+        let created = output
+            .structured
+            .as_ref()
+            .filter(|s| s.get("type").and_then(Value::as_str) == Some("create"))
+            .and_then(|s| s.get("content").and_then(Value::as_str));
+        let (full, shown) = match created {
+            Some(c) => (c.to_string(), render::CREATE_LINES),
+            None => (output.text(), render::RESULT_LINES),
+        };
+        if full.trim_end_matches('\n').lines().count() > shown {
+            let title = if summary.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}({summary})")
+            };
+            self.folded = Some((title, full));
+        }
+    }
+
+    /// Ctrl-O: the last folded tool output, whole, into the scrollback.
+    pub(super) fn expand_output(&mut self) {
+        let t = self.theme;
+        let w = self.width();
+        let Some((title, full)) = &self.folded else {
+            self.pending
+                .push(t.paint(theme::SECONDARY, "  ⎿  No folded tool output to expand"));
+            return;
+        };
+        let clean = text::sanitize(full.trim_end_matches('\n'));
+        let n = clean.lines().count();
+        let mut lines = vec![t.paint(
+            theme::SECONDARY,
+            &text::truncate(&format!("  ⎿  {title} · all {n} lines (ctrl+o)"), w - 1),
+        )];
+        let pad = [Span::plain("     ")];
+        for l in clean.lines() {
+            for row in text::wrap_spans(&[Span::plain(l)], w.saturating_sub(1).max(10), &pad, &pad)
+            {
+                lines.push(paint(&t, &row));
+            }
+        }
+        self.item(lines);
     }
 }
