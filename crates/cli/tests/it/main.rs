@@ -10,6 +10,7 @@ mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;
+mod questions;
 mod sandbox;
 mod session;
 mod tui_display;
