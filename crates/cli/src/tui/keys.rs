@@ -3,7 +3,7 @@
 
 use super::prompt::{Decision, Reaction};
 use super::render::Refusal;
-use super::{CONFIRM_WINDOW, Menu, Ui, complete, slash};
+use super::{CONFIRM_WINDOW, Menu, Ui, complete, picker, slash, theme};
 use ccrs_core::permissions::Mode;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::time::Instant;
@@ -152,6 +152,24 @@ impl Ui {
             }
         } else if ctrl && k.code == KeyCode::Char('o') {
             self.expand_output();
+            return None;
+        }
+        if let Some(p) = &mut self.picker {
+            match p.key(k, &self.engine) {
+                picker::Action::None => {}
+                picker::Action::Close(log) => {
+                    self.picker = None;
+                    let t = self.theme;
+                    self.pending.extend(
+                        log.iter()
+                            .map(|l| t.paint(theme::SECONDARY, &format!("  ⎿  {l}"))),
+                    );
+                }
+                picker::Action::Run(line) => {
+                    self.picker = None;
+                    return Some((line.clone(), line));
+                }
+            }
             return None;
         }
         if ctrl && k.code == KeyCode::Char('d') {

@@ -100,6 +100,14 @@ impl Ui {
             rows.push(footer);
             return (rows, cursor.map(|(r, c)| (r + off, c)));
         }
+        if let Some(p) = &self.picker {
+            let room = max.saturating_sub(rows.len() + 1).max(4);
+            let (lines, cursor) = p.render(&t, w, room);
+            let off = rows.len();
+            rows.extend(lines);
+            rows.push(footer);
+            return (rows, cursor.map(|(r, c)| (r + off, c)));
+        }
         let view = self.editor.view("> ", w);
         let menu_rows: Vec<String> = self.menu_rows();
         let fixed = rows.len() + menu_rows.len() + 2;

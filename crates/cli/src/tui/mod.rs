@@ -13,6 +13,7 @@ mod history;
 mod keys;
 mod live;
 mod markdown;
+mod picker;
 mod prompt;
 // Round 2 of issue 20 wires the scrollable question into the permission prompt.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -207,6 +208,8 @@ struct Ui {
     model: String,
     busy: Option<Busy>,
     prompt: Option<ActivePrompt>,
+    /// `/model` or `/permissions` open in the live region.
+    picker: Option<picker::Picker>,
     menu: Option<Menu>,
     /// Prompts typed while the model works, sent after the turn.
     queue: Vec<String>,
@@ -308,6 +311,7 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         model: session.model().to_string(),
         busy: None,
         prompt: None,
+        picker: None,
         menu: None,
         queue: Vec::new(),
         pending: Vec::new(),
@@ -519,6 +523,21 @@ impl Ui {
         let prepared = session.prepare(UserInput::Text(sent)).await;
         self.custom = session.custom_commands().to_vec();
         match prepared {
+            // Without arguments, /model and /permissions open a picker in the live region.
+            Prepared::Local { builtin, args }
+                if builtin.name == "model" && args.trim().is_empty() =>
+            {
+                self.picker = Some(picker::Picker::models(session.model()));
+            }
+            Prepared::Local { builtin, args }
+                if builtin.name == "permissions" && args.trim().is_empty() =>
+            {
+                self.picker = Some(picker::Picker::rules(
+                    &self.engine,
+                    &self.cwd,
+                    &ccrs_core::paths::claude_dir(),
+                ));
+            }
             Prepared::Local { builtin, args } => {
                 let outcome = {
                     let mut ctx = slash::Ctx {

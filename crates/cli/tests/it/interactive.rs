@@ -81,7 +81,9 @@ fn model_command_changes_the_next_request() {
     t.wait_idle();
     t.submit("/model");
     let s = t.wait_text("claude-haiku-5-5");
-    assert!(s.contains("● opus"), "current model marked: {s}");
+    assert!(s.contains("❯ Opus 5.5"), "current model selected: {s}");
+    t.send("\x1b");
+    t.wait_for(|s| !s.contains("Select a model"));
     t.submit("/model haiku");
     t.wait_text("Set model to Haiku 5.5");
     t.wait_text("Haiku 5.5");

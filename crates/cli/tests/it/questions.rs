@@ -227,3 +227,91 @@ fn the_ctrl_c_hint_ends_with_its_window_then_ctrl_c_starts_again() {
     t.send("\x03");
     assert_eq!(t.wait_exit(), 0);
 }
+
+/// The picker's rows on screen: from its top rule to its help line.
+fn picker_rows(rows: &[String]) -> String {
+    let start = rows.iter().position(|r| r.starts_with("────")).unwrap_or(0);
+    let end = rows
+        .iter()
+        .rposition(|r| r.contains("esc to c"))
+        .unwrap_or(rows.len() - 1);
+    rows[start..=end]
+        .iter()
+        .map(|r| r.trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn model_picker_shows_prices_and_context_and_switches() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("Switched."))).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/model");
+    let rows = t.wait_rows(|r| r.iter().any(|l| l.contains("Select a model")));
+    insta::assert_snapshot!("model_picker", picker_rows(&rows));
+    t.send("\x1b[B");
+    t.send("\r");
+    let s = t.wait_text("Set model to");
+    let line = s.lines().find(|l| l.contains("Set model to")).unwrap();
+    let id = line
+        .rsplit_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .unwrap()
+        .to_string();
+    t.submit("hello");
+    t.wait_text("Switched.");
+    let reqs = wait_requests(&mock, 1);
+    assert_eq!(reqs[0]["model"], id.as_str());
+    assert_ne!(id, "claude-opus-5-5");
+}
+
+#[test]
+fn permissions_editor_adds_and_removes_rules_per_file() {
+    let e = env();
+    let local = e.cwd.join(".claude/settings.local.json");
+    write(
+        &local,
+        r#"{"permissions": {"allow": ["Bash(ls)"]}, "zzz": "keep me"}"#,
+    );
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/permissions");
+    let rows = t.wait_rows(|r| r.iter().any(|l| l.contains("Permission rules")));
+    insta::assert_snapshot!("rules_editor", picker_rows(&rows));
+    // Remove the allow rule of the local file.
+    t.send("\x1b[B");
+    t.wait_for(|s| {
+        s.lines()
+            .any(|l| l.contains('❯') && l.contains("allow Bash(ls)"))
+    });
+    t.send("d");
+    t.wait_text("Removed allow rule Bash(ls)");
+    // Add a deny rule to the project file.
+    t.send("\x1b[B\x1b[B");
+    t.send("a");
+    t.wait_text("Add to projectSettings:");
+    t.send("deny Read(./.env)\r");
+    t.wait_text("Added deny rule Read(./.env)");
+    // A rule that does not parse changes nothing.
+    t.send("a");
+    t.wait_text("Add to projectSettings:");
+    t.send("Bash(unclosed\r");
+    t.wait_text("Not added");
+    t.send("\x1b");
+    let s = t.wait_text("⎿  Added deny rule Read(./.env)");
+    assert!(s.contains("⎿  Removed allow rule Bash(ls)"), "{s}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&local).unwrap()).unwrap();
+    assert_eq!(v["permissions"]["allow"], json!([]));
+    assert_eq!(v["zzz"], "keep me");
+    let project = e.cwd.join(".claude/settings.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&project).unwrap()).unwrap();
+    assert_eq!(v["permissions"]["deny"], json!(["Read(./.env)"]));
+    // In force at once: the editor shows what the engine holds.
+    t.submit("/permissions");
+    let rows = t.wait_rows(|r| r.iter().any(|l| l.contains("deny  Read(./.env)")));
+    let editor = picker_rows(&rows);
+    assert!(!editor.contains("Bash(ls)"), "{editor}");
+}
