@@ -25,12 +25,17 @@ fn a_prompt_streams_the_answer_inline() {
     assert_eq!(last_user_text(&reqs[0]), "say hello");
     t.wait_idle();
     // Every frame is one write, but the reader may have caught one half-way: wait for its end.
+    // One snapshot of the output, taken when no frame is half-way: reading it twice could catch
+    // a later frame half-written.
     let frames_closed = |raw: &[u8]| count(raw, b"\x1b[?2026h") == count(raw, b"\x1b[?2026l");
     let start = Instant::now();
-    while !frames_closed(&t.raw()) && start.elapsed() < TIMEOUT {
+    let raw = loop {
+        let raw = t.raw();
+        if frames_closed(&raw) || start.elapsed() > TIMEOUT {
+            break raw;
+        }
         std::thread::sleep(Duration::from_millis(5));
-    }
-    let raw = t.raw();
+    };
     // Inline rendering: no alternate screen, no full-screen clear, synchronized frames.
     assert_eq!(count(&raw, b"\x1b[?1049h"), 0, "alternate screen used");
     assert_eq!(count(&raw, b"\x1b[2J"), 0, "screen cleared");
