@@ -15,8 +15,6 @@ mod live;
 mod markdown;
 mod picker;
 mod prompt;
-// Round 2 of issue 20 wires the scrollable question into the permission prompt.
-#[cfg_attr(not(test), allow(dead_code))]
 mod question;
 mod render;
 mod slash;
