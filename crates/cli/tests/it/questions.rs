@@ -9,10 +9,16 @@ use std::time::Duration;
 
 /// The question's rows on screen: from its top rule to the last option.
 fn question_rows(rows: &[String]) -> String {
+    live_box(rows, "3. No")
+}
+
+/// A box of the live region (a question, a picker): from its top rule to its last row, the
+/// last one containing `last`.
+fn live_box(rows: &[String], last: &str) -> String {
     let start = rows.iter().position(|r| r.starts_with("────")).unwrap_or(0);
     let end = rows
         .iter()
-        .rposition(|r| r.contains("3. No"))
+        .rposition(|r| r.contains(last))
         .unwrap_or(rows.len() - 1);
     rows[start..=end]
         .iter()
@@ -230,16 +236,7 @@ fn the_ctrl_c_hint_ends_with_its_window_then_ctrl_c_starts_again() {
 
 /// The picker's rows on screen: from its top rule to its help line.
 fn picker_rows(rows: &[String]) -> String {
-    let start = rows.iter().position(|r| r.starts_with("────")).unwrap_or(0);
-    let end = rows
-        .iter()
-        .rposition(|r| r.contains("esc to c"))
-        .unwrap_or(rows.len() - 1);
-    rows[start..=end]
-        .iter()
-        .map(|r| r.trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
+    live_box(rows, "esc to c")
 }
 
 #[test]
