@@ -135,7 +135,26 @@ impl Ui {
         rows.push(t.paint(theme::SECONDARY, &"─".repeat(w.saturating_sub(1))));
         rows.extend(menu_rows);
         rows.push(footer);
+        rows.extend(self.status_rows());
         (rows, Some(cursor))
+    }
+
+    /// The `statusLine` command's text (plain: its colours are dropped), one row per line.
+    fn status_rows(&self) -> Vec<String> {
+        let Some((_, rx)) = &self.status_line else {
+            return Vec::new();
+        };
+        let w = self.width();
+        rx.borrow()
+            .as_deref()
+            .map(|s| {
+                s.lines()
+                    .map(|l| {
+                        text::truncate(&text::sanitize(&text::strip_ansi(l)), w.saturating_sub(1))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub(super) fn menu_rows(&self) -> Vec<String> {

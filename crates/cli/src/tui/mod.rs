@@ -30,6 +30,8 @@ use anyhow::Result;
 use ccrs_core::auth::{AuthError, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::hooks::status_line::{StatusInput, StatusLine};
+use ccrs_core::hooks::{EndReason, Hooks};
 use ccrs_core::permissions::{PermissionEngine, PromptAnswer};
 use ccrs_core::session::{
     CustomCommand, Prepared, QueryResult, Session, SessionSetup, ToolSet, Turn, UserInput,
@@ -51,7 +53,7 @@ use std::time::{Duration, Instant};
 use terminal::Screen;
 use theme::Theme;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Spinner frame interval (only while the model works).
 const SPINNER_INTERVAL: Duration = Duration::from_millis(120);
@@ -72,6 +74,8 @@ const VERBS: &[&str] = &[
 ];
 /// Menu rows shown under the input.
 const MENU_ROWS: usize = 6;
+/// Nothing typed this long after an answer fires the `idle_prompt` notification hook.
+const IDLE_NOTIFY_AFTER: Duration = Duration::from_secs(60);
 /// Queued prompts shown in the live region.
 const QUEUE_ROWS: usize = 3;
 
@@ -157,6 +161,10 @@ enum Wake {
     Draw,
     HintOver,
     Signal(SignalKind),
+    /// The status line has a new text.
+    Status,
+    /// Nothing was typed for a while after the answer (`idle_prompt` notification).
+    Idle,
 }
 
 struct Signals {
@@ -234,6 +242,11 @@ struct Ui {
     custom: Vec<CustomCommand>,
     last_draw: Instant,
     draw_at: Option<Instant>,
+    hooks: Hooks,
+    /// The `statusLine` command's runner and its latest text.
+    status_line: Option<(StatusLine, watch::Receiver<Option<String>>)>,
+    /// When the `idle_prompt` notification fires if nothing is typed.
+    idle_at: Option<Instant>,
 }
 
 /// Starts the interactive session. Returns the process exit code.
@@ -278,6 +291,8 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
     let mut session = setup.start(auth.clone(), prompter)?;
+    // A person answers here: permission prompts and idle waits notify hooks.
+    session.hooks().set_interactive(true);
     let mut warnings: Vec<String> = session.warnings().to_vec();
     warnings.extend(setup::not_yet_honoured(&args));
 
@@ -330,12 +345,22 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         custom: session.custom_commands().to_vec(),
         last_draw: Instant::now(),
         draw_at: None,
+        hooks: session.hooks().clone(),
+        status_line: session.hooks().status_line_runner(),
+        idle_at: None,
     };
     ui.header(&warnings, debug_file.as_deref());
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
+    ui.refresh_status_line(&session);
     ui.run(&mut session).await;
+    session
+        .end(EndReason::PromptInputExit, ui.sink.clone())
+        .await;
+    while let Ok(ev) = ui.agent_rx.try_recv() {
+        ui.on_agent_event(ev);
+    }
     ui.shutdown(&session);
     session.close();
     Ok(0)
@@ -390,14 +415,27 @@ impl Ui {
             self.draw_if_due();
             let draw_at = self.draw_at;
             let hint_until = self.hint_until;
+            let idle_at = self.idle_at;
             let wake = tokio::select! {
                 ev = next_event(&mut self.events) => Wake::Term(ev),
                 s = self.signals.recv() => Wake::Signal(s),
                 _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
                 _ = sleep_until(hint_until), if hint_until.is_some() => Wake::HintOver,
+                _ = sleep_until(idle_at), if idle_at.is_some() => Wake::Idle,
+                _ = status_changed(&mut self.status_line) => Wake::Status,
             };
             match wake {
+                Wake::Idle => {
+                    self.idle_at = None;
+                    self.hooks.notify(
+                        "idle_prompt",
+                        "Claude is waiting for your input",
+                        &self.sink,
+                    );
+                }
+                Wake::Status => self.request_draw(),
                 Wake::Term(ev) => {
+                    self.idle_at = None;
                     let mut submit = self.on_term(ev);
                     // Handle a burst (typing fast, a non-bracketed paste) before drawing.
                     let mut n = 0;
@@ -462,6 +500,32 @@ impl Ui {
             let lines = render::error(&self.theme, &format!("{e:#}"), self.width());
             self.pending.extend(lines);
         }
+    }
+
+    /// Opens `path` in `$VISUAL`/`$EDITOR` (vi without either) with the terminal given back.
+    fn edit(&mut self, path: &std::path::Path) {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "vi".into());
+        self.suspend();
+        // The editor may carry arguments (`code -w`): let the shell split them.
+        let status = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(path)
+            .status();
+        self.resume();
+        let note = match status {
+            Ok(s) if s.success() => format!(
+                "  ⎿  Edited {} (applies from the next conversation: /clear)",
+                path.display()
+            ),
+            Ok(s) => format!("  ⎿  {editor} ended with {s}"),
+            Err(e) => format!("  ⎿  cannot run {editor}: {e}"),
+        };
+        self.pending.push(self.theme.paint(theme::SECONDARY, &note));
     }
 
     /// `/logout`.
@@ -554,6 +618,27 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Compact(instructions) => {
+                        self.pending
+                            .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));
+                        self.draw_now();
+                        let cancel = ccrs_core::cancel::CancelToken::new();
+                        let report = session
+                            .compact(
+                                Some(instructions.as_str()).filter(|i| !i.trim().is_empty()),
+                                &cancel,
+                            )
+                            .await;
+                        self.pending.push(
+                            self.theme
+                                .paint(theme::SECONDARY, &format!("  ⎿  {}", report.headline())),
+                        );
+                        self.request_draw();
+                    }
+                    slash::Outcome::Edit(path) => {
+                        self.edit(&path);
+                        session.reload_memory();
+                    }
                 }
             }
             Prepared::Unknown { name, suggestions } => {
@@ -614,6 +699,7 @@ impl Ui {
                     _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
                     _ = sleep_until(hint_until), if hint_until.is_some() => Wake::HintOver,
                     _ = tick.tick() => Wake::Tick,
+                    _ = status_changed(&mut self.status_line) => Wake::Status,
                 };
                 match wake {
                     Wake::Agent(ev) => self.on_agent_event(ev),
@@ -626,6 +712,7 @@ impl Ui {
                     Wake::Done(res) => break res,
                     Wake::Signal(s) => self.on_signal(s),
                     Wake::HintOver => self.expire_hint(),
+                    Wake::Status | Wake::Idle => {}
                     Wake::Draw => {
                         // Nothing changed since the frame was asked for: do not ask for
                         // another (that would redraw at the frame rate while busy).
@@ -656,6 +743,27 @@ impl Ui {
         }
         self.model = session.model().to_string();
         self.finish_query(&result);
+        self.refresh_status_line(session);
+        self.idle_at = Some(Instant::now() + IDLE_NOTIFY_AFTER);
+    }
+
+    /// Asks the `statusLine` command for a new text.
+    fn refresh_status_line(&self, session: &Session) {
+        let Some((line, _)) = &self.status_line else {
+            return;
+        };
+        let usage = session.usage();
+        line.refresh(StatusInput {
+            model_id: session.model().to_string(),
+            model_display: ccrs_core::models::info(session.model())
+                .map_or_else(|| session.model().to_string(), |m| m.display.to_string()),
+            cost_usd: session.cost_usd(),
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            api_duration_ms: session.api_duration().as_millis() as u64,
+            lines_added: self.lines_added,
+            lines_removed: self.lines_removed,
+            exceeds_200k_tokens: usage.iter().any(|m| m.usage.total_input() > 200_000),
+        });
     }
 
     fn open_prompt(&mut self, job: PromptJob) {
@@ -707,6 +815,18 @@ impl Ui {
 async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
     match events {
         Some(e) => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *e).poll_next(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the status line's text changes (never without a status line).
+async fn status_changed(line: &mut Option<(StatusLine, watch::Receiver<Option<String>>)>) {
+    match line {
+        Some((_, rx)) => {
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
         None => std::future::pending().await,
     }
 }

@@ -47,6 +47,18 @@ impl Ui {
                 theme::WARN,
                 "  ⎿  Stopped: the budget (--max-budget-usd) was reached",
             )]),
+            Outcome::HookStopped { reason } => {
+                let reason = if reason.trim().is_empty() {
+                    "a hook stopped the session"
+                } else {
+                    reason.as_str()
+                };
+                let lines = reason
+                    .lines()
+                    .map(|l| t.paint(theme::WARN, &format!("  ⎿  {}", text::sanitize(l))))
+                    .collect();
+                self.item(lines);
+            }
         }
         self.busy = None;
         self.request_draw();
@@ -207,6 +219,19 @@ impl Ui {
             AgentEvent::Warning(msg) => {
                 let line = render::warning(&t, &msg);
                 self.pending.push(line);
+            }
+            AgentEvent::HookStarted { status_message, .. } => {
+                if let (Some(b), Some(m)) = (&mut self.busy, status_message) {
+                    b.status = Some(m);
+                }
+            }
+            AgentEvent::HookFinished(run) => {
+                if let Some(b) = &mut self.busy {
+                    b.status = None;
+                }
+                for line in run.message.iter().flat_map(|m| m.lines()) {
+                    self.pending.push(render::warning(&t, line));
+                }
             }
             // Nothing runs nested loops yet (subagents will).
             AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
