@@ -179,7 +179,7 @@ fn help(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 /// "1M", "200k".
-fn tokens_short(n: u64) -> String {
+pub(super) fn tokens_short(n: u64) -> String {
     if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1000 {
@@ -189,7 +189,7 @@ fn tokens_short(n: u64) -> String {
     }
 }
 
-fn price(p: f64) -> String {
+pub(super) fn price(p: f64) -> String {
     if p.fract() == 0.0 {
         format!("${p:.0}")
     } else {

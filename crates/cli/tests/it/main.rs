@@ -13,6 +13,7 @@ mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;
+mod questions;
 mod sandbox;
 mod session;
 mod skills;
