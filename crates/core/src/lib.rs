@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod fsutil;
 pub mod log;
+pub mod mcp;
 pub mod message;
 pub mod models;
 pub mod paths;

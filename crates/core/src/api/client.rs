@@ -333,6 +333,9 @@ impl ApiClient {
         if req.thinking.is_some() && !crate::env::flag("DISABLE_INTERLEAVED_THINKING") {
             add_beta("interleaved-thinking-2025-05-14");
         }
+        if req.tools.iter().any(|t| t.defer_loading) {
+            add_beta(super::request::TOOL_SEARCH_BETA);
+        }
         let mut rb = self
             .http
             .post(&url)

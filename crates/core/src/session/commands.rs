@@ -89,6 +89,12 @@ pub const BUILTINS: &[Builtin] = &[
     ),
     local("todos", &[], "", "Show the current todo list"),
     local(
+        "mcp",
+        &[],
+        "",
+        "Show the MCP servers: state, tools, why one failed",
+    ),
+    local(
         "sandbox",
         &[],
         "",

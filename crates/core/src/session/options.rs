@@ -82,6 +82,10 @@ pub struct SessionOptions {
     /// `--disable-slash-commands`: custom commands are not expanded (the text goes to the
     /// model as typed).
     pub disable_slash_commands: bool,
+    /// `--mcp-config`: files (relative to `cwd`) or inline JSON.
+    pub mcp_config: Vec<String>,
+    /// `--strict-mcp-config`: only the servers of `--mcp-config`.
+    pub strict_mcp_config: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).
