@@ -7,6 +7,9 @@
 //! (`<v>`), an optional value (`[v]`) or several (`<v...>`), all come from that string, which help
 //! and error messages also print as is.
 
+mod mcp;
+
+pub use mcp::{AddArgs, McpCommand};
 use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 
@@ -86,6 +89,8 @@ pub enum Command {
     Login { api_key: bool, oauth: bool },
     /// Remove the stored credential.
     Logout,
+    /// `ccrs mcp …`: configure MCP servers.
+    Mcp(McpCommand),
 }
 
 /// Why parsing stopped without a usable [`Args`].
@@ -758,7 +763,11 @@ fn root_help() -> String {
         ABOUT,
         &[("prompt", "Your prompt")],
         OPTIONS,
-        &[("login [options]", LOGIN_ABOUT), ("logout", LOGOUT_ABOUT)],
+        &[
+            ("login [options]", LOGIN_ABOUT),
+            ("logout", LOGOUT_ABOUT),
+            ("mcp", "Configure and manage MCP servers"),
+        ],
     )
 }
 
@@ -819,6 +828,10 @@ impl Args {
                     "logout" => {
                         p.sub("ccrs logout", LOGOUT_ABOUT, LOGOUT_OPTIONS)?;
                         args.command = Some(Command::Logout);
+                        break;
+                    }
+                    "mcp" => {
+                        args.command = Some(Command::Mcp(mcp::parse(&mut p)?));
                         break;
                     }
                     _ => {}

@@ -4,6 +4,7 @@ mod args;
 mod auth_setup;
 mod diagnostics;
 mod login;
+mod mcp_cmd;
 mod output;
 mod print_mode;
 mod sdk_messages;
@@ -99,6 +100,10 @@ fn main() -> ExitCode {
                 return login::login(&opts).await.map(|()| 0);
             }
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
+            Some(args::Command::Mcp(cmd)) => {
+                let cwd = std::env::current_dir()?;
+                return mcp_cmd::run(cmd.clone(), &cwd).await;
+            }
             None => {}
         }
         if args.print {

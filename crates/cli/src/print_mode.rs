@@ -200,6 +200,8 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
+    // MCP_CONNECTION_NONBLOCKING=0: `init` and the first request wait for the servers.
+    session.wait_for_mcp_if_blocking().await;
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
@@ -208,6 +210,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         permission_mode: session.permission_mode().as_str(),
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
+        mcp_servers: session.mcp().status_json(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
@@ -226,7 +229,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         )),
         Prepared::Unknown { name, .. } => local_result(format!("Unknown command: /{name}")),
     };
-    session.close();
+    session.shutdown().await;
     let (result, is_error) = msg::result(&res, session.id(), args.max_turns, args.max_budget_usd);
     match args.output_format {
         OutputFormat::StreamJson => sink.line(result.clone()),

@@ -19,6 +19,8 @@ pub struct InitInfo<'a> {
     pub permission_mode: &'a str,
     pub api_key_source: &'a str,
     pub slash_commands: Vec<String>,
+    /// `[{"name", "status"}]`.
+    pub mcp_servers: Vec<Value>,
 }
 
 pub fn init(i: &InitInfo) -> Value {
@@ -28,7 +30,7 @@ pub fn init(i: &InitInfo) -> Value {
         "cwd": i.cwd,
         "session_id": i.session_id,
         "tools": i.tools,
-        "mcp_servers": [],
+        "mcp_servers": i.mcp_servers,
         "model": i.model,
         "permissionMode": i.permission_mode,
         "slash_commands": i.slash_commands,

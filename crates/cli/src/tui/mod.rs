@@ -11,6 +11,7 @@ mod editor;
 mod highlight;
 mod history;
 mod markdown;
+mod mcp_view;
 mod prompt;
 // Round 2 of issue 20 wires the scrollable question into the permission prompt.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -232,7 +233,8 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);
-    let setup = SessionSetup::load(options)?;
+    let mut setup = SessionSetup::load(options)?;
+    crate::mcp_cmd::ask_approvals(&mut setup, &mut login::Terminal);
     let auth = match crate::auth_setup::default_provider(setup.settings()) {
         Ok(a) => a,
         Err(e)
@@ -313,7 +315,7 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     }
     ui.run(&mut session).await;
     ui.shutdown(&session);
-    session.close();
+    session.shutdown().await;
     Ok(0)
 }
 

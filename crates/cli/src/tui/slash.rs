@@ -59,6 +59,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
+        "mcp" => Outcome::Print(super::mcp_view::lines(&t, &ctx.session.mcp().report())),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
         _ => Outcome::Exit,
