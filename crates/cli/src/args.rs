@@ -91,6 +91,8 @@ pub enum Command {
     Logout,
     /// `ccrs mcp …`: configure MCP servers.
     Mcp(McpCommand),
+    /// Check credentials, settings, network and models.
+    Doctor,
 }
 
 /// Why parsing stopped without a usable [`Args`].
@@ -470,6 +472,8 @@ const ABOUT: &str = "ccrs — a lightweight, drop-in reimplementation of Claude 
                      Starts an interactive session by default; use -p/--print for non-interactive output.";
 const LOGIN_ABOUT: &str = "Log in with an API key (recommended) or a Claude account";
 const LOGOUT_ABOUT: &str = "Remove the stored credential";
+const DOCTOR_ABOUT: &str =
+    "Check credentials, settings, proxy and CAs, and whether the API answers";
 
 #[derive(Default)]
 struct LoginFlags {
@@ -764,6 +768,7 @@ fn root_help() -> String {
         &[("prompt", "Your prompt")],
         OPTIONS,
         &[
+            ("doctor", DOCTOR_ABOUT),
             ("login [options]", LOGIN_ABOUT),
             ("logout", LOGOUT_ABOUT),
             ("mcp", "Configure and manage MCP servers"),
@@ -832,6 +837,11 @@ impl Args {
                     }
                     "mcp" => {
                         args.command = Some(Command::Mcp(mcp::parse(&mut p)?));
+                        break;
+                    }
+                    "doctor" => {
+                        p.sub("ccrs doctor", DOCTOR_ABOUT, LOGOUT_OPTIONS)?;
+                        args.command = Some(Command::Doctor);
                         break;
                     }
                     _ => {}
@@ -1161,6 +1171,11 @@ mod tests {
         assert!(a.verbose && a.prompt.is_none());
         assert_eq!(a.command, login(false, true));
         assert_eq!(parse(&["logout"]).command, Some(Command::Logout));
+        assert_eq!(parse(&["doctor"]).command, Some(Command::Doctor));
+        assert_eq!(
+            parse(&["--settings", "s.json", "doctor"]).command,
+            Some(Command::Doctor)
+        );
         let e = error(&["login", "--api-key", "--oauth"]);
         assert!(
             e.contains("error: option '--api-key' cannot be used with option '--oauth'"),
