@@ -187,8 +187,8 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
-    // MCP_CONNECTION_NONBLOCKING=0: `init` and the first request wait for the servers.
-    session.wait_for_mcp_if_blocking().await;
+    // `init` and the first request wait for the MCP servers (unless MCP_CONNECTION_NONBLOCKING).
+    session.wait_for_mcp().await;
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),

@@ -6,6 +6,7 @@ mod doctor;
 mod faults;
 mod interactive;
 mod login_durability;
+mod mcp;
 mod odd_files;
 mod permissions;
 mod print_mode;

@@ -11,11 +11,11 @@
 //!
 //! A server that cannot start, does not answer within `MCP_TIMEOUT` (30 s; a server's own
 //! `timeout` wins) or dies later is reported (`/mcp`, stream-json `init`, a warning) with the
-//! reason and the end of its stderr, and the session goes on without its tools. Nothing waits
-//! for servers before the first prompt (Claude Code 2.1's default): a prompt sent meanwhile goes
-//! without their tools, and ToolSearch waits a few seconds for servers still starting.
-//! `MCP_CONNECTION_NONBLOCKING=0` makes the first request wait for them instead (bounded by
-//! their start-up limits). Tool calls end after `MCP_TOOL_TIMEOUT` (10 minutes by default:
+//! reason and the end of its stderr, and the session goes on without its tools. As in Claude
+//! Code 2.1.332 (observed): print mode and the SDK wait for the servers before `init` and the
+//! first request (bounded by their start-up limits) unless `MCP_CONNECTION_NONBLOCKING` is set;
+//! the terminal UI never waits — a prompt sent meanwhile goes without their tools (ToolSearch
+//! waits a few seconds for servers still starting) — unless `MCP_CONNECTION_NONBLOCKING=0`. Tool calls end after `MCP_TOOL_TIMEOUT` (10 minutes by default:
 //! Claude Code's default is a day, which turns a hung server into a hung session).
 //!
 //! Stdio servers run in their own process group under the exec helper (see
@@ -153,8 +153,9 @@ pub struct StartContext {
     pub startup_timeout: Duration,
     /// `MCP_TOOL_TIMEOUT`.
     pub tool_timeout: Duration,
-    /// The first request waits for servers still starting (`MCP_CONNECTION_NONBLOCKING=0`).
-    pub blocking: bool,
+    /// `MCP_CONNECTION_NONBLOCKING`: `Some(true)` never wait for servers still starting,
+    /// `Some(false)` always wait (bounded), unset: the front end's default.
+    pub nonblocking: Option<bool>,
 }
 
 impl StartContext {
@@ -172,9 +173,8 @@ impl StartContext {
             roots,
             startup_timeout: ms("MCP_TIMEOUT", 30_000),
             tool_timeout: ms("MCP_TOOL_TIMEOUT", 600_000),
-            blocking: crate::env::nonempty("MCP_CONNECTION_NONBLOCKING")
-                .and_then(|v| crate::env::switch(&v))
-                == Some(false),
+            nonblocking: crate::env::nonempty("MCP_CONNECTION_NONBLOCKING")
+                .and_then(|v| crate::env::switch(&v)),
         }
     }
 }
@@ -345,8 +345,10 @@ impl McpManager {
 
     /// Waits (bounded by the servers' own start-up limits) for the servers still starting when
     /// `MCP_CONNECTION_NONBLOCKING=0` asks the first request to wait.
-    pub async fn settle_if_blocking(&self) {
-        if self.inner.ctx.blocking {
+    /// Waits (bounded) for the servers still starting, unless `MCP_CONNECTION_NONBLOCKING`
+    /// says otherwise; `default_wait` is the front end's default (print mode: wait).
+    pub async fn settle(&self, default_wait: bool) {
+        if !self.inner.ctx.nonblocking.unwrap_or(!default_wait) {
             let bound = self.inner.ctx.startup_timeout + Duration::from_secs(1);
             self.wait_settled(bound).await;
         }
@@ -561,6 +563,13 @@ async fn run_server(inner: Weak<Inner>, name: String) {
         Ok(Err(e)) => {
             let state = match e {
                 McpError::NeedsAuth(why) => State::NeedsAuth(why),
+                McpError::Closed(why) => {
+                    let ended = match &t {
+                        Some(t) => t.ended(Duration::from_secs(1)).await,
+                        None => None,
+                    };
+                    State::Failed(ended.unwrap_or(why))
+                }
                 e => State::Failed(e.to_string()),
             };
             m.fail(&name, state, stderr(), t.as_ref());

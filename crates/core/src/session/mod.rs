@@ -549,10 +549,11 @@ impl Session {
         &self.mcp
     }
 
-    /// With `MCP_CONNECTION_NONBLOCKING=0`, waits for the servers still starting (bounded);
-    /// otherwise returns at once.
-    pub async fn wait_for_mcp_if_blocking(&self) {
-        self.mcp.settle_if_blocking().await;
+    /// Waits for the MCP servers still starting (bounded by their start-up limits) unless
+    /// `MCP_CONNECTION_NONBLOCKING` is set: print mode and the SDK call it before `init`, as
+    /// Claude Code does. The terminal UI does not (see [`crate::mcp`]).
+    pub async fn wait_for_mcp(&self) {
+        self.mcp.settle(true).await;
     }
 
     /// Servers that failed since the last call, as warnings (name, reason, end of stderr).
@@ -676,7 +677,7 @@ impl Session {
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
-        self.mcp.settle_if_blocking().await;
+        self.mcp.settle(false).await;
         for w in self.mcp_failures() {
             events.emit(crate::events::AgentEvent::Warning(w));
         }

@@ -54,6 +54,12 @@ pub trait Transport: Send + Sync {
     fn pid(&self) -> Option<u32> {
         None
     }
+
+    /// After a failure: why the connection ended, once known (a stdio server's exit status,
+    /// with its stderr read to the end), waiting at most `bound`. `None`: nothing better known.
+    fn ended(&self, _bound: std::time::Duration) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async { None })
+    }
 }
 
 /// Parses one message; a batch (array) is split into its messages.
@@ -85,10 +91,10 @@ pub(crate) async fn deliver(inbox: &Inbox, text: &[u8]) -> bool {
     }
 }
 
-/// An HTTP client for MCP servers (rustls with ring, as the API client).
+/// An HTTP client for MCP servers: the proxies, `NO_PROXY` and extra CAs of the API client
+/// ([`crate::net`]).
 pub(crate) fn http_client() -> Result<reqwest::Client, McpError> {
-    crate::api::client::install_crypto_provider();
-    reqwest::Client::builder()
+    crate::net::client_builder()
         .connect_timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(|e| McpError::Transport(format!("cannot create an HTTP client: {e}")))

@@ -32,6 +32,10 @@ pub struct StdioTransport {
     stderr: Arc<Mutex<VecDeque<u8>>>,
     /// Set once the process has exited.
     exited: watch::Receiver<bool>,
+    /// Why it ended (set before `exited`).
+    reason: Arc<Mutex<Option<String>>>,
+    /// Set once stderr reached its end.
+    stderr_done: watch::Receiver<bool>,
 }
 
 /// What the process is started with.
@@ -65,12 +69,20 @@ pub async fn connect(cmd: Command<'_>, inbox: Inbox) -> Result<Arc<dyn Transport
     let stderr_pipe = child.stderr.take();
     let stderr = Arc::new(Mutex::new(VecDeque::new()));
     let (exited_tx, exited) = watch::channel(false);
+    let (stderr_done_tx, stderr_done) = watch::channel(false);
     if let Some(err) = stderr_pipe {
         let keep = stderr.clone();
         let name = cmd.name.to_string();
-        tokio::spawn(async move { read_stderr(err, keep, &name).await });
+        tokio::spawn(async move {
+            read_stderr(err, keep, &name).await;
+            let _ = stderr_done_tx.send(true);
+        });
+    } else {
+        let _ = stderr_done_tx.send(true);
     }
     let name = cmd.name.to_string();
+    let reason_slot = Arc::new(Mutex::new(None));
+    let reason_keep = reason_slot.clone();
     tokio::spawn(async move {
         let why = match stdout {
             Some(out) => read_stdout(out, &inbox).await,
@@ -78,7 +90,6 @@ pub async fn connect(cmd: Command<'_>, inbox: Inbox) -> Result<Arc<dyn Transport
         };
         // End of output: the server exited or closed stdout. Its exit status says why.
         let status = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
-        let _ = exited_tx.send(true);
         let reason = match (why, status) {
             (Some(w), _) => w,
             (None, Ok(Ok(e))) if e.success() => "the server exited".to_string(),
@@ -91,6 +102,10 @@ pub async fn connect(cmd: Command<'_>, inbox: Inbox) -> Result<Arc<dyn Transport
             (None, _) => "the server closed its output".to_string(),
         };
         crate::debug_log!(crate::log::MCP, "{name}: {reason}");
+        if let Ok(mut r) = reason_keep.lock() {
+            *r = Some(reason.clone());
+        }
+        let _ = exited_tx.send(true);
         let _ = inbox.send(Inbound::Closed(reason)).await;
         child.wait_helper().await;
     });
@@ -100,6 +115,8 @@ pub async fn connect(cmd: Command<'_>, inbox: Inbox) -> Result<Arc<dyn Transport
         pid,
         stderr,
         exited,
+        reason: reason_slot,
+        stderr_done,
     }))
 }
 
@@ -204,6 +221,20 @@ impl Transport for StdioTransport {
 
     fn pid(&self) -> Option<u32> {
         Some(self.pid)
+    }
+
+    fn ended(&self, bound: Duration) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            // A write can fail (broken pipe) before the exit is seen: wait for the exit status
+            // and the rest of stderr, which say more.
+            let (mut exited, mut done) = (self.exited.clone(), self.stderr_done.clone());
+            let both = async {
+                let _ = exited.wait_for(|e| *e).await;
+                let _ = done.wait_for(|d| *d).await;
+            };
+            let _ = tokio::time::timeout(bound, both).await;
+            self.reason.lock().ok().and_then(|r| r.clone())
+        })
     }
 }
 
