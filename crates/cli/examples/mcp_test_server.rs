@@ -202,12 +202,13 @@ fn main() {
         extra_tools: value("--tools").and_then(|n| n.parse().ok()).unwrap_or(0),
     };
     if let Some(secs) = value("--child") {
-        std::process::Command::new("sleep")
+        let mut child = std::process::Command::new("sleep")
             .arg(secs)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        std::thread::spawn(move || child.wait());
     }
     if flag("--http") {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();

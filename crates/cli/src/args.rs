@@ -90,7 +90,7 @@ pub enum Command {
     /// Remove the stored credential.
     Logout,
     /// `ccrs mcp …`: configure MCP servers.
-    Mcp(McpCommand),
+    Mcp(Box<McpCommand>),
     /// Check credentials, settings, network and models.
     Doctor,
 }
@@ -836,7 +836,7 @@ impl Args {
                         break;
                     }
                     "mcp" => {
-                        args.command = Some(Command::Mcp(mcp::parse(&mut p)?));
+                        args.command = Some(Command::Mcp(Box::new(mcp::parse(&mut p)?)));
                         break;
                     }
                     "doctor" => {

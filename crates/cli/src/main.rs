@@ -111,7 +111,7 @@ fn main() -> ExitCode {
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
             Some(args::Command::Mcp(cmd)) => {
                 let cwd = std::env::current_dir()?;
-                return mcp_cmd::run(cmd.clone(), &cwd).await;
+                return mcp_cmd::run((**cmd).clone(), &cwd).await;
             }
             Some(args::Command::Doctor) => return doctor::run(&args).await,
             None => {}

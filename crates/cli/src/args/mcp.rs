@@ -194,18 +194,16 @@ impl Parser {
 /// Parses what follows `ccrs mcp`.
 pub(super) fn parse(p: &mut Parser) -> Result<McpCommand, ArgsError> {
     p.cmd = "ccrs mcp";
-    let sub = loop {
-        match p.next(NO_OPTIONS, &mut ())? {
-            Some(Tok::Word { text, .. }) => break text,
-            Some(Tok::Help) | None => {
-                return Err(ArgsError::Help(help(
-                    "ccrs mcp [options] [command]",
-                    ABOUT,
-                    &[],
-                    NO_OPTIONS,
-                    COMMANDS,
-                )));
-            }
+    let sub = match p.next(NO_OPTIONS, &mut ())? {
+        Some(Tok::Word { text, .. }) => text,
+        Some(Tok::Help) | None => {
+            return Err(ArgsError::Help(help(
+                "ccrs mcp [options] [command]",
+                ABOUT,
+                &[],
+                NO_OPTIONS,
+                COMMANDS,
+            )));
         }
     };
     match sub.as_str() {
@@ -284,7 +282,7 @@ mod tests {
     fn mcp(argv: &[&str]) -> Result<McpCommand, ArgsError> {
         let a = Args::try_parse_from(["ccrs", "mcp"].iter().chain(argv).copied())?;
         match a.command {
-            Some(Command::Mcp(c)) => Ok(c),
+            Some(Command::Mcp(c)) => Ok(*c),
             other => panic!("{other:?}"),
         }
     }
@@ -322,12 +320,12 @@ mod tests {
                 .to_string()
                 .contains("unknown option '-y'")
         );
-        // -e swallows the name: the command is missing.
+        // -e is variadic: it swallows the name and the command (Claude Code 2.1.197: the same).
         assert!(
             mcp(&["add", "-e", "K=V", "a2", "npx"])
                 .unwrap_err()
                 .to_string()
-                .contains("missing required argument 'commandOrUrl'")
+                .contains("missing required argument 'name'")
         );
         assert_eq!(mcp(&["list"]).unwrap(), McpCommand::List);
         assert_eq!(

@@ -53,9 +53,7 @@ pub fn lines(t: &Theme, servers: &[ServerReport]) -> Vec<String> {
                 facts.push("resources".into());
             }
             if let Some((name, version)) = &s.server_info {
-                facts.push(text::sanitize(
-                    &format!("{name} {version}").trim().to_string(),
-                ));
+                facts.push(text::sanitize(format!("{name} {version}").trim()));
             }
             head.push_str(&t.paint(theme::SECONDARY, &format!(" · {}", facts.join(" · "))));
         }
