@@ -548,3 +548,94 @@ fn no_server_outlives_ccrs() {
         assert_gone(marker);
     }
 }
+
+/// `ccrs mcp add|add-json|remove` write what Claude Code 2.1.197 writes for the same commands
+/// (recorded against a temporary HOME: `claude mcp add …`, the files compared).
+#[test]
+fn mcp_subcommands_edit_the_files_claude_code_edits() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mcp = |args: &[&str]| {
+        let mut a = vec!["mcp"];
+        a.extend_from_slice(args);
+        let out = run(&e, &mock, &a, &[]);
+        assert!(out.status.success(), "{a:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    // With CLAUDE_CONFIG_DIR set (as here), `.claude.json` lives in it.
+    let global_file = e.home.join(".claude/.claude.json");
+    std::fs::create_dir_all(e.home.join(".claude")).unwrap();
+    std::fs::write(&global_file, r#"{"hasCompletedOnboarding":true}"#).unwrap();
+    let added = mcp(&[
+        "add",
+        "loc",
+        "-e",
+        "K=V",
+        "--",
+        "/nonexistent/srv",
+        "-y",
+        "pkg",
+    ]);
+    assert!(
+        added.contains(
+            "Added stdio MCP server loc with command: /nonexistent/srv -y pkg to local config"
+        ),
+        "{added}"
+    );
+    mcp(&[
+        "add", "-s", "project", "proj", "--", "node", "srv.js", "--flag",
+    ]);
+    let web = mcp(&[
+        "add",
+        "-s",
+        "user",
+        "-t",
+        "http",
+        "web",
+        "https://x/mcp",
+        "-H",
+        "Authorization: Bearer x",
+    ]);
+    assert!(
+        web.contains("[REDACTED]") && !web.contains("Bearer x"),
+        "{web}"
+    );
+    mcp(&["add", "-s", "user", "-t", "sse", "old", "https://x/sse"]);
+    mcp(&[
+        "add-json",
+        "j",
+        r#"{"type":"stdio","command":"a","args":["b"]}"#,
+    ]);
+    let got = mcp(&["get", "loc"]);
+    assert!(
+        got.contains("Scope: Local config (private to you in this project)"),
+        "{got}"
+    );
+    mcp(&["remove", "loc"]);
+    let read = |p: PathBuf| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(e.cwd.join(".mcp.json")),
+        json!({"mcpServers": {"proj": {"type": "stdio", "command": "node", "args": ["srv.js", "--flag"], "env": {}}}})
+    );
+    let global = read(global_file);
+    assert_eq!(global["hasCompletedOnboarding"], true);
+    assert_eq!(
+        global["mcpServers"],
+        json!({"old": {"type": "sse", "url": "https://x/sse"},
+               "web": {"type": "http", "url": "https://x/mcp", "headers": {"Authorization": "Bearer x"}}})
+    );
+    let project = &global["projects"][e.cwd.to_str().unwrap()];
+    assert_eq!(
+        project["mcpServers"],
+        json!({"j": {"type": "stdio", "command": "a", "args": ["b"]}})
+    );
+    for k in [
+        "enabledMcpjsonServers",
+        "disabledMcpjsonServers",
+        "allowedTools",
+    ] {
+        assert_eq!(project[k], json!([]), "{k}: {project}");
+    }
+}
