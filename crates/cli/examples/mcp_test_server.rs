@@ -10,7 +10,8 @@
 //!                    no-orphans tests look for in /proc).
 //!
 //! Tools: `echo {text}` (text), `add {a,b}` (text), `picture` (an image and a resource link),
-//! `fail` (isError), `whoami` (the Authorization header seen over HTTP, or "stdio").
+//! `fail` (isError), `whoami` (the Authorization header seen over HTTP, or "stdio"),
+//! `slow {secs}` (answers late; stdio handles one message at a time).
 //! Prompt: `greet {name}`. Resource: `test://hello` (text).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,6 +32,7 @@ fn tools(o: &Opts) -> Vec<Value> {
         json!({"name":"picture","description":"A 1x1 PNG and a link","inputSchema":obj(json!({}), &[])}),
         json!({"name":"fail","description":"Always fails","inputSchema":obj(json!({}), &[])}),
         json!({"name":"whoami","description":"The Authorization header received","inputSchema":obj(json!({}), &[])}),
+        json!({"name":"slow","description":"Answers after `secs` seconds","inputSchema":obj(json!({"secs":{"type":"number"}}), &["secs"])}),
     ];
     for i in 0..o.extra_tools {
         t.push(json!({
@@ -81,6 +83,11 @@ fn handle(msg: &Value, o: &Opts, auth: &str) -> Option<Value> {
                     json!({"content":[{"type":"text","text":"this tool always fails"}],"isError":true})
                 }
                 "whoami" => text(auth),
+                "slow" => {
+                    let secs = args["secs"].as_f64().unwrap_or(0.0);
+                    std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+                    text("slept")
+                }
                 n if n.starts_with("tool_") => text(format!("record of {n}")),
                 n => {
                     return Some(json!({"jsonrpc":"2.0","id":id,

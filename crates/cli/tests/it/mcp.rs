@@ -124,6 +124,11 @@ fn calling(tool: &str, input: Value) -> MockServer {
     .unwrap()
 }
 
+/// `ccrs -p go` in stream-json with `cfg`, `allowed` allowed.
+fn go_allowing(e: &Env, mock: &MockServer, cfg: &str, allowed: &str) -> Output {
+    run(e, mock, &args("go", cfg, &["--allowedTools", allowed]), &[])
+}
+
 const STREAM: &[&str] = &["--output-format", "stream-json", "--verbose"];
 
 fn args<'a>(prompt: &'a str, cfg: &'a str, more: &[&'a str]) -> Vec<&'a str> {
@@ -141,12 +146,7 @@ fn stdio_tools_are_listed_called_and_their_results_mapped() {
     let cfg = config(json!({"t": {"command": srv}}));
     // A text result, through an allow rule on the whole server.
     let mock = calling("mcp__t__echo", json!({"text": "hello back"}));
-    let out = run(
-        &e,
-        &mock,
-        &args("go", &cfg, &["--allowedTools", "mcp__t"]),
-        &[],
-    );
+    let out = go_allowing(&e, &mock, &cfg, "mcp__t");
     let i = init(&out);
     assert_eq!(status(&i, "t"), "connected", "{i}");
     for t in ["mcp__t__echo", "mcp__t__add", "ListMcpResourcesTool"] {
@@ -177,12 +177,7 @@ fn stdio_tools_are_listed_called_and_their_results_mapped() {
 
     // An image and a resource link.
     let mock = calling("mcp__t__picture", json!({}));
-    run(
-        &e,
-        &mock,
-        &args("go", &cfg, &["--allowedTools", "mcp__t__picture"]),
-        &[],
-    );
+    go_allowing(&e, &mock, &cfg, "mcp__t__picture");
     let tr = tool_result(&mock);
     let blocks = tr["content"].as_array().unwrap();
     assert!(
@@ -195,12 +190,7 @@ fn stdio_tools_are_listed_called_and_their_results_mapped() {
 
     // isError becomes an error result.
     let mock = calling("mcp__t__fail", json!({}));
-    run(
-        &e,
-        &mock,
-        &args("go", &cfg, &["--allowedTools", "mcp__t__fail"]),
-        &[],
-    );
+    go_allowing(&e, &mock, &cfg, "mcp__t__fail");
     let tr = tool_result(&mock);
     assert_eq!(tr["is_error"], true, "{tr}");
     assert!(tr.to_string().contains("always fails"), "{tr}");
@@ -210,12 +200,7 @@ fn stdio_tools_are_listed_called_and_their_results_mapped() {
         "ReadMcpResourceTool",
         json!({"server": "t", "uri": "test://hello"}),
     );
-    run(
-        &e,
-        &mock,
-        &args("go", &cfg, &["--allowedTools", "ReadMcpResourceTool"]),
-        &[],
-    );
+    go_allowing(&e, &mock, &cfg, "ReadMcpResourceTool");
     let tr = tool_result(&mock);
     assert!(
         tr.to_string().contains("hello from the test resource"),
@@ -306,12 +291,7 @@ fn a_server_that_crashes_at_start_leaves_the_session_working() {
         "missing": {"command": "/nonexistent/mcp-server"},
     }));
     let mock = calling("mcp__t__add", json!({"a": 2, "b": 3}));
-    let out = run(
-        &e,
-        &mock,
-        &args("go", &cfg, &["--allowedTools", "mcp__t"]),
-        &[],
-    );
+    let out = go_allowing(&e, &mock, &cfg, "mcp__t");
     let i = init(&out);
     assert_eq!(status(&i, "broken"), "failed", "{i}");
     assert_eq!(status(&i, "missing"), "failed", "{i}");
@@ -443,12 +423,7 @@ fn reference_filesystem_server_answers_through_the_loop() {
     let cfg = config(json!({"fs": {"command": fs, "args": [cwd]}}));
     let file = e.cwd.join("notes.txt");
     let mock = calling("mcp__fs__read_text_file", json!({"path": file}));
-    let out = run(
-        &e,
-        &mock,
-        &args("go", &cfg, &["--allowedTools", "mcp__fs__read_text_file"]),
-        &[],
-    );
+    let out = go_allowing(&e, &mock, &cfg, "mcp__fs__read_text_file");
     let i = init(&out);
     assert_eq!(status(&i, "fs"), "connected", "{}", stderr(&out));
     assert!(has_tool(&i, "mcp__fs__write_file"), "{i}");
@@ -638,4 +613,39 @@ fn mcp_subcommands_edit_the_files_claude_code_edits() {
     ] {
         assert_eq!(project[k], json!([]), "{k}: {project}");
     }
+}
+
+#[test]
+fn prompts_are_commands_and_hung_calls_end_after_the_tool_timeout() {
+    let Some(srv) = test_server() else { return };
+    let e = env();
+    let cfg = config(json!({"t": {"command": srv}}));
+    // `/mcp__t__greet Ann` sends the prompt the server renders.
+    let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("hello Ann"))).unwrap();
+    let out = run(&e, &mock, &args("/mcp__t__greet Ann", &cfg, &[]), &[]);
+    assert_eq!(result(&out)["result"], "hello Ann", "{}", stderr(&out));
+    let first = &wait_requests(&mock, 1)[0];
+    assert!(
+        first["messages"].to_string().contains("Say hello to Ann."),
+        "{first}"
+    );
+    // A call that does not answer within MCP_TOOL_TIMEOUT is an error result, and the turn
+    // goes on.
+    let mock = calling("mcp__t__slow", json!({"secs": 30}));
+    let started = std::time::Instant::now();
+    let out = run(
+        &e,
+        &mock,
+        &args("go", &cfg, &["--allowedTools", "mcp__t"]),
+        &[("MCP_TOOL_TIMEOUT", "500")],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let tr = tool_result(&mock);
+    assert_eq!(tr["is_error"], true, "{tr}");
+    assert!(tr.to_string().contains("0.5 s"), "{tr}");
+    assert_eq!(result(&out)["result"], "done");
 }

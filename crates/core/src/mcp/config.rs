@@ -542,6 +542,13 @@ pub fn load(
             }
         }
         let server = parse_server(name, winner, v, lookup);
+        // Accepted but not honoured yet: said once, so nobody relies on it unknowingly.
+        if v.get("oauth").is_some_and(|o| !o.is_null()) {
+            out.warnings.push(format!(
+                "MCP server \"{name}\": \"oauth\" is not supported by ccrs yet; the server is \
+                 used with its configured headers only"
+            ));
+        }
         if !server.missing_vars.is_empty() {
             out.warnings.push(format!(
                 "MCP server \"{name}\": {} not set; used as written",

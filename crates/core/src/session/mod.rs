@@ -126,6 +126,7 @@ pub struct SessionSetup {
     settings: Settings,
     config: Config,
     mcp: crate::mcp::config::Loaded,
+    mcp_connector: Option<Arc<dyn crate::mcp::Connector>>,
 }
 
 impl SessionSetup {
@@ -162,7 +163,14 @@ impl SessionSetup {
             settings,
             config,
             mcp,
+            mcp_connector: None,
         })
+    }
+
+    /// The transport of `{"type":"sdk"}` MCP servers (the SDK front end: `mcp_message` control
+    /// requests). Set before [`Self::prepare`], which starts the servers.
+    pub fn set_mcp_connector(&mut self, c: Arc<dyn crate::mcp::Connector>) {
+        self.mcp_connector = Some(c);
     }
 
     /// Project (`.mcp.json`) servers nobody approved or rejected yet. Print mode and the SDK
@@ -209,6 +217,7 @@ impl SessionSetup {
             settings,
             config,
             mcp: mcp_loaded,
+            mcp_connector,
         } = self;
         let cwd = options.cwd.clone();
         let permissions = Arc::new(PermissionEngine::new(PermissionConfig {
@@ -291,6 +300,9 @@ impl SessionSetup {
             agent.set_tool_search(search_mode);
         }
         warnings.extend(mcp_loaded.warnings.iter().cloned());
+        if let Some(c) = mcp_connector {
+            mcp.set_connector(c);
+        }
         mcp.start(mcp_loaded.servers);
         Ok(Session {
             agent,
