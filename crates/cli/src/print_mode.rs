@@ -218,6 +218,8 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
+    // `init` and the first request wait for the MCP servers (unless MCP_CONNECTION_NONBLOCKING).
+    session.wait_for_mcp().await;
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
@@ -227,6 +229,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
         skills: session.skills().iter().map(|s| s.name.clone()).collect(),
+        mcp_servers: session.mcp().status_json(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
@@ -245,7 +248,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         )),
         Prepared::Unknown { name, .. } => local_result(format!("Unknown command: /{name}")),
     };
-    session.close();
+    session.shutdown().await;
     let (result, is_error) = msg::result(&res, session.id(), args.max_turns, args.max_budget_usd);
     match args.output_format {
         OutputFormat::StreamJson => sink.line(result.clone()),

@@ -13,6 +13,7 @@ mod history;
 mod keys;
 mod live;
 mod markdown;
+mod mcp_view;
 mod picker;
 mod prompt;
 mod question;
@@ -259,7 +260,8 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);
-    let setup = SessionSetup::load(options)?;
+    let mut setup = SessionSetup::load(options)?;
+    crate::mcp_cmd::ask_approvals(&mut setup, &mut login::Terminal);
     let auth = match crate::auth_setup::default_provider(setup.settings()) {
         Ok(a) => a,
         Err(e)
@@ -362,7 +364,7 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         ui.on_agent_event(ev);
     }
     ui.shutdown(&session);
-    session.close();
+    session.shutdown().await;
     Ok(0)
 }
 

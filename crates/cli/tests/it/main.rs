@@ -8,6 +8,7 @@ mod faults;
 mod hooks;
 mod interactive;
 mod login_durability;
+mod mcp;
 mod memory;
 mod odd_files;
 mod permissions;
