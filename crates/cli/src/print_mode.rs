@@ -7,7 +7,7 @@ use crate::sdk_messages as msg;
 use crate::setup;
 use anyhow::{Result, bail};
 use ccrs_core::cancel::CancelToken;
-use ccrs_core::events::{AgentEvent, EventSink, HookRun};
+use ccrs_core::events::{AgentEvent, EventSink};
 use ccrs_core::hooks::EndReason;
 use ccrs_core::permissions::DenyPrompter;
 use ccrs_core::session::{Outcome, Prepared, QueryResult, SessionSetup, UserInput};
@@ -58,17 +58,7 @@ impl PrintSink {
 
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
-        if !self.wants_lines() {
-            match event.innermost().0 {
-                AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
-                // What a hook run means for the user (a failure, a timeout, a systemMessage).
-                AgentEvent::HookFinished(HookRun {
-                    message: Some(m), ..
-                }) => eprintln!("ccrs: {m}"),
-                _ => {}
-            }
-            return;
-        }
+        let lines = self.wants_lines();
         let sid = self.session_id.as_str();
         // A subagent's events carry the id of the tool call that runs it.
         let (event, parent) = event.innermost();
@@ -79,7 +69,7 @@ impl EventSink for PrintSink {
                 block,
                 usage,
                 request_id,
-            } => self.line(msg::assistant(
+            } if lines => self.line(msg::assistant(
                 sid,
                 parent,
                 message_id,
@@ -88,7 +78,7 @@ impl EventSink for PrintSink {
                 usage,
                 request_id.as_deref(),
             )),
-            AgentEvent::ToolFinished { id, output, .. } => {
+            AgentEvent::ToolFinished { id, output, .. } if lines => {
                 self.line(msg::tool_result(sid, parent, id, output))
             }
             AgentEvent::StreamEvent(v) if self.partial => {
@@ -101,14 +91,14 @@ impl EventSink for PrintSink {
                 hook_name,
                 event,
                 ..
-            } if self.hook_events || event == "SessionStart" => {
+            } if lines && (self.hook_events || event == "SessionStart") => {
                 self.line(msg::hook_started(sid, hook_id, hook_name, event))
             }
             AgentEvent::HookFinished(run) => {
                 if let Some(m) = &run.message {
                     eprintln!("ccrs: {m}");
                 }
-                if self.hook_events || run.event == "SessionStart" {
+                if lines && (self.hook_events || run.event == "SessionStart") {
                     self.line(msg::hook_response(sid, run));
                 }
             }
@@ -228,6 +218,8 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
+    // `init` and the first request wait for the MCP servers (unless MCP_CONNECTION_NONBLOCKING).
+    session.wait_for_mcp().await;
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
@@ -237,6 +229,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
         skills: session.skills().iter().map(|s| s.name.clone()).collect(),
+        mcp_servers: session.mcp().status_json(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
@@ -255,7 +248,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         )),
         Prepared::Unknown { name, .. } => local_result(format!("Unknown command: /{name}")),
     };
-    session.close();
+    session.shutdown().await;
     let (result, is_error) = msg::result(&res, session.id(), args.max_turns, args.max_budget_usd);
     match args.output_format {
         OutputFormat::StreamJson => sink.line(result.clone()),

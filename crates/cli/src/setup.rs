@@ -72,6 +72,8 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         betas: args.betas.clone(),
         disable_slash_commands: args.disable_slash_commands,
         bare: args.bare,
+        mcp_config: args.mcp_config.clone(),
+        strict_mcp_config: args.strict_mcp_config,
     })
 }
 
@@ -83,8 +85,6 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
         (args.resume.is_some(), "--resume"),
         (args.fork_session, "--fork-session"),
         (args.fallback_model.is_some(), "--fallback-model"),
-        (!args.mcp_config.is_empty(), "--mcp-config"),
-        (args.strict_mcp_config, "--strict-mcp-config"),
         (
             args.permission_prompt_tool.is_some(),
             "--permission-prompt-tool",

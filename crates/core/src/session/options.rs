@@ -86,6 +86,10 @@ pub struct SessionOptions {
     pub disable_slash_commands: bool,
     /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
     pub bare: bool,
+    /// `--mcp-config`: files (relative to `cwd`) or inline JSON.
+    pub mcp_config: Vec<String>,
+    /// `--strict-mcp-config`: only the servers of `--mcp-config`.
+    pub strict_mcp_config: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).
