@@ -66,6 +66,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "skills" => Outcome::Print(skills(ctx)),
+        "hooks" => Outcome::Print(hooks(ctx)),
         "mcp" => Outcome::Print(super::mcp_view::lines(&t, &ctx.session.mcp().report())),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
@@ -557,6 +558,41 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
         theme::SECONDARY,
         "  \"Yes, and don't ask again\" saves rules to .claude/settings.local.json.",
     ));
+    out
+}
+
+/// `/hooks`: every hook in force (event, matcher, command, timeout, origin), so a hook that
+/// does not fire can be told from one that was never loaded.
+fn hooks(ctx: &Ctx<'_>) -> Vec<String> {
+    let t = ctx.theme;
+    let list = ctx.session.hooks().list();
+    if list.is_empty() {
+        return vec![t.paint(
+            theme::SECONDARY,
+            "  ⎿  No hooks (settings key \"hooks\" in any settings file or --settings)",
+        )];
+    }
+    let mut out = vec![format!(
+        "  {} ({})",
+        t.paint(Style::plain().bold(), "Hooks"),
+        list.len()
+    )];
+    for h in list {
+        let matcher = if h.matcher.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", text::sanitize(&h.matcher))
+        };
+        out.push(format!(
+            "  {}{matcher} {} {}",
+            h.event,
+            text::sanitize(&h.command),
+            t.paint(
+                theme::SECONDARY,
+                &format!("({} s · {})", h.timeout_secs, text::sanitize(&h.origin))
+            )
+        ));
+    }
     out
 }
 

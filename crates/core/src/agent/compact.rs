@@ -18,8 +18,10 @@ use super::Agent;
 use crate::api::{ContentBlock, Message, MessagesRequest, ToolResultContent};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
+use crate::events::{EventSink, NullSink};
 use crate::log;
 use crate::message::Role;
+use std::sync::Arc;
 
 /// Output room kept free below the window (Claude Code's `min(max output, 20 000)`).
 const OUTPUT_RESERVE: u64 = 20_000;
@@ -37,23 +39,9 @@ const SUMMARY_PROMPT: &str = "Summarize this conversation so that the work can c
 /// model reads it the same way).
 pub const CONTINUATION: &str = "This session is being continued from a previous conversation that ran out of context. The summary below covers the earlier portion of the conversation.";
 
-/// Why compaction ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompactTrigger {
-    /// `/compact`.
-    Manual,
-    /// The context reached the threshold, or the API said the prompt is too long.
-    Auto,
-}
-
-impl CompactTrigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompactTrigger::Manual => "manual",
-            CompactTrigger::Auto => "auto",
-        }
-    }
-}
+/// Why compaction ran (`manual`: `/compact`; `auto`: the threshold, or the API said the
+/// prompt is too long). The same type `PreCompact` hooks are told.
+pub use crate::hooks::CompactTrigger;
 
 /// Whether and when to compact on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +107,8 @@ pub struct CompactReport {
     pub dropped: Vec<String>,
     /// Nothing to compact.
     pub nothing: bool,
+    /// A PreCompact hook blocked the compaction (its reason).
+    pub blocked: Option<String>,
 }
 
 impl CompactReport {
@@ -126,6 +116,9 @@ impl CompactReport {
     pub fn headline(&self) -> String {
         if self.nothing {
             return "Not enough messages to compact.".into();
+        }
+        if let Some(why) = &self.blocked {
+            return format!("Compaction blocked by a PreCompact hook: {why}");
         }
         let how = match &self.summary {
             Some(_) => "summarized".to_string(),
@@ -280,8 +273,24 @@ impl Agent {
             report.nothing = true;
             return report;
         }
-        // PreCompact hooks (issue 17, the hooks engine) are called here, with the trigger and
-        // `instructions`; what they print joins the instructions.
+        // PreCompact hooks: one may block the compaction; what they print joins the
+        // instructions. Their failures are in the debug log (`hooks`).
+        let hook_events: Arc<dyn EventSink> = Arc::new(NullSink);
+        let pre = self
+            .hooks
+            .pre_compact(trigger, instructions.unwrap_or(""), &hook_events, cancel)
+            .await;
+        if let Some(why) = pre.blocked {
+            report.blocked = Some(why);
+            return report;
+        }
+        let joined = [instructions.unwrap_or("").trim()]
+            .into_iter()
+            .chain(pre.instructions.iter().map(|s| s.trim()))
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let instructions = (!joined.is_empty()).then_some(joined.as_str());
         let model = self.config.model.clone();
         let budget = AutoCompact::default().threshold(&model);
         let last_text = last_user_text(&history);
@@ -381,6 +390,14 @@ impl Agent {
                 dropped.len()
             );
         }
+        self.hooks
+            .post_compact(
+                trigger,
+                summary.as_deref().unwrap_or(""),
+                &hook_events,
+                cancel,
+            )
+            .await;
         report.summary = summary;
         self.install_compacted(&report, new_history);
         report.post_tokens = estimate_tokens(self.conversation.messages());
