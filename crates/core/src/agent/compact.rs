@@ -119,6 +119,9 @@ pub struct CompactReport {
     pub dropped: Vec<String>,
     /// Nothing to compact.
     pub nothing: bool,
+    /// What the summary request cost (already in the session's usage).
+    pub usage: crate::api::Usage,
+    pub model: String,
 }
 
 impl CompactReport {
@@ -278,6 +281,8 @@ impl Agent {
         };
         if history.len() < 2 {
             report.nothing = true;
+            // Not again before the next answer says how large the context is.
+            self.last_context_tokens = 0;
             return report;
         }
         // PreCompact hooks (issue 17, the hooks engine) are called here, with the trigger and
@@ -296,7 +301,13 @@ impl Agent {
         let mut summary = None;
         for attempt in 0..2 {
             match self
-                .summarize(&model, &to_summarize, instructions, cancel)
+                .summarize(
+                    &model,
+                    &to_summarize,
+                    instructions,
+                    cancel,
+                    &mut report.usage,
+                )
                 .await
             {
                 Ok(s) if !s.is_empty() => {
@@ -382,6 +393,8 @@ impl Agent {
             );
         }
         report.summary = summary;
+        report.model = model.clone();
+        super::add_usage(&mut self.session_usage, &model, &report.usage);
         self.install_compacted(&report, new_history);
         report.post_tokens = estimate_tokens(self.conversation.messages());
         self.last_context_tokens = 0;
@@ -411,6 +424,7 @@ impl Agent {
         history: &[Message],
         instructions: Option<&str>,
         cancel: &CancelToken,
+        usage: &mut crate::api::Usage,
     ) -> Result<String, ApiError> {
         let mut prompt = SUMMARY_PROMPT.to_string();
         if let Some(i) = instructions.map(str::trim).filter(|i| !i.is_empty()) {
@@ -435,6 +449,7 @@ impl Agent {
             .client
             .stream(&req, &messages, cancel, &mut |_| {})
             .await?;
+        usage.add(&outcome.message.usage);
         Ok(summary_of(outcome.message.last_text().unwrap_or("")))
     }
 }
