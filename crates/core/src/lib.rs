@@ -15,6 +15,7 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod fsutil;
+pub mod hooks;
 pub mod log;
 pub mod memory;
 pub mod message;

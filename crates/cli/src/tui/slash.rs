@@ -65,6 +65,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "memory" => memory(ctx, args),
         "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
+        "skills" => Outcome::Print(skills(ctx)),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
         _ => Outcome::Exit,
@@ -562,6 +563,37 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
         theme::SECONDARY,
         "  \"Yes, and don't ask again\" saves rules to .claude/settings.local.json.",
     ));
+    out
+}
+
+/// `/skills`: each skill, where it comes from and what it is for.
+fn skills(ctx: &Ctx<'_>) -> Vec<String> {
+    let t = ctx.theme;
+    let skills = ctx.session.skills();
+    if skills.is_empty() {
+        return vec![t.paint(
+            theme::SECONDARY,
+            "  ⎿  No skills (.claude/skills/<name>/SKILL.md or ~/.claude/skills/<name>/SKILL.md)",
+        )];
+    }
+    let mut out = vec![format!("  Skills ({})", skills.len())];
+    for s in skills {
+        let scope = match s.scope {
+            ccrs_core::session::commands::Scope::Project => "project",
+            ccrs_core::session::commands::Scope::User => "user",
+        };
+        let manual = if s.model_invocable {
+            ""
+        } else {
+            ", not offered to the model"
+        };
+        out.push(format!(
+            "  {} · {} {}",
+            text::sanitize(&s.name),
+            text::sanitize(&s.description),
+            t.paint(theme::SECONDARY, &format!("({scope}{manual})"))
+        ));
+    }
     out
 }
 

@@ -91,6 +91,7 @@ pub const BUILTINS: &[Builtin] = &[
         "Show the permission rules in force and where they come from",
     ),
     local("todos", &[], "", "Show the current todo list"),
+    local("skills", &[], "", "List the skills the model can load"),
     local(
         "compact",
         &[],

@@ -18,6 +18,7 @@ pub mod attach;
 pub mod commands;
 pub mod config;
 pub mod options;
+pub mod skills;
 
 pub use crate::agent::{ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions};
 pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
@@ -29,7 +30,8 @@ use crate::api::{ApiClient, ClientConfig, ContentBlock, Message, SystemBlock};
 use crate::auth::{AuthProvider, CredentialSource};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
-use crate::events::{EventSink, Todo};
+use crate::events::{AgentEvent, EventSink, Todo};
+use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
 use crate::memory::{Discovery, Memory};
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
@@ -79,6 +81,8 @@ pub enum UserInput {
 pub struct Turn {
     /// The user message.
     pub content: Vec<ContentBlock>,
+    /// The prompt as `UserPromptSubmit` hooks see it: the text typed (a command expanded).
+    pub prompt: String,
     pub options: TurnOptions,
     /// What attaching `@paths` did, for the user ("Read src/a.rs (12 lines)").
     pub notes: Vec<String>,
@@ -206,10 +210,22 @@ impl SessionSetup {
         let mut client_cfg = ClientConfig::from_env(&config.session_id);
         client_cfg.betas = config.betas.clone();
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
-        let tools = select_tools(&config.tools)?;
+        let mut tools = select_tools(&config.tools)?;
+        let (skills, problems) = skills::discover(&cwd, &crate::paths::claude_dir());
+        warnings.extend(problems);
+        let skill_tool_wanted = match &config.tools {
+            ToolSelection::Default => true,
+            ToolSelection::Only(w) => w.iter().any(|w| w == "Skill"),
+        };
+        if skill_tool_wanted && let Some(t) = skills::SkillTool::new(&skills) {
+            tools.register(Arc::new(t));
+        }
         let system = system_prompt(&config, &cwd);
         let prompter_for_sandbox = prompter.clone();
-        let agent = Agent::new(AgentParts {
+        let hooks = Hooks::from_settings(&settings, SessionFacts::new(&config.session_id, &cwd));
+        hooks.set_permissions(permissions.clone());
+        warnings.extend(hooks.warnings().iter().cloned());
+        let mut agent = Agent::new(AgentParts {
             config: AgentConfig {
                 model: config.model.clone(),
                 small_model: crate::models::resolve_alias("haiku"),
@@ -227,6 +243,7 @@ impl SessionSetup {
             cwd: cwd.clone(),
             env: config.env.clone(),
         });
+        agent.set_hooks(hooks.clone());
         // The Bash sandbox (`sandbox.enabled`): it refuses to start only with failIfUnavailable.
         if let Some(sb) = Sandbox::new(settings.sandbox(), &cwd, &config.additional_dirs)
             .map_err(SessionError::Sandbox)?
@@ -236,7 +253,6 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
-        let mut agent = agent;
         agent.set_auto_compact(crate::agent::AutoCompact::from_env(
             settings
                 .get("autoCompactEnabled")
@@ -254,15 +270,21 @@ impl SessionSetup {
         );
         let memory = Arc::new(std::sync::Mutex::new(memory));
         agent.set_memory(memory.clone());
-        Ok(Session {
+        let mut session = Session {
             agent,
             settings,
             load: load_options(&options),
             config,
             commands,
             memory,
+            skills,
             warnings,
-        })
+            hooks,
+            session_start: None,
+            ended: false,
+        };
+        session.start_hooks(StartSource::Startup, None);
+        Ok(session)
     }
 }
 
@@ -280,12 +302,52 @@ fn memory_discovery(options: &SessionOptions, config: &Config) -> Discovery {
     d
 }
 
+/// Runs `SessionStart` hooks (after `SessionEnd` ones when a conversation ends): their context
+/// and their reports.
+async fn run_start_hooks(
+    hooks: Hooks,
+    source: StartSource,
+    end: Option<EndReason>,
+    model: String,
+) -> (Vec<String>, Vec<AgentEvent>) {
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let r2 = reports.clone();
+    let sink: Arc<dyn EventSink> = Arc::new(move |e: AgentEvent| {
+        if let Ok(mut r) = r2.lock() {
+            r.push(e);
+        }
+    });
+    let cancel = CancelToken::new();
+    if let Some(reason) = end {
+        hooks.session_end(reason, &sink, &cancel).await;
+    }
+    let context = hooks.session_start(source, &model, &sink, &cancel).await;
+    let reports = reports
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default();
+    (context, reports)
+}
+
+/// The text of a message's text blocks (an SDK prompt).
+fn prompt_text(content: &[ContentBlock]) -> String {
+    content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Restricts the built-in tools per `--tools`.
 fn select_tools(sel: &ToolSelection) -> Result<ToolRegistry, SessionError> {
     let mut reg = ToolRegistry::builtin();
     if let ToolSelection::Only(wanted) = sel {
         for w in wanted {
-            if reg.get(w).is_none() {
+            // `Skill` exists when skills do (registered after this).
+            if reg.get(w).is_none() && w != "Skill" {
                 return Err(SessionError::UnknownTool {
                     name: w.clone(),
                     available: reg.names().join(", "),
@@ -326,6 +388,14 @@ fn system_prompt(config: &Config, cwd: &Path) -> Vec<SystemBlock> {
     blocks
 }
 
+/// `SessionStart` hooks under way (they run while the user types; the first turn waits for
+/// their context).
+enum SessionStartHooks {
+    Running(tokio::task::JoinHandle<(Vec<String>, Vec<AgentEvent>)>),
+    /// No runtime was there to start them: they run at the first turn.
+    Due(StartSource, Option<EndReason>),
+}
+
 /// A running session.
 pub struct Session {
     agent: Agent,
@@ -337,7 +407,12 @@ pub struct Session {
     /// The `CLAUDE.md` files, sent before the first user message of a conversation (shared
     /// with the agent, which adds nested ones as files are read).
     memory: Arc<std::sync::Mutex<Memory>>,
+    skills: Vec<skills::Skill>,
     warnings: Vec<String>,
+    hooks: Hooks,
+    session_start: Option<SessionStartHooks>,
+    /// `SessionEnd` hooks ran.
+    ended: bool,
 }
 
 impl Session {
@@ -425,10 +500,71 @@ impl Session {
         self.agent.messages()
     }
 
-    /// Starts a new conversation (`/clear`); the memory files are read again for it.
+    /// Starts a new conversation (`/clear`): `SessionEnd` (reason `clear`) and `SessionStart`
+    /// (source `clear`) hooks run in the background; the next turn gets their context. The
+    /// memory files are read again for it.
     pub fn clear(&mut self) {
         self.agent.clear();
         self.memory().reload();
+        self.start_hooks(StartSource::Clear, Some(EndReason::Clear));
+    }
+
+    /// The session's hooks: the SDK front end registers its callbacks here, the terminal UI
+    /// marks the session interactive and runs the status line through it.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// Starts `SessionStart` hooks (after `SessionEnd` ones for `end`) in the background, or
+    /// marks them due at the next turn without a runtime.
+    fn start_hooks(&mut self, source: StartSource, end: Option<EndReason>) {
+        use crate::hooks::HookEvent;
+        let wanted = self.hooks.has(HookEvent::SessionStart)
+            || (end.is_some() && self.hooks.has(HookEvent::SessionEnd));
+        if !wanted {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.session_start = Some(SessionStartHooks::Due(source, end));
+            return;
+        }
+        let hooks = self.hooks.clone();
+        let model = self.model().to_string();
+        self.session_start = Some(SessionStartHooks::Running(tokio::spawn(async move {
+            run_start_hooks(hooks, source, end, model).await
+        })));
+    }
+
+    /// The context of `SessionStart` hooks (waiting for them if they still run); their reports
+    /// go to `events`.
+    async fn session_start_context(&mut self, events: &Arc<dyn EventSink>) -> Vec<String> {
+        let (context, reports) = match self.session_start.take() {
+            None => return Vec::new(),
+            Some(SessionStartHooks::Running(h)) => h.await.unwrap_or_default(),
+            Some(SessionStartHooks::Due(source, end)) => {
+                run_start_hooks(self.hooks.clone(), source, end, self.model().to_string()).await
+            }
+        };
+        for e in reports {
+            events.emit(e);
+        }
+        context
+    }
+
+    /// Ends the session: `SessionEnd` hooks run (once) with `reason`, their reports go to
+    /// `events`, then what the session started is stopped. Front ends call it before exiting.
+    pub async fn end(&mut self, reason: EndReason, events: Arc<dyn EventSink>) {
+        if !self.ended {
+            self.ended = true;
+            // Start hooks still running are not waited for: the session is over.
+            if let Some(SessionStartHooks::Running(h)) = self.session_start.take() {
+                h.abort();
+            }
+            self.hooks
+                .session_end(reason, &events, &CancelToken::new())
+                .await;
+        }
+        self.close();
     }
 
     /// Compacts the conversation now (`/compact [instructions]`): the memory files are read
@@ -520,6 +656,11 @@ impl Session {
     }
 
     /// The custom commands as last discovered.
+    /// The skills found at start (`/skills`, stream-json `init`).
+    pub fn skills(&self) -> &[skills::Skill] {
+        &self.skills
+    }
+
     pub fn custom_commands(&self) -> &[CustomCommand] {
         &self.commands
     }
@@ -597,11 +738,12 @@ impl Session {
         let attached = attach::attach(&prompt, &ctx, Some(self.agent.permissions())).await;
         let mut content: Vec<ContentBlock> =
             invocation.map(ContentBlock::text).into_iter().collect();
-        content.push(ContentBlock::text(prompt));
+        content.push(ContentBlock::text(prompt.clone()));
         content.extend(attached.blocks);
         shell_problems.extend(attached.problems);
         Prepared::Turn(Turn {
             content,
+            prompt,
             options,
             notes: attached.notes,
             problems: shell_problems,
@@ -656,12 +798,42 @@ impl Session {
     }
 
     /// Runs a turn until the model stops, a limit is hit, `cancel` fires or an error ends it.
+    /// `SessionStart` context (first turn) and `UserPromptSubmit` hooks come first: a hook
+    /// may block the prompt (nothing is sent) or add context after it.
     pub async fn run(
         &mut self,
-        turn: Turn,
+        mut turn: Turn,
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        let started = std::time::Instant::now();
+        let mut context = self.session_start_context(&events).await;
+        let prompt = if turn.prompt.is_empty() {
+            prompt_text(&turn.content)
+        } else {
+            std::mem::take(&mut turn.prompt)
+        };
+        let check = self
+            .hooks
+            .user_prompt_submit(&prompt, &events, cancel)
+            .await;
+        if let Some(reason) = check.blocked.or(check.stop) {
+            crate::debug_log!(
+                log::HOOKS,
+                "the prompt was stopped by a UserPromptSubmit hook"
+            );
+            let mut r = QueryResult::new();
+            r.result_text = reason.clone();
+            r.outcome = crate::agent::Outcome::HookStopped { reason };
+            r.duration = started.elapsed();
+            return r;
+        }
+        context.extend(check.context);
+        turn.content.extend(
+            context
+                .iter()
+                .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
+        );
         let mut content = turn.content;
         // The memory files open the conversation, in the first user message (Claude Code's
         // place for them: the system prompt stays the same for every project, and cached).
