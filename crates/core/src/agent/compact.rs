@@ -109,6 +109,9 @@ pub struct CompactReport {
     pub nothing: bool,
     /// A PreCompact hook blocked the compaction (its reason).
     pub blocked: Option<String>,
+    /// What the summary request cost (already in the session's usage).
+    pub usage: crate::api::Usage,
+    pub model: String,
 }
 
 impl CompactReport {
@@ -271,6 +274,8 @@ impl Agent {
         };
         if history.len() < 2 {
             report.nothing = true;
+            // Not again before the next answer says how large the context is.
+            self.last_context_tokens = 0;
             return report;
         }
         // PreCompact hooks: one may block the compaction; what they print joins the
@@ -305,7 +310,13 @@ impl Agent {
         let mut summary = None;
         for attempt in 0..2 {
             match self
-                .summarize(&model, &to_summarize, instructions, cancel)
+                .summarize(
+                    &model,
+                    &to_summarize,
+                    instructions,
+                    cancel,
+                    &mut report.usage,
+                )
                 .await
             {
                 Ok(s) if !s.is_empty() => {
@@ -399,6 +410,8 @@ impl Agent {
             )
             .await;
         report.summary = summary;
+        report.model = model.clone();
+        super::add_usage(&mut self.session_usage, &model, &report.usage);
         self.install_compacted(&report, new_history);
         report.post_tokens = estimate_tokens(self.conversation.messages());
         self.last_context_tokens = 0;
@@ -428,6 +441,7 @@ impl Agent {
         history: &[Message],
         instructions: Option<&str>,
         cancel: &CancelToken,
+        usage: &mut crate::api::Usage,
     ) -> Result<String, ApiError> {
         let mut prompt = SUMMARY_PROMPT.to_string();
         if let Some(i) = instructions.map(str::trim).filter(|i| !i.is_empty()) {
@@ -452,6 +466,7 @@ impl Agent {
             .client
             .stream(&req, &messages, cancel, &mut |_| {})
             .await?;
+        usage.add(&outcome.message.usage);
         Ok(summary_of(outcome.message.last_text().unwrap_or("")))
     }
 }
