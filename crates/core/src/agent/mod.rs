@@ -615,9 +615,15 @@ impl Agent {
                     crate::debug_log!(log::API, "prompt too long ({message}): compacting");
                     compacted_for_length = true;
                     let report = self.compact(CompactTrigger::Auto, None, cancel).await;
-                    if !report.nothing {
-                        add_usage(&mut res.model_usage, &report.model, &report.usage);
+                    if report.nothing || report.blocked.is_some() {
+                        // The same request would fail the same way.
+                        if report.blocked.is_some() {
+                            events.emit(AgentEvent::Warning(report.headline()));
+                        }
+                        res.outcome = Outcome::Failed(ApiError::PromptTooLong { message });
+                        break;
                     }
+                    add_usage(&mut res.model_usage, &report.model, &report.usage);
                     events.emit(AgentEvent::Warning(report.headline()));
                     continue;
                 }
