@@ -200,11 +200,12 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
+    let model = session.model();
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
         tools: session.offered_tools(),
-        model: session.model(),
+        model: &model,
         permission_mode: session.permission_mode().as_str(),
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),

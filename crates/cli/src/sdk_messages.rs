@@ -186,6 +186,13 @@ pub fn result(
             "max_budget",
             None,
         ),
+        Outcome::StructuredOutputRetries => (
+            "error_max_structured_output_retries",
+            true,
+            vec!["Failed to provide valid structured output after maximum retries".to_string()],
+            "structured_output_retries",
+            None,
+        ),
         Outcome::Cancelled => (
             "error_during_execution",
             true,

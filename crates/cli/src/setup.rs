@@ -70,6 +70,9 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         setting_sources,
         betas: args.betas.clone(),
         disable_slash_commands: args.disable_slash_commands,
+        agents: args.agents.clone(),
+        agent: args.agent.clone(),
+        json_schema: args.json_schema.clone(),
     })
 }
 
@@ -87,11 +90,8 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
             args.permission_prompt_tool.is_some(),
             "--permission-prompt-tool",
         ),
-        (args.agents.is_some(), "--agents"),
-        (args.agent.is_some(), "--agent"),
         (args.thinking.is_some(), "--thinking"),
         (args.effort.is_some(), "--effort"),
-        (args.json_schema.is_some(), "--json-schema"),
         (args.replay_user_messages, "--replay-user-messages"),
         (args.bare, "--bare"),
         (args.ide, "--ide"),

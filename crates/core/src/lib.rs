@@ -13,6 +13,7 @@ pub mod cancel;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod frontmatter;
 pub mod fsutil;
 pub mod log;
 pub mod message;

@@ -636,6 +636,10 @@ impl Ui {
                 theme::WARN,
                 "  ⎿  Stopped: the budget (--max-budget-usd) was reached",
             )]),
+            Outcome::StructuredOutputRetries => self.item(vec![t.paint(
+                theme::WARN,
+                "  ⎿  Stopped: no valid structured output (--json-schema) after several reminders",
+            )]),
         }
         self.busy = None;
         self.request_draw();

@@ -407,6 +407,7 @@ fn setting_sources(
 fn status(ctx: &Ctx<'_>) -> Vec<String> {
     let t = ctx.theme;
     let model = ctx.session.model();
+    let model = model.as_str();
     let model_s = match models::info(model) {
         Some(m) => format!("{} ({})", m.display, model),
         None => model.to_string(),

@@ -52,7 +52,7 @@ impl Agent {
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
     ) -> ToolOutput {
-        let finish = |output: ToolOutput| {
+        let finish_with = |input: &Value, output: ToolOutput| {
             events.emit(AgentEvent::ToolFinished {
                 id: id.to_string(),
                 name: name.to_string(),
@@ -61,6 +61,7 @@ impl Agent {
             });
             output
         };
+        let finish = |output: ToolOutput| finish_with(input, output);
         if let Some(err) = malformed {
             return finish(ToolOutput::tool_use_error(format!(
                 "InputValidationError: {err}"
@@ -84,12 +85,31 @@ impl Agent {
                 problems.join("\n")
             )));
         }
-        if let Err(refusal) = self
+        let updated = match self
             .authorize(tool.as_ref(), id, input, ctx, events, denials)
             .await
         {
-            return finish(refusal);
-        }
+            Err(refusal) => return finish(refusal),
+            Ok(updated) => updated,
+        };
+        // The host may have rewritten the input (`updatedInput`): it must still fit the schema.
+        let input = match &updated {
+            Some(new) => {
+                let problems = schema::validate(&tool.input_schema(), new);
+                if !problems.is_empty() {
+                    return finish_with(
+                        new,
+                        ToolOutput::tool_use_error(format!(
+                            "InputValidationError: the input the permission prompt returned for {} is invalid:\n{}",
+                            tool.name(),
+                            problems.join("\n")
+                        )),
+                    );
+                }
+                new
+            }
+            None => input,
+        };
         events.emit(AgentEvent::ToolStarted {
             id: id.to_string(),
             name: tool.name().to_string(),
@@ -126,11 +146,12 @@ impl Agent {
                 ""
             }
         );
-        finish(output)
+        finish_with(input, output)
     }
 
     /// The permission decision for a valid call: the engine's rules, then the prompter for what
-    /// they leave open. `Err` carries the refusal to send back as the result.
+    /// they leave open. `Ok(Some(input))` when the prompter allowed the call with a new input;
+    /// `Err` carries the refusal to send back as the result.
     async fn authorize(
         &self,
         tool: &dyn Tool,
@@ -139,7 +160,7 @@ impl Agent {
         ctx: &ToolContext,
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
-    ) -> Result<(), ToolOutput> {
+    ) -> Result<Option<Value>, ToolOutput> {
         let subject = tool.subject(input, ctx);
         let deny = |message: String, denials: &mut Vec<PermissionDenial>| {
             events.emit(AgentEvent::PermissionDenied {
@@ -173,7 +194,7 @@ impl Agent {
             );
         }
         let (reason, suggestions) = match decision {
-            Decision::Allow => return Ok(()),
+            Decision::Allow => return Ok(None),
             Decision::Deny { message } => return Err(deny(message, denials)),
             Decision::Ask {
                 reason,
@@ -198,6 +219,7 @@ impl Agent {
             tool.name(),
             match &answer {
                 PromptAnswer::AllowOnce => "allow once",
+                PromptAnswer::AllowWithInput(_) => "allow once with a new input",
                 PromptAnswer::AllowAlways => "allow always",
                 PromptAnswer::Deny { .. } => "deny",
             }
@@ -205,7 +227,11 @@ impl Agent {
         match answer {
             PromptAnswer::AllowOnce => {
                 self.permissions.approved(&request.subject, false);
-                Ok(())
+                Ok(None)
+            }
+            PromptAnswer::AllowWithInput(new) => {
+                self.permissions.approved(&request.subject, false);
+                Ok(Some(new))
             }
             PromptAnswer::AllowAlways => {
                 self.permissions.approved(&request.subject, true);
@@ -214,7 +240,7 @@ impl Agent {
                         "could not save the permission rule: {e}"
                     )));
                 }
-                Ok(())
+                Ok(None)
             }
             PromptAnswer::Deny { message } => Err(deny(message, denials)),
         }
