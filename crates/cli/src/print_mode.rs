@@ -1,7 +1,7 @@
 //! `ccrs -p`: one query, printed as text, one JSON result, or a stream of JSON lines. It only
 //! drives a core `Session` (the same one the interactive UI drives) and renders its events.
 
-use crate::args::{Args, InputFormat, OutputFormat};
+use crate::args::{Args, OutputFormat};
 use crate::output;
 use crate::sdk_messages as msg;
 use crate::setup;
@@ -19,16 +19,16 @@ use std::time::Duration;
 const MAX_STDIN: u64 = 10 * 1024 * 1024;
 
 /// Writes the JSON lines of stream-json (or collects them for `json --verbose`).
-struct PrintSink {
-    format: OutputFormat,
-    verbose: bool,
-    partial: bool,
-    session_id: String,
-    collected: Mutex<Vec<Value>>,
+pub(crate) struct PrintSink {
+    pub(crate) format: OutputFormat,
+    pub(crate) verbose: bool,
+    pub(crate) partial: bool,
+    pub(crate) session_id: String,
+    pub(crate) collected: Mutex<Vec<Value>>,
 }
 
 impl PrintSink {
-    fn line(&self, v: Value) {
+    pub(crate) fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
                 output::json_line(&v);
@@ -122,7 +122,7 @@ fn gather_prompt(arg: Option<&str>) -> Result<String> {
 }
 
 /// Cancels `token` on SIGINT/SIGTERM/SIGHUP; remembers which for the exit code.
-fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
+pub(crate) fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
     let which = Arc::new(Mutex::new(None));
     let w = which.clone();
     tokio::spawn(async move {
@@ -148,7 +148,7 @@ fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
 }
 
 /// A result for input that needed no request (an unknown command), as Claude Code reports it.
-fn local_result(text: String) -> QueryResult {
+pub(crate) fn local_result(text: String) -> QueryResult {
     let mut r = QueryResult::new();
     r.result_text = text;
     r
@@ -157,12 +157,6 @@ fn local_result(text: String) -> QueryResult {
 pub async fn run(args: Args, session_id: String) -> Result<i32> {
     if args.output_format == OutputFormat::StreamJson && !args.verbose {
         bail!("When using --print, --output-format=stream-json requires --verbose");
-    }
-    if args.input_format == InputFormat::StreamJson {
-        if args.output_format != OutputFormat::StreamJson {
-            bail!("--input-format=stream-json requires output-format=stream-json.");
-        }
-        bail!("--input-format=stream-json is not supported by this version of ccrs yet");
     }
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
@@ -196,6 +190,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         permission_mode: session.permission_mode().as_str(),
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
+        agents: session.agents().iter().map(|a| a.name.clone()).collect(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);

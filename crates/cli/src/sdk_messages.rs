@@ -19,6 +19,7 @@ pub struct InitInfo<'a> {
     pub permission_mode: &'a str,
     pub api_key_source: &'a str,
     pub slash_commands: Vec<String>,
+    pub agents: Vec<String>,
 }
 
 pub fn init(i: &InitInfo) -> Value {
@@ -36,7 +37,7 @@ pub fn init(i: &InitInfo) -> Value {
         "claude_code_version": ccrs_core::CLAUDE_CODE_COMPAT_VERSION,
         "ccrs_version": ccrs_core::VERSION,
         "output_style": "default",
-        "agents": [],
+        "agents": i.agents,
         "skills": [],
         "plugins": [],
         "uuid": uuid(),
@@ -226,6 +227,9 @@ pub fn result(
         m.insert("result".into(), json!(res.result_text));
     }
     m.insert("stop_reason".into(), json!(res.stop_reason));
+    if let Some(v) = &res.structured_output {
+        m.insert("structured_output".into(), v.clone());
+    }
     m.insert("session_id".into(), json!(session_id));
     m.insert("total_cost_usd".into(), json!(res.total_cost_usd));
     m.insert("usage".into(), usage_json(&res.usage));

@@ -11,5 +11,6 @@ mod permissions;
 mod print_mode;
 mod processes;
 mod sandbox;
+mod sdk;
 mod session;
 mod tui_display;
