@@ -222,9 +222,10 @@ impl Tool for SdkTool {
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
         Box::pin(async move {
-            let call = self
-                .server
-                .rpc("tools/call", json!({"name": self.remote, "arguments": input}));
+            let call = self.server.rpc(
+                "tools/call",
+                json!({"name": self.remote, "arguments": input}),
+            );
             tokio::select! {
                 r = call => match r {
                     Ok(result) => output(result),

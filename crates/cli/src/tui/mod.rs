@@ -807,9 +807,29 @@ impl Ui {
                 let line = render::warning(&t, &msg);
                 self.pending.push(line);
             }
-            // Nothing runs nested loops yet (subagents will).
-            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
-            }
+            // A subagent's progress: one compact line per finished call, the running one in
+            // the status.
+            AgentEvent::Nested { event, .. } => match event.innermost().0 {
+                AgentEvent::ToolStarted { name, input, .. } => {
+                    let (n, s) = self.title(name, input);
+                    if let Some(b) = &mut self.busy {
+                        b.status = Some(format!("Agent · {n}({s})"));
+                    }
+                }
+                AgentEvent::ToolFinished {
+                    name,
+                    input,
+                    output,
+                    ..
+                } => {
+                    let (n, s) = self.title(name, input);
+                    let mark = if output.is_error { " ✗" } else { "" };
+                    let line = format!("  ⎿  {n}({s}){mark}");
+                    self.item(vec![t.paint(theme::SECONDARY, &text::truncate(&line, w))]);
+                }
+                _ => {}
+            },
+            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) => {}
         }
         self.request_draw();
     }

@@ -58,6 +58,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "status" => Outcome::Print(status(ctx)),
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
+        "agents" => Outcome::Print(agents(ctx)),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
@@ -480,6 +481,33 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
         theme::SECONDARY,
         "  \"Yes, and don't ask again\" saves rules to .claude/settings.local.json.",
     ));
+    out
+}
+
+/// `/agents`: each subagent with its source, model and tools.
+fn agents(ctx: &Ctx<'_>) -> Vec<String> {
+    let t = ctx.theme;
+    let list = ctx.session.agents();
+    if list.is_empty() {
+        return vec![t.paint(theme::SECONDARY, "  ⎿  No agents")];
+    }
+    let mut out = Vec::new();
+    for a in list {
+        let tools = a
+            .tools
+            .as_ref()
+            .map_or_else(|| "all tools".to_string(), |l| l.join(", "));
+        let model = a.model.as_deref().unwrap_or("inherit");
+        out.push(format!(
+            "  {} {}",
+            t.paint(theme::ACCENT, &a.name),
+            t.paint(
+                theme::SECONDARY,
+                &format!("· {} · {model} · {tools}", a.source.as_str())
+            )
+        ));
+        out.push(text::truncate(&format!("    {}", a.description), ctx.width));
+    }
     out
 }
 

@@ -544,3 +544,37 @@ fn a_subagent_limited_to_read_cannot_run_bash() {
             .contains("could not run bash")
     );
 }
+
+#[test]
+fn the_terminal_lists_agents_and_shows_a_subagents_calls() {
+    use crate::common::Tui;
+    let e = env();
+    crate::common::write(
+        &e.cwd.join(".claude/agents/reviewer.md"),
+        "---\nname: reviewer\ndescription: Reviews diffs for bugs\ntools: Read, Grep\nmodel: haiku\n---\nYou review code.\n",
+    );
+    crate::common::write(&e.cwd.join("notes.txt"), "hello notes\n");
+    let mock = MockServer::start_blocking(Scenario::new().replies([
+        Reply::tool_use_with_id(
+            "toolu_p",
+            "Agent",
+            json!({"description": "review notes", "prompt": "REVIEW-TASK", "subagent_type": "reviewer"}),
+        ),
+        Reply::tool_use_with_id("toolu_r", "Read", json!({"file_path": "notes.txt"}))
+            .matching_body("REVIEW-TASK"),
+        Reply::text("notes look fine").matching_body("toolu_r"),
+        Reply::text("review finished"),
+    ]))
+    .unwrap();
+    let mut t = Tui::start(&e, &mock);
+    t.submit("/agents");
+    let s = t.wait_text("Reviews diffs for bugs");
+    assert!(s.contains("reviewer · project · haiku · Read, Grep"), "{s}");
+    assert!(s.contains("general-purpose"), "{s}");
+    t.submit("review my notes");
+    let s = t.wait_text("review finished");
+    // The subagent's Read shows as a compact line under the Agent call.
+    assert!(s.contains("⎿  Read(notes.txt)"), "{s}");
+    let reqs = crate::common::wait_requests(&mock, 4);
+    assert!(reqs[1]["model"].as_str().unwrap().contains("haiku"));
+}

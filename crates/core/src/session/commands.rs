@@ -89,6 +89,12 @@ pub const BUILTINS: &[Builtin] = &[
     ),
     local("todos", &[], "", "Show the current todo list"),
     local(
+        "agents",
+        &[],
+        "",
+        "List the subagents the Agent tool can run, and where each is defined",
+    ),
+    local(
         "sandbox",
         &[],
         "",
