@@ -158,6 +158,11 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
     if args.output_format == OutputFormat::StreamJson && !args.verbose {
         bail!("When using --print, --output-format=stream-json requires --verbose");
     }
+    if args.replay_user_messages {
+        bail!(
+            "--replay-user-messages requires both --input-format=stream-json and --output-format=stream-json."
+        );
+    }
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);

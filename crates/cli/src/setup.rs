@@ -92,9 +92,14 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
         ),
         (args.thinking.is_some(), "--thinking"),
         (args.effort.is_some(), "--effort"),
-        (args.replay_user_messages, "--replay-user-messages"),
         (args.bare, "--bare"),
         (args.ide, "--ide"),
+        (args.task_budget.is_some(), "--task-budget"),
+        (args.resume_session_at.is_some(), "--resume-session-at"),
+        (args.resume_drops_turn.is_some(), "--resume-drops-turn"),
+        (args.session_mirror, "--session-mirror"),
+        (args.thinking_display.is_some(), "--thinking-display"),
+        (!args.plugin_dir.is_empty(), "--plugin-dir"),
     ];
     given
         .iter()

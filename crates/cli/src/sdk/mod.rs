@@ -84,12 +84,17 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         Some(_) => unsupported.note("--permission-prompt-tool with an MCP tool"),
         None => {}
     }
-    for w in session
-        .warnings()
-        .iter()
-        .cloned()
-        .chain(setup::not_yet_honoured(&args))
-    {
+    // Honoured here: the prompt tool (stdio), the SDK's MCP servers (others are named below).
+    let honoured = [
+        "--permission-prompt-tool",
+        "--mcp-config",
+        "--strict-mcp-config",
+    ];
+    for w in session.warnings().iter().cloned().chain(
+        setup::not_yet_honoured(&args)
+            .into_iter()
+            .filter(|w| !honoured.iter().any(|h| w.starts_with(&format!("{h} ")))),
+    ) {
         eprintln!("ccrs: warning: {w}");
     }
     let (sdk_servers, others) = mcp::sdk_servers(&args.mcp_config);

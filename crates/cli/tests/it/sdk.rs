@@ -578,3 +578,54 @@ fn the_terminal_lists_agents_and_shows_a_subagents_calls() {
     let reqs = crate::common::wait_requests(&mock, 4);
     assert!(reqs[1]["model"].as_str().unwrap().contains("haiku"));
 }
+
+#[test]
+fn json_schema_answers_through_structured_output() {
+    let schema =
+        r#"{"type":"object","properties":{"answer":{"type":"integer"}},"required":["answer"]}"#;
+    let mock = MockServer::start_blocking(Scenario::new().replies([
+        // A plain answer first: ccrs reminds the model to use the tool.
+        Reply::text("it is 42"),
+        // An invalid call: the schema error goes back to the model.
+        Reply::tool_use_with_id("toolu_x", "StructuredOutput", json!({"answer": "many"})),
+        Reply::tool_use_with_id("toolu_y", "StructuredOutput", json!({"answer": 42})),
+    ]))
+    .unwrap();
+    let e = env();
+    let out = crate::common::ccrs(
+        &e,
+        &mock,
+        &[
+            "-p",
+            "what is it",
+            "--output-format",
+            "json",
+            "--json-schema",
+            schema,
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["structured_output"], json!({"answer": 42}));
+    assert_eq!(v["subtype"], json!("success"));
+    let reqs = mock.message_requests();
+    assert_eq!(reqs.len(), 3, "no request after the valid call");
+    let first = reqs[0].json.clone().unwrap();
+    let tool = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "StructuredOutput")
+        .unwrap()
+        .clone();
+    assert_eq!(tool["input_schema"]["required"], json!(["answer"]));
+    let second = reqs[1].json.clone().unwrap().to_string();
+    assert!(
+        second.contains("StructuredOutput tool"),
+        "reminded: {second}"
+    );
+    let third = reqs[2].json.clone().unwrap();
+    let r = &third["messages"].as_array().unwrap().last().unwrap()["content"][0];
+    assert_eq!(r["tool_use_id"], json!("toolu_x"));
+    assert_eq!(r["is_error"], json!(true));
+}
