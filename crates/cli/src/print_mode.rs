@@ -25,13 +25,18 @@ pub(crate) struct PrintSink {
     pub(crate) partial: bool,
     pub(crate) session_id: String,
     pub(crate) collected: Mutex<Vec<Value>>,
+    /// The SDK front end keeps lines under this (see [`msg::fit`]).
+    pub(crate) max_line: Option<usize>,
 }
 
 impl PrintSink {
     pub(crate) fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
-                output::json_line(&v);
+                match self.max_line {
+                    Some(max) => output::json_line(&msg::fit(v, max)),
+                    None => output::json_line(&v),
+                };
             }
             OutputFormat::Json if self.verbose => {
                 if let Ok(mut c) = self.collected.lock() {
@@ -184,6 +189,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         partial: args.include_partial_messages,
         session_id: session.id().to_string(),
         collected: Mutex::new(Vec::new()),
+        max_line: None,
     });
     let cwd_str = cwd.display().to_string();
     let model = session.model();

@@ -261,3 +261,106 @@ pub fn result(
     m.insert("uuid".into(), json!(uuid()));
     (Value::Object(m), is_error)
 }
+
+/// The Agent SDKs read stdout lines into a 1 MiB buffer by default and give up on a longer line
+/// (user-pains 15). Lines the SDK front end writes stay under this.
+pub const SDK_MAX_LINE: usize = 1_000_000;
+
+/// Counts the bytes of a serialisation without keeping them.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn json_len(v: &Value) -> usize {
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
+
+/// Keeps a line under `max` bytes when it can: a longer one loses the copies the host does not
+/// need to follow the conversation — long strings of the structured `tool_use_result`, then
+/// the base64 `data` of images and documents echoed in tool results (the model got them whole).
+pub fn fit(mut v: Value, max: usize) -> Value {
+    if json_len(&v) <= max {
+        return v;
+    }
+    fn cut(v: &mut Value, all: bool) {
+        match v {
+            Value::String(s) if all && s.len() > 4096 => {
+                *s = format!(
+                    "[ccrs: {} bytes left out to keep this line under 1 MB]",
+                    s.len()
+                );
+            }
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    let here = all || k == "data";
+                    if here
+                        && let Value::String(s) = x
+                        && s.len() > 4096
+                    {
+                        *s = format!(
+                            "[ccrs: {} bytes left out to keep this line under 1 MB]",
+                            s.len()
+                        );
+                    } else {
+                        cut(x, all);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| cut(x, all)),
+            _ => {}
+        }
+    }
+    if let Some(r) = v.get_mut("tool_use_result") {
+        cut(r, true);
+    }
+    if json_len(&v) > max
+        && v.get("type").and_then(Value::as_str) == Some("user")
+        && let Some(m) = v.get_mut("message")
+    {
+        cut(m, false);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_lose_their_copies_first() {
+        let big = "A".repeat(2_000_000);
+        let line = json!({
+            "type": "user",
+            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": big}}
+            ]}]},
+            "tool_use_result": {"type": "image", "file": {"base64": big}},
+        });
+        let small = json!({"type": "user", "tool_use_result": "short"});
+        assert_eq!(fit(small.clone(), SDK_MAX_LINE), small);
+        let fitted = fit(line, SDK_MAX_LINE);
+        assert!(json_len(&fitted) < SDK_MAX_LINE);
+        assert!(
+            fitted["tool_use_result"]["file"]["base64"]
+                .as_str()
+                .unwrap()
+                .contains("2000000 bytes left out")
+        );
+        let data = &fitted["message"]["content"][0]["content"][0]["source"]["data"];
+        assert!(data.as_str().unwrap().starts_with("[ccrs: 2000000 bytes"));
+        // Only the copy goes when that is enough; the model's own words are never cut.
+        let text =
+            json!({"type": "assistant", "message": {"content": [{"type": "text", "text": big}]}});
+        assert_eq!(fit(text.clone(), SDK_MAX_LINE), text);
+    }
+}

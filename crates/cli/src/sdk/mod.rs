@@ -113,6 +113,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             partial: args.include_partial_messages,
             session_id: session.id().to_string(),
             collected: Mutex::new(Vec::new()),
+            max_line: Some(msg::SDK_MAX_LINE),
         }),
         control: session.control().clone(),
         host: host.clone(),
