@@ -629,3 +629,74 @@ fn json_schema_answers_through_structured_output() {
     assert_eq!(r["tool_use_id"], json!("toolu_x"));
     assert_eq!(r["is_error"], json!(true));
 }
+
+/// The TypeScript SDK's package (npm `@anthropic-ai/claude-agent-sdk`): `CCRS_SDK_TS` or
+/// `target/sdk-ts/node_modules/@anthropic-ai/claude-agent-sdk`.
+fn ts_sdk() -> Option<PathBuf> {
+    let p = std::env::var_os("CCRS_SDK_TS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/sdk-ts/node_modules/@anthropic-ai/claude-agent-sdk")
+        });
+    if p.join("package.json").exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("CCRS_REQUIRE_SDK").as_deref() != Ok("1"),
+        "CCRS_REQUIRE_SDK=1 but no TypeScript SDK at {}",
+        p.display()
+    );
+    eprintln!("skipped: no TypeScript claude-agent-sdk (set CCRS_SDK_TS; .ci/run installs one)");
+    None
+}
+
+#[test]
+fn typescript_query_runs_a_text_turn() {
+    let Some(sdk) = ts_sdk() else {
+        return;
+    };
+    let mock =
+        MockServer::start_blocking(Scenario::new().reply(Reply::text("Hello from TS"))).unwrap();
+    let e = env();
+    let script = e.home.join("smoke.mjs");
+    let entry = sdk.join("sdk.mjs");
+    std::fs::write(
+        &script,
+        format!(
+            r#"const {{ query }} = await import({entry:?});
+const out = [];
+for await (const m of query({{ prompt: "say hi", options: {{ pathToClaudeCodeExecutable: process.env.CCRS_BIN, cwd: process.cwd() }} }})) {{
+  out.push({{ type: m.type, subtype: m.subtype ?? null, result: m.result ?? null }});
+}}
+console.log(JSON.stringify(out));
+"#,
+            entry = entry.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut cmd = ccrs_command(&e.home, &e.cwd, &mock);
+    let envs: Vec<(std::ffi::OsString, std::ffi::OsString)> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))
+        .collect();
+    cmd = Command::new("timeout");
+    cmd.arg("120")
+        .arg("node")
+        .arg(&script)
+        .current_dir(&e.cwd)
+        .env_clear()
+        .envs(envs)
+        .env("CCRS_BIN", env!("CARGO_BIN_EXE_ccrs"));
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        v,
+        json!([
+            {"type": "system", "subtype": "init", "result": null},
+            {"type": "assistant", "subtype": null, "result": null},
+            {"type": "result", "subtype": "success", "result": "Hello from TS"}
+        ])
+    );
+}
