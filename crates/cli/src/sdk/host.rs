@@ -114,21 +114,33 @@ pub struct SdkPrompter {
     pub warned_updates: AtomicBool,
 }
 
-/// ccrs's rule suggestions (`Bash(npm test)`) as the SDK's `PermissionUpdate`s.
+/// ccrs's rule suggestions (`Bash(npm test)`) as the SDK's `PermissionUpdate`s: file-path
+/// rules last for the session, the others go to `.claude/settings.local.json` (as ccrs's own
+/// prompt keeps them).
 fn suggestions(rules: &[String]) -> Value {
-    let rules: Vec<Value> = rules
-        .iter()
-        .map(|r| match r.split_once('(') {
+    let mut out: Vec<Value> = Vec::new();
+    for r in rules {
+        let rule = match r.split_once('(') {
             Some((tool, rest)) if rest.ends_with(')') => {
                 json!({"toolName": tool, "ruleContent": &rest[..rest.len() - 1]})
             }
             _ => json!({"toolName": r}),
-        })
-        .collect();
-    if rules.is_empty() {
-        return json!([]);
+        };
+        let file = matches!(rule["toolName"].as_str(), Some("Edit" | "Read" | "Write"));
+        let destination = if file { "session" } else { "localSettings" };
+        match out
+            .iter_mut()
+            .find(|u| u["destination"] == json!(destination))
+        {
+            Some(u) => {
+                if let Some(list) = u["rules"].as_array_mut() {
+                    list.push(rule);
+                }
+            }
+            None => out.push(json!({"type": "addRules", "rules": [rule], "behavior": "allow", "destination": destination})),
+        }
     }
-    json!([{"type": "addRules", "rules": rules, "behavior": "allow", "destination": "localSettings"}])
+    Value::Array(out)
 }
 
 /// The host's answer to `can_use_tool` as ccrs's; `interrupt` asks to end the turn.
@@ -261,8 +273,15 @@ mod tests {
     #[test]
     fn suggestions_become_permission_updates() {
         assert_eq!(
-            suggestions(&["Bash(npm test)".into(), "WebSearch".into()]),
-            json!([{"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "npm test"}, {"toolName": "WebSearch"}], "behavior": "allow", "destination": "localSettings"}])
+            suggestions(&[
+                "Bash(npm test)".into(),
+                "Edit(//p/**)".into(),
+                "WebSearch".into()
+            ]),
+            json!([
+                {"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "npm test"}, {"toolName": "WebSearch"}], "behavior": "allow", "destination": "localSettings"},
+                {"type": "addRules", "rules": [{"toolName": "Edit", "ruleContent": "//p/**"}], "behavior": "allow", "destination": "session"}
+            ])
         );
         assert_eq!(suggestions(&[]), json!([]));
     }

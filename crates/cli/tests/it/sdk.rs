@@ -700,3 +700,97 @@ console.log(JSON.stringify(out));
         ])
     );
 }
+
+#[test]
+fn can_use_tool_request_shape_and_session_state() {
+    use std::io::{BufRead, BufReader};
+    let mock = MockServer::start_blocking(Scenario::new().replies([
+        Reply::tool_use_with_id(
+            "toolu_w",
+            "Write",
+            json!({"file_path": "x.txt", "content": "hi"}),
+        ),
+        Reply::text("ok then"),
+    ]))
+    .unwrap();
+    let e = env();
+    let mut cmd = ccrs_command(&e.home, &e.cwd, &mock);
+    cmd.args([
+        "--input-format",
+        "stream-json",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--permission-prompt-tool",
+        "stdio",
+    ])
+    .env("CLAUDE_CODE_SDK_READS_SESSION_STATE", "1")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    writeln!(stdin, "{}", user("write x")).unwrap();
+    let mut seen = Vec::new();
+    let request = loop {
+        let l: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        seen.push(l.clone());
+        if l["type"] == "control_request" {
+            break l;
+        }
+    };
+    let id = request["request_id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 36);
+    writeln!(
+        stdin,
+        "{}",
+        json!({"type": "control_response", "response": {"subtype": "success", "request_id": id, "response": {"behavior": "deny", "message": "not now"}}})
+    )
+    .unwrap();
+    loop {
+        let l: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        let done = l["type"] == "system" && l["state"] == "idle";
+        seen.push(l);
+        if done {
+            break;
+        }
+    }
+    drop(stdin);
+    assert!(lines.next().is_none(), "ends after stdin closes");
+    assert!(child.wait().unwrap().success());
+    assert!(!e.cwd.join("x.txt").exists());
+    let cwd = e.cwd.display().to_string();
+    let mut shown: Value =
+        serde_json::from_str(&redact(&request).to_string().replace(&cwd, "[cwd]")).unwrap();
+    shown["request_id"] = json!("[uuid]");
+    insta::assert_json_snapshot!("sdk_can_use_tool_request", shown);
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l["type"].as_str().unwrap(),
+                l["subtype"].as_str().or(l["state"].as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "system session_state_changed",
+            "system init",
+            "assistant ",
+            "control_request ",
+            "user ",
+            "assistant ",
+            "result success",
+            "system session_state_changed"
+        ]
+    );
+    assert_eq!(seen[0]["state"], json!("running"));
+    assert_eq!(seen[0]["sdk_host_only"], json!(true));
+    let result = &seen[6];
+    assert_eq!(result["permission_denials"][0]["tool_name"], json!("Write"));
+    assert!(seen[4].to_string().contains("not now"));
+}
