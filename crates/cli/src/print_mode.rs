@@ -8,8 +8,9 @@ use crate::setup;
 use anyhow::{Result, bail};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::hooks::EndReason;
 use ccrs_core::permissions::DenyPrompter;
-use ccrs_core::session::{Prepared, QueryResult, SessionSetup, UserInput};
+use ccrs_core::session::{Outcome, Prepared, QueryResult, SessionSetup, UserInput};
 use serde_json::Value;
 use std::io::{IsTerminal, Read};
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,8 @@ pub(crate) struct PrintSink {
     pub(crate) format: OutputFormat,
     pub(crate) verbose: bool,
     pub(crate) partial: bool,
+    /// `--include-hook-events`: every hook run (else only SessionStart's, as Claude Code).
+    pub(crate) hook_events: bool,
     pub(crate) session_id: String,
     pub(crate) collected: Mutex<Vec<Value>>,
     /// The SDK front end keeps lines under this (see [`msg::fit`]).
@@ -30,6 +33,16 @@ pub(crate) struct PrintSink {
 }
 
 impl PrintSink {
+    /// Whether events become JSON lines at all (a tool's result can be as large as a file:
+    /// text output builds none).
+    fn wants_lines(&self) -> bool {
+        match self.format {
+            OutputFormat::StreamJson => true,
+            OutputFormat::Json => self.verbose,
+            _ => false,
+        }
+    }
+
     pub(crate) fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
@@ -50,6 +63,12 @@ impl PrintSink {
 
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
+        if !self.wants_lines() {
+            if let AgentEvent::Warning(w) = event.innermost().0 {
+                eprintln!("ccrs: warning: {w}");
+            }
+            return;
+        }
         let sid = self.session_id.as_str();
         // A subagent's events carry the id of the tool call that runs it.
         let (event, parent) = event.innermost();
@@ -77,6 +96,22 @@ impl EventSink for PrintSink {
             }
             AgentEvent::ApiRetry(n) => self.line(msg::api_retry(sid, n)),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
+            AgentEvent::HookStarted {
+                hook_id,
+                hook_name,
+                event,
+                ..
+            } if self.hook_events || event == "SessionStart" => {
+                self.line(msg::hook_started(sid, hook_id, hook_name, event))
+            }
+            AgentEvent::HookFinished(run) => {
+                if let Some(m) = &run.message {
+                    eprintln!("ccrs: {m}");
+                }
+                if self.hook_events || run.event == "SessionStart" {
+                    self.line(msg::hook_response(sid, run));
+                }
+            }
             _ => {}
         }
     }
@@ -187,6 +222,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         format: args.output_format,
         verbose: args.verbose,
         partial: args.include_partial_messages,
+        hook_events: args.include_hook_events,
         session_id: session.id().to_string(),
         collected: Mutex::new(Vec::new()),
         max_line: None,
@@ -202,6 +238,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
         agents: session.agents().iter().map(|a| a.name.clone()).collect(),
+        skills: session.skills().iter().map(|s| s.name.clone()).collect(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
@@ -234,7 +271,16 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             }
         }
         OutputFormat::Text if !is_error => {
-            output::text(result.get("result").and_then(Value::as_str).unwrap_or(""));
+            let text = result.get("result").and_then(Value::as_str).unwrap_or("");
+            match &res.outcome {
+                // `continue: false` leaves no answer; say why the run ended.
+                Outcome::HookStopped { reason } if text.is_empty() => {
+                    eprintln!("ccrs: stopped by a hook: {reason}")
+                }
+                _ => {
+                    output::text(text);
+                }
+            }
         }
         OutputFormat::Text => {
             let errors = result
@@ -263,6 +309,9 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             }
         }
     }
+    session
+        .end(EndReason::Other, sink.clone() as Arc<dyn EventSink>)
+        .await;
     if output::broken() {
         return Ok(output::BROKEN_PIPE_STATUS);
     }

@@ -66,6 +66,7 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         max_turns: args.max_turns,
         max_budget_usd: args.max_budget_usd,
         max_thinking_tokens: args.max_thinking_tokens,
+        thinking: args.thinking.clone(),
         settings: args.settings.clone(),
         setting_sources,
         betas: args.betas.clone(),
@@ -73,6 +74,7 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         agents: args.agents.clone(),
         agent: args.agent.clone(),
         json_schema: args.json_schema.clone(),
+        bare: args.bare,
     })
 }
 
@@ -90,9 +92,7 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
             args.permission_prompt_tool.is_some(),
             "--permission-prompt-tool",
         ),
-        (args.thinking.is_some(), "--thinking"),
         (args.effort.is_some(), "--effort"),
-        (args.bare, "--bare"),
         (args.ide, "--ide"),
         (args.task_budget.is_some(), "--task-budget"),
         (args.resume_session_at.is_some(), "--resume-session-at"),

@@ -217,6 +217,32 @@ impl PermissionPrompter for SdkPrompter {
     }
 }
 
+/// A hook the SDK host registered in `initialize`: the engine calls it like a command hook and
+/// the host answers `hook_callback` with the hook's JSON output.
+pub struct SdkHook {
+    pub host: Arc<Host>,
+    pub callback_id: String,
+}
+
+impl ccrs_core::hooks::HookCallback for SdkHook {
+    fn call(
+        &self,
+        input: Value,
+        tool_use_id: Option<String>,
+    ) -> BoxFuture<'_, Result<Value, String>> {
+        Box::pin(async move {
+            self.host
+                .request(json!({
+                    "subtype": "hook_callback",
+                    "callback_id": self.callback_id,
+                    "input": input,
+                    "tool_use_id": tool_use_id,
+                }))
+                .await
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,6 +111,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             format: OutputFormat::StreamJson,
             verbose: true,
             partial: args.include_partial_messages,
+            hook_events: args.include_hook_events,
             session_id: session.id().to_string(),
             collected: Mutex::new(Vec::new()),
             max_line: Some(msg::SDK_MAX_LINE),
@@ -276,13 +277,8 @@ impl Front {
                 }
             }
         }
-        if request
-            .get("hooks")
-            .and_then(Value::as_object)
-            .is_some_and(|h| !h.is_empty())
-        {
-            self.unsupported
-                .note("initialize's hooks (SDK hook callbacks)");
+        if let Some(hooks) = request.get("hooks").and_then(Value::as_object) {
+            self.register_hooks(session, hooks)?;
         }
         for k in [
             "excludeDynamicSections",
@@ -323,6 +319,51 @@ impl Front {
             "pid": std::process::id(),
             "fast_mode_state": "off",
         }))
+    }
+
+    /// `initialize`'s `hooks`: `{Event: [{matcher, hookCallbackIds, timeout?}]}`, each id a
+    /// callback the host runs when ccrs sends `hook_callback`.
+    fn register_hooks(
+        &mut self,
+        session: &Session,
+        hooks: &serde_json::Map<String, Value>,
+    ) -> Result<(), String> {
+        for (event, matchers) in hooks {
+            let Some(ev) = ccrs_core::hooks::HookEvent::parse(event) else {
+                self.unsupported.note(&format!("the hook event {event}"));
+                continue;
+            };
+            for m in matchers.as_array().into_iter().flatten() {
+                let matcher = m
+                    .get("matcher")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty() && *s != "*");
+                let timeout = m
+                    .get("timeout")
+                    .and_then(Value::as_f64)
+                    .filter(|t| *t > 0.0)
+                    .map(std::time::Duration::from_secs_f64);
+                if m.get("onFailure").is_some_and(|v| !v.is_null()) {
+                    self.unsupported.note("onFailure on SDK hook matchers");
+                }
+                for id in m
+                    .get("hookCallbackIds")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    let cb = Arc::new(host::SdkHook {
+                        host: self.host.clone(),
+                        callback_id: id.to_string(),
+                    });
+                    session
+                        .hooks()
+                        .register_callback(ev, matcher, cb, timeout)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Connects the SDK's MCP servers once and offers their tools.
@@ -372,6 +413,7 @@ impl Front {
             api_key_source: session.auth_source().api_key_source(),
             slash_commands: session.slash_commands(),
             agents: session.agents().iter().map(|a| a.name.clone()).collect(),
+            skills: session.skills().iter().map(|s| s.name.clone()).collect(),
         });
         init["mcp_servers"] = json!(self.mcp_status);
         init

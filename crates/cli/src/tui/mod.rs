@@ -28,6 +28,8 @@ use anyhow::Result;
 use ccrs_core::auth::{AuthError, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::hooks::status_line::{StatusInput, StatusLine};
+use ccrs_core::hooks::{EndReason, Hooks};
 use ccrs_core::message::ContentBlock;
 use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer};
 use ccrs_core::session::{
@@ -50,7 +52,7 @@ use std::time::{Duration, Instant};
 use terminal::Screen;
 use theme::{Style, Theme};
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Spinner frame interval (only while the model works).
 const SPINNER_INTERVAL: Duration = Duration::from_millis(120);
@@ -71,6 +73,8 @@ const VERBS: &[&str] = &[
 ];
 /// Menu rows shown under the input.
 const MENU_ROWS: usize = 6;
+/// Nothing typed this long after an answer fires the `idle_prompt` notification hook.
+const IDLE_NOTIFY_AFTER: Duration = Duration::from_secs(60);
 /// Queued prompts shown in the live region.
 const QUEUE_ROWS: usize = 3;
 
@@ -149,6 +153,10 @@ enum Wake {
     Tick,
     Draw,
     Signal(SignalKind),
+    /// The status line has a new text.
+    Status,
+    /// Nothing was typed for a while after the answer (`idle_prompt` notification).
+    Idle,
 }
 
 struct Signals {
@@ -220,6 +228,11 @@ struct Ui {
     custom: Vec<CustomCommand>,
     last_draw: Instant,
     draw_at: Option<Instant>,
+    hooks: Hooks,
+    /// The `statusLine` command's runner and its latest text.
+    status_line: Option<(StatusLine, watch::Receiver<Option<String>>)>,
+    /// When the `idle_prompt` notification fires if nothing is typed.
+    idle_at: Option<Instant>,
 }
 
 /// Starts the interactive session. Returns the process exit code.
@@ -264,6 +277,8 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
     let mut session = setup.start(auth.clone(), prompter)?;
+    // A person answers here: permission prompts and idle waits notify hooks.
+    session.hooks().set_interactive(true);
     let mut warnings: Vec<String> = session.warnings().to_vec();
     warnings.extend(setup::not_yet_honoured(&args));
 
@@ -313,12 +328,22 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         custom: session.custom_commands().to_vec(),
         last_draw: Instant::now(),
         draw_at: None,
+        hooks: session.hooks().clone(),
+        status_line: session.hooks().status_line_runner(),
+        idle_at: None,
     };
     ui.header(&warnings, debug_file.as_deref());
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
+    ui.refresh_status_line(&session);
     ui.run(&mut session).await;
+    session
+        .end(EndReason::PromptInputExit, ui.sink.clone())
+        .await;
+    while let Ok(ev) = ui.agent_rx.try_recv() {
+        ui.on_agent_event(ev);
+    }
     ui.shutdown(&session);
     session.close();
     Ok(0)
@@ -372,13 +397,26 @@ impl Ui {
             }
             self.draw_if_due();
             let draw_at = self.draw_at;
+            let idle_at = self.idle_at;
             let wake = tokio::select! {
                 ev = next_event(&mut self.events) => Wake::Term(ev),
                 s = self.signals.recv() => Wake::Signal(s),
                 _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
+                _ = sleep_until(idle_at), if idle_at.is_some() => Wake::Idle,
+                _ = status_changed(&mut self.status_line) => Wake::Status,
             };
             match wake {
+                Wake::Idle => {
+                    self.idle_at = None;
+                    self.hooks.notify(
+                        "idle_prompt",
+                        "Claude is waiting for your input",
+                        &self.sink,
+                    );
+                }
+                Wake::Status => self.request_draw(),
                 Wake::Term(ev) => {
+                    self.idle_at = None;
                     let mut submit = self.on_term(ev);
                     // Handle a burst (typing fast, a non-bracketed paste) before drawing.
                     let mut n = 0;
@@ -442,6 +480,32 @@ impl Ui {
             let lines = render::error(&self.theme, &format!("{e:#}"), self.width());
             self.pending.extend(lines);
         }
+    }
+
+    /// Opens `path` in `$VISUAL`/`$EDITOR` (vi without either) with the terminal given back.
+    fn edit(&mut self, path: &std::path::Path) {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "vi".into());
+        self.suspend();
+        // The editor may carry arguments (`code -w`): let the shell split them.
+        let status = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(path)
+            .status();
+        self.resume();
+        let note = match status {
+            Ok(s) if s.success() => format!(
+                "  ⎿  Edited {} (applies from the next conversation: /clear)",
+                path.display()
+            ),
+            Ok(s) => format!("  ⎿  {editor} ended with {s}"),
+            Err(e) => format!("  ⎿  cannot run {editor}: {e}"),
+        };
+        self.pending.push(self.theme.paint(theme::SECONDARY, &note));
     }
 
     /// `/logout`.
@@ -518,6 +582,27 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Compact(instructions) => {
+                        self.pending
+                            .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));
+                        self.draw_now();
+                        let cancel = ccrs_core::cancel::CancelToken::new();
+                        let report = session
+                            .compact(
+                                Some(instructions.as_str()).filter(|i| !i.trim().is_empty()),
+                                &cancel,
+                            )
+                            .await;
+                        self.pending.push(
+                            self.theme
+                                .paint(theme::SECONDARY, &format!("  ⎿  {}", report.headline())),
+                        );
+                        self.request_draw();
+                    }
+                    slash::Outcome::Edit(path) => {
+                        self.edit(&path);
+                        session.reload_memory();
+                    }
                 }
             }
             Prepared::Unknown { name, suggestions } => {
@@ -570,6 +655,7 @@ impl Ui {
                     s = self.signals.recv() => Wake::Signal(s),
                     _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
                     _ = tick.tick() => Wake::Tick,
+                    _ = status_changed(&mut self.status_line) => Wake::Status,
                 };
                 match wake {
                     Wake::Agent(ev) => self.on_agent_event(ev),
@@ -581,6 +667,7 @@ impl Ui {
                     }
                     Wake::Done(res) => break res,
                     Wake::Signal(s) => self.on_signal(s),
+                    Wake::Status | Wake::Idle => {}
                     Wake::Draw => {
                         // Nothing changed since the frame was asked for: do not ask for
                         // another (that would redraw at the frame rate while busy).
@@ -608,6 +695,27 @@ impl Ui {
         }
         self.model = session.model().to_string();
         self.finish_query(&result);
+        self.refresh_status_line(session);
+        self.idle_at = Some(Instant::now() + IDLE_NOTIFY_AFTER);
+    }
+
+    /// Asks the `statusLine` command for a new text.
+    fn refresh_status_line(&self, session: &Session) {
+        let Some((line, _)) = &self.status_line else {
+            return;
+        };
+        let usage = session.usage();
+        line.refresh(StatusInput {
+            model_id: session.model().to_string(),
+            model_display: ccrs_core::models::info(&session.model())
+                .map_or_else(|| session.model().to_string(), |m| m.display.to_string()),
+            cost_usd: session.cost_usd(),
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            api_duration_ms: session.api_duration().as_millis() as u64,
+            lines_added: self.lines_added,
+            lines_removed: self.lines_removed,
+            exceeds_200k_tokens: usage.iter().any(|m| m.usage.total_input() > 200_000),
+        });
     }
 
     fn flush_streams(&mut self) {
@@ -647,6 +755,18 @@ impl Ui {
                 theme::WARN,
                 "  ⎿  Stopped: no valid structured output (--json-schema) after several reminders",
             )]),
+            Outcome::HookStopped { reason } => {
+                let reason = if reason.trim().is_empty() {
+                    "a hook stopped the session"
+                } else {
+                    reason.as_str()
+                };
+                let lines = reason
+                    .lines()
+                    .map(|l| t.paint(theme::WARN, &format!("  ⎿  {}", text::sanitize(l))))
+                    .collect();
+                self.item(lines);
+            }
         }
         self.busy = None;
         self.request_draw();
@@ -806,6 +926,19 @@ impl Ui {
             AgentEvent::Warning(msg) => {
                 let line = render::warning(&t, &msg);
                 self.pending.push(line);
+            }
+            AgentEvent::HookStarted { status_message, .. } => {
+                if let (Some(b), Some(m)) = (&mut self.busy, status_message) {
+                    b.status = Some(m);
+                }
+            }
+            AgentEvent::HookFinished(run) => {
+                if let Some(b) = &mut self.busy {
+                    b.status = None;
+                }
+                for line in run.message.iter().flat_map(|m| m.lines()) {
+                    self.pending.push(render::warning(&t, line));
+                }
             }
             // A subagent's progress: one compact line per finished call, the running one in
             // the status.
@@ -1280,7 +1413,26 @@ impl Ui {
         rows.push(t.paint(theme::SECONDARY, &"─".repeat(w.saturating_sub(1))));
         rows.extend(menu_rows);
         rows.push(footer);
+        rows.extend(self.status_rows());
         (rows, Some(cursor))
+    }
+
+    /// The `statusLine` command's text (plain: its colours are dropped), one row per line.
+    fn status_rows(&self) -> Vec<String> {
+        let Some((_, rx)) = &self.status_line else {
+            return Vec::new();
+        };
+        let w = self.width();
+        rx.borrow()
+            .as_deref()
+            .map(|s| {
+                s.lines()
+                    .map(|l| {
+                        text::truncate(&text::sanitize(&text::strip_ansi(l)), w.saturating_sub(1))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn menu_rows(&self) -> Vec<String> {
@@ -1416,6 +1568,18 @@ impl Ui {
 async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
     match events {
         Some(e) => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *e).poll_next(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the status line's text changes (never without a status line).
+async fn status_changed(line: &mut Option<(StatusLine, watch::Receiver<Option<String>>)>) {
+    match line {
+        Some((_, rx)) => {
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
         None => std::future::pending().await,
     }
 }

@@ -2,10 +2,13 @@
 
 mod auth;
 mod common;
+mod compact;
 mod doctor;
 mod faults;
+mod hooks;
 mod interactive;
 mod login_durability;
+mod memory;
 mod odd_files;
 mod permissions;
 mod print_mode;
@@ -13,4 +16,6 @@ mod processes;
 mod sandbox;
 mod sdk;
 mod session;
+mod skills;
+mod thinking;
 mod tui_display;

@@ -604,7 +604,12 @@ fn json_schema_answers_through_structured_output() {
             schema,
         ],
     );
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "stderr: {}\nstdout: {}",
+        stderr(&out),
+        stdout(&out)
+    );
     let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["structured_output"], json!({"answer": 42}));
     assert_eq!(v["subtype"], json!("success"));
@@ -793,4 +798,42 @@ fn can_use_tool_request_shape_and_session_state() {
     let result = &seen[6];
     assert_eq!(result["permission_denials"][0]["tool_name"], json!("Write"));
     assert!(seen[4].to_string().contains("not now"));
+}
+
+#[test]
+fn python_hook_callback_blocks_a_tool() {
+    let mock = MockServer::start_blocking(Scenario::new().replies([
+        Reply::tool_use_with_id("toolu_h", "Bash", json!({"command": "touch hooked"})),
+        Reply::text("blocked, fine"),
+    ]))
+    .unwrap();
+    let e = env();
+    let Some(lines) = run_py(
+        &e,
+        &mock,
+        r#"
+seen = []
+async def guard(inp, tool_use_id, ctx):
+    seen.append([inp["hook_event_name"], inp["tool_name"], inp["tool_input"]["command"], tool_use_id])
+    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": "no bash today"}}
+async def main():
+    o = opts(allowed_tools=["Bash"], hooks={"PreToolUse": [HookMatcher(matcher="Bash", hooks=[guard])]})
+    async for m in query(prompt="touch it", options=o):
+        out(show(m))
+    out({"seen": seen})
+anyio.run(main)
+"#,
+    ) else {
+        return;
+    };
+    assert_eq!(
+        lines.last().unwrap()["seen"],
+        json!([["PreToolUse", "Bash", "touch hooked", "toolu_h"]])
+    );
+    assert!(!e.cwd.join("hooked").exists());
+    let reqs = mock.message_requests();
+    assert_eq!(reqs.len(), 2);
+    let r = &reqs[1].json.clone().unwrap()["messages"][2]["content"][0];
+    assert_eq!(r["is_error"], json!(true));
+    assert!(r["content"].to_string().contains("no bash today"), "{r}");
 }

@@ -44,6 +44,8 @@ pub struct SubagentHost {
     pub small_model: String,
     pub thinking_budget: Option<u64>,
     pub session_id: String,
+    /// The session's hooks: a subagent's calls run them too, and its end fires `SubagentStop`.
+    pub hooks: crate::hooks::Hooks,
 }
 
 /// The Agent tool, for one set of definitions (a new set registers a new tool).
@@ -170,6 +172,7 @@ impl AgentTool {
             cwd: host.cwd.clone(),
             env: host.env.clone(),
         });
+        agent.set_hooks(host.hooks.for_subagent(&agent_id, &def.name, None));
         if let Some(sb) = ctx.session.sandbox.get() {
             let _ = agent.session_state().sandbox.set(sb.clone());
         }
@@ -209,6 +212,10 @@ impl AgentTool {
                     "{text}\n\n[The agent stopped at its limit of {} turns before finishing.]",
                     res.num_turns
                 )),
+            ),
+            Outcome::HookStopped { reason } => (
+                "completed",
+                ToolOutput::ok(format!("{text}\n\n[A hook stopped the agent: {reason}]")),
             ),
             Outcome::Cancelled => ("killed", ToolOutput::error(INTERRUPTED_TOOL_USE)),
             Outcome::Failed(e) => (

@@ -73,6 +73,8 @@ pub struct SessionOptions {
     pub max_budget_usd: Option<f64>,
     /// `--max-thinking-tokens`.
     pub max_thinking_tokens: Option<u64>,
+    /// `--thinking`: `enabled`, `adaptive` or `disabled`.
+    pub thinking: Option<String>,
     /// `--settings`: a file (relative to `cwd`) or inline JSON; the flag settings layer.
     pub settings: Option<String>,
     /// `--setting-sources`: which of user/project/local to read (`None` = all).
@@ -88,6 +90,8 @@ pub struct SessionOptions {
     pub agent: Option<String>,
     /// `--json-schema`: the final answer is a JSON value of this schema (JSON text).
     pub json_schema: Option<String>,
+    /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
+    pub bare: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).
