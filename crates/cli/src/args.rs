@@ -79,6 +79,13 @@ pub struct Args {
     pub debug_file: Option<String>,
     pub mcp_debug: bool,
     pub ide: bool,
+    // Passed by newer Agent SDKs; accepted as Claude Code 2.1.332 accepts them.
+    pub task_budget: Option<String>,
+    pub resume_session_at: Option<String>,
+    pub resume_drops_turn: Option<String>,
+    pub session_mirror: bool,
+    pub thinking_display: Option<String>,
+    pub plugin_dir: Vec<String>,
     pub version: bool,
     pub command: Option<Command>,
 }
@@ -464,6 +471,36 @@ static OPTIONS: &[Opt<Args>] = &[
     ),
     hidden("--mcp-debug", "Deprecated MCP debug flag", flag!(mcp_debug)),
     hidden("--ide", "Connect to an IDE", flag!(ide)),
+    hidden(
+        "--task-budget <tokens>",
+        "Token budget for the task",
+        text!(task_budget),
+    ),
+    hidden(
+        "--resume-session-at <message id>",
+        "Resume the session up to this message",
+        text!(resume_session_at),
+    ),
+    hidden(
+        "--resume-drops-turn <message id>",
+        "Resume the session without this turn",
+        text!(resume_drops_turn),
+    ),
+    hidden(
+        "--session-mirror",
+        "Mirror the transcript to the SDK host",
+        flag!(session_mirror),
+    ),
+    hidden(
+        "--thinking-display <display>",
+        "How thinking is shown",
+        text!(thinking_display),
+    ),
+    hidden(
+        "--plugin-dir <path>",
+        "Load a plugin from this directory",
+        list!(plugin_dir),
+    ),
     opt("-v, --version", "Print the version", flag!(version)),
     opt(HELP, HELP_TEXT, |_, _| Ok(())),
 ];

@@ -8,6 +8,7 @@ mod login;
 mod mcp_cmd;
 mod output;
 mod print_mode;
+mod sdk;
 mod sdk_messages;
 mod setup;
 mod tui;
@@ -116,7 +117,9 @@ fn main() -> ExitCode {
             Some(args::Command::Doctor) => return doctor::run(&args).await,
             None => {}
         }
-        if args.print {
+        if args.input_format == args::InputFormat::StreamJson {
+            sdk::run(args, session_id).await
+        } else if args.print {
             print_mode::run(args, session_id).await
         } else {
             tui::run(args, session_id, debug_file).await

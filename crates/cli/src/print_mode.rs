@@ -1,7 +1,7 @@
 //! `ccrs -p`: one query, printed as text, one JSON result, or a stream of JSON lines. It only
 //! drives a core `Session` (the same one the interactive UI drives) and renders its events.
 
-use crate::args::{Args, InputFormat, OutputFormat};
+use crate::args::{Args, OutputFormat};
 use crate::output;
 use crate::sdk_messages as msg;
 use crate::setup;
@@ -20,14 +20,16 @@ use std::time::Duration;
 const MAX_STDIN: u64 = 10 * 1024 * 1024;
 
 /// Writes the JSON lines of stream-json (or collects them for `json --verbose`).
-struct PrintSink {
-    format: OutputFormat,
-    verbose: bool,
-    partial: bool,
+pub(crate) struct PrintSink {
+    pub(crate) format: OutputFormat,
+    pub(crate) verbose: bool,
+    pub(crate) partial: bool,
     /// `--include-hook-events`: every hook run (else only SessionStart's, as Claude Code).
-    hook_events: bool,
-    session_id: String,
-    collected: Mutex<Vec<Value>>,
+    pub(crate) hook_events: bool,
+    pub(crate) session_id: String,
+    pub(crate) collected: Mutex<Vec<Value>>,
+    /// The SDK front end keeps lines under this (see [`msg::fit`]).
+    pub(crate) max_line: Option<usize>,
 }
 
 impl PrintSink {
@@ -41,10 +43,13 @@ impl PrintSink {
         }
     }
 
-    fn line(&self, v: Value) {
+    pub(crate) fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
-                output::json_line(&v);
+                match self.max_line {
+                    Some(max) => output::json_line(&msg::fit(v, max)),
+                    None => output::json_line(&v),
+                };
             }
             OutputFormat::Json if self.verbose => {
                 if let Ok(mut c) = self.collected.lock() {
@@ -152,7 +157,7 @@ fn gather_prompt(arg: Option<&str>) -> Result<String> {
 }
 
 /// Cancels `token` on SIGINT/SIGTERM/SIGHUP; remembers which for the exit code.
-fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
+pub(crate) fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
     let which = Arc::new(Mutex::new(None));
     let w = which.clone();
     tokio::spawn(async move {
@@ -178,7 +183,7 @@ fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
 }
 
 /// A result for input that needed no request (an unknown command), as Claude Code reports it.
-fn local_result(text: String) -> QueryResult {
+pub(crate) fn local_result(text: String) -> QueryResult {
     let mut r = QueryResult::new();
     r.result_text = text;
     r
@@ -188,11 +193,10 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
     if args.output_format == OutputFormat::StreamJson && !args.verbose {
         bail!("When using --print, --output-format=stream-json requires --verbose");
     }
-    if args.input_format == InputFormat::StreamJson {
-        if args.output_format != OutputFormat::StreamJson {
-            bail!("--input-format=stream-json requires output-format=stream-json.");
-        }
-        bail!("--input-format=stream-json is not supported by this version of ccrs yet");
+    if args.replay_user_messages {
+        bail!(
+            "--replay-user-messages requires both --input-format=stream-json and --output-format=stream-json."
+        );
     }
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
@@ -216,18 +220,21 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         hook_events: args.include_hook_events,
         session_id: session.id().to_string(),
         collected: Mutex::new(Vec::new()),
+        max_line: None,
     });
     let cwd_str = cwd.display().to_string();
     // `init` and the first request wait for the MCP servers (unless MCP_CONNECTION_NONBLOCKING).
     session.wait_for_mcp().await;
+    let model = session.model();
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
         tools: session.offered_tools(),
-        model: session.model(),
+        model: &model,
         permission_mode: session.permission_mode().as_str(),
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
+        agents: session.agents().iter().map(|a| a.name.clone()).collect(),
         skills: session.skills().iter().map(|s| s.name.clone()).collect(),
         mcp_servers: session.mcp().status_json(),
     });

@@ -19,6 +19,7 @@ pub struct InitInfo<'a> {
     pub permission_mode: &'a str,
     pub api_key_source: &'a str,
     pub slash_commands: Vec<String>,
+    pub agents: Vec<String>,
     pub skills: Vec<String>,
     /// `[{"name", "status"}]`.
     pub mcp_servers: Vec<Value>,
@@ -39,7 +40,7 @@ pub fn init(i: &InitInfo) -> Value {
         "claude_code_version": ccrs_core::CLAUDE_CODE_COMPAT_VERSION,
         "ccrs_version": ccrs_core::VERSION,
         "output_style": "default",
-        "agents": [],
+        "agents": i.agents,
         "skills": i.skills,
         "plugins": [],
         "uuid": uuid(),
@@ -218,6 +219,13 @@ pub fn result(
             "max_budget",
             None,
         ),
+        Outcome::StructuredOutputRetries => (
+            "error_max_structured_output_retries",
+            true,
+            vec!["Failed to provide valid structured output after maximum retries".to_string()],
+            "structured_output_retries",
+            None,
+        ),
         Outcome::Cancelled => (
             "error_during_execution",
             true,
@@ -254,6 +262,9 @@ pub fn result(
         m.insert("result".into(), json!(res.result_text));
     }
     m.insert("stop_reason".into(), json!(res.stop_reason));
+    if let Some(v) = &res.structured_output {
+        m.insert("structured_output".into(), v.clone());
+    }
     m.insert("session_id".into(), json!(session_id));
     m.insert("total_cost_usd".into(), json!(res.total_cost_usd));
     m.insert("usage".into(), usage_json(&res.usage));
@@ -284,4 +295,107 @@ pub fn result(
     m.insert("fast_mode_state".into(), json!("off"));
     m.insert("uuid".into(), json!(uuid()));
     (Value::Object(m), is_error)
+}
+
+/// The Agent SDKs read stdout lines into a 1 MiB buffer by default and give up on a longer line
+/// (user-pains 15). Lines the SDK front end writes stay under this.
+pub const SDK_MAX_LINE: usize = 1_000_000;
+
+/// Counts the bytes of a serialisation without keeping them.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn json_len(v: &Value) -> usize {
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
+
+/// Keeps a line under `max` bytes when it can: a longer one loses the copies the host does not
+/// need to follow the conversation — long strings of the structured `tool_use_result`, then
+/// the base64 `data` of images and documents echoed in tool results (the model got them whole).
+pub fn fit(mut v: Value, max: usize) -> Value {
+    if json_len(&v) <= max {
+        return v;
+    }
+    fn cut(v: &mut Value, all: bool) {
+        match v {
+            Value::String(s) if all && s.len() > 4096 => {
+                *s = format!(
+                    "[ccrs: {} bytes left out to keep this line under 1 MB]",
+                    s.len()
+                );
+            }
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    let here = all || k == "data";
+                    if here
+                        && let Value::String(s) = x
+                        && s.len() > 4096
+                    {
+                        *s = format!(
+                            "[ccrs: {} bytes left out to keep this line under 1 MB]",
+                            s.len()
+                        );
+                    } else {
+                        cut(x, all);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| cut(x, all)),
+            _ => {}
+        }
+    }
+    if let Some(r) = v.get_mut("tool_use_result") {
+        cut(r, true);
+    }
+    if json_len(&v) > max
+        && v.get("type").and_then(Value::as_str) == Some("user")
+        && let Some(m) = v.get_mut("message")
+    {
+        cut(m, false);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_lose_their_copies_first() {
+        let big = "A".repeat(2_000_000);
+        let line = json!({
+            "type": "user",
+            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": [
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": big}}
+            ]}]},
+            "tool_use_result": {"type": "image", "file": {"base64": big}},
+        });
+        let small = json!({"type": "user", "tool_use_result": "short"});
+        assert_eq!(fit(small.clone(), SDK_MAX_LINE), small);
+        let fitted = fit(line, SDK_MAX_LINE);
+        assert!(json_len(&fitted) < SDK_MAX_LINE);
+        assert!(
+            fitted["tool_use_result"]["file"]["base64"]
+                .as_str()
+                .unwrap()
+                .contains("2000000 bytes left out")
+        );
+        let data = &fitted["message"]["content"][0]["content"][0]["source"]["data"];
+        assert!(data.as_str().unwrap().starts_with("[ccrs: 2000000 bytes"));
+        // Only the copy goes when that is enough; the model's own words are never cut.
+        let text =
+            json!({"type": "assistant", "message": {"content": [{"type": "text", "text": big}]}});
+        assert_eq!(fit(text.clone(), SDK_MAX_LINE), text);
+    }
 }

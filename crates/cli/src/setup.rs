@@ -71,6 +71,9 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         setting_sources,
         betas: args.betas.clone(),
         disable_slash_commands: args.disable_slash_commands,
+        agents: args.agents.clone(),
+        agent: args.agent.clone(),
+        json_schema: args.json_schema.clone(),
         bare: args.bare,
         mcp_config: args.mcp_config.clone(),
         strict_mcp_config: args.strict_mcp_config,
@@ -89,12 +92,14 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
             args.permission_prompt_tool.is_some(),
             "--permission-prompt-tool",
         ),
-        (args.agents.is_some(), "--agents"),
-        (args.agent.is_some(), "--agent"),
         (args.effort.is_some(), "--effort"),
-        (args.json_schema.is_some(), "--json-schema"),
-        (args.replay_user_messages, "--replay-user-messages"),
         (args.ide, "--ide"),
+        (args.task_budget.is_some(), "--task-budget"),
+        (args.resume_session_at.is_some(), "--resume-session-at"),
+        (args.resume_drops_turn.is_some(), "--resume-drops-turn"),
+        (args.session_mirror, "--session-mirror"),
+        (args.thinking_display.is_some(), "--thinking-display"),
+        (!args.plugin_dir.is_empty(), "--plugin-dir"),
     ];
     given
         .iter()

@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod frontmatter;
 pub mod fsutil;
 pub mod hooks;
 pub mod log;

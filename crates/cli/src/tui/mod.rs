@@ -591,7 +591,7 @@ impl Ui {
             Prepared::Local { builtin, args }
                 if builtin.name == "model" && args.trim().is_empty() =>
             {
-                self.picker = Some(picker::Picker::models(session.model()));
+                self.picker = Some(picker::Picker::models(&session.model()));
             }
             Prepared::Local { builtin, args }
                 if builtin.name == "permissions" && args.trim().is_empty() =>
@@ -757,7 +757,7 @@ impl Ui {
         let usage = session.usage();
         line.refresh(StatusInput {
             model_id: session.model().to_string(),
-            model_display: ccrs_core::models::info(session.model())
+            model_display: ccrs_core::models::info(&session.model())
                 .map_or_else(|| session.model().to_string(), |m| m.display.to_string()),
             cost_usd: session.cost_usd(),
             duration_ms: self.started.elapsed().as_millis() as u64,

@@ -62,6 +62,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "status" => Outcome::Print(status(ctx)),
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
+        "agents" => Outcome::Print(agents(ctx)),
         "memory" => memory(ctx, args),
         "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
@@ -493,6 +494,7 @@ fn setting_sources(
 fn status(ctx: &Ctx<'_>) -> Vec<String> {
     let t = ctx.theme;
     let model = ctx.session.model();
+    let model = model.as_str();
     let model_s = match models::info(model) {
         Some(m) => format!("{} ({})", m.display, model),
         None => model.to_string(),
@@ -599,6 +601,33 @@ fn hooks(ctx: &Ctx<'_>) -> Vec<String> {
                 &format!("({} s · {})", h.timeout_secs, text::sanitize(&h.origin))
             )
         ));
+    }
+    out
+}
+
+/// `/agents`: each subagent with its source, model and tools.
+fn agents(ctx: &Ctx<'_>) -> Vec<String> {
+    let t = ctx.theme;
+    let list = ctx.session.agents();
+    if list.is_empty() {
+        return vec![t.paint(theme::SECONDARY, "  ⎿  No agents")];
+    }
+    let mut out = Vec::new();
+    for a in list {
+        let tools = a
+            .tools
+            .as_ref()
+            .map_or_else(|| "all tools".to_string(), |l| l.join(", "));
+        let model = a.model.as_deref().unwrap_or("inherit");
+        out.push(format!(
+            "  {} {}",
+            t.paint(theme::ACCENT, &a.name),
+            t.paint(
+                theme::SECONDARY,
+                &format!("· {} · {model} · {tools}", a.source.as_str())
+            )
+        ));
+        out.push(text::truncate(&format!("    {}", a.description), ctx.width));
     }
     out
 }

@@ -47,6 +47,10 @@ impl Ui {
                 theme::WARN,
                 "  ⎿  Stopped: the budget (--max-budget-usd) was reached",
             )]),
+            Outcome::StructuredOutputRetries => self.item(vec![t.paint(
+                theme::WARN,
+                "  ⎿  Stopped: no valid structured output (--json-schema) after several reminders",
+            )]),
             Outcome::HookStopped { reason } => {
                 let reason = if reason.trim().is_empty() {
                     "a hook stopped the session"
@@ -233,9 +237,29 @@ impl Ui {
                     self.pending.push(render::warning(&t, line));
                 }
             }
-            // Nothing runs nested loops yet (subagents will).
-            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
-            }
+            // A subagent's progress: one compact line per finished call, the running one in
+            // the status.
+            AgentEvent::Nested { event, .. } => match event.innermost().0 {
+                AgentEvent::ToolStarted { name, input, .. } => {
+                    let (n, s) = self.title(name, input);
+                    if let Some(b) = &mut self.busy {
+                        b.status = Some(format!("Agent · {n}({s})"));
+                    }
+                }
+                AgentEvent::ToolFinished {
+                    name,
+                    input,
+                    output,
+                    ..
+                } => {
+                    let (n, s) = self.title(name, input);
+                    let mark = if output.is_error { " ✗" } else { "" };
+                    let line = format!("  ⎿  {n}({s}){mark}");
+                    self.item(vec![t.paint(theme::SECONDARY, &text::truncate(&line, w))]);
+                }
+                _ => {}
+            },
+            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) => {}
         }
         self.request_draw();
     }

@@ -16,6 +16,7 @@ mod print_mode;
 mod processes;
 mod questions;
 mod sandbox;
+mod sdk;
 mod session;
 mod skills;
 mod thinking;

@@ -2,11 +2,16 @@
 //!
 //! `conversation` holds the history (every message enters through one `push`), `tool_call`
 //! runs one tool call (validation, permission, execution: the one place every call passes),
-//! `tool_set` is the registry that can grow while the session runs.
+//! `tool_set` is the registry that can grow while the session runs. `subagent` is the Agent
+//! tool (a nested loop), `definitions` the kinds of subagents, `structured_output` the
+//! `--json-schema` tool.
 
 mod compact;
 mod conversation;
 pub mod deferred;
+pub mod definitions;
+pub mod structured_output;
+pub mod subagent;
 mod tool_call;
 mod tool_set;
 
@@ -15,6 +20,8 @@ pub use compact::{AutoCompact, CONTINUATION, CompactReport, CompactTrigger, esti
 const MAX_STOP_BLOCKS: u32 = 8;
 
 pub use conversation::Conversation;
+pub use definitions::{AgentDefinition, AgentSource};
+pub use subagent::{AGENT_TOOL, AgentTool, SubagentHost};
 pub use tool_set::ToolSet;
 
 use crate::api::client::{ClientEvent, StreamOutcome};
@@ -30,8 +37,11 @@ use crate::permissions::{PermissionEngine, PermissionPrompter, RuleBehavior};
 use crate::tools::context::SessionState;
 use crate::tools::{ToolContext, ToolRegistry};
 use serde_json::{Value, json};
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// How long a tool gets to wind down after cancellation before it is abandoned.
@@ -40,7 +50,7 @@ const CANCEL_GRACE: Duration = Duration::from_millis(1500);
 static NO_INPUT: Value = Value::Null;
 
 /// What stays fixed for the agent's requests.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct AgentConfig {
     pub model: String,
     /// The small, fast model for side requests (WebFetch).
@@ -55,6 +65,32 @@ pub struct AgentConfig {
     /// `--max-budget-usd`: no new request once the query has cost this much.
     pub max_budget_usd: Option<f64>,
     pub session_id: String,
+    /// `--json-schema`: the final answer comes through the `StructuredOutput` tool (which the
+    /// session registers with this schema).
+    pub json_schema: Option<Value>,
+}
+
+/// A model change asked for while a query may be running (the SDK's `set_model`): the loop
+/// takes it before its next request.
+#[derive(Clone, Debug, Default)]
+pub struct ModelSwitch(Arc<Mutex<Option<String>>>);
+
+impl ModelSwitch {
+    /// Asks for `model` (an id) from the next request on.
+    pub fn set(&self, model: String) {
+        if let Ok(mut m) = self.0.lock() {
+            *m = Some(model);
+        }
+    }
+
+    /// The model asked for and not yet taken.
+    pub fn pending(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|m| m.clone())
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut m| m.take())
+    }
 }
 
 /// What applies to one query only (a custom command's frontmatter).
@@ -104,6 +140,8 @@ pub enum Outcome {
     MaxTurns,
     /// `--max-budget-usd` was reached while the model still wanted to continue.
     MaxBudget,
+    /// `--json-schema`: the model kept stopping without a valid `StructuredOutput` call.
+    StructuredOutputRetries,
     /// The user interrupted.
     Cancelled,
     /// A transport, HTTP or auth error ended the query.
@@ -129,6 +167,8 @@ pub struct QueryResult {
     pub duration_api: Duration,
     pub ttft: Option<Duration>,
     pub permission_denials: Vec<PermissionDenial>,
+    /// `--json-schema`: the input of the valid `StructuredOutput` call.
+    pub structured_output: Option<Value>,
 }
 
 impl Default for QueryResult {
@@ -152,6 +192,7 @@ impl QueryResult {
             duration_api: Duration::ZERO,
             ttft: None,
             permission_denials: Vec::new(),
+            structured_output: None,
         }
     }
 }
@@ -176,6 +217,7 @@ pub struct Agent {
     /// Usage of the whole session, per model.
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
+    model_switch: ModelSwitch,
     hooks: Hooks,
     /// Which tools are offered by name only (`ENABLE_TOOL_SEARCH`).
     tool_search: deferred::SearchMode,
@@ -195,6 +237,30 @@ fn interrupted_result(tool_use_id: String) -> ContentBlock {
         content: crate::api::ToolResultContent::Text(INTERRUPTED_TOOL_USE.into()),
         is_error: true,
     }
+}
+
+/// Runs `futures` concurrently on the current task; their outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// The cost of every model with known prices.
@@ -271,9 +337,22 @@ impl Agent {
             auto_compact: AutoCompact::default(),
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
+            model_switch: ModelSwitch::default(),
             hooks: Hooks::none(),
             tool_search: deferred::SearchMode::Off,
         }
+    }
+
+    /// Where a model change for the running query is left (see [`ModelSwitch`]).
+    pub fn model_switch(&self) -> &ModelSwitch {
+        &self.model_switch
+    }
+
+    /// True when calls of `name` may run at the same time as their neighbours.
+    fn concurrent(&self, name: &str) -> bool {
+        self.tools
+            .get(name)
+            .is_some_and(|t| t.is_concurrency_safe())
     }
 
     /// The hooks every tool call and stop of this loop runs (a subagent's loop gets its
@@ -486,7 +565,7 @@ impl Agent {
     ) -> QueryResult {
         let started = Instant::now();
         let _grant = TurnGrant::new(&self.permissions, &turn.allowed_tools, &self.session);
-        let model = turn
+        let mut model = turn
             .model
             .clone()
             .unwrap_or_else(|| self.config.model.clone());
@@ -497,11 +576,18 @@ impl Agent {
         base_ctx.model = model.clone();
         base_ctx.events = events.clone();
         base_ctx.cancel = cancel.clone();
+        let mut reminders = 0;
         // A 400 "prompt is too long" compacts and retries once per query.
         let mut compacted_for_length = false;
         // Consecutive times a Stop hook kept the loop going.
         let mut stop_blocks = 0;
         loop {
+            if let Some(m) = self.model_switch.take() {
+                crate::debug_log!(log::SESSION, "model switched to {m}");
+                self.config.model = m.clone();
+                base_ctx.model = m.clone();
+                model = m;
+            }
             if cancel.is_cancelled() {
                 self.conversation
                     .push(Message::user(vec![ContentBlock::text(INTERRUPTED)]));
@@ -666,12 +752,30 @@ impl Agent {
             let has_content = conversation::has_content(&assistant);
             self.conversation.push(assistant);
             if tool_uses.is_empty() {
+                let at_limit = self.config.max_turns.is_some_and(|m| res.num_turns >= m);
                 if res.stop_reason.as_deref() == Some("pause_turn") && has_content {
                     // A server tool paused the turn: send the conversation again to continue.
-                    if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {
+                    if at_limit {
                         res.outcome = Outcome::MaxTurns;
                         break;
                     }
+                    continue;
+                }
+                if self.config.json_schema.is_some() {
+                    // The answer must come through StructuredOutput: remind the model.
+                    if reminders >= structured_output::MAX_REMINDERS {
+                        res.outcome = Outcome::StructuredOutputRetries;
+                        break;
+                    }
+                    if at_limit {
+                        res.outcome = Outcome::MaxTurns;
+                        break;
+                    }
+                    reminders += 1;
+                    self.conversation
+                        .push(Message::user(vec![ContentBlock::text(
+                            structured_output::REMINDER,
+                        )]));
                     continue;
                 }
                 // The model is done, unless a Stop hook says it is not.
@@ -718,57 +822,75 @@ impl Agent {
             let mut read_paths = Vec::new();
             let mut hook_context = Vec::new();
             let mut hook_stop: Option<String> = None;
-            for (id, name) in tool_uses {
+            let mut structured = None;
+            let mut start = 0;
+            while start < tool_uses.len() {
+                // Consecutive concurrency-safe calls (subagents) run together; others alone.
+                let mut end = start + 1;
+                if self.concurrent(&tool_uses[start].1) {
+                    while end < tool_uses.len() && self.concurrent(&tool_uses[end].1) {
+                        end += 1;
+                    }
+                }
+                let batch = &tool_uses[start..end];
+                start = end;
                 if cancel.is_cancelled() {
-                    results.push(interrupted_result(id));
+                    results.extend(batch.iter().map(|(id, _)| interrupted_result(id.clone())));
                     continue;
                 }
                 if hook_stop.is_some() {
-                    results.push(ContentBlock::ToolResult {
-                        tool_use_id: id,
+                    results.extend(batch.iter().map(|(id, _)| ContentBlock::ToolResult {
+                        tool_use_id: id.clone(),
                         content: crate::api::ToolResultContent::Text(
                             "Not run: a hook stopped the session.".into(),
                         ),
                         is_error: true,
-                    });
+                    }));
                     continue;
                 }
-                let malformed = malformed_tool_inputs
-                    .iter()
-                    .find(|m| m.id == id)
-                    .map(|m| m.error.clone());
-                let mut ctx = base_ctx.clone();
-                ctx.tool_use_id = id.clone();
-                let input = self
-                    .conversation
-                    .messages()
-                    .last()
-                    .and_then(|m| m.tool_uses().find(|(i, _, _)| *i == id))
-                    .map_or(&NO_INPUT, |(_, _, v)| v);
-                let run = self
-                    .run_tool(
-                        &id,
-                        &name,
-                        input,
-                        malformed,
-                        &ctx,
-                        &events,
-                        &mut res.permission_denials,
-                    )
-                    .await;
-                if name == "Read"
-                    && !run.output.is_error
-                    && let Some(p) = input.get("file_path").and_then(Value::as_str)
-                {
-                    read_paths.push(p.to_string());
-                }
-                results.push(ContentBlock::ToolResult {
-                    tool_use_id: id,
-                    content: run.output.content,
-                    is_error: run.output.is_error,
+                let last = self.conversation.messages().last();
+                let input_of = |id: &str| {
+                    last.and_then(|m| m.tool_uses().find(|(i, _, _)| *i == id))
+                        .map_or(&NO_INPUT, |(_, _, v)| v)
+                };
+                let calls = batch.iter().map(|(id, name)| {
+                    let malformed = malformed_tool_inputs
+                        .iter()
+                        .find(|m| &m.id == id)
+                        .map(|m| m.error.clone());
+                    let mut ctx = base_ctx.clone();
+                    ctx.tool_use_id = id.clone();
+                    let input = input_of(id);
+                    let events = &events;
+                    let this = &*self;
+                    async move {
+                        let mut denials = Vec::new();
+                        let run = this
+                            .run_tool(id, name, input, malformed, &ctx, events, &mut denials)
+                            .await;
+                        (run, denials)
+                    }
                 });
-                hook_context.extend(run.context);
-                hook_stop = hook_stop.or(run.stop);
+                let outputs = join_all(calls.collect()).await;
+                for ((id, name), (run, denials)) in batch.iter().zip(outputs) {
+                    res.permission_denials.extend(denials);
+                    if name == "Read"
+                        && !run.output.is_error
+                        && let Some(p) = input_of(id).get("file_path").and_then(Value::as_str)
+                    {
+                        read_paths.push(p.to_string());
+                    }
+                    if name == structured_output::STRUCTURED_OUTPUT && !run.output.is_error {
+                        structured = run.output.structured.clone();
+                    }
+                    results.push(ContentBlock::ToolResult {
+                        tool_use_id: id.clone(),
+                        content: run.output.content,
+                        is_error: run.output.is_error,
+                    });
+                    hook_context.extend(run.context);
+                    hook_stop = hook_stop.or(run.stop);
+                }
                 for (model, usage) in self.session.take_side_usage() {
                     add_usage(&mut res.model_usage, &model, &usage);
                     add_usage(&mut self.session_usage, &model, &usage);
@@ -795,6 +917,13 @@ impl Agent {
             }
             if let Some(reason) = hook_stop {
                 res.outcome = Outcome::HookStopped { reason };
+                break;
+            }
+            if let Some(v) = structured {
+                // The answer is in: the query ends here, as Claude Code's does.
+                res.result_text = v.to_string();
+                res.structured_output = Some(v);
+                res.outcome = Outcome::Completed;
                 break;
             }
             if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {

@@ -83,12 +83,16 @@ impl Agent {
     ) -> ToolRun {
         let mut run = ToolRun::default();
         // The event takes the structured result (Write's holds the whole file); the loop only
-        // needs what goes back to the model.
+        // needs what goes back to the model (and `--json-schema`'s answer, which ends it).
         let finish = |output: ToolOutput, input: &Value, mut run: ToolRun| {
             run.output = ToolOutput {
                 content: output.content.clone(),
                 is_error: output.is_error,
-                structured: None,
+                structured: if name == super::structured_output::STRUCTURED_OUTPUT {
+                    output.structured.clone()
+                } else {
+                    None
+                },
             };
             events.emit(AgentEvent::ToolFinished {
                 id: id.to_string(),
@@ -166,6 +170,16 @@ impl Agent {
         };
         if authorized.stop.is_some() {
             run.stop = authorized.stop;
+        }
+        // The host may have rewritten the input (the SDK's `updatedInput`): it must still fit.
+        if let Some(v) = &authorized.input
+            && let Some(err) = invalid_input(tool.as_ref(), v)
+        {
+            let err = ToolOutput::error(format!(
+                "{} (the input the permission prompt gave)",
+                err.text()
+            ));
+            return finish(err, v, run);
         }
         let input = authorized.input.as_ref().unwrap_or(input);
         events.emit(AgentEvent::ToolStarted {
@@ -389,6 +403,7 @@ impl Agent {
             tool.name(),
             match &answer {
                 PromptAnswer::AllowOnce => "allow once",
+                PromptAnswer::AllowWithInput(_) => "allow once with a new input",
                 PromptAnswer::AllowAlways => "allow always",
                 PromptAnswer::Deny { .. } => "deny",
             }
@@ -397,6 +412,13 @@ impl Agent {
             PromptAnswer::AllowOnce => {
                 self.permissions.approved(&request.subject, false);
                 allowed
+            }
+            PromptAnswer::AllowWithInput(new) => {
+                self.permissions.approved(&request.subject, false);
+                Ok(Authorized {
+                    input: Some(new),
+                    stop: None,
+                })
             }
             PromptAnswer::AllowAlways => {
                 self.permissions.approved(&request.subject, true);

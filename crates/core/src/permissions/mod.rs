@@ -68,6 +68,8 @@ pub struct PermissionRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PromptAnswer {
     AllowOnce,
+    /// Allow once, running the call with this input instead (the SDK's `updatedInput`).
+    AllowWithInput(Value),
     /// Allow, and persist the request's suggestions as allow rules.
     AllowAlways,
     /// Refuse; `message` is what the model is told (see [`user_rejected_message`]).

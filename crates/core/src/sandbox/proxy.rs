@@ -229,7 +229,7 @@ async fn allowed(
         suggestions: vec![rule.clone()],
     };
     match p.ask(&request).await {
-        PromptAnswer::AllowOnce => {
+        PromptAnswer::AllowOnce | PromptAnswer::AllowWithInput(_) => {
             policy
                 .allowed
                 .lock()

@@ -117,6 +117,12 @@ pub const BUILTINS: &[Builtin] = &[
         "Show the MCP servers: state, tools, why one failed",
     ),
     local(
+        "agents",
+        &[],
+        "",
+        "List the subagents the Agent tool can run, and where each is defined",
+    ),
+    local(
         "sandbox",
         &[],
         "",

@@ -17,15 +17,22 @@
 pub mod attach;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod options;
 pub mod skills;
 
-pub use crate::agent::{ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions};
+pub use crate::agent::{
+    AgentDefinition, AgentSource, ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions,
+};
 pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
 pub use config::{Config, Origin};
+pub use control::SessionControl;
 pub use options::{PromptText, SessionOptions, ToolSelection, parse_setting_sources};
 
-use crate::agent::{Agent, AgentConfig, AgentParts};
+use crate::BoxFuture;
+use crate::agent::definitions;
+use crate::agent::structured_output::{STRUCTURED_OUTPUT, StructuredOutputTool};
+use crate::agent::{AGENT_TOOL, Agent, AgentConfig, AgentParts, AgentTool, SubagentHost};
 use crate::api::{ApiClient, ClientConfig, ContentBlock, Message, SystemBlock};
 use crate::auth::{AuthProvider, CredentialSource};
 use crate::cancel::CancelToken;
@@ -35,12 +42,15 @@ use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
 use crate::mcp::McpManager;
 use crate::memory::{Discovery, Memory};
-use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
+use crate::permissions::{
+    Mode, PermissionConfig, PermissionEngine, PermissionPrompter, PermissionRequest, PromptAnswer,
+};
 use crate::sandbox::{Sandbox, SandboxReport};
 use crate::settings::{LoadOptions, Settings, SettingsSource};
 use crate::tools::{ToolContext, ToolRegistry};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// Why a session could not start.
@@ -66,6 +76,49 @@ pub enum SessionError {
     /// `sandbox.failIfUnavailable` and the kernel cannot sandbox.
     #[error("{0}")]
     Sandbox(String),
+    /// `--agents` could not be read.
+    #[error("{0}")]
+    Agents(String),
+    #[error("--agent: no agent named '{name}' (available: {available})")]
+    UnknownAgent { name: String, available: String },
+    #[error("--json-schema: {0}")]
+    JsonSchema(String),
+}
+
+/// Who answers permission questions, replaceable while subagents hold it (a subagent asks
+/// whoever the session's prompter is at the time).
+struct SharedPrompter(RwLock<Arc<dyn PermissionPrompter>>);
+
+impl SharedPrompter {
+    fn current(&self) -> Option<Arc<dyn PermissionPrompter>> {
+        self.0.read().ok().map(|p| p.clone())
+    }
+}
+
+impl PermissionPrompter for SharedPrompter {
+    fn ask<'a>(&'a self, request: &'a PermissionRequest) -> BoxFuture<'a, PromptAnswer> {
+        let current = self.current();
+        Box::pin(async move {
+            match current {
+                Some(p) => p.ask(request).await,
+                None => PromptAnswer::Deny {
+                    message: crate::permissions::auto_denied_message(&request.tool_name),
+                },
+            }
+        })
+    }
+}
+
+/// Parses `--json-schema` (or the SDK's `jsonSchema`).
+pub fn parse_json_schema(text: &str) -> Result<Value, SessionError> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| SessionError::JsonSchema(format!("invalid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(SessionError::JsonSchema(
+            "a schema must be a JSON object".into(),
+        ));
+    }
+    Ok(v)
 }
 
 /// What the user sent.
@@ -253,7 +306,7 @@ impl SessionSetup {
             &client_cfg.base_url,
         );
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
-        let mut tools = select_tools(&config.tools)?;
+        let (mut tools, with_agents) = select_tools(&config.tools)?;
         let (skills, problems) = skills::discover(&cwd, &crate::paths::claude_dir());
         warnings.extend(problems);
         let skill_tool_wanted = match &config.tools {
@@ -263,8 +316,63 @@ impl SessionSetup {
         if skill_tool_wanted && let Some(t) = skills::SkillTool::new(&skills) {
             tools.register(Arc::new(t));
         }
+
+        // Subagents: built-in, user and project files, then `--agents`.
+        let (mut agents, agent_warnings) = definitions::discover(&cwd, &crate::paths::claude_dir());
+        warnings.extend(agent_warnings);
+        if let Some(spec) = &options.agents {
+            let (more, notes) =
+                definitions::parse_flag(spec, &cwd).map_err(SessionError::Agents)?;
+            warnings.extend(notes);
+            agents = definitions::merge(agents, more);
+        }
+        let json_schema = options
+            .json_schema
+            .as_deref()
+            .map(parse_json_schema)
+            .transpose()?;
+        let mut config = config;
+        // `--agent`: the main thread takes the agent's prompt, tools and model (flags win).
+        if let Some(name) = &options.agent {
+            let Some(def) = definitions::find(&agents, name) else {
+                return Err(SessionError::UnknownAgent {
+                    name: name.clone(),
+                    available: agents
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            if config.system_prompt.is_none() {
+                let env = crate::prompt::Environment::detect(
+                    &cwd,
+                    &config.additional_dirs,
+                    &config.model,
+                );
+                config.system_prompt = Some(format!("{}\n\n{}", def.prompt.trim(), env.render()));
+            }
+            if config.model_origin != Origin::Flag
+                && let Some(m) = def.model()
+            {
+                config.model = crate::models::resolve_alias(m);
+            }
+            if let Some(list) = &def.tools {
+                tools.retain(|t| {
+                    list.iter().any(|w| {
+                        let w = w.split('(').next().unwrap_or(w).trim();
+                        w == t.name() || t.aliases().contains(&w)
+                    })
+                });
+            }
+            crate::debug_log!(log::SESSION, "main thread runs as agent {}", def.name);
+        }
+        if let Some(schema) = &json_schema {
+            tools.register(Arc::new(StructuredOutputTool::new(schema.clone())));
+        }
         let system = system_prompt(&config, &cwd);
-        let prompter_for_sandbox = prompter.clone();
+        let prompter = Arc::new(SharedPrompter(RwLock::new(prompter)));
+        let prompter_for_sandbox: Arc<dyn PermissionPrompter> = prompter.clone();
         let hooks = Hooks::from_settings(&settings, SessionFacts::new(&config.session_id, &cwd));
         hooks.set_permissions(permissions.clone());
         warnings.extend(hooks.warnings().iter().cloned());
@@ -278,15 +386,42 @@ impl SessionSetup {
                 thinking_budget: config.thinking_budget,
                 max_budget_usd: config.max_budget_usd,
                 session_id: config.session_id.clone(),
+                json_schema,
             },
-            client,
+            client: client.clone(),
             tools,
-            permissions,
+            permissions: permissions.clone(),
             prompter: prompter.clone(),
             cwd: cwd.clone(),
             env: config.env.clone(),
         });
         agent.set_hooks(hooks.clone());
+        let host = with_agents.then(|| {
+            Arc::new(SubagentHost {
+                client,
+                tools: agent.tools().clone(),
+                permissions: permissions.clone(),
+                prompter: prompter.clone(),
+                cwd: cwd.clone(),
+                additional_dirs: config.additional_dirs.clone(),
+                env: config.env.clone(),
+                small_model: crate::models::resolve_alias("haiku"),
+                thinking_budget: config.thinking_budget,
+                session_id: config.session_id.clone(),
+                hooks: hooks.clone(),
+            })
+        });
+        if let Some(h) = &host {
+            agent
+                .tools()
+                .register(Arc::new(AgentTool::new(h.clone(), agents.clone())));
+        }
+        let control = SessionControl::new(
+            agent.model_switch().clone(),
+            permissions,
+            config.bypass_allowed,
+            config.disable_bypass,
+        );
         // The Bash sandbox (`sandbox.enabled`): it refuses to start only with failIfUnavailable.
         if let Some(sb) = Sandbox::new(settings.sandbox(), &cwd, &config.additional_dirs)
             .map_err(SessionError::Sandbox)?
@@ -348,6 +483,10 @@ impl SessionSetup {
             memory,
             skills,
             warnings,
+            control,
+            agents,
+            host,
+            prompter,
             hooks,
             session_start: None,
             ended: false,
@@ -436,16 +575,25 @@ fn mcp_servers(options: &SessionOptions, settings: &Settings) -> crate::mcp::con
     crate::mcp::config::load(&src, &layers, &|k| crate::env::var(k))
 }
 
-/// Restricts the built-in tools per `--tools`.
-fn select_tools(sel: &ToolSelection) -> Result<ToolRegistry, SessionError> {
+/// The Agent tool's names (it is not in the built-in registry: it lives above the tools).
+fn is_agent_tool(name: &str) -> bool {
+    name == AGENT_TOOL || name == "Task"
+}
+
+/// Restricts the built-in tools per `--tools`; also says whether the Agent tool is wanted.
+fn select_tools(sel: &ToolSelection) -> Result<(ToolRegistry, bool), SessionError> {
     let mut reg = ToolRegistry::builtin();
+    let mut with_agents = true;
     if let ToolSelection::Only(wanted) = sel {
-        for w in wanted {
+        with_agents = wanted.iter().any(|w| is_agent_tool(w));
+        for w in wanted.iter().filter(|w| !is_agent_tool(w)) {
             // `Skill` exists when skills do (registered after this).
             if reg.get(w).is_none() && w != "Skill" {
+                let mut available = reg.names();
+                available.push(AGENT_TOOL.to_string());
                 return Err(SessionError::UnknownTool {
                     name: w.clone(),
-                    available: reg.names().join(", "),
+                    available: available.join(", "),
                 });
             }
         }
@@ -455,7 +603,7 @@ fn select_tools(sel: &ToolSelection) -> Result<ToolRegistry, SessionError> {
                 .any(|w| w == t.name() || t.aliases().contains(&w.as_str()))
         });
     }
-    Ok(reg)
+    Ok((reg, with_agents))
 }
 
 /// The system prompt: the flag's (an empty one sends none) or ccrs's own with the environment,
@@ -504,6 +652,12 @@ pub struct Session {
     memory: Arc<std::sync::Mutex<Memory>>,
     skills: Vec<skills::Skill>,
     warnings: Vec<String>,
+    control: SessionControl,
+    /// The subagent definitions (built-in, files, `--agents`, SDK).
+    agents: Vec<AgentDefinition>,
+    /// What subagents borrow; `None` when the Agent tool is not offered.
+    host: Option<Arc<SubagentHost>>,
+    prompter: Arc<SharedPrompter>,
     hooks: Hooks,
     session_start: Option<SessionStartHooks>,
     /// `SessionEnd` hooks ran.
@@ -523,17 +677,23 @@ impl Session {
     }
 
     /// The model of the next requests (an id).
-    pub fn model(&self) -> &str {
-        &self.agent.config.model
+    pub fn model(&self) -> String {
+        self.control
+            .pending_model()
+            .unwrap_or_else(|| self.agent.config.model.clone())
     }
 
     /// Sets the model for the next requests (`/model`, the SDK's `set_model`); returns the id
     /// an alias resolved to.
     pub fn set_model(&mut self, name: &str) -> String {
-        let id = crate::models::resolve_alias(name);
-        crate::debug_log!(log::SESSION, "model set to {id}");
+        let id = self.control.set_model(name);
         self.agent.config.model = id.clone();
         id
+    }
+
+    /// The handle that acts on the session while a turn runs (see [`SessionControl`]).
+    pub fn control(&self) -> &SessionControl {
+        &self.control
     }
 
     pub fn permission_mode(&self) -> Mode {
@@ -542,14 +702,46 @@ impl Session {
 
     /// Switches the permission mode; bypass only when the session may use it.
     pub fn set_permission_mode(&self, mode: Mode) -> Result<(), String> {
-        if mode == Mode::BypassPermissions && !self.config.bypass_allowed {
-            return Err(crate::permissions::bypass_refusal(self.config.disable_bypass)
-                .unwrap_or_else(|| {
-                    "bypassPermissions mode needs --dangerously-skip-permissions or --allow-dangerously-skip-permissions".to_string()
-                }));
+        self.control.set_permission_mode(mode)
+    }
+
+    /// The subagent definitions, in order (later sources replaced earlier ones).
+    pub fn agents(&self) -> &[AgentDefinition] {
+        &self.agents
+    }
+
+    /// Adds subagent definitions (the SDK's `initialize`); they replace ones of the same name.
+    pub fn add_agents(&mut self, more: Vec<AgentDefinition>) {
+        self.agents = definitions::merge(std::mem::take(&mut self.agents), more);
+        if let Some(h) = &self.host {
+            self.agent
+                .tools()
+                .register(Arc::new(AgentTool::new(h.clone(), self.agents.clone())));
         }
-        crate::debug_log!(log::SESSION, "permission mode set to {mode}");
-        self.agent.permissions().try_set_mode(mode)
+    }
+
+    /// Replaces the system prompt (`Some("")`: none) and the appended block (the SDK's
+    /// `initialize` `systemPrompt` / `appendSystemPrompt`); `None` keeps what is there.
+    pub fn set_system_prompt(&mut self, system: Option<String>, append: Option<String>) {
+        if let Some(s) = system {
+            self.config.system_prompt = Some(s);
+        }
+        if let Some(a) = append {
+            self.config.append_system_prompt = Some(a);
+        }
+        self.agent.config.system = system_prompt(&self.config, self.agent.cwd());
+    }
+
+    /// Asks for the final answer as JSON of `schema` (the SDK's `jsonSchema`), or no longer.
+    pub fn set_json_schema(&mut self, schema: Option<Value>) {
+        match &schema {
+            Some(s) => self
+                .agent
+                .tools()
+                .register(Arc::new(StructuredOutputTool::new(s.clone()))),
+            None => self.agent.tools().retain(|t| t.name() != STRUCTURED_OUTPUT),
+        }
+        self.agent.config.json_schema = schema;
     }
 
     /// Bypass mode may be entered (it joins the terminal's Shift-Tab cycle).
@@ -562,12 +754,12 @@ impl Session {
         self.agent.permissions()
     }
 
-    /// Supplies who answers permission questions from now on.
+    /// Supplies who answers permission questions from now on (the main thread, its
+    /// subagents and the sandbox's network questions).
     pub fn set_prompter(&mut self, prompter: Arc<dyn PermissionPrompter>) {
-        if let Some(sb) = self.agent.session_state().sandbox.get() {
-            sb.set_prompter(prompter.clone());
+        if let Ok(mut p) = self.prompter.0.write() {
+            *p = prompter;
         }
-        self.agent.set_prompter(prompter);
     }
 
     /// What `/sandbox` shows: the mode, what is in force, and whether the kernel supports it.
@@ -960,6 +1152,7 @@ impl Session {
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        self.control.set_turn(Some(cancel.clone()));
         let started = std::time::Instant::now();
         self.mcp.settle(false).await;
         for w in self.mcp_failures() {
@@ -984,6 +1177,7 @@ impl Session {
             r.result_text = reason.clone();
             r.outcome = crate::agent::Outcome::HookStopped { reason };
             r.duration = started.elapsed();
+            self.control.set_turn(None);
             return r;
         }
         context.extend(check.context);
@@ -1010,6 +1204,7 @@ impl Session {
         for w in self.mcp_failures() {
             events.emit(crate::events::AgentEvent::Warning(w));
         }
+        self.control.set_turn(None);
         res
     }
 

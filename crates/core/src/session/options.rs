@@ -84,6 +84,12 @@ pub struct SessionOptions {
     /// `--disable-slash-commands`: custom commands are not expanded (the text goes to the
     /// model as typed).
     pub disable_slash_commands: bool,
+    /// `--agents`: subagent definitions, JSON or a file holding it.
+    pub agents: Option<String>,
+    /// `--agent`: the main thread runs as this agent (its prompt, tools and model).
+    pub agent: Option<String>,
+    /// `--json-schema`: the final answer is a JSON value of this schema (JSON text).
+    pub json_schema: Option<String>,
     /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
     pub bare: bool,
     /// `--mcp-config`: files (relative to `cwd`) or inline JSON.

@@ -81,6 +81,12 @@ pub trait Tool: Send + Sync {
     /// calls, and runs in plan mode).
     fn is_read_only(&self) -> bool;
 
+    /// True when several calls of this tool in one reply may run at the same time (the Agent
+    /// tool: subagents work in parallel). Consecutive such calls run concurrently.
+    fn is_concurrency_safe(&self) -> bool {
+        false
+    }
+
     /// What the call touches, for the permission engine. `input` has passed schema validation.
     fn subject(&self, input: &Value, ctx: &ToolContext) -> Subject;
 

@@ -374,6 +374,7 @@ impl Harness {
                 thinking_budget: None,
                 max_budget_usd: None,
                 session_id: "00000000-0000-4000-8000-000000000001".into(),
+                ..Default::default()
             },
             client_config: None,
             auth: None,
