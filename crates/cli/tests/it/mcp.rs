@@ -649,3 +649,43 @@ fn prompts_are_commands_and_hung_calls_end_after_the_tool_timeout() {
     assert!(tr.to_string().contains("0.5 s"), "{tr}");
     assert_eq!(result(&out)["result"], "done");
 }
+
+/// The terminal UI: `/mcp` lists each server with its state and tools, a failed one with its
+/// reason; and quitting leaves no server behind.
+#[test]
+fn slash_mcp_in_the_terminal_shows_each_server() {
+    let Some(srv) = test_server() else { return };
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let cfg = config(json!({
+        "t": {"command": srv, "args": ["--child", "61004.5"]},
+        "broken": {"command": srv, "args": ["--crash"]},
+    }));
+    let mut t = crate::common::Tui::spawn(
+        &e,
+        &mock,
+        crate::common::Spawn {
+            args: vec!["--mcp-config", &cfg],
+            cols: 160,
+            ..Default::default()
+        },
+    );
+    // The UI does not wait for servers: ask until both have settled.
+    let mut screen = String::new();
+    for _ in 0..50 {
+        t.submit("/mcp");
+        screen = t.wait_text("MCP servers");
+        if screen.contains("connected") && screen.contains("failed") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(screen.contains("mcp__t__echo"), "{screen}");
+    assert!(
+        screen.contains("broken") && screen.contains("status 3"),
+        "{screen}"
+    );
+    t.send("\x04");
+    t.wait_exit();
+    assert_gone("61004.5");
+}
