@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("models", 1),
     ("prompt", 1),
     ("sandbox", 1),
+    ("transcript", 1),
     // Then tools, the loop, the session.
     ("tools", 2),
     ("agent", 3),
