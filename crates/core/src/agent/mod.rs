@@ -8,7 +8,7 @@ mod conversation;
 mod tool_call;
 mod tool_set;
 
-pub use conversation::Conversation;
+pub use conversation::{Conversation, PromptMark};
 pub use tool_set::ToolSet;
 
 use crate::api::client::{ClientEvent, StreamOutcome};
@@ -22,6 +22,7 @@ use crate::log;
 use crate::permissions::{PermissionEngine, PermissionPrompter, RuleBehavior};
 use crate::tools::context::SessionState;
 use crate::tools::{ToolContext, ToolRegistry};
+use crate::transcript::{AssistantMeta, Item, Kind, Transcript};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -274,6 +275,39 @@ impl Agent {
         self.conversation.messages()
     }
 
+    /// Writes the conversation to `transcript` from now on (`None`: nothing is written).
+    pub fn set_transcript(&mut self, transcript: Option<Transcript>) {
+        self.conversation.set_transcript(transcript);
+    }
+
+    pub fn transcript(&self) -> Option<&Transcript> {
+        self.conversation.transcript()
+    }
+
+    /// Replaces the conversation with one read from a transcript.
+    pub fn restore(&mut self, items: Vec<Item>) {
+        self.conversation.restore(items);
+    }
+
+    /// The conversation (its prompts, for `/rewind`).
+    pub fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    /// Takes the conversation back to just before prompt `i`; returns its text. What tools
+    /// remember of files read is forgotten (the model's memory of them went with the turns).
+    pub fn rewind(&mut self, i: usize) -> Option<String> {
+        let text = self.conversation.rewind(i)?;
+        self.session.files.clear();
+        Some(text)
+    }
+
+    /// Replaces the conversation with a compaction's summary (see
+    /// [`Conversation::compacted`]).
+    pub fn compacted(&mut self, trigger: &str, pre_tokens: u64, summary: Message) {
+        self.conversation.compacted(trigger, pre_tokens, summary);
+    }
+
     /// Usage of the whole session, per model.
     pub fn session_usage(&self) -> &[ModelUsage] {
         &self.session_usage
@@ -385,7 +419,10 @@ impl Agent {
             .model
             .clone()
             .unwrap_or_else(|| self.config.model.clone());
-        self.conversation.push(Message::user(prompt));
+        if let Some(t) = self.conversation.transcript() {
+            t.set_permission_mode(self.permissions.mode().as_str());
+        }
+        self.conversation.push_as(Message::user(prompt), Kind::Prompt);
         let mut res = QueryResult::new();
         let mut base_ctx = self.tool_context();
         base_ctx.model = model.clone();
@@ -491,7 +528,16 @@ impl Agent {
                             .tool_uses()
                             .map(|(id, _, _)| interrupted_result(id.to_string()))
                             .collect();
-                        self.conversation.push(assistant);
+                        let (id, model, usage) = msg_start.unwrap_or_default();
+                        let meta = AssistantMeta {
+                            id,
+                            model,
+                            usage,
+                            request_id,
+                            ..Default::default()
+                        };
+                        self.conversation
+                            .push_as(assistant, Kind::Assistant(meta));
                     }
                     content.push(ContentBlock::text(INTERRUPTED));
                     self.conversation.push(Message::user(content));
@@ -530,7 +576,16 @@ impl Agent {
                 .map(|(i, n, v)| (i.to_string(), n.to_string(), v.clone()))
                 .collect();
             let has_content = conversation::has_content(&assistant);
-            self.conversation.push(assistant);
+            let meta = AssistantMeta {
+                id: message.id.clone(),
+                model: message.model.clone(),
+                stop_reason: message.stop_reason.clone(),
+                stop_sequence: message.stop_sequence.clone(),
+                usage: message.usage.clone(),
+                request_id: message.request_id.clone().or(request_id),
+            };
+            self.conversation
+                .push_as(assistant, Kind::Assistant(meta));
             if tool_uses.is_empty() {
                 if message.stop_reason.as_deref() == Some("pause_turn") && has_content {
                     // A server tool paused the turn: send the conversation again to continue.
@@ -544,6 +599,8 @@ impl Agent {
                 break;
             }
             let mut results = Vec::with_capacity(tool_uses.len());
+            // Each call's structured result, for the transcript's `toolUseResult`.
+            let mut structured = Vec::new();
             for (id, name, input) in tool_uses {
                 if cancel.is_cancelled() {
                     results.push(interrupted_result(id));
@@ -566,6 +623,9 @@ impl Agent {
                         &mut res.permission_denials,
                     )
                     .await;
+                if let Some(v) = output.structured {
+                    structured.push((id.clone(), v));
+                }
                 results.push(ContentBlock::ToolResult {
                     tool_use_id: id,
                     content: output.content,
@@ -582,7 +642,8 @@ impl Agent {
             }
             let user = Message::user(results);
             events.emit(AgentEvent::ToolResults(user.clone()));
-            self.conversation.push(user);
+            self.conversation
+                .push_as(user, Kind::ToolResults(structured));
             if interrupted {
                 res.outcome = Outcome::Cancelled;
                 break;
@@ -591,6 +652,9 @@ impl Agent {
                 res.outcome = Outcome::MaxTurns;
                 break;
             }
+        }
+        if let Some(e) = self.conversation.take_transcript_error() {
+            events.emit(AgentEvent::Warning(e));
         }
         res.total_cost_usd = total_cost(&res.model_usage);
         res.duration = started.elapsed();

@@ -90,6 +90,13 @@ impl Agent {
         {
             return finish(refusal);
         }
+        // Checkpoints for `/rewind`: what a file edit is about to change is kept first.
+        if let Some(t) = self.conversation.transcript()
+            && let Subject::Write(paths) = tool.subject(input, ctx)
+        {
+            let t = t.clone();
+            let _ = tokio::task::spawn_blocking(move || t.track_edits(&paths)).await;
+        }
         events.emit(AgentEvent::ToolStarted {
             id: id.to_string(),
             name: tool.name().to_string(),

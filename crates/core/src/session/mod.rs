@@ -18,11 +18,13 @@ pub mod attach;
 pub mod commands;
 pub mod config;
 pub mod options;
+mod persist;
 
 pub use crate::agent::{ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions};
 pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
 pub use config::{Config, Origin};
 pub use options::{PromptText, SessionOptions, ToolSelection, parse_setting_sources};
+pub use persist::{RewindPoint, RewindScope, Rewound, transcript_file};
 
 use crate::agent::{Agent, AgentConfig, AgentParts};
 use crate::api::{ApiClient, ClientConfig, ContentBlock, Message, SystemBlock};
@@ -62,6 +64,11 @@ pub enum SessionError {
     /// `sandbox.failIfUnavailable` and the kernel cannot sandbox.
     #[error("{0}")]
     Sandbox(String),
+    #[error("Session ID {0} is already in use.")]
+    SessionIdInUse(String),
+    /// The transcript to resume could not be read.
+    #[error("{0}")]
+    Resume(String),
 }
 
 /// What the user sent.
@@ -131,6 +138,7 @@ impl SessionSetup {
     pub fn load(options: SessionOptions) -> Result<Self, SessionError> {
         let settings = load_settings(&options);
         let config = config::resolve(&options, &settings, &|k| std::env::var(k).ok())?;
+        persist::check_session_id(&options, &config)?;
         if crate::log::enabled(log::SESSION) {
             for (src, path) in settings.loaded_files() {
                 let shown = path.map_or_else(|| "inline JSON".into(), |p| p.display().to_string());
@@ -200,7 +208,7 @@ impl SessionSetup {
         let tools = select_tools(&config.tools)?;
         let system = system_prompt(&config, &cwd);
         let prompter_for_sandbox = prompter.clone();
-        let agent = Agent::new(AgentParts {
+        let mut agent = Agent::new(AgentParts {
             config: AgentConfig {
                 model: config.model.clone(),
                 small_model: crate::models::resolve_alias("haiku"),
@@ -226,6 +234,7 @@ impl SessionSetup {
             sb.set_prompter(prompter_for_sandbox);
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
+        persist::start(&options, &config, &settings, &mut agent, &mut warnings)?;
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
         Ok(Session {
             agent,

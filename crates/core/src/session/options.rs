@@ -82,6 +82,16 @@ pub struct SessionOptions {
     /// `--disable-slash-commands`: custom commands are not expanded (the text goes to the
     /// model as typed).
     pub disable_slash_commands: bool,
+    /// `--continue` / `--resume`: the transcript this session continues (the front end finds
+    /// it: [`crate::transcript::latest`], [`crate::transcript::by_id`] or its picker).
+    pub resume: Option<crate::transcript::SessionFile>,
+    /// `--fork-session`: continue it under a new session id, in a new file.
+    pub fork_session: bool,
+    /// `--no-session-persistence`: no transcript is written.
+    pub no_session_persistence: bool,
+    /// Who runs the session, as the transcript names it: `cli` (interactive, the default) or
+    /// `sdk-cli` (print mode, the SDK).
+    pub entrypoint: Option<String>,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).

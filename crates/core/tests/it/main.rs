@@ -15,3 +15,4 @@ mod tools_files_agent;
 mod tools_loop;
 mod tools_search;
 mod tools_web;
+mod transcripts;
