@@ -11,11 +11,13 @@ mod editor;
 mod highlight;
 mod history;
 mod markdown;
+mod picker;
 mod prompt;
 // Round 2 of issue 20 wires the scrollable question into the permission prompt.
 #[cfg_attr(not(test), allow(dead_code))]
 mod question;
 mod render;
+mod sessions;
 mod slash;
 mod terminal;
 mod text;
@@ -220,10 +222,20 @@ struct Ui {
     custom: Vec<CustomCommand>,
     last_draw: Instant,
     draw_at: Option<Instant>,
+    /// What built the session, to build another (`/resume`).
+    options: ccrs_core::session::SessionOptions,
+    prompter: Arc<UiPrompter>,
+    /// Esc Esc on an empty input: the rewind picker opens.
+    rewind_requested: bool,
 }
 
 /// Starts the interactive session. Returns the process exit code.
-pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) -> Result<i32> {
+pub async fn run(
+    args: Args,
+    session_id: String,
+    resume: setup::Resume,
+    debug_file: Option<PathBuf>,
+) -> Result<i32> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "interactive mode needs a terminal on stdin; use -p/--print to pipe input (e.g. `echo hi | ccrs -p`)"
@@ -232,6 +244,20 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);
+    match resume {
+        setup::Resume::Found(f) => options.resume = Some(f),
+        setup::Resume::Pick => match picker::pick_session(&cwd, None)? {
+            Some(f) => {
+                if !args.fork_session {
+                    options.session_id = Some(f.id.clone());
+                }
+                options.resume = Some(f);
+            }
+            None => return Ok(0),
+        },
+        setup::Resume::New => {}
+    }
+    let session_options = options.clone();
     let setup = SessionSetup::load(options)?;
     let auth = match crate::auth_setup::default_provider(setup.settings()) {
         Ok(a) => a,
@@ -256,7 +282,7 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     };
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
-    let mut session = setup.start(auth.clone(), prompter)?;
+    let mut session = setup.start(auth.clone(), prompter.clone())?;
     let mut warnings: Vec<String> = session.warnings().to_vec();
     warnings.extend(setup::not_yet_honoured(&args));
 
@@ -306,8 +332,12 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         custom: session.custom_commands().to_vec(),
         last_draw: Instant::now(),
         draw_at: None,
+        options: session_options,
+        prompter,
+        rewind_requested: false,
     };
     ui.header(&warnings, debug_file.as_deref());
+    ui.show_resumed(&session);
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
@@ -392,6 +422,9 @@ impl Ui {
                     }
                     if let Some((shown, sent)) = submit {
                         self.submit(session, shown, sent).await;
+                    }
+                    if std::mem::take(&mut self.rewind_requested) {
+                        self.rewind(session);
                     }
                 }
                 Wake::Signal(s) => self.on_signal(s),
@@ -511,6 +544,8 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Resume(id) => self.switch_session(session, &id),
+                    slash::Outcome::Rewind => self.rewind(session),
                 }
             }
             Prepared::Unknown { name, suggestions } => {
@@ -972,6 +1007,14 @@ impl Ui {
                     self.esc_at = Some(Instant::now());
                     self.hint = Some("Esc again to clear the input".into());
                 }
+            } else if self.esc_at.is_some_and(|t| t.elapsed() < CONFIRM_WINDOW) {
+                // Esc Esc on an empty input: back to an earlier prompt.
+                self.esc_at = None;
+                self.hint = None;
+                self.rewind_requested = true;
+            } else {
+                self.esc_at = Some(Instant::now());
+                self.hint = Some("Esc again to rewind".into());
             }
             return None;
         }

@@ -17,6 +17,10 @@ pub enum Outcome {
     Print(Vec<String>),
     Login,
     Logout,
+    /// `/resume [id]`: continue another conversation (the picker without an id).
+    Resume(String),
+    /// `/rewind`: the rewind picker.
+    Rewind,
     Exit,
 }
 
@@ -61,6 +65,8 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
+        "resume" => Outcome::Resume(args.trim().to_string()),
+        "rewind" => Outcome::Rewind,
         _ => Outcome::Exit,
     }
 }
