@@ -8,4 +8,5 @@ mod print_mode;
 mod processes;
 mod sandbox;
 mod session;
+mod transcripts;
 mod tui_display;
