@@ -86,6 +86,8 @@ pub enum Command {
     Login { api_key: bool, oauth: bool },
     /// Remove the stored credential.
     Logout,
+    /// Check credentials, settings, network and models.
+    Doctor,
 }
 
 /// Why parsing stopped without a usable [`Args`].
@@ -465,6 +467,8 @@ const ABOUT: &str = "ccrs — a lightweight, drop-in reimplementation of Claude 
                      Starts an interactive session by default; use -p/--print for non-interactive output.";
 const LOGIN_ABOUT: &str = "Log in with an API key (recommended) or a Claude account";
 const LOGOUT_ABOUT: &str = "Remove the stored credential";
+const DOCTOR_ABOUT: &str =
+    "Check credentials, settings, proxy and CAs, and whether the API answers";
 
 #[derive(Default)]
 struct LoginFlags {
@@ -758,7 +762,11 @@ fn root_help() -> String {
         ABOUT,
         &[("prompt", "Your prompt")],
         OPTIONS,
-        &[("login [options]", LOGIN_ABOUT), ("logout", LOGOUT_ABOUT)],
+        &[
+            ("doctor", DOCTOR_ABOUT),
+            ("login [options]", LOGIN_ABOUT),
+            ("logout", LOGOUT_ABOUT),
+        ],
     )
 }
 
@@ -819,6 +827,11 @@ impl Args {
                     "logout" => {
                         p.sub("ccrs logout", LOGOUT_ABOUT, LOGOUT_OPTIONS)?;
                         args.command = Some(Command::Logout);
+                        break;
+                    }
+                    "doctor" => {
+                        p.sub("ccrs doctor", DOCTOR_ABOUT, LOGOUT_OPTIONS)?;
+                        args.command = Some(Command::Doctor);
                         break;
                     }
                     _ => {}
@@ -1148,6 +1161,11 @@ mod tests {
         assert!(a.verbose && a.prompt.is_none());
         assert_eq!(a.command, login(false, true));
         assert_eq!(parse(&["logout"]).command, Some(Command::Logout));
+        assert_eq!(parse(&["doctor"]).command, Some(Command::Doctor));
+        assert_eq!(
+            parse(&["--settings", "s.json", "doctor"]).command,
+            Some(Command::Doctor)
+        );
         let e = error(&["login", "--api-key", "--oauth"]);
         assert!(
             e.contains("error: option '--api-key' cannot be used with option '--oauth'"),
