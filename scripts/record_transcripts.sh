@@ -6,6 +6,8 @@
 #
 #   scripts/record_transcripts.sh
 #   CLAUDE=/path/to/claude CLAUDE_NEW=/path/to/newer/claude scripts/record_transcripts.sh
+#   scripts/record_transcripts.sh reverse   # records nothing: checks that Claude Code resumes
+#                                           # a session ccrs wrote (exit 1 if not)
 #
 # Defaults: the shared installs of 2.1.197 and 2.1.332 under /work/tools (install with
 # `npm install --prefix DIR @anthropic-ai/claude-code@2.1.197`).
@@ -162,6 +164,49 @@ J
     -- "$CLAUDE" --permission-mode acceptEdits)
   save "$(session_files | head -1)" "2.1.197-interactive.jsonl"
 }
+
+# The other direction: ccrs writes a session (a prompt, a Bash call, an answer), then Claude Code
+# `--resume`s it. The mock answers Claude Code with CC-SAW-HISTORY only if its request carries
+# ccrs's tool output; Claude Code's new prompt must chain (parentUuid) to ccrs's last line.
+check_reverse() { # claude-binary
+  fresh "reverse-$(basename "$(dirname "$(dirname "$(dirname "$1")")")")"
+  cargo build -q -p ccrs
+  scenario <<'J'
+{"replies":[
+ {"tool_use":{"name":"Bash","input":{"command":"echo ccrs-tool-output-42"}}},
+ {"text":"ccrs answered."},
+ {"text":"CC-SAW-HISTORY","match":{"body_contains":"ccrs-tool-output-42"}}
+],"fallback":{"text":"NO-HISTORY"}}
+J
+  local sid out
+  sid=$(cd "$W/project" && env -i PATH="$PATH" HOME="$W/home" ANTHROPIC_BASE_URL="$MOCK_URL" \
+    ANTHROPIC_API_KEY=sk-ant-test "$ROOT/target/debug/ccrs" -p "ccrs prompt" \
+    --allowedTools Bash --output-format json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["session_id"])')
+  out=$(cc "$1" -p --resume "$sid" "cc prompt")
+  echo "$("$1" --version) answered: $out"
+  python3 - "$W"/home/.claude/projects/*/"$sid".jsonl <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {l["uuid"]: l for l in lines if "uuid" in l}
+cc = [l for l in lines if l.get("type") == "user" and "cc prompt" in json.dumps(l.get("message"))]
+assert cc, "Claude Code wrote no prompt line into the session"
+chain, u = [], cc[-1]["uuid"]
+while u in by:
+    chain.append(by[u]); u = by[u].get("parentUuid")
+texts = json.dumps([c.get("message") for c in chain])
+for t in ("ccrs prompt", "ccrs-tool-output-42", "ccrs answered.", "cc prompt"):
+    assert t in texts, t + " is not in Claude Code's chain"
+print(f"chain of {len(chain)} lines from Claude Code's prompt back to ccrs's first: ok")
+PY
+  [ "$out" = "CC-SAW-HISTORY" ]
+}
+
+if [ "${1:-}" = reverse ]; then
+  check_reverse "$CLAUDE"
+  [ -x "$CLAUDE_NEW" ] && check_reverse "$CLAUDE_NEW"
+  exit 0
+fi
 
 record_tools "$CLAUDE" 2.1.197
 record_compacted

@@ -91,9 +91,7 @@ pub enum Resume {
 
 /// The flag combinations Claude Code refuses, with its messages.
 pub fn check_session_flags(args: &Args) -> Result<()> {
-    if args.session_id.is_some()
-        && (args.continue_ || args.resume.is_some())
-        && !args.fork_session
+    if args.session_id.is_some() && (args.continue_ || args.resume.is_some()) && !args.fork_session
     {
         bail!(
             "--session-id can only be used with --continue or --resume if --fork-session is also specified."

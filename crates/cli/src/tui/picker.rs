@@ -134,14 +134,10 @@ pub fn pick_session(cwd: &Path, except: Option<&str>) -> std::io::Result<Option<
         return Ok(None);
     }
     let mut summaries: Vec<Option<Summary>> = vec![None; files.len()];
-    let chosen = choose(
-        "Resume a conversation",
-        files.len(),
-        &mut |i, width| {
-            let s = summaries[i].get_or_insert_with(|| transcript::summarize(&files[i].path));
-            session_row(&files[i], s, width)
-        },
-    )?;
+    let chosen = choose("Resume a conversation", files.len(), &mut |i, width| {
+        let s = summaries[i].get_or_insert_with(|| transcript::summarize(&files[i].path));
+        session_row(&files[i], s, width)
+    })?;
     Ok(chosen.map(|i| files.swap_remove(i)))
 }
 
@@ -198,10 +194,7 @@ pub fn history(t: &Theme, messages: &[Message], width: usize, max: usize) -> Vec
     let mut out = Vec::new();
     let skip = messages.len().saturating_sub(max);
     if skip > 0 {
-        out.push(t.paint(
-            theme::SECONDARY,
-            &format!("  … {skip} earlier messages"),
-        ));
+        out.push(t.paint(theme::SECONDARY, &format!("  … {skip} earlier messages")));
     }
     for m in &messages[skip..] {
         for b in &m.content {

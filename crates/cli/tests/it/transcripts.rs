@@ -169,7 +169,12 @@ fn fixture_lines() -> Vec<Value> {
 /// Checks ccrs's `lines` against Claude Code's: every kind of line is one Claude Code writes;
 /// every key is one it writes for that kind, with one of its types; every key it writes on
 /// all such lines is there too (but `missing_ok`). Also applied to the nested objects.
-fn assert_shapes(label: &str, ours: &[(String, Map<String, Value>)], theirs: &Shapes, missing_ok: &[&str]) {
+fn assert_shapes(
+    label: &str,
+    ours: &[(String, Map<String, Value>)],
+    theirs: &Shapes,
+    missing_ok: &[&str],
+) {
     let mine = shapes_of(ours.iter().cloned());
     for (k, (_, keys)) in &mine {
         let (n, cc) = theirs
@@ -228,7 +233,12 @@ fn each_line_ccrs_writes_has_claude_codes_shape() {
     };
     // Claude Code's own extras: prompt ids and sources, session slugs, newer API fields.
     let extras = ["promptId", "promptSource", "origin", "slug", "stop_details"];
-    assert_shapes("line", &top(&ours), &shapes_of(top(&theirs).into_iter()), &extras);
+    assert_shapes(
+        "line",
+        &top(&ours),
+        &shapes_of(top(&theirs).into_iter()),
+        &extras,
+    );
     let nested = |v: &[Value], field: &str| -> Vec<(String, Map<String, Value>)> {
         v.iter()
             .filter_map(|l| Some((kind(l), l[field].as_object()?.clone())))
@@ -254,7 +264,10 @@ fn kill_9_mid_run_then_continue_has_every_earlier_message() {
     let e = env();
     let mock = MockServer::start_blocking(
         Scenario::new()
-            .reply(Reply::tool_use("Bash", json!({"command": "echo first-output"})))
+            .reply(Reply::tool_use(
+                "Bash",
+                json!({"command": "echo first-output"}),
+            ))
             .reply(Reply::text("First turn done."))
             .reply(Reply::hang())
             .reply(Reply::text("Resumed fine.")),
@@ -263,12 +276,19 @@ fn kill_9_mid_run_then_continue_has_every_earlier_message() {
     let first = json_out(&ccrs(
         &e,
         &mock,
-        &["-p", "first prompt", "--allowedTools", "Bash", "--output-format", "json"],
+        &[
+            "-p",
+            "first prompt",
+            "--allowedTools",
+            "Bash",
+            "--output-format",
+            "json",
+        ],
     ));
     let sid = first["session_id"].as_str().unwrap().to_string();
     // The second run is killed while the model "answers".
     let mut child = ccrs_command(&e.home, &e.cwd, &mock)
-        .args(["-p", "second prompt"])
+        .args(["-p", "-c", "second prompt"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -311,14 +331,22 @@ fn a_torn_last_line_is_skipped_with_a_warning() {
             .reply(Reply::text("Two.")),
     )
     .unwrap();
-    let first = json_out(&ccrs(&e, &mock, &["-p", "alpha", "--output-format", "json"]));
+    let first = json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "alpha", "--output-format", "json"],
+    ));
     let sid = first["session_id"].as_str().unwrap();
     let file = &session_files(&e)[0];
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().append(true).open(file).unwrap();
     f.write_all(br#"{"parentUuid":"0a7ddc96-4906-4e3a-8f65-d8054f845fb7","isSidechain":false,"type":"user","message":{"role":"user","content":"lost in a cr"#).unwrap();
     drop(f);
-    let out = ccrs(&e, &mock, &["-p", "--resume", sid, "beta", "--output-format", "json"]);
+    let out = ccrs(
+        &e,
+        &mock,
+        &["-p", "--resume", sid, "beta", "--output-format", "json"],
+    );
     assert_eq!(json_out(&out)["result"], "Two.");
     assert!(stderr(&out).contains("cut off"), "{}", stderr(&out));
     let req = &wait_requests(&mock, 2)[1];
@@ -341,13 +369,28 @@ fn a_torn_last_line_is_skipped_with_a_warning() {
 fn resume_picks_the_named_session_and_continue_the_newest() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
-    let a = json_out(&ccrs(&e, &mock, &["-p", "alpha prompt", "--output-format", "json"]));
+    let a = json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "alpha prompt", "--output-format", "json"],
+    ));
     std::thread::sleep(Duration::from_millis(20));
-    let b = json_out(&ccrs(&e, &mock, &["-p", "beta prompt", "--output-format", "json"]));
-    let (a, b) = (a["session_id"].as_str().unwrap(), b["session_id"].as_str().unwrap());
+    let b = json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "beta prompt", "--output-format", "json"],
+    ));
+    let (a, b) = (
+        a["session_id"].as_str().unwrap(),
+        b["session_id"].as_str().unwrap(),
+    );
     assert_ne!(a, b);
 
-    json_out(&ccrs(&e, &mock, &["-p", "-c", "gamma", "--output-format", "json"]));
+    json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "-c", "gamma", "--output-format", "json"],
+    ));
     let req = &wait_requests(&mock, 3)[2];
     assert!(req["messages"].to_string().contains("beta prompt"));
     assert!(!req["messages"].to_string().contains("alpha prompt"));
@@ -356,7 +399,15 @@ fn resume_picks_the_named_session_and_continue_the_newest() {
     let out = ccrs(
         &e,
         &mock,
-        &["-p", "--resume", a, "delta", "--output-format", "stream-json", "--verbose"],
+        &[
+            "-p",
+            "--resume",
+            a,
+            "delta",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out)
@@ -369,27 +420,116 @@ fn resume_picks_the_named_session_and_continue_the_newest() {
     let req = &wait_requests(&mock, 4)[3];
     assert!(req["messages"].to_string().contains("alpha prompt"));
     assert!(!req["messages"].to_string().contains("beta prompt"));
-    assert_eq!(req["metadata"]["user_id"].as_str().unwrap().contains(a), true);
+    let user_id = req["metadata"]["user_id"].as_str().unwrap();
+    assert!(user_id.contains(a), "{user_id}");
 
-    let missing = ccrs(&e, &mock, &["-p", "--resume", "00000000-0000-4000-8000-000000000000", "x"]);
+    let missing = ccrs(
+        &e,
+        &mock,
+        &[
+            "-p",
+            "--resume",
+            "00000000-0000-4000-8000-000000000000",
+            "x",
+        ],
+    );
     assert_eq!(missing.status.code(), Some(1));
-    assert!(stderr(&missing).contains("No conversation found with session ID: 00000000-0000-4000-8000-000000000000"));
+    assert!(
+        stderr(&missing).contains(
+            "No conversation found with session ID: 00000000-0000-4000-8000-000000000000"
+        )
+    );
     let bare = ccrs(&e, &mock, &["-p", "--resume"]);
     assert_eq!(bare.status.code(), Some(1));
     assert!(stderr(&bare).contains("--resume requires a valid session ID"));
+}
+
+/// `--resume` without an id in the terminal: a picker of this project's sessions (age, message
+/// count, first prompt), newest first; the chosen one continues. `/resume` switches to another.
+#[test]
+fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
+    let e = env();
+    let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
+    let a = json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "alpha prompt", "--output-format", "json"],
+    ));
+    std::thread::sleep(Duration::from_millis(20));
+    json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "beta prompt", "--output-format", "json"],
+    ));
+    let mut t = Tui::spawn(
+        &e,
+        &mock,
+        Spawn {
+            args: vec!["--resume"],
+            ..Default::default()
+        },
+    );
+    let s = t.wait_text("Resume a conversation");
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains("prompt")).collect();
+    assert_eq!(rows.len(), 2, "{s}");
+    // Newest first, each with its age and message count.
+    assert!(rows[0].contains("beta prompt") && rows[1].contains("alpha prompt"), "{s}");
+    assert!(rows.iter().all(|r| r.contains("just now") && r.contains("2 messages")), "{s}");
+    t.send("\x1b[B");
+    t.send("\r");
+    t.wait_text("alpha prompt");
+    t.wait_idle();
+    t.submit("gamma");
+    let reqs = wait_requests(&mock, 3);
+    let all = reqs[2]["messages"].to_string();
+    assert!(all.contains("alpha prompt") && !all.contains("beta prompt"), "{all}");
+    // `/resume <id>` switches to another conversation; the session ids follow.
+    t.wait_idle();
+    t.submit("/resume");
+    let s = t.wait_text("Resume a conversation");
+    assert!(s.contains("beta prompt"), "{s}");
+    t.send("\r");
+    t.wait_idle();
+    t.submit("delta");
+    let reqs = wait_requests(&mock, 4);
+    let all = reqs[3]["messages"].to_string();
+    assert!(all.contains("beta prompt") && !all.contains("gamma"), "{all}");
+    t.send("\x04");
+    t.wait_exit();
+    // Every session kept its own file; alpha's has gamma, beta's has delta.
+    let a = a["session_id"].as_str().unwrap();
+    let files = session_files(&e);
+    assert_eq!(files.len(), 2);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let is_a = f.file_stem().unwrap() == a;
+        assert_eq!(text.contains("gamma"), is_a);
+        assert_eq!(text.contains("delta"), !is_a);
+    }
 }
 
 #[test]
 fn fork_session_copies_the_history_under_a_new_id() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
-    let a = json_out(&ccrs(&e, &mock, &["-p", "original prompt", "--output-format", "json"]));
+    let a = json_out(&ccrs(
+        &e,
+        &mock,
+        &["-p", "original prompt", "--output-format", "json"],
+    ));
     let a = a["session_id"].as_str().unwrap().to_string();
     let before = lines(&session_files(&e)[0]).len();
     let f = json_out(&ccrs(
         &e,
         &mock,
-        &["-p", "-c", "--fork-session", "forked prompt", "--output-format", "json"],
+        &[
+            "-p",
+            "-c",
+            "--fork-session",
+            "forked prompt",
+            "--output-format",
+            "json",
+        ],
     ));
     let fid = f["session_id"].as_str().unwrap();
     assert_ne!(fid, a);
@@ -414,10 +554,17 @@ fn session_flags_are_checked_like_claude_codes() {
     let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
     let out = ccrs(&e, &mock, &["-p", "hi", "--no-session-persistence"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(session_files(&e).is_empty(), "--no-session-persistence wrote a transcript");
+    assert!(
+        session_files(&e).is_empty(),
+        "--no-session-persistence wrote a transcript"
+    );
 
     let id = "6f0f3c1e-8f0a-4a57-9d1e-2f4b8c6d7e91";
-    assert!(ccrs(&e, &mock, &["-p", "hi", "--session-id", id]).status.success());
+    assert!(
+        ccrs(&e, &mock, &["-p", "hi", "--session-id", id])
+            .status
+            .success()
+    );
     assert!(project_dir(&e).join(format!("{id}.jsonl")).exists());
     let again = ccrs(&e, &mock, &["-p", "hi", "--session-id", id]);
     assert_eq!(again.status.code(), Some(1));
@@ -426,12 +573,18 @@ fn session_flags_are_checked_like_claude_codes() {
     let both = ccrs(&e, &mock, &["-p", "-c", "hi", "--session-id", id]);
     assert!(stderr(&both).contains("--session-id can only be used with --continue or --resume if --fork-session is also specified."));
     let tui_only = ccrs(&e, &mock, &["hi", "--no-session-persistence"]);
-    assert!(stderr(&tui_only).contains("--no-session-persistence can only be used with --print mode."));
+    assert!(
+        stderr(&tui_only).contains("--no-session-persistence can only be used with --print mode.")
+    );
     // Print mode continues nothing quietly when there is nothing (as Claude Code's does).
     let e2 = env();
     let fresh = ccrs(&e2, &mock, &["-p", "-c", "hi"]);
     assert!(fresh.status.success(), "{}", stderr(&fresh));
-    assert!(!stderr(&fresh).contains("not supported"), "{}", stderr(&fresh));
+    assert!(
+        !stderr(&fresh).contains("not supported"),
+        "{}",
+        stderr(&fresh)
+    );
 }
 
 /// Claude Code 2.1's transcripts (scripts/record_transcripts.sh) resume in ccrs: the request
@@ -439,22 +592,73 @@ fn session_flags_are_checked_like_claude_codes() {
 #[test]
 fn claude_code_transcripts_resume() {
     let cases: &[(&str, &[&str], &[&str])] = &[
-        ("2.1.197-tools.jsonl", &["write notes", "Done: notes.txt says one, three.", "echo b"], &[]),
-        ("2.1.332-tools.jsonl", &["write notes", "Done: notes.txt says one, three."], &[]),
-        ("2.1.197-compacted.jsonl", &["The user said hi twice.", "Second answer, resumed.", "Third answer after compaction."], &["Hello! First answer."]),
-        ("2.1.197-forked.jsonl", &["Fourth answer in a fork."], &["Hello! First answer."]),
-        ("2.1.197-killed-in-tool.jsonl", &["run the slow thing", "[Request interrupted by user for tool use]"], &[]),
-        ("2.1.197-interactive.jsonl", &["write notes", "Done editing.", "Second prompt answered."], &[]),
-        ("2.1.197-subagent.jsonl", &["delegate", "Sub agent finished: from-sub", "All done."], &["SUBTASK: run ls\"}]"]),
+        (
+            "2.1.197-tools.jsonl",
+            &["write notes", "Done: notes.txt says one, three.", "echo b"],
+            &[],
+        ),
+        (
+            "2.1.332-tools.jsonl",
+            &["write notes", "Done: notes.txt says one, three."],
+            &[],
+        ),
+        (
+            "2.1.197-compacted.jsonl",
+            &[
+                "The user said hi twice.",
+                "Second answer, resumed.",
+                "Third answer after compaction.",
+            ],
+            &["Hello! First answer."],
+        ),
+        (
+            "2.1.197-forked.jsonl",
+            &["Fourth answer in a fork."],
+            &["Hello! First answer."],
+        ),
+        (
+            "2.1.197-killed-in-tool.jsonl",
+            &[
+                "run the slow thing",
+                "[Request interrupted by user for tool use]",
+            ],
+            &[],
+        ),
+        (
+            "2.1.197-interactive.jsonl",
+            &["write notes", "Done editing.", "Second prompt answered."],
+            &[],
+        ),
+        (
+            "2.1.197-subagent.jsonl",
+            &["delegate", "Sub agent finished: from-sub", "All done."],
+            &["SUBTASK: run ls\"}]"],
+        ),
     ];
     for (name, present, absent) in cases {
         let e = env();
         let sid = install_fixture(&e, name);
-        let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("Continued."))).unwrap();
-        let out = ccrs(&e, &mock, &["-p", "--resume", &sid, "carry on", "--output-format", "json"]);
+        let mock =
+            MockServer::start_blocking(Scenario::new().reply(Reply::text("Continued."))).unwrap();
+        let out = ccrs(
+            &e,
+            &mock,
+            &[
+                "-p",
+                "--resume",
+                &sid,
+                "carry on",
+                "--output-format",
+                "json",
+            ],
+        );
         let res = json_out(&out);
         assert_eq!(res["session_id"], sid.as_str(), "{name}");
-        assert!(!stderr(&out).contains("skipped"), "{name}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("skipped"),
+            "{name}: {}",
+            stderr(&out)
+        );
         let req = &wait_requests(&mock, 1)[0];
         assert_api_valid(req);
         let all = req["messages"].to_string();
@@ -471,10 +675,16 @@ fn claude_code_transcripts_resume() {
         let written = lines(&file);
         let ours: Vec<&Value> = written
             .iter()
-            .filter(|l| l["version"] == ccrs_core::CLAUDE_CODE_COMPAT_VERSION && l["entrypoint"] == "sdk-cli" && l["message"]["content"] == "carry on")
+            .filter(|l| {
+                l["version"] == ccrs_core::CLAUDE_CODE_COMPAT_VERSION
+                    && l["entrypoint"] == "sdk-cli"
+                    && l["message"]["content"] == "carry on"
+            })
             .collect();
         assert_eq!(ours.len(), 1, "{name}");
-        let parent = ours[0]["parentUuid"].as_str().expect("chained to Claude Code's lines");
+        let parent = ours[0]["parentUuid"]
+            .as_str()
+            .expect("chained to Claude Code's lines");
         assert!(written.iter().any(|l| l["uuid"] == parent), "{name}");
     }
 }
@@ -488,7 +698,10 @@ fn rewind_restores_a_file_and_the_conversation() {
     let path = notes.to_str().unwrap().to_string();
     let mock = MockServer::start_blocking(
         Scenario::new()
-            .reply(Reply::tool_use("Write", json!({"file_path": path, "content": "version one\n"})))
+            .reply(Reply::tool_use(
+                "Write",
+                json!({"file_path": path, "content": "version one\n"}),
+            ))
             .reply(Reply::text("Written."))
             .reply(Reply::tool_use(
                 "Edit",
@@ -517,7 +730,10 @@ fn rewind_restores_a_file_and_the_conversation() {
     t.wait_text("Esc again to rewind");
     t.send("\x1b");
     let s = t.wait_text("Rewind to before which prompt?");
-    assert!(s.contains("change it") && s.contains("1 file changed"), "{s}");
+    assert!(
+        s.contains("change it") && s.contains("1 file changed"),
+        "{s}"
+    );
     t.send("\r");
     t.wait_text("Restore the code and the conversation");
     t.send("\r");
@@ -540,7 +756,10 @@ fn rewind_restores_a_file_and_the_conversation() {
     let mut c = ccrs_core::agent::Conversation::default();
     c.restore(l.items);
     let text = serde_json::to_string(c.messages()).unwrap();
-    assert!(text.contains("Redone.") && !text.contains("Changed."), "{text}");
+    assert!(
+        text.contains("Redone.") && !text.contains("Changed."),
+        "{text}"
+    );
 }
 
 /// Runs that are killed at a random moment (`CCRS_SOAK_RUNS` of them, 10 by default): every
@@ -550,12 +769,18 @@ fn kill_soak(runs: usize) {
     // Each run: two tool calls and an answer, streamed slowly enough to be killed anywhere.
     let mock = MockServer::start_blocking(
         Scenario::new()
-            .reply(Reply::content(vec![
-                json!({"type": "text", "text": "Let me look at a few things first."}),
-                json!({"type": "tool_use", "name": "Bash", "input": {"command": "echo one"}}),
-            ]).chunk_delay_ms(2))
+            .reply(
+                Reply::content(vec![
+                    json!({"type": "text", "text": "Let me look at a few things first."}),
+                    json!({"type": "tool_use", "name": "Bash", "input": {"command": "echo one"}}),
+                ])
+                .chunk_delay_ms(2),
+            )
             .reply(Reply::tool_use("Bash", json!({"command": "echo two"})).chunk_delay_ms(2))
-            .reply(Reply::text("All finished, here is a fairly long answer to stream.").chunk_delay_ms(2))
+            .reply(
+                Reply::text("All finished, here is a fairly long answer to stream.")
+                    .chunk_delay_ms(2),
+            )
             .repeat(true),
     )
     .unwrap();
@@ -571,7 +796,14 @@ fn kill_soak(runs: usize) {
         let before = mock.message_requests().len();
         let id = uuid::Uuid::new_v4().to_string();
         let mut child = ccrs_command(&e.home, &e.cwd, &mock)
-            .args(["-p", &format!("soak prompt {run}"), "--allowedTools", "Bash", "--session-id", &id])
+            .args([
+                "-p",
+                &format!("soak prompt {run}"),
+                "--allowedTools",
+                "Bash",
+                "--session-id",
+                &id,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -589,7 +821,10 @@ fn kill_soak(runs: usize) {
             // Killed before the first request: at most the prompt is on disk.
             continue;
         };
-        assert!(file.exists(), "run {run}: a request was sent but nothing written");
+        assert!(
+            file.exists(),
+            "run {run}: a request was sent but nothing written"
+        );
         let l = ccrs_core::transcript::load(&file).unwrap();
         let mut c = ccrs_core::agent::Conversation::default();
         c.restore(l.items);
@@ -602,7 +837,11 @@ fn kill_soak(runs: usize) {
                 lost_more.push(format!("run {run}: message {i} lost"));
                 continue;
             };
-            for b in m["content"].as_array().cloned().unwrap_or_else(|| vec![json!({"type": "text", "text": m["content"]})]) {
+            for b in m["content"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![json!({"type": "text", "text": m["content"]})])
+            {
                 let mut b = b;
                 if let Some(o) = b.as_object_mut() {
                     o.remove("cache_control");
@@ -615,16 +854,23 @@ fn kill_soak(runs: usize) {
         }
         // And it resumes, valid for the API.
         let before = mock.message_requests().len();
-        let mock_reply = ccrs(&e, &mock, &["-p", "--resume", &id, "after the crash", "--max-turns", "1"]);
+        let mock_reply = ccrs(
+            &e,
+            &mock,
+            &["-p", "--resume", &id, "after the crash", "--max-turns", "1"],
+        );
         let _ = mock_reply;
         let reqs: Vec<Value> = mock.message_requests()[before..]
             .iter()
             .filter_map(|r| r.json.clone())
             .collect();
-        let first = reqs.first().unwrap_or_else(|| panic!("run {run}: the resume sent nothing"));
+        let first = reqs
+            .first()
+            .unwrap_or_else(|| panic!("run {run}: the resume sent nothing"));
         assert_api_valid(first);
         assert!(
-            content_text(first["messages"].as_array().unwrap().last().unwrap()).ends_with("after the crash"),
+            content_text(first["messages"].as_array().unwrap().last().unwrap())
+                .ends_with("after the crash"),
             "run {run}"
         );
     }

@@ -422,7 +422,8 @@ impl Agent {
         if let Some(t) = self.conversation.transcript() {
             t.set_permission_mode(self.permissions.mode().as_str());
         }
-        self.conversation.push_as(Message::user(prompt), Kind::Prompt);
+        self.conversation
+            .push_as(Message::user(prompt), Kind::Prompt);
         let mut res = QueryResult::new();
         let mut base_ctx = self.tool_context();
         base_ctx.model = model.clone();
@@ -530,8 +531,7 @@ impl Agent {
                             request_id,
                             ..Default::default()
                         };
-                        self.conversation
-                            .push_as(assistant, Kind::Assistant(meta));
+                        self.conversation.push_as(assistant, Kind::Assistant(meta));
                     }
                     content.push(ContentBlock::text(INTERRUPTED));
                     self.conversation.push(Message::user(content));
@@ -578,8 +578,7 @@ impl Agent {
                 usage: message.usage.clone(),
                 request_id: message.request_id.clone().or(request_id),
             };
-            self.conversation
-                .push_as(assistant, Kind::Assistant(meta));
+            self.conversation.push_as(assistant, Kind::Assistant(meta));
             if tool_uses.is_empty() {
                 if message.stop_reason.as_deref() == Some("pause_turn") && has_content {
                     // A server tool paused the turn: send the conversation again to continue.

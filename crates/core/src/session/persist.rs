@@ -184,10 +184,7 @@ impl Session {
         if scope != RewindScope::Files {
             self.agent.rewind(index);
         }
-        crate::debug_log!(
-            crate::log::SESSION,
-            "rewound to prompt {index} ({scope:?})"
-        );
+        crate::debug_log!(crate::log::SESSION, "rewound to prompt {index} ({scope:?})");
         Ok(Rewound { prompt, files })
     }
 }

@@ -232,8 +232,10 @@ impl FileHistory {
         let name = format!("{hex}@v{version}");
         let dest = self.dir.join(&name);
         if std::fs::create_dir_all(&self.dir).is_err() {
-            self.skipped
-                .insert(key.to_string(), "the checkpoint directory cannot be made".into());
+            self.skipped.insert(
+                key.to_string(),
+                "the checkpoint directory cannot be made".into(),
+            );
             return None;
         }
         let _ = std::fs::remove_file(&dest);
@@ -264,8 +266,10 @@ impl FileHistory {
                 })
             }
             Err(e) => {
-                self.skipped
-                    .insert(key.to_string(), format!("it could not be checkpointed: {e}"));
+                self.skipped.insert(
+                    key.to_string(),
+                    format!("it could not be checkpointed: {e}"),
+                );
                 None
             }
         }

@@ -207,8 +207,15 @@ struct PreservedSegment<'a> {
 
 /// What a compaction kept: a list, or a segment walked from its tail to its head.
 enum Preserved {
-    List { anchor: u128, keys: Vec<u128> },
-    Segment { head: u128, anchor: u128, tail: u128 },
+    List {
+        anchor: u128,
+        keys: Vec<u128>,
+    },
+    Segment {
+        head: u128,
+        anchor: u128,
+        tail: u128,
+    },
 }
 
 /// The last compact boundary with preserved messages.

@@ -81,7 +81,10 @@ pub(super) struct UserLine<'a> {
     pub timestamp: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_use_result: Option<&'a Value>,
-    #[serde(rename = "sourceToolAssistantUUID", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sourceToolAssistantUUID",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_tool_assistant_uuid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permission_mode: Option<&'a str>,
@@ -173,7 +176,7 @@ pub(super) struct LastPromptLine<'a> {
 /// Splits a message into the lines Claude Code would write for it: a user message that carries
 /// tool results becomes one line per result (each with its structured result), then one line
 /// for any other blocks; everything else is one line.
-pub(super) fn user_parts<'a>(msg: &'a Message) -> Vec<&'a [ContentBlock]> {
+pub(super) fn user_parts(msg: &Message) -> Vec<&[ContentBlock]> {
     let n_results = msg
         .content
         .iter()

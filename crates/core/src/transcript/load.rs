@@ -240,10 +240,7 @@ fn repair(items: &mut Vec<Item>) -> Vec<(Message, Kind)> {
             });
         }
         users.retain(|u| !u.message.content.is_empty());
-        let missing: Vec<String> = open
-            .drain(..)
-            .filter(|id| !answered.contains(id))
-            .collect();
+        let missing: Vec<String> = open.drain(..).filter(|id| !answered.contains(id)).collect();
         if !missing.is_empty() && !users.is_empty() {
             // Inside the history: answered where the call's results belong.
             users.insert(
@@ -256,7 +253,7 @@ fn repair(items: &mut Vec<Item>) -> Vec<(Message, Kind)> {
             );
         } else if !missing.is_empty() {
             // At the end: the turn was cut off while its tools ran.
-            out.extend(users.drain(..));
+            out.append(&mut users);
             *items = out;
             let mut content: Vec<ContentBlock> = missing.into_iter().map(error_result).collect();
             content.push(ContentBlock::text(INTERRUPTED_TOOL_USE));
@@ -322,7 +319,9 @@ mod tests {
         let tail = repair(&mut items);
         assert_eq!(tail.len(), 1);
         let c = &tail[0].0.content;
-        assert!(matches!(&c[0], ContentBlock::ToolResult { tool_use_id, is_error: true, .. } if tool_use_id == "t1"));
+        assert!(
+            matches!(&c[0], ContentBlock::ToolResult { tool_use_id, is_error: true, .. } if tool_use_id == "t1")
+        );
         assert_eq!(c[1], ContentBlock::text(INTERRUPTED_TOOL_USE));
     }
 
@@ -342,7 +341,9 @@ mod tests {
         assert!(tail.is_empty());
         // The orphan result is gone, an error result answers t1 before the next prompt.
         assert_eq!(items.len(), 5);
-        assert!(matches!(&items[2].message.content[0], ContentBlock::ToolResult { tool_use_id, .. } if tool_use_id == "t1"));
+        assert!(
+            matches!(&items[2].message.content[0], ContentBlock::ToolResult { tool_use_id, .. } if tool_use_id == "t1")
+        );
         assert_eq!(items[3].message.text(), "next");
     }
 

@@ -557,10 +557,10 @@ impl Transcript {
         let Some(h) = w.history.as_mut() else {
             return;
         };
-        if let Some(line) = h.track(paths) {
-            if let Err(e) = write_value(w, &line) {
-                w.fail(e);
-            }
+        if let Some(line) = h.track(paths)
+            && let Err(e) = write_value(w, &line)
+        {
+            w.fail(e);
         }
     }
 
@@ -634,7 +634,10 @@ mod tests {
         let t = Transcript::new(path.clone(), &id(dir.path()), None);
         assert!(!path.exists());
         let u1 = t.record(&Message::user_text("hi"), &Kind::Prompt).unwrap();
-        t.record(&Message::assistant(vec![ContentBlock::text("yo")]), &Kind::Plain);
+        t.record(
+            &Message::assistant(vec![ContentBlock::text("yo")]),
+            &Kind::Plain,
+        );
         let l = lines(&path);
         assert_eq!(l[1]["parentUuid"], u1.as_str());
         assert_eq!(l[1]["type"], "assistant");
@@ -667,13 +670,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.jsonl");
         let t = Transcript::new(path.clone(), &id(dir.path()), None);
-        let c = t.subagent("a0123", &serde_json::json!({"agentType": "general-purpose"}));
+        let c = t.subagent(
+            "a0123",
+            &serde_json::json!({"agentType": "general-purpose"}),
+        );
         c.record(&Message::user_text("task"), &Kind::Prompt);
         let side = dir.path().join("s/subagents/agent-a0123.jsonl");
         let l = lines(&side);
         assert_eq!(l[0]["isSidechain"], true);
         assert_eq!(l[0]["agentId"], "a0123");
-        assert!(dir.path().join("s/subagents/agent-a0123.meta.json").exists());
+        assert!(
+            dir.path()
+                .join("s/subagents/agent-a0123.meta.json")
+                .exists()
+        );
         assert!(!path.exists());
     }
 }

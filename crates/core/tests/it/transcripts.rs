@@ -1,6 +1,7 @@
 //! Transcripts Claude Code wrote (recorded by scripts/record_transcripts.sh against the mock)
 //! read back into conversations the API accepts, and damaged transcripts read without losing
 //! what is intact.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ccrs_core::message::{ContentBlock, Message, Role};
 use ccrs_core::transcript::{self, Kind, Loaded};
@@ -34,7 +35,9 @@ pub fn api_valid(msgs: &[Message]) -> Result<(), String> {
         }
         let uses: Vec<&str> = m.tool_uses().map(|(id, _, _)| id).collect();
         if !uses.is_empty() {
-            let next = msgs.get(i + 1).ok_or(format!("message {i}: calls unanswered"))?;
+            let next = msgs
+                .get(i + 1)
+                .ok_or(format!("message {i}: calls unanswered"))?;
             let results: HashSet<&str> = next
                 .content
                 .iter()
@@ -110,7 +113,11 @@ fn a_compacted_session_resumes_from_its_summary() {
     let msgs = conversation(&l);
     api_valid(&msgs).unwrap();
     let text = all_text(&msgs);
-    assert!(msgs[0].text().starts_with("This session is being continued"));
+    assert!(
+        msgs[0]
+            .text()
+            .starts_with("This session is being continued")
+    );
     // Kept by the compaction (its preserved segment), and what came after it.
     assert!(text.contains("Second answer, resumed."));
     assert!(text.contains("Third answer after compaction."));
@@ -133,7 +140,11 @@ fn a_session_killed_while_its_tool_ran_is_closed() {
     let msgs = conversation(&l);
     api_valid(&msgs).unwrap();
     assert_eq!(msgs.len(), 3);
-    assert_eq!(l.tail.len(), 1, "the closing results are written before the next line");
+    assert_eq!(
+        l.tail.len(),
+        1,
+        "the closing results are written before the next line"
+    );
     let last = msgs.last().unwrap();
     assert!(matches!(
         &last.content[0],
@@ -245,12 +256,36 @@ fn chains_with_cycles_duplicates_and_missing_parents_load() {
     };
     let lines = [
         line("a", None, "user", "one", "2026-01-01T00:00:00.000Z"),
-        line("b", Some("a"), "assistant", "two", "2026-01-01T00:00:01.000Z"),
+        line(
+            "b",
+            Some("a"),
+            "assistant",
+            "two",
+            "2026-01-01T00:00:01.000Z",
+        ),
         // A lost parent: attaches to the line written just before.
-        line("c", Some("gone"), "user", "three", "2026-01-01T00:00:02.000Z"),
-        line("d", Some("c"), "assistant", "four-old", "2026-01-01T00:00:03.000Z"),
+        line(
+            "c",
+            Some("gone"),
+            "user",
+            "three",
+            "2026-01-01T00:00:02.000Z",
+        ),
+        line(
+            "d",
+            Some("c"),
+            "assistant",
+            "four-old",
+            "2026-01-01T00:00:03.000Z",
+        ),
         // The same uuid again: the later line wins.
-        line("d", Some("c"), "assistant", "four", "2026-01-01T00:00:03.500Z"),
+        line(
+            "d",
+            Some("c"),
+            "assistant",
+            "four",
+            "2026-01-01T00:00:03.500Z",
+        ),
     ];
     std::fs::write(&p, lines.join("\n")).unwrap();
     let msgs = conversation(&transcript::load(&p).unwrap());
