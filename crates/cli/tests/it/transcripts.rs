@@ -466,6 +466,8 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
         &mock,
         Spawn {
             args: vec!["--resume"],
+            // The picker comes before the input line.
+            wait_ready: false,
             ..Default::default()
         },
     );
@@ -477,8 +479,8 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
     assert!(rows.iter().all(|r| r.contains("just now") && r.contains("2 messages")), "{s}");
     t.send("\x1b[B");
     t.send("\r");
+    t.wait_text("shift+tab");
     t.wait_text("alpha prompt");
-    t.wait_idle();
     t.submit("gamma");
     let reqs = wait_requests(&mock, 3);
     let all = reqs[2]["messages"].to_string();
