@@ -174,15 +174,18 @@ check_reverse() { # claude-binary
   scenario <<'J'
 {"replies":[
  {"tool_use":{"name":"Bash","input":{"command":"echo ccrs-tool-output-42"}}},
- {"text":"ccrs answered."},
- {"text":"CC-SAW-HISTORY","match":{"body_contains":"ccrs-tool-output-42"}}
-],"fallback":{"text":"NO-HISTORY"}}
+ {"text":"ccrs answered."}
+]}
 J
   local sid out
   sid=$(cd "$W/project" && env -i PATH="$PATH" HOME="$W/home" ANTHROPIC_BASE_URL="$MOCK_URL" \
     ANTHROPIC_API_KEY=sk-ant-test "$ROOT/target/debug/ccrs" -p "ccrs prompt" \
     --allowedTools Bash --output-format json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["session_id"])')
+  scenario <<'J'
+{"replies":[{"text":"CC-SAW-HISTORY","match":{"body_contains":"ccrs-tool-output-42"}}],
+ "fallback":{"text":"NO-HISTORY"}}
+J
   out=$(cc "$1" -p --resume "$sid" "cc prompt")
   echo "$("$1" --version) answered: $out"
   python3 - "$W"/home/.claude/projects/*/"$sid".jsonl <<'PY'

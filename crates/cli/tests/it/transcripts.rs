@@ -475,8 +475,15 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
     let rows: Vec<&str> = s.lines().filter(|l| l.contains("prompt")).collect();
     assert_eq!(rows.len(), 2, "{s}");
     // Newest first, each with its age and message count.
-    assert!(rows[0].contains("beta prompt") && rows[1].contains("alpha prompt"), "{s}");
-    assert!(rows.iter().all(|r| r.contains("just now") && r.contains("2 messages")), "{s}");
+    assert!(
+        rows[0].contains("beta prompt") && rows[1].contains("alpha prompt"),
+        "{s}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("just now") && r.contains("2 messages")),
+        "{s}"
+    );
     t.send("\x1b[B");
     t.send("\r");
     t.wait_text("shift+tab");
@@ -484,18 +491,29 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
     t.submit("gamma");
     let reqs = wait_requests(&mock, 3);
     let all = reqs[2]["messages"].to_string();
-    assert!(all.contains("alpha prompt") && !all.contains("beta prompt"), "{all}");
+    assert!(
+        all.contains("alpha prompt") && !all.contains("beta prompt"),
+        "{all}"
+    );
     // `/resume <id>` switches to another conversation; the session ids follow.
     t.wait_idle();
     t.submit("/resume");
-    let s = t.wait_text("Resume a conversation");
-    assert!(s.contains("beta prompt"), "{s}");
+    // The picker (not the command's description in the completion list), without the
+    // session in use.
+    let s = t.wait_text("Enter to choose");
+    assert!(
+        s.contains("beta prompt") && !s.contains("messages  alpha"),
+        "{s}"
+    );
     t.send("\r");
     t.wait_idle();
     t.submit("delta");
     let reqs = wait_requests(&mock, 4);
     let all = reqs[3]["messages"].to_string();
-    assert!(all.contains("beta prompt") && !all.contains("gamma"), "{all}");
+    assert!(
+        all.contains("beta prompt") && !all.contains("gamma"),
+        "{all}"
+    );
     t.send("\x04");
     t.wait_exit();
     // Every session kept its own file; alpha's has gamma, beta's has delta.
