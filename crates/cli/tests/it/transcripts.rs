@@ -365,25 +365,25 @@ fn a_torn_last_line_is_skipped_with_a_warning() {
     assert!(bad[0].ends_with("lost in a cr"));
 }
 
+/// A `-p` run of `prompt`; returns its session id.
+fn run_session(e: &crate::common::Env, mock: &MockServer, prompt: &str) -> String {
+    let v = json_out(&ccrs(e, mock, &["-p", prompt, "--output-format", "json"]));
+    v["session_id"].as_str().unwrap().to_string()
+}
+
+/// Two sessions, "alpha prompt" then "beta prompt" (newer by its file's mtime).
+fn two_sessions(e: &crate::common::Env, mock: &MockServer) -> (String, String) {
+    let a = run_session(e, mock, "alpha prompt");
+    std::thread::sleep(Duration::from_millis(20));
+    (a, run_session(e, mock, "beta prompt"))
+}
+
 #[test]
 fn resume_picks_the_named_session_and_continue_the_newest() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
-    let a = json_out(&ccrs(
-        &e,
-        &mock,
-        &["-p", "alpha prompt", "--output-format", "json"],
-    ));
-    std::thread::sleep(Duration::from_millis(20));
-    let b = json_out(&ccrs(
-        &e,
-        &mock,
-        &["-p", "beta prompt", "--output-format", "json"],
-    ));
-    let (a, b) = (
-        a["session_id"].as_str().unwrap(),
-        b["session_id"].as_str().unwrap(),
-    );
+    let (a, b) = two_sessions(&e, &mock);
+    let (a, b) = (a.as_str(), b.as_str());
     assert_ne!(a, b);
 
     json_out(&ccrs(
@@ -450,17 +450,7 @@ fn resume_picks_the_named_session_and_continue_the_newest() {
 fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
-    let a = json_out(&ccrs(
-        &e,
-        &mock,
-        &["-p", "alpha prompt", "--output-format", "json"],
-    ));
-    std::thread::sleep(Duration::from_millis(20));
-    json_out(&ccrs(
-        &e,
-        &mock,
-        &["-p", "beta prompt", "--output-format", "json"],
-    ));
+    let (a, _) = two_sessions(&e, &mock);
     let mut t = Tui::spawn(
         &e,
         &mock,
@@ -517,12 +507,11 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
     t.send("\x04");
     t.wait_exit();
     // Every session kept its own file; alpha's has gamma, beta's has delta.
-    let a = a["session_id"].as_str().unwrap();
     let files = session_files(&e);
     assert_eq!(files.len(), 2);
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        let is_a = f.file_stem().unwrap() == a;
+        let is_a = f.file_stem().unwrap() == a.as_str();
         assert_eq!(text.contains("gamma"), is_a);
         assert_eq!(text.contains("delta"), !is_a);
     }
@@ -532,12 +521,7 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
 fn fork_session_copies_the_history_under_a_new_id() {
     let e = env();
     let mock = MockServer::start_blocking(Scenario::new().fallback(Reply::text("ok"))).unwrap();
-    let a = json_out(&ccrs(
-        &e,
-        &mock,
-        &["-p", "original prompt", "--output-format", "json"],
-    ));
-    let a = a["session_id"].as_str().unwrap().to_string();
+    let a = run_session(&e, &mock, "original prompt");
     let before = lines(&session_files(&e)[0]).len();
     let f = json_out(&ccrs(
         &e,

@@ -222,6 +222,28 @@ impl Sink {
 }
 
 impl Writer {
+    /// A writer at the start of its chain; `agent_id` makes it a subagent's sidechain.
+    fn new(
+        sink: Sink,
+        ctx: Context,
+        agent_id: Option<String>,
+        history: Option<FileHistory>,
+    ) -> Writer {
+        Writer {
+            sink,
+            ctx,
+            sidechain: agent_id.is_some(),
+            agent_id,
+            last: None,
+            last_assistant: None,
+            pending: Vec::new(),
+            permission_mode: None,
+            error: None,
+            reported: false,
+            history,
+        }
+    }
+
     fn fail(&mut self, e: io::Error) {
         if self.error.is_none() {
             self.error = Some(format!(
@@ -364,19 +386,12 @@ impl Transcript {
             git_branch: id.git_branch.clone().unwrap_or_else(|| "HEAD".into()),
         };
         Transcript {
-            inner: Arc::new(Mutex::new(Writer {
-                sink: Sink::new(path),
+            inner: Arc::new(Mutex::new(Writer::new(
+                Sink::new(path),
                 ctx,
-                sidechain: false,
-                agent_id: None,
-                last: None,
-                last_assistant: None,
-                pending: Vec::new(),
-                permission_mode: None,
-                error: None,
-                reported: false,
-                history: history_dir.map(|d| FileHistory::new(d, id.cwd.clone())),
-            })),
+                None,
+                history_dir.map(|d| FileHistory::new(d, id.cwd.clone())),
+            ))),
         }
     }
 
@@ -512,19 +527,12 @@ impl Transcript {
             .join("subagents")
             .join(format!("agent-{agent_id}.jsonl"));
         let meta_path = dir.with_extension("meta.json");
-        let child = Writer {
-            sink: Sink::new(dir),
-            ctx: w.ctx.clone(),
-            sidechain: true,
-            agent_id: Some(agent_id.to_string()),
-            last: None,
-            last_assistant: None,
-            pending: Vec::new(),
-            permission_mode: None,
-            error: None,
-            reported: false,
-            history: None,
-        };
+        let child = Writer::new(
+            Sink::new(dir),
+            w.ctx.clone(),
+            Some(agent_id.to_string()),
+            None,
+        );
         drop(w);
         if let Some(parent) = meta_path.parent()
             && std::fs::create_dir_all(parent).is_ok()
