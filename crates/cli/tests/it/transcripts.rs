@@ -504,7 +504,8 @@ fn the_resume_picker_lists_sessions_and_continues_the_chosen_one() {
         all.contains("beta prompt") && !all.contains("gamma"),
         "{all}"
     );
-    t.send("\x04");
+    // (Queued if the turn is still ending; Ctrl-D would be taken as a key for the turn.)
+    t.submit("/exit");
     t.wait_exit();
     // Every session kept its own file; alpha's has gamma, beta's has delta.
     let files = session_files(&e);
@@ -753,7 +754,8 @@ fn rewind_restores_a_file_and_the_conversation() {
     assert!(all.contains("make the file") && all.contains("Written."));
     assert!(!all.contains("Changed."), "{all}");
     // And the transcript says so: a resume gets the same conversation.
-    t.send("\x04");
+    // (Queued if the turn is still ending; Ctrl-D would be taken as a key for the turn.)
+    t.submit("/exit");
     t.wait_exit();
     let file = &session_files(&e)[0];
     let l = ccrs_core::transcript::load(file).unwrap();
@@ -816,8 +818,12 @@ fn kill_soak(runs: usize) {
         std::thread::sleep(Duration::from_millis(rand(250)));
         let _ = child.kill();
         child.wait().unwrap();
+        // This run's requests only: a killed run's last request can reach the mock's log after
+        // the next run began.
+        let mine = format!("soak prompt {run}\"");
         let sent: Vec<Value> = mock.message_requests()[before..]
             .iter()
+            .filter(|r| r.body.contains(&mine))
             .filter_map(|r| r.json.clone())
             .collect();
         let file = project_dir(&e).join(format!("{id}.jsonl"));
@@ -866,6 +872,7 @@ fn kill_soak(runs: usize) {
         let _ = mock_reply;
         let reqs: Vec<Value> = mock.message_requests()[before..]
             .iter()
+            .filter(|r| r.body.contains("after the crash"))
             .filter_map(|r| r.json.clone())
             .collect();
         let first = reqs
