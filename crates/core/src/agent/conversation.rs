@@ -3,6 +3,7 @@
 //! history stays valid for the API: roles alternate and no message is empty. It also remembers
 //! where each prompt starts, for `/rewind`.
 
+use crate::events::{INTERRUPTED, INTERRUPTED_TOOL_USE};
 use crate::message::{ContentBlock, Message, Role};
 use crate::transcript::{Item, Kind, Transcript};
 
@@ -139,9 +140,17 @@ impl Conversation {
     pub fn prompt_text(&self, i: usize) -> Option<String> {
         let m = self.prompts.get(i)?;
         let msg = self.messages.get(m.message)?;
+        // Up to the next prompt when it joined the same message (after an interruption).
+        let end = match self.prompts.get(i + 1) {
+            Some(next) if next.message == m.message => next.block,
+            _ => msg.content.len(),
+        };
         let mut out = String::new();
-        for b in msg.content.get(m.block..)? {
+        for b in msg.content.get(m.block..end)? {
             if let ContentBlock::Text { text } = b {
+                if text == INTERRUPTED || text == INTERRUPTED_TOOL_USE {
+                    continue;
+                }
                 if !out.is_empty() {
                     out.push('\n');
                 }
