@@ -67,6 +67,7 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         max_turns: args.max_turns,
         max_budget_usd: args.max_budget_usd,
         max_thinking_tokens: args.max_thinking_tokens,
+        thinking: args.thinking.clone(),
         settings: args.settings.clone(),
         setting_sources,
         betas: args.betas.clone(),
@@ -75,6 +76,7 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         fork_session: args.fork_session,
         no_session_persistence: args.no_session_persistence,
         entrypoint: Some(if args.print { "sdk-cli" } else { "cli" }.into()),
+        bare: args.bare,
     })
 }
 
@@ -152,11 +154,9 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
         ),
         (args.agents.is_some(), "--agents"),
         (args.agent.is_some(), "--agent"),
-        (args.thinking.is_some(), "--thinking"),
         (args.effort.is_some(), "--effort"),
         (args.json_schema.is_some(), "--json-schema"),
         (args.replay_user_messages, "--replay-user-messages"),
-        (args.bare, "--bare"),
         (args.ide, "--ide"),
     ];
     given

@@ -30,6 +30,8 @@ use anyhow::Result;
 use ccrs_core::auth::{AuthError, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::hooks::status_line::{StatusInput, StatusLine};
+use ccrs_core::hooks::{EndReason, Hooks};
 use ccrs_core::message::ContentBlock;
 use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer};
 use ccrs_core::session::{
@@ -52,7 +54,7 @@ use std::time::{Duration, Instant};
 use terminal::Screen;
 use theme::{Style, Theme};
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Spinner frame interval (only while the model works).
 const SPINNER_INTERVAL: Duration = Duration::from_millis(120);
@@ -73,6 +75,8 @@ const VERBS: &[&str] = &[
 ];
 /// Menu rows shown under the input.
 const MENU_ROWS: usize = 6;
+/// Nothing typed this long after an answer fires the `idle_prompt` notification hook.
+const IDLE_NOTIFY_AFTER: Duration = Duration::from_secs(60);
 /// Queued prompts shown in the live region.
 const QUEUE_ROWS: usize = 3;
 
@@ -151,6 +155,10 @@ enum Wake {
     Tick,
     Draw,
     Signal(SignalKind),
+    /// The status line has a new text.
+    Status,
+    /// Nothing was typed for a while after the answer (`idle_prompt` notification).
+    Idle,
 }
 
 struct Signals {
@@ -227,6 +235,11 @@ struct Ui {
     prompter: Arc<UiPrompter>,
     /// Esc Esc on an empty input: the rewind picker opens.
     rewind_requested: bool,
+    hooks: Hooks,
+    /// The `statusLine` command's runner and its latest text.
+    status_line: Option<(StatusLine, watch::Receiver<Option<String>>)>,
+    /// When the `idle_prompt` notification fires if nothing is typed.
+    idle_at: Option<Instant>,
 }
 
 /// Starts the interactive session. Returns the process exit code.
@@ -290,6 +303,8 @@ pub async fn run(
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
     let mut session = setup.start(auth.clone(), prompter.clone())?;
+    // A person answers here: permission prompts and idle waits notify hooks.
+    session.hooks().set_interactive(true);
     let mut warnings: Vec<String> = session.warnings().to_vec();
     warnings.extend(setup::not_yet_honoured(&args));
 
@@ -342,13 +357,23 @@ pub async fn run(
         options: session_options,
         prompter,
         rewind_requested: false,
+        hooks: session.hooks().clone(),
+        status_line: session.hooks().status_line_runner(),
+        idle_at: None,
     };
     ui.header(&warnings, debug_file.as_deref());
     ui.show_resumed(&session);
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
+    ui.refresh_status_line(&session);
     ui.run(&mut session).await;
+    session
+        .end(EndReason::PromptInputExit, ui.sink.clone())
+        .await;
+    while let Ok(ev) = ui.agent_rx.try_recv() {
+        ui.on_agent_event(ev);
+    }
     ui.shutdown(&session);
     session.close();
     Ok(0)
@@ -402,13 +427,26 @@ impl Ui {
             }
             self.draw_if_due();
             let draw_at = self.draw_at;
+            let idle_at = self.idle_at;
             let wake = tokio::select! {
                 ev = next_event(&mut self.events) => Wake::Term(ev),
                 s = self.signals.recv() => Wake::Signal(s),
                 _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
+                _ = sleep_until(idle_at), if idle_at.is_some() => Wake::Idle,
+                _ = status_changed(&mut self.status_line) => Wake::Status,
             };
             match wake {
+                Wake::Idle => {
+                    self.idle_at = None;
+                    self.hooks.notify(
+                        "idle_prompt",
+                        "Claude is waiting for your input",
+                        &self.sink,
+                    );
+                }
+                Wake::Status => self.request_draw(),
                 Wake::Term(ev) => {
+                    self.idle_at = None;
                     let mut submit = self.on_term(ev);
                     // Handle a burst (typing fast, a non-bracketed paste) before drawing.
                     let mut n = 0;
@@ -475,6 +513,32 @@ impl Ui {
             let lines = render::error(&self.theme, &format!("{e:#}"), self.width());
             self.pending.extend(lines);
         }
+    }
+
+    /// Opens `path` in `$VISUAL`/`$EDITOR` (vi without either) with the terminal given back.
+    fn edit(&mut self, path: &std::path::Path) {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "vi".into());
+        self.suspend();
+        // The editor may carry arguments (`code -w`): let the shell split them.
+        let status = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(path)
+            .status();
+        self.resume();
+        let note = match status {
+            Ok(s) if s.success() => format!(
+                "  ⎿  Edited {} (applies from the next conversation: /clear)",
+                path.display()
+            ),
+            Ok(s) => format!("  ⎿  {editor} ended with {s}"),
+            Err(e) => format!("  ⎿  cannot run {editor}: {e}"),
+        };
+        self.pending.push(self.theme.paint(theme::SECONDARY, &note));
     }
 
     /// `/logout`.
@@ -553,6 +617,27 @@ impl Ui {
                     slash::Outcome::Logout => self.logout().await,
                     slash::Outcome::Resume(id) => self.switch_session(session, &id),
                     slash::Outcome::Rewind => self.rewind(session),
+                    slash::Outcome::Compact(instructions) => {
+                        self.pending
+                            .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));
+                        self.draw_now();
+                        let cancel = ccrs_core::cancel::CancelToken::new();
+                        let report = session
+                            .compact(
+                                Some(instructions.as_str()).filter(|i| !i.trim().is_empty()),
+                                &cancel,
+                            )
+                            .await;
+                        self.pending.push(
+                            self.theme
+                                .paint(theme::SECONDARY, &format!("  ⎿  {}", report.headline())),
+                        );
+                        self.request_draw();
+                    }
+                    slash::Outcome::Edit(path) => {
+                        self.edit(&path);
+                        session.reload_memory();
+                    }
                 }
             }
             Prepared::Unknown { name, suggestions } => {
@@ -605,6 +690,7 @@ impl Ui {
                     s = self.signals.recv() => Wake::Signal(s),
                     _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
                     _ = tick.tick() => Wake::Tick,
+                    _ = status_changed(&mut self.status_line) => Wake::Status,
                 };
                 match wake {
                     Wake::Agent(ev) => self.on_agent_event(ev),
@@ -616,6 +702,7 @@ impl Ui {
                     }
                     Wake::Done(res) => break res,
                     Wake::Signal(s) => self.on_signal(s),
+                    Wake::Status | Wake::Idle => {}
                     Wake::Draw => {
                         // Nothing changed since the frame was asked for: do not ask for
                         // another (that would redraw at the frame rate while busy).
@@ -643,6 +730,27 @@ impl Ui {
         }
         self.model = session.model().to_string();
         self.finish_query(&result);
+        self.refresh_status_line(session);
+        self.idle_at = Some(Instant::now() + IDLE_NOTIFY_AFTER);
+    }
+
+    /// Asks the `statusLine` command for a new text.
+    fn refresh_status_line(&self, session: &Session) {
+        let Some((line, _)) = &self.status_line else {
+            return;
+        };
+        let usage = session.usage();
+        line.refresh(StatusInput {
+            model_id: session.model().to_string(),
+            model_display: ccrs_core::models::info(session.model())
+                .map_or_else(|| session.model().to_string(), |m| m.display.to_string()),
+            cost_usd: session.cost_usd(),
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            api_duration_ms: session.api_duration().as_millis() as u64,
+            lines_added: self.lines_added,
+            lines_removed: self.lines_removed,
+            exceeds_200k_tokens: usage.iter().any(|m| m.usage.total_input() > 200_000),
+        });
     }
 
     fn flush_streams(&mut self) {
@@ -678,6 +786,18 @@ impl Ui {
                 theme::WARN,
                 "  ⎿  Stopped: the budget (--max-budget-usd) was reached",
             )]),
+            Outcome::HookStopped { reason } => {
+                let reason = if reason.trim().is_empty() {
+                    "a hook stopped the session"
+                } else {
+                    reason.as_str()
+                };
+                let lines = reason
+                    .lines()
+                    .map(|l| t.paint(theme::WARN, &format!("  ⎿  {}", text::sanitize(l))))
+                    .collect();
+                self.item(lines);
+            }
         }
         self.busy = None;
         self.request_draw();
@@ -837,6 +957,19 @@ impl Ui {
             AgentEvent::Warning(msg) => {
                 let line = render::warning(&t, &msg);
                 self.pending.push(line);
+            }
+            AgentEvent::HookStarted { status_message, .. } => {
+                if let (Some(b), Some(m)) = (&mut self.busy, status_message) {
+                    b.status = Some(m);
+                }
+            }
+            AgentEvent::HookFinished(run) => {
+                if let Some(b) = &mut self.busy {
+                    b.status = None;
+                }
+                for line in run.message.iter().flat_map(|m| m.lines()) {
+                    self.pending.push(render::warning(&t, line));
+                }
             }
             // Nothing runs nested loops yet (subagents will).
             AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
@@ -1299,7 +1432,26 @@ impl Ui {
         rows.push(t.paint(theme::SECONDARY, &"─".repeat(w.saturating_sub(1))));
         rows.extend(menu_rows);
         rows.push(footer);
+        rows.extend(self.status_rows());
         (rows, Some(cursor))
+    }
+
+    /// The `statusLine` command's text (plain: its colours are dropped), one row per line.
+    fn status_rows(&self) -> Vec<String> {
+        let Some((_, rx)) = &self.status_line else {
+            return Vec::new();
+        };
+        let w = self.width();
+        rx.borrow()
+            .as_deref()
+            .map(|s| {
+                s.lines()
+                    .map(|l| {
+                        text::truncate(&text::sanitize(&text::strip_ansi(l)), w.saturating_sub(1))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn menu_rows(&self) -> Vec<String> {
@@ -1435,6 +1587,18 @@ impl Ui {
 async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
     match events {
         Some(e) => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *e).poll_next(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the status line's text changes (never without a status line).
+async fn status_changed(line: &mut Option<(StatusLine, watch::Receiver<Option<String>>)>) {
+    match line {
+        Some((_, rx)) => {
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
         None => std::future::pending().await,
     }
 }

@@ -62,6 +62,9 @@ impl Ui {
             Ok(new) => {
                 session.close();
                 *session = new;
+                session.hooks().set_interactive(true);
+                self.hooks = session.hooks().clone();
+                self.status_line = session.hooks().status_line_runner();
                 self.engine = session.permissions().clone();
                 self.tools = session.tools().clone();
                 self.preview_ctx = session.tool_context();

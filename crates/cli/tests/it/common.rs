@@ -124,6 +124,7 @@ impl Tui {
             "CCRS_MANAGED_SETTINGS_PATH",
             e.home.join("no-managed-settings.json"),
         );
+        cmd.env("CCRS_MANAGED_MEMORY_DIR", e.home.join("no-managed-memory"));
         cmd.env("ANTHROPIC_API_KEY", "sk-ant-test-key");
         cmd.env("ANTHROPIC_BASE_URL", mock.base_url());
         for (k, v) in &opts.extra_env {
@@ -365,6 +366,7 @@ pub fn ccrs_command(home: &Path, cwd: &Path, mock: &MockServer) -> Command {
             "CCRS_MANAGED_SETTINGS_PATH",
             home.join("no-managed-settings.json"),
         )
+        .env("CCRS_MANAGED_MEMORY_DIR", home.join("no-managed-memory"))
         .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
         .env("ANTHROPIC_BASE_URL", mock.base_url());
     cmd

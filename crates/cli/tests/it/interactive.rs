@@ -125,11 +125,11 @@ fn custom_command_expands_arguments_for_one_turn() {
     let e = env();
     write(
         &e.cwd.join(".claude/commands/greet.md"),
-        "---\ndescription: Greet someone\nargument-hint: <name>\nmodel: haiku\n---\nSay hello to $1 (all: $ARGUMENTS).\n",
+        "---\ndescription: Greet someone\nargument-hint: <name>\nmodel: haiku\n---\nSay hello to $0 (all: $ARGUMENTS).\n",
     );
     write(
         &e.home.join(".claude/commands/frontend/component.md"),
-        "Make a component named $1.",
+        "Make a component named $0.",
     );
     let mock = MockServer::start_blocking(
         Scenario::new()
@@ -155,10 +155,12 @@ fn custom_command_expands_arguments_for_one_turn() {
     let reqs = wait_requests(&mock, 3);
     assert_eq!(
         last_user_text(&reqs[0]),
-        "Say hello to Bob (all: Bob \"the builder\").\n"
+        "<command-message>greet</command-message>\n<command-name>/greet</command-name>\n<command-args>Bob \"the builder\"</command-args>\n\nSay hello to Bob (all: Bob \"the builder\").\n"
     );
     assert_eq!(reqs[0]["model"], "claude-haiku-5-5");
-    assert_eq!(last_user_text(&reqs[1]), "Make a component named Button.");
+    assert!(
+        last_user_text(&reqs[1]).ends_with("</command-args>\n\nMake a component named Button.")
+    );
     // `model` applied to that turn only.
     assert_eq!(reqs[2]["model"], "claude-opus-5-5");
 }

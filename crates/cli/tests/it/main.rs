@@ -2,15 +2,20 @@
 
 mod auth;
 mod common;
+mod compact;
 mod doctor;
 mod faults;
+mod hooks;
 mod interactive;
 mod login_durability;
+mod memory;
 mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;
 mod sandbox;
 mod session;
+mod skills;
+mod thinking;
 mod transcripts;
 mod tui_display;

@@ -189,16 +189,30 @@ impl Conversation {
         }
     }
 
-    /// Replaces the conversation with a compaction's summary: the transcript gets a compact
-    /// boundary (`trigger`: `manual` or `auto`; `pre_tokens`: the context size before), then
-    /// the summary as the first message of what follows.
-    pub fn compacted(&mut self, trigger: &str, pre_tokens: u64, summary: Message) {
+    /// Replaces the history with a compacted one (`Agent::install_compacted`): the transcript
+    /// gets a compact boundary (`trigger`: `manual` or `auto`; `pre_tokens`: the context size
+    /// before), then the new messages, the first as the compaction's summary when `summarized`.
+    /// Goes through [`Self::push_as`], so it stays valid.
+    pub fn compacted(
+        &mut self,
+        trigger: &str,
+        pre_tokens: u64,
+        messages: Vec<Message>,
+        summarized: bool,
+    ) {
         if let Some(t) = &self.transcript {
             t.compact_boundary(trigger, pre_tokens);
         }
         self.messages.clear();
         self.prompts.clear();
-        self.push_as(summary, Kind::CompactSummary);
+        for (i, m) in messages.into_iter().enumerate() {
+            let kind = if i == 0 && summarized {
+                Kind::CompactSummary
+            } else {
+                Kind::Plain
+            };
+            self.push_as(m, kind);
+        }
     }
 
     /// A problem writing the transcript, once.

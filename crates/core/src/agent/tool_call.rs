@@ -1,16 +1,45 @@
 //! One tool call, start to finish: the one place every call of the model passes. In order:
-//! input validation, the permission decision (rules, then the front end's prompter), the run
-//! (cancellable), and the `ToolFinished` event. Hooks (`PreToolUse` before the permission
-//! decision, `PostToolUse` after the run) belong here and nowhere else.
+//! input validation, the `PreToolUse` hooks (they may deny, ask, allow or change the input),
+//! the permission decision (rules, then `PermissionRequest` hooks, then the front end's
+//! prompter), the run (cancellable), the `PostToolUse` (or `PostToolUseFailure`) hooks, and
+//! the `ToolFinished` event.
 
 use super::{Agent, CANCEL_GRACE, PermissionDenial};
 use crate::events::{AgentEvent, EventSink, INTERRUPTED_TOOL_USE, ToolOutput};
+use crate::hooks::{PermissionVerdict, PreDecision, ToolCallInfo};
 use crate::log;
 use crate::permissions::{Decision, PermissionRequest, PromptAnswer};
 use crate::tools::{Subject, Tool, ToolContext, schema};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// A finished call: its result, and what its hooks asked for.
+#[derive(Debug)]
+pub(super) struct ToolRun {
+    pub output: ToolOutput,
+    /// Hook texts for the model, sent after this turn's results.
+    pub context: Vec<String>,
+    /// A hook said `continue: false`: the query ends after this turn's calls.
+    pub stop: Option<String>,
+}
+
+impl Default for ToolRun {
+    fn default() -> Self {
+        ToolRun {
+            output: ToolOutput::ok(""),
+            context: Vec::new(),
+            stop: None,
+        }
+    }
+}
+
+/// What the permission step let through: the input to run when a `PermissionRequest` hook
+/// changed it.
+struct Authorized {
+    input: Option<Value>,
+    stop: Option<String>,
+}
 
 /// A short description of what a call touches, for the debug log.
 fn describe(subject: &Subject) -> String {
@@ -51,45 +80,100 @@ impl Agent {
         ctx: &ToolContext,
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
-    ) -> ToolOutput {
-        let finish = |output: ToolOutput| {
+    ) -> ToolRun {
+        let mut run = ToolRun::default();
+        // The event takes the structured result (Write's holds the whole file); the loop only
+        // needs what goes back to the model, and the transcript's `toolUseResult` (a copy held
+        // until the turn's results are written, only when there is a transcript).
+        let keep_structured = self.conversation.transcript().is_some();
+        let finish = |output: ToolOutput, input: &Value, mut run: ToolRun| {
+            run.output = ToolOutput {
+                content: output.content.clone(),
+                is_error: output.is_error,
+                structured: if keep_structured {
+                    output.structured.clone()
+                } else {
+                    None
+                },
+            };
             events.emit(AgentEvent::ToolFinished {
                 id: id.to_string(),
                 name: name.to_string(),
                 input: input.clone(),
-                output: output.clone(),
+                output,
             });
-            output
+            run
         };
         if let Some(err) = malformed {
-            return finish(ToolOutput::tool_use_error(format!(
-                "InputValidationError: {err}"
-            )));
+            return finish(
+                ToolOutput::tool_use_error(format!("InputValidationError: {err}")),
+                input,
+                run,
+            );
         }
         let Some(tool) = self
             .tools
             .get(name)
             .filter(|t| !self.permissions.hides_tool(t.name()))
         else {
-            return finish(ToolOutput::tool_use_error(format!(
-                "Error: No such tool available: {name}"
-            )));
+            return finish(
+                ToolOutput::tool_use_error(format!("Error: No such tool available: {name}")),
+                input,
+                run,
+            );
         };
-        let problems = schema::validate(&tool.input_schema(), input);
-        if !problems.is_empty() {
-            return finish(ToolOutput::tool_use_error(format!(
-                "InputValidationError: {} failed due to the following issue{}:\n{}",
-                tool.name(),
-                if problems.len() == 1 { "" } else { "s" },
-                problems.join("\n")
-            )));
+        if let Some(err) = invalid_input(tool.as_ref(), input) {
+            return finish(err, input, run);
         }
-        if let Err(refusal) = self
-            .authorize(tool.as_ref(), id, input, ctx, events, denials)
+        let pre = self
+            .hooks
+            .pre_tool_use(
+                &ToolCallInfo {
+                    tool_name: tool.name(),
+                    tool_use_id: id,
+                    input,
+                },
+                events,
+                &ctx.cancel,
+            )
+            .await;
+        run.context = pre.context;
+        if let Some(reason) = pre.stop {
+            let text = format!("Not run: a PreToolUse hook stopped the session. {reason}");
+            run.stop = Some(reason);
+            return finish(ToolOutput::error(text.trim_end()), input, run);
+        }
+        // A hook's input replaces the model's and is checked like it.
+        let updated = pre.updated_input;
+        let input = match &updated {
+            Some(v) => {
+                if let Some(mut err) = invalid_input(tool.as_ref(), v) {
+                    err = ToolOutput::error(format!(
+                        "{} (the input a PreToolUse hook gave)",
+                        err.text()
+                    ));
+                    return finish(err, v, run);
+                }
+                crate::debug_log!(
+                    log::HOOKS,
+                    "{} {id}: input replaced by a PreToolUse hook",
+                    tool.name()
+                );
+                v
+            }
+            None => input,
+        };
+        let authorized = match self
+            .authorize(tool.as_ref(), id, input, pre.decision, ctx, events, denials)
             .await
         {
-            return finish(refusal);
+            Ok(a) => a,
+            Err(refusal) => return finish(refusal, input, run),
+        };
+        if authorized.stop.is_some() {
+            run.stop = authorized.stop;
         }
+        let input = authorized.input.as_ref().unwrap_or(input);
         // Checkpoints for `/rewind`: what a file edit is about to change is kept first.
         if let Some(t) = self.conversation.transcript()
             && let Subject::Write(paths) = tool.subject(input, ctx)
@@ -122,32 +206,68 @@ impl Agent {
                 }
             }
         };
+        let elapsed = started.elapsed();
         crate::debug_log!(
             log::TOOLS,
             "{} {id} finished in {} ms{}",
             tool.name(),
-            started.elapsed().as_millis(),
+            elapsed.as_millis(),
             if output.is_error {
                 " with an error"
             } else {
                 ""
             }
         );
-        finish(output)
+        let text;
+        let response = match &output.structured {
+            Some(v) => v,
+            None => {
+                text = Value::String(output.text());
+                &text
+            }
+        };
+        let error_text = output.is_error.then(|| output.text());
+        let post = self
+            .hooks
+            .post_tool_use(
+                &ToolCallInfo {
+                    tool_name: tool.name(),
+                    tool_use_id: id,
+                    input,
+                },
+                response,
+                error_text
+                    .as_deref()
+                    .map(|e| (e, ctx.cancel.is_cancelled())),
+                elapsed.as_millis() as u64,
+                events,
+                &ctx.cancel,
+            )
+            .await;
+        run.context.extend(post.context);
+        if run.stop.is_none() {
+            run.stop = post.stop;
+        }
+        finish(output, input, run)
     }
 
-    /// The permission decision for a valid call: the engine's rules, then the prompter for what
-    /// they leave open. `Err` carries the refusal to send back as the result.
+    /// The permission decision for a valid call: the `PreToolUse` hooks' decision, the
+    /// engine's rules, then a `PermissionRequest` hook or the prompter for what they leave
+    /// open. `Err` carries the refusal to send back as the result.
+    ///
+    /// A hook's `allow` skips the question but not a deny rule; its `ask` asks even where the
+    /// rules allow; its `deny` refuses.
+    #[allow(clippy::too_many_arguments)]
     async fn authorize(
         &self,
         tool: &dyn Tool,
         id: &str,
         input: &Value,
+        hook: Option<PreDecision>,
         ctx: &ToolContext,
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
-    ) -> Result<(), ToolOutput> {
-        let subject = tool.subject(input, ctx);
+    ) -> Result<Authorized, ToolOutput> {
         let deny = |message: String, denials: &mut Vec<PermissionDenial>| {
             events.emit(AgentEvent::PermissionDenied {
                 tool_name: tool.name().to_string(),
@@ -162,6 +282,19 @@ impl Agent {
             });
             ToolOutput::error(message)
         };
+        let allowed = Ok(Authorized {
+            input: None,
+            stop: None,
+        });
+        if let Some(PreDecision::Deny { message }) = hook {
+            crate::debug_log!(
+                log::PERMISSIONS,
+                "{} {id}: denied by a PreToolUse hook",
+                tool.name()
+            );
+            return Err(deny(message, denials));
+        }
+        let subject = tool.subject(input, ctx);
         let decision = self.permissions.check(tool.name(), &subject);
         if crate::log::enabled(log::PERMISSIONS) {
             let (verdict, why) = match &decision {
@@ -172,21 +305,82 @@ impl Agent {
             crate::log::write(
                 log::PERMISSIONS,
                 format_args!(
-                    "{} {id} ({}), mode {}: {verdict}{why}",
+                    "{} {id} ({}), mode {}: {verdict}{why}{}",
                     tool.name(),
                     describe(&subject),
                     self.permissions.mode(),
+                    match &hook {
+                        Some(PreDecision::Allow { .. }) => " (a PreToolUse hook allows it)",
+                        Some(PreDecision::Ask { .. }) => " (a PreToolUse hook asks)",
+                        _ => "",
+                    }
                 ),
             );
         }
-        let (reason, suggestions) = match decision {
-            Decision::Allow => return Ok(()),
-            Decision::Deny { message } => return Err(deny(message, denials)),
-            Decision::Ask {
-                reason,
-                suggestions,
-            } => (reason, suggestions),
+        let (reason, suggestions) = match (decision, hook) {
+            (Decision::Deny { message }, _) => return Err(deny(message, denials)),
+            (Decision::Allow, Some(PreDecision::Ask { reason })) => (
+                reason.unwrap_or_else(|| format!("A hook asks before {} runs", tool.name())),
+                Vec::new(),
+            ),
+            (Decision::Allow, _) => return allowed,
+            (Decision::Ask { .. }, Some(PreDecision::Allow { .. })) => return allowed,
+            (
+                Decision::Ask {
+                    reason,
+                    suggestions,
+                },
+                hook,
+            ) => match hook {
+                Some(PreDecision::Ask {
+                    reason: Some(hook_reason),
+                }) => (hook_reason, suggestions),
+                _ => (reason, suggestions),
+            },
         };
+        let call = ToolCallInfo {
+            tool_name: tool.name(),
+            tool_use_id: id,
+            input,
+        };
+        // A `PermissionRequest` hook answers the question in the user's place.
+        match self
+            .hooks
+            .permission_request(&call, &suggestions, events, &ctx.cancel)
+            .await
+        {
+            Some(PermissionVerdict::Allow { updated_input }) => {
+                crate::debug_log!(
+                    log::PERMISSIONS,
+                    "{} {id}: allowed by a PermissionRequest hook",
+                    tool.name()
+                );
+                self.permissions.approved(&subject, false);
+                return Ok(Authorized {
+                    input: updated_input,
+                    stop: None,
+                });
+            }
+            Some(PermissionVerdict::Deny { message, interrupt }) => {
+                crate::debug_log!(
+                    log::PERMISSIONS,
+                    "{} {id}: denied by a PermissionRequest hook",
+                    tool.name()
+                );
+                if interrupt {
+                    ctx.cancel.cancel();
+                }
+                return Err(deny(message, denials));
+            }
+            None => {}
+        }
+        if self.hooks.interactive() {
+            self.hooks.notify(
+                "permission_prompt",
+                &format!("Claude needs your permission to use {}", tool.name()),
+                events,
+            );
+        }
         let request = PermissionRequest {
             tool_name: tool.name().to_string(),
             tool_use_id: id.to_string(),
@@ -212,7 +406,7 @@ impl Agent {
         match answer {
             PromptAnswer::AllowOnce => {
                 self.permissions.approved(&request.subject, false);
-                Ok(())
+                allowed
             }
             PromptAnswer::AllowAlways => {
                 self.permissions.approved(&request.subject, true);
@@ -221,9 +415,23 @@ impl Agent {
                         "could not save the permission rule: {e}"
                     )));
                 }
-                Ok(())
+                allowed
             }
             PromptAnswer::Deny { message } => Err(deny(message, denials)),
         }
     }
+}
+
+/// The schema check of an input; `Some` is the error result.
+fn invalid_input(tool: &dyn Tool, input: &Value) -> Option<ToolOutput> {
+    let problems = schema::validate(&tool.input_schema(), input);
+    if problems.is_empty() {
+        return None;
+    }
+    Some(ToolOutput::tool_use_error(format!(
+        "InputValidationError: {} failed due to the following issue{}:\n{}",
+        tool.name(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.join("\n")
+    )))
 }

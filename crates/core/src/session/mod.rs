@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod options;
 mod persist;
+pub mod skills;
 
 pub use crate::agent::{ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions};
 pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
@@ -31,8 +32,10 @@ use crate::api::{ApiClient, ClientConfig, ContentBlock, Message, SystemBlock};
 use crate::auth::{AuthProvider, CredentialSource};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
-use crate::events::{EventSink, Todo};
+use crate::events::{AgentEvent, EventSink, Todo};
+use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
+use crate::memory::{Discovery, Memory};
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
 use crate::sandbox::{Sandbox, SandboxReport};
 use crate::settings::{LoadOptions, Settings, SettingsSource};
@@ -85,6 +88,8 @@ pub enum UserInput {
 pub struct Turn {
     /// The user message.
     pub content: Vec<ContentBlock>,
+    /// The prompt as `UserPromptSubmit` hooks see it: the text typed (a command expanded).
+    pub prompt: String,
     pub options: TurnOptions,
     /// What attaching `@paths` did, for the user ("Read src/a.rs (12 lines)").
     pub notes: Vec<String>,
@@ -213,9 +218,21 @@ impl SessionSetup {
         let mut client_cfg = ClientConfig::from_env(&config.session_id);
         client_cfg.betas = config.betas.clone();
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
-        let tools = select_tools(&config.tools)?;
+        let mut tools = select_tools(&config.tools)?;
+        let (skills, problems) = skills::discover(&cwd, &crate::paths::claude_dir());
+        warnings.extend(problems);
+        let skill_tool_wanted = match &config.tools {
+            ToolSelection::Default => true,
+            ToolSelection::Only(w) => w.iter().any(|w| w == "Skill"),
+        };
+        if skill_tool_wanted && let Some(t) = skills::SkillTool::new(&skills) {
+            tools.register(Arc::new(t));
+        }
         let system = system_prompt(&config, &cwd);
         let prompter_for_sandbox = prompter.clone();
+        let hooks = Hooks::from_settings(&settings, SessionFacts::new(&config.session_id, &cwd));
+        hooks.set_permissions(permissions.clone());
+        warnings.extend(hooks.warnings().iter().cloned());
         let mut agent = Agent::new(AgentParts {
             config: AgentConfig {
                 model: config.model.clone(),
@@ -234,6 +251,7 @@ impl SessionSetup {
             cwd: cwd.clone(),
             env: config.env.clone(),
         });
+        agent.set_hooks(hooks.clone());
         // The Bash sandbox (`sandbox.enabled`): it refuses to start only with failIfUnavailable.
         if let Some(sb) = Sandbox::new(settings.sandbox(), &cwd, &config.additional_dirs)
             .map_err(SessionError::Sandbox)?
@@ -244,15 +262,92 @@ impl SessionSetup {
         }
         persist::start(&options, &config, &settings, &mut agent, &mut warnings)?;
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
-        Ok(Session {
+        agent.set_auto_compact(crate::agent::AutoCompact::from_env(
+            settings
+                .get("autoCompactEnabled")
+                .and_then(serde_json::Value::as_bool),
+        ));
+        let memory = Memory::discover(memory_discovery(&options, &config));
+        for p in memory.problems().iter().filter(|p| !p.quiet) {
+            warnings.push(format!("memory: {}: {}", p.path.display(), p.reason));
+        }
+        crate::debug_log!(
+            log::SESSION,
+            "memory: {} files, about {} tokens on every request",
+            memory.files().len(),
+            memory.reminder_tokens()
+        );
+        let memory = Arc::new(std::sync::Mutex::new(memory));
+        agent.set_memory(memory.clone());
+        let mut session = Session {
             agent,
             settings,
             load: load_options(&options),
             config,
             commands,
+            memory,
+            skills,
             warnings,
-        })
+            hooks,
+            session_start: None,
+            ended: false,
+        };
+        session.start_hooks(StartSource::Startup, None);
+        Ok(session)
     }
+}
+
+/// Where the session looks for memory files: every source `--setting-sources` keeps, the
+/// `--add-dir` directories (only those with `--bare`).
+fn memory_discovery(options: &SessionOptions, config: &Config) -> Discovery {
+    let mut d = Discovery::new(&options.cwd);
+    d.additional_dirs = config.additional_dirs.clone();
+    if let Some(sources) = &options.setting_sources {
+        d.user = sources.contains(&SettingsSource::User);
+        d.project = sources.contains(&SettingsSource::Project);
+        d.local = sources.contains(&SettingsSource::Local);
+    }
+    d.bare = options.bare;
+    d
+}
+
+/// Runs `SessionStart` hooks (after `SessionEnd` ones when a conversation ends): their context
+/// and their reports.
+async fn run_start_hooks(
+    hooks: Hooks,
+    source: StartSource,
+    end: Option<EndReason>,
+    model: String,
+) -> (Vec<String>, Vec<AgentEvent>) {
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let r2 = reports.clone();
+    let sink: Arc<dyn EventSink> = Arc::new(move |e: AgentEvent| {
+        if let Ok(mut r) = r2.lock() {
+            r.push(e);
+        }
+    });
+    let cancel = CancelToken::new();
+    if let Some(reason) = end {
+        hooks.session_end(reason, &sink, &cancel).await;
+    }
+    let context = hooks.session_start(source, &model, &sink, &cancel).await;
+    let reports = reports
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default();
+    (context, reports)
+}
+
+/// The text of a message's text blocks (an SDK prompt).
+fn prompt_text(content: &[ContentBlock]) -> String {
+    content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Restricts the built-in tools per `--tools`.
@@ -260,7 +355,8 @@ fn select_tools(sel: &ToolSelection) -> Result<ToolRegistry, SessionError> {
     let mut reg = ToolRegistry::builtin();
     if let ToolSelection::Only(wanted) = sel {
         for w in wanted {
-            if reg.get(w).is_none() {
+            // `Skill` exists when skills do (registered after this).
+            if reg.get(w).is_none() && w != "Skill" {
                 return Err(SessionError::UnknownTool {
                     name: w.clone(),
                     available: reg.names().join(", "),
@@ -301,6 +397,14 @@ fn system_prompt(config: &Config, cwd: &Path) -> Vec<SystemBlock> {
     blocks
 }
 
+/// `SessionStart` hooks under way (they run while the user types; the first turn waits for
+/// their context).
+enum SessionStartHooks {
+    Running(tokio::task::JoinHandle<(Vec<String>, Vec<AgentEvent>)>),
+    /// No runtime was there to start them: they run at the first turn.
+    Due(StartSource, Option<EndReason>),
+}
+
 /// A running session.
 pub struct Session {
     agent: Agent,
@@ -309,7 +413,15 @@ pub struct Session {
     load: LoadOptions,
     config: Config,
     commands: Vec<CustomCommand>,
+    /// The `CLAUDE.md` files, sent before the first user message of a conversation (shared
+    /// with the agent, which adds nested ones as files are read).
+    memory: Arc<std::sync::Mutex<Memory>>,
+    skills: Vec<skills::Skill>,
     warnings: Vec<String>,
+    hooks: Hooks,
+    session_start: Option<SessionStartHooks>,
+    /// `SessionEnd` hooks ran.
+    ended: bool,
 }
 
 impl Session {
@@ -397,9 +509,104 @@ impl Session {
         self.agent.messages()
     }
 
-    /// Starts a new conversation (`/clear`).
+    /// Starts a new conversation (`/clear`): `SessionEnd` (reason `clear`) and `SessionStart`
+    /// (source `clear`) hooks run in the background; the next turn gets their context. The
+    /// memory files are read again for it.
     pub fn clear(&mut self) {
         self.agent.clear();
+        self.memory().reload();
+        self.start_hooks(StartSource::Clear, Some(EndReason::Clear));
+    }
+
+    /// The session's hooks: the SDK front end registers its callbacks here, the terminal UI
+    /// marks the session interactive and runs the status line through it.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// Starts `SessionStart` hooks (after `SessionEnd` ones for `end`) in the background, or
+    /// marks them due at the next turn without a runtime.
+    fn start_hooks(&mut self, source: StartSource, end: Option<EndReason>) {
+        use crate::hooks::HookEvent;
+        let wanted = self.hooks.has(HookEvent::SessionStart)
+            || (end.is_some() && self.hooks.has(HookEvent::SessionEnd));
+        if !wanted {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.session_start = Some(SessionStartHooks::Due(source, end));
+            return;
+        }
+        let hooks = self.hooks.clone();
+        let model = self.model().to_string();
+        self.session_start = Some(SessionStartHooks::Running(tokio::spawn(async move {
+            run_start_hooks(hooks, source, end, model).await
+        })));
+    }
+
+    /// The context of `SessionStart` hooks (waiting for them if they still run); their reports
+    /// go to `events`.
+    async fn session_start_context(&mut self, events: &Arc<dyn EventSink>) -> Vec<String> {
+        let (context, reports) = match self.session_start.take() {
+            None => return Vec::new(),
+            Some(SessionStartHooks::Running(h)) => h.await.unwrap_or_default(),
+            Some(SessionStartHooks::Due(source, end)) => {
+                run_start_hooks(self.hooks.clone(), source, end, self.model().to_string()).await
+            }
+        };
+        for e in reports {
+            events.emit(e);
+        }
+        context
+    }
+
+    /// Ends the session: `SessionEnd` hooks run (once) with `reason`, their reports go to
+    /// `events`, then what the session started is stopped. Front ends call it before exiting.
+    pub async fn end(&mut self, reason: EndReason, events: Arc<dyn EventSink>) {
+        if !self.ended {
+            self.ended = true;
+            // Start hooks still running are not waited for: the session is over.
+            if let Some(SessionStartHooks::Running(h)) = self.session_start.take() {
+                h.abort();
+            }
+            self.hooks
+                .session_end(reason, &events, &CancelToken::new())
+                .await;
+        }
+        self.close();
+    }
+
+    /// Compacts the conversation now (`/compact [instructions]`): the memory files are read
+    /// again and put back with the summary, the todo list and the last user message. Never
+    /// fails (see [`crate::agent::CompactReport`]).
+    pub async fn compact(
+        &mut self,
+        instructions: Option<&str>,
+        cancel: &CancelToken,
+    ) -> crate::agent::CompactReport {
+        self.memory().reload();
+        Box::pin(
+            self.agent
+                .compact(crate::agent::CompactTrigger::Manual, instructions, cancel),
+        )
+        .await
+    }
+
+    /// The context's size in tokens (the last request's, or an estimate), and the size at which
+    /// it is compacted on its own.
+    pub fn context_tokens(&self) -> u64 {
+        self.agent.context_tokens()
+    }
+
+    /// The memory files loaded (`/memory`), and what was skipped.
+    pub fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the memory files again (after `/memory` edited one). The new text reaches the
+    /// model with the next conversation (`/clear`) or compaction, as in Claude Code.
+    pub fn reload_memory(&mut self) {
+        self.memory().reload();
     }
 
     /// The current todo list.
@@ -458,6 +665,11 @@ impl Session {
     }
 
     /// The custom commands as last discovered.
+    /// The skills found at start (`/skills`, stream-json `init`).
+    pub fn skills(&self) -> &[skills::Skill] {
+        &self.skills
+    }
+
     pub fn custom_commands(&self) -> &[CustomCommand] {
         &self.commands
     }
@@ -500,6 +712,8 @@ impl Session {
         };
         let mut options = TurnOptions::default();
         let mut prompt = text;
+        let mut invocation: Option<String> = None;
+        let mut shell_problems = Vec::new();
         if !self.config.disable_slash_commands
             && let Some((name, args)) = commands::parse_invocation(&prompt)
         {
@@ -522,32 +736,126 @@ impl Session {
                 crate::debug_log!(log::SESSION, "command /{name} from {}", c.path.display());
                 options.model = c.model.as_deref().map(crate::models::resolve_alias);
                 options.allowed_tools = c.allowed_tools.clone();
-                prompt = commands::expand(&c.body, &args);
+                let expanded = commands::expand_in(&c.body, &args, &self.config.session_id);
+                let (text, problems) = self.run_shell_spans(&expanded, &c.allowed_tools).await;
+                shell_problems = problems;
+                invocation = Some(commands::invocation_block(&name, &args));
+                prompt = text;
             }
         }
         let ctx = self.agent.tool_context();
         let attached = attach::attach(&prompt, &ctx, Some(self.agent.permissions())).await;
-        let mut content = vec![ContentBlock::text(prompt)];
+        let mut content: Vec<ContentBlock> =
+            invocation.map(ContentBlock::text).into_iter().collect();
+        content.push(ContentBlock::text(prompt.clone()));
         content.extend(attached.blocks);
+        shell_problems.extend(attached.problems);
         Prepared::Turn(Turn {
             content,
+            prompt,
             options,
             notes: attached.notes,
-            problems: attached.problems,
+            problems: shell_problems,
         })
     }
 
+    /// Runs a custom command's `` !`cmd` `` spans and puts their output in their place. Each
+    /// goes through the permission engine as a Bash call would, with the command's
+    /// `allowed-tools` granted: what the rules do not allow is not run (nobody is asked: the
+    /// command is being prepared, not run by the model) and is reported instead.
+    async fn run_shell_spans(&self, body: &str, allowed: &[String]) -> (String, Vec<String>) {
+        use crate::permissions::{Decision, RuleBehavior};
+        use crate::tools::Tool;
+        let spans = commands::shell_spans(body);
+        if spans.is_empty() {
+            return (body.to_string(), Vec::new());
+        }
+        let engine = self.agent.permissions().clone();
+        engine.add_session_rules(RuleBehavior::Allow, allowed);
+        let ctx = self.agent.tool_context();
+        let bash = crate::tools::bash::BashTool::new();
+        let mut out = String::with_capacity(body.len());
+        let mut problems = Vec::new();
+        let mut last = 0;
+        for (range, cmd) in spans {
+            out.push_str(&body[last..range.start]);
+            last = range.end;
+            let input = serde_json::json!({ "command": cmd });
+            let refusal = match engine.check(bash.name(), &bash.subject(&input, &ctx)) {
+                Decision::Allow => None,
+                Decision::Deny { message } => Some(message),
+                Decision::Ask { reason, .. } => Some(reason),
+            };
+            if let Some(why) = refusal {
+                crate::debug_log!(log::PERMISSIONS, "command span !`{cmd}` not run: {why}");
+                problems.push(format!(
+                    "!`{cmd}` was not run: {why} (the command's allowed-tools can allow it, e.g. `Bash({}:*)`)",
+                    cmd.split_whitespace().next().unwrap_or("")
+                ));
+                out.push_str(&format!("[!`{cmd}` was not run: permission needed]"));
+                continue;
+            }
+            let result = bash.call(input, &ctx).await;
+            if result.is_error {
+                problems.push(format!("!`{cmd}` failed"));
+            }
+            out.push_str(result.content.as_text().trim_end_matches('\n'));
+        }
+        out.push_str(&body[last..]);
+        engine.remove_session_rules(RuleBehavior::Allow, allowed);
+        (out, problems)
+    }
+
     /// Runs a turn until the model stops, a limit is hit, `cancel` fires or an error ends it.
+    /// `SessionStart` context (first turn) and `UserPromptSubmit` hooks come first: a hook
+    /// may block the prompt (nothing is sent) or add context after it.
     pub async fn run(
         &mut self,
-        turn: Turn,
+        mut turn: Turn,
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        let started = std::time::Instant::now();
+        let mut context = self.session_start_context(&events).await;
+        let prompt = if turn.prompt.is_empty() {
+            prompt_text(&turn.content)
+        } else {
+            std::mem::take(&mut turn.prompt)
+        };
+        let check = self
+            .hooks
+            .user_prompt_submit(&prompt, &events, cancel)
+            .await;
+        if let Some(reason) = check.blocked.or(check.stop) {
+            crate::debug_log!(
+                log::HOOKS,
+                "the prompt was stopped by a UserPromptSubmit hook"
+            );
+            let mut r = QueryResult::new();
+            r.result_text = reason.clone();
+            r.outcome = crate::agent::Outcome::HookStopped { reason };
+            r.duration = started.elapsed();
+            return r;
+        }
+        context.extend(check.context);
+        turn.content.extend(
+            context
+                .iter()
+                .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
+        );
+        let mut content = turn.content;
+        // The memory files open the conversation, in the first user message (Claude Code's
+        // place for them: the system prompt stays the same for every project, and cached).
+        if self.agent.messages().is_empty() {
+            let memory = self.memory();
+            if !memory.files().is_empty() {
+                content.insert(0, ContentBlock::text(memory.reminder()));
+            }
+        }
         // On the heap: the loop's state is large, and a front end's own future holds this one.
         Box::pin(
             self.agent
-                .query_turn(turn.content, &turn.options, events, cancel),
+                .query_turn(content, &turn.options, events, cancel),
         )
         .await
     }

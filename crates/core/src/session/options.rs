@@ -73,6 +73,8 @@ pub struct SessionOptions {
     pub max_budget_usd: Option<f64>,
     /// `--max-thinking-tokens`.
     pub max_thinking_tokens: Option<u64>,
+    /// `--thinking`: `enabled`, `adaptive` or `disabled`.
+    pub thinking: Option<String>,
     /// `--settings`: a file (relative to `cwd`) or inline JSON; the flag settings layer.
     pub settings: Option<String>,
     /// `--setting-sources`: which of user/project/local to read (`None` = all).
@@ -92,6 +94,8 @@ pub struct SessionOptions {
     /// Who runs the session, as the transcript names it: `cli` (interactive, the default) or
     /// `sdk-cli` (print mode, the SDK).
     pub entrypoint: Option<String>,
+    /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
+    pub bare: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).

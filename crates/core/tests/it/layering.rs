@@ -29,6 +29,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("sandbox", 1),
     ("net", 1),
     ("transcript", 1),
+    ("memory", 1),
+    ("hooks", 1),
     // Then tools, the loop, the session.
     ("tools", 2),
     ("agent", 3),
