@@ -302,3 +302,48 @@ fn chains_with_cycles_duplicates_and_missing_parents_load() {
     api_valid(&msgs).unwrap();
     assert_eq!(msgs.len(), 2);
 }
+
+/// Compaction as the agent installs it: a boundary, the summary, then the session goes on; a
+/// resume reads from the boundary (the summary first, nothing from before it), and the file
+/// still holds the whole history.
+#[test]
+fn a_compacted_conversation_resumes_from_its_summary() {
+    use ccrs_core::agent::Conversation;
+    use ccrs_core::transcript::{Identity, Transcript};
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("s.jsonl");
+    let t = Transcript::new(
+        path.clone(),
+        &Identity {
+            session_id: "11111111-1111-4111-8111-111111111111".into(),
+            cwd: d.path().to_path_buf(),
+            entrypoint: "cli".into(),
+            git_branch: None,
+        },
+        None,
+    );
+    let mut c = Conversation::default();
+    c.set_transcript(Some(t));
+    c.push_as(Message::user_text("old prompt"), Kind::Prompt);
+    c.push(Message::assistant(vec![ContentBlock::text("old answer")]));
+    c.compacted(
+        "manual",
+        12_345,
+        vec![Message::user_text("Summary: the user said hi.")],
+        true,
+    );
+    c.push(Message::assistant(vec![ContentBlock::text("after")]));
+    c.push_as(Message::user_text("new prompt"), Kind::Prompt);
+    c.push(Message::assistant(vec![ContentBlock::text("new answer")]));
+
+    let l = transcript::load(&path).unwrap();
+    assert_eq!(l.items[0].kind, Kind::CompactSummary);
+    let msgs = conversation(&l);
+    api_valid(&msgs).unwrap();
+    let text = all_text(&msgs);
+    assert!(text.contains("Summary: the user said hi.") && text.contains("new answer"));
+    assert!(!text.contains("old prompt"), "{text}");
+    let raw = std::fs::read_to_string(&path).unwrap();
+    assert!(raw.contains("old prompt") && raw.contains(r#""subtype":"compact_boundary""#));
+    assert!(raw.contains(r#""preTokens":12345"#) && raw.contains(r#""trigger":"manual""#));
+}
