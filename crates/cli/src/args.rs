@@ -7,6 +7,9 @@
 //! (`<v>`), an optional value (`[v]`) or several (`<v...>`), all come from that string, which help
 //! and error messages also print as is.
 
+mod mcp;
+
+pub use mcp::{AddArgs, McpCommand};
 use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 
@@ -86,6 +89,8 @@ pub enum Command {
     Login { api_key: bool, oauth: bool },
     /// Remove the stored credential.
     Logout,
+    /// `ccrs mcp …`: configure MCP servers.
+    Mcp(Box<McpCommand>),
     /// Check credentials, settings, network and models.
     Doctor,
 }
@@ -766,6 +771,7 @@ fn root_help() -> String {
             ("doctor", DOCTOR_ABOUT),
             ("login [options]", LOGIN_ABOUT),
             ("logout", LOGOUT_ABOUT),
+            ("mcp", "Configure and manage MCP servers"),
         ],
     )
 }
@@ -827,6 +833,10 @@ impl Args {
                     "logout" => {
                         p.sub("ccrs logout", LOGOUT_ABOUT, LOGOUT_OPTIONS)?;
                         args.command = Some(Command::Logout);
+                        break;
+                    }
+                    "mcp" => {
+                        args.command = Some(Command::Mcp(Box::new(mcp::parse(&mut p)?)));
                         break;
                     }
                     "doctor" => {

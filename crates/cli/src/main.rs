@@ -5,6 +5,7 @@ mod auth_setup;
 mod diagnostics;
 mod doctor;
 mod login;
+mod mcp_cmd;
 mod output;
 mod print_mode;
 mod sdk_messages;
@@ -126,6 +127,10 @@ fn main() -> ExitCode {
                 return login::login(&opts).await.map(|()| 0);
             }
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
+            Some(args::Command::Mcp(cmd)) => {
+                let cwd = std::env::current_dir()?;
+                return mcp_cmd::run((**cmd).clone(), &cwd).await;
+            }
             Some(args::Command::Doctor) => return doctor::run(&args).await,
             None => {}
         }

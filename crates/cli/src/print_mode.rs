@@ -58,12 +58,7 @@ impl PrintSink {
 
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
-        if !self.wants_lines() {
-            if let AgentEvent::Warning(w) = event.innermost().0 {
-                eprintln!("ccrs: warning: {w}");
-            }
-            return;
-        }
+        let lines = self.wants_lines();
         let sid = self.session_id.as_str();
         // A subagent's events carry the id of the tool call that runs it.
         let (event, parent) = event.innermost();
@@ -74,7 +69,7 @@ impl EventSink for PrintSink {
                 block,
                 usage,
                 request_id,
-            } => self.line(msg::assistant(
+            } if lines => self.line(msg::assistant(
                 sid,
                 parent,
                 message_id,
@@ -83,7 +78,7 @@ impl EventSink for PrintSink {
                 usage,
                 request_id.as_deref(),
             )),
-            AgentEvent::ToolFinished { id, output, .. } => {
+            AgentEvent::ToolFinished { id, output, .. } if lines => {
                 self.line(msg::tool_result(sid, parent, id, output))
             }
             AgentEvent::StreamEvent(v) if self.partial => {
@@ -226,6 +221,8 @@ pub async fn run(args: Args, session_id: String, resume: setup::Resume) -> Resul
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
+    // `init` and the first request wait for the MCP servers (unless MCP_CONNECTION_NONBLOCKING).
+    session.wait_for_mcp().await;
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
@@ -235,6 +232,7 @@ pub async fn run(args: Args, session_id: String, resume: setup::Resume) -> Resul
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
         skills: session.skills().iter().map(|s| s.name.clone()).collect(),
+        mcp_servers: session.mcp().status_json(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
@@ -253,7 +251,7 @@ pub async fn run(args: Args, session_id: String, resume: setup::Resume) -> Resul
         )),
         Prepared::Unknown { name, .. } => local_result(format!("Unknown command: /{name}")),
     };
-    session.close();
+    session.shutdown().await;
     let (result, is_error) = msg::result(&res, session.id(), args.max_turns, args.max_budget_usd);
     match args.output_format {
         OutputFormat::StreamJson => sink.line(result.clone()),

@@ -20,6 +20,8 @@ pub struct InitInfo<'a> {
     pub api_key_source: &'a str,
     pub slash_commands: Vec<String>,
     pub skills: Vec<String>,
+    /// `[{"name", "status"}]`.
+    pub mcp_servers: Vec<Value>,
 }
 
 pub fn init(i: &InitInfo) -> Value {
@@ -29,7 +31,7 @@ pub fn init(i: &InitInfo) -> Value {
         "cwd": i.cwd,
         "session_id": i.session_id,
         "tools": i.tools,
-        "mcp_servers": [],
+        "mcp_servers": i.mcp_servers,
         "model": i.model,
         "permissionMode": i.permission_mode,
         "slash_commands": i.slash_commands,

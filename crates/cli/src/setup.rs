@@ -77,6 +77,8 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         no_session_persistence: args.no_session_persistence,
         entrypoint: Some(if args.print { "sdk-cli" } else { "cli" }.into()),
         bare: args.bare,
+        mcp_config: args.mcp_config.clone(),
+        strict_mcp_config: args.strict_mcp_config,
     })
 }
 
@@ -146,8 +148,6 @@ pub fn session_id(args: &Args, resume: &Resume) -> String {
 pub fn not_yet_honoured(args: &Args) -> Vec<String> {
     let given = [
         (args.fallback_model.is_some(), "--fallback-model"),
-        (!args.mcp_config.is_empty(), "--mcp-config"),
-        (args.strict_mcp_config, "--strict-mcp-config"),
         (
             args.permission_prompt_tool.is_some(),
             "--permission-prompt-tool",

@@ -17,6 +17,7 @@ pub mod events;
 pub mod fsutil;
 pub mod hooks;
 pub mod log;
+pub mod mcp;
 pub mod memory;
 pub mod message;
 pub mod models;

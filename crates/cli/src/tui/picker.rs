@@ -1,226 +1,370 @@
-//! Pickers on the plain terminal: which conversation `--resume` / `/resume` continues, which
-//! prompt `/rewind` (Esc Esc) returns to and what it restores. A small list drawn inline (the
-//! same live region the UI uses), ↑/↓ to move, Enter to choose, Esc to cancel. Also what a
-//! resumed conversation shows of its history.
+//! Interactive lists in the live region (issue 20 point 14): `/model` chooses a model, showing
+//! each one's context window and prices from core's model table; `/permissions` edits the
+//! permission rules of each settings file through core's settings writer.
 
-use super::markdown::Markdown;
-use super::render::{self, CallState};
-use super::terminal::{self, Screen};
+use super::editor::Editor;
+use super::slash::{price, tokens_short};
 use super::text;
-use super::theme::{self, Theme};
-use ccrs_core::message::{ContentBlock, Message, Role};
-use ccrs_core::session::{RewindPoint, RewindScope};
-use ccrs_core::transcript::{self, SessionFile, Summary};
-use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
-use std::path::Path;
-use std::time::SystemTime;
+use super::theme::{self, Style, Theme};
+use ccrs_core::models::{self, MODELS};
+use ccrs_core::permissions::{PermissionEngine, RuleBehavior, RuleSource};
+use ccrs_core::settings::SettingsSource;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::{Path, PathBuf};
 
-/// Rows of the list shown at once.
-const VISIBLE: usize = 10;
+/// One row of a picker.
+struct Row {
+    text: String,
+    /// A heading (a settings file): not a choice.
+    heading: bool,
+    /// What choosing it means.
+    value: Value,
+}
 
-/// Lets the user choose one of `count` rows (`row(i)` draws row `i`, without the selection
-/// mark). `None` when cancelled. The terminal must not be in use by the UI.
-pub fn choose(
-    title: &str,
-    count: usize,
-    row: &mut dyn FnMut(usize, usize) -> String,
-) -> std::io::Result<Option<usize>> {
-    if count == 0 {
-        return Ok(None);
+#[derive(Clone)]
+enum Value {
+    None,
+    Model(String),
+    /// A rule of a file (or of the session when `file` is `None`).
+    Rule {
+        behavior: RuleBehavior,
+        rule: String,
+        target: usize,
+    },
+    /// The heading of a place rules can be added to.
+    Target(usize),
+}
+
+/// Where rules live: a settings file (or the session).
+pub struct Target {
+    pub label: String,
+    pub source: RuleSource,
+    pub file: Option<PathBuf>,
+}
+
+/// A settings file as the user knows it: relative to the project, or under `~`.
+fn shown_path(f: &Path, cwd: &Path) -> String {
+    if let Ok(r) = f.strip_prefix(cwd) {
+        return r.display().to_string();
     }
-    let t = Theme::detect();
-    terminal::enter()?;
-    let (w, h) = crossterm::terminal::size().unwrap_or((80, 24));
-    let mut screen = Screen::new(std::io::stdout(), w, h);
-    let visible = VISIBLE.min(h.saturating_sub(3).max(1) as usize);
-    let mut sel = 0usize;
-    let mut top = 0usize;
-    let result = loop {
-        if sel < top {
-            top = sel;
-        } else if sel >= top + visible {
-            top = sel + 1 - visible;
-        }
-        let width = screen.width();
-        let mut live = vec![t.paint(theme::TOOL, &format!(" {title}"))];
-        for i in top..(top + visible).min(count) {
-            let body = row(i, width.saturating_sub(4));
-            live.push(if i == sel {
-                t.paint(theme::SELECTED, &format!(" ❯ {body}"))
-            } else {
-                format!("   {body}")
+    match ccrs_core::paths::home_dir().and_then(|h| f.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(r) => format!("~/{}", r.display()),
+        None => f.display().to_string(),
+    }
+}
+
+/// What a key did.
+pub enum Action {
+    None,
+    Close(Vec<String>),
+    /// Run this command line (as if typed): choosing a model runs `/model <id>`.
+    Run(String),
+}
+
+pub struct Picker {
+    title: String,
+    help: String,
+    rows: Vec<Row>,
+    selected: usize,
+    /// The rules editor's places, and a rule being typed for one of them.
+    targets: Vec<Target>,
+    adding: Option<(usize, Editor)>,
+    message: Option<(Style, String)>,
+    /// The edits made, for the scrollback when the picker closes.
+    log: Vec<String>,
+}
+
+const ROWS: usize = 12;
+
+impl Picker {
+    /// `/model`: every known model, the current one selected.
+    pub fn models(current: &str) -> Picker {
+        let cur = models::info(current).map(|m| m.id);
+        let mut rows: Vec<Row> = MODELS
+            .iter()
+            .map(|m| Row {
+                text: format!(
+                    "{:<16} {:<28} {:>5} context · {} / {} per MTok",
+                    m.display,
+                    m.id,
+                    tokens_short(m.context_window),
+                    price(m.input),
+                    price(m.output)
+                ),
+                heading: false,
+                value: Value::Model(m.alias.unwrap_or(m.id).to_string()),
+            })
+            .collect();
+        if cur.is_none() {
+            rows.push(Row {
+                text: format!("{} (custom: context window and prices unknown)", current),
+                heading: false,
+                value: Value::Model(current.to_string()),
             });
         }
-        let more = if count > visible {
-            format!(" ({}/{count})", sel + 1)
-        } else {
-            String::new()
-        };
-        live.push(t.paint(
-            theme::SECONDARY,
-            &format!(" ↑/↓ to select · Enter to choose · Esc to cancel{more}"),
-        ));
-        screen.frame(&[], &live, None)?;
-        let ev = match crossterm::event::read() {
-            Ok(ev) => ev,
-            Err(e) => break Err(e),
-        };
-        match ev {
-            Event::Key(k) if k.kind != KeyEventKind::Release => {
-                let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-                match k.code {
-                    KeyCode::Up | KeyCode::Char('k') => sel = sel.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => sel = (sel + 1).min(count - 1),
-                    KeyCode::PageUp => sel = sel.saturating_sub(visible),
-                    KeyCode::PageDown => sel = (sel + visible).min(count - 1),
-                    KeyCode::Home => sel = 0,
-                    KeyCode::End => sel = count - 1,
-                    KeyCode::Enter => break Ok(Some(sel)),
-                    KeyCode::Esc | KeyCode::Char('q') => break Ok(None),
-                    KeyCode::Char('c' | 'd') if ctrl => break Ok(None),
-                    _ => {}
-                }
-            }
-            Event::Resize(w, h) => screen.resize(w, h),
-            _ => {}
+        let selected = rows
+            .iter()
+            .position(|r| match &r.value {
+                Value::Model(v) => models::info(v).map(|m| m.id) == cur || v == current,
+                _ => false,
+            })
+            .unwrap_or(0);
+        Picker {
+            title: "Select a model (applies to the next request)".into(),
+            help: "↑/↓ to move · enter to choose · esc to cancel".into(),
+            rows,
+            selected,
+            targets: Vec::new(),
+            adding: None,
+            message: None,
+            log: Vec::new(),
         }
-    };
-    let _ = screen.clear_live();
-    terminal::restore();
-    result
-}
-
-/// "5 minutes ago", "yesterday", "12 days ago".
-pub fn ago(t: SystemTime) -> String {
-    let s = SystemTime::now()
-        .duration_since(t)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    match s {
-        0..60 => "just now".into(),
-        60..3600 => plural(s / 60, "minute"),
-        3600..86_400 => plural(s / 3600, "hour"),
-        86_400..172_800 => "yesterday".into(),
-        _ => plural(s / 86_400, "day"),
     }
-}
 
-/// One row of the session list.
-pub fn session_row(f: &SessionFile, s: &Summary, width: usize) -> String {
-    let what = s
-        .title
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| s.first_prompt.clone());
-    let what = text::sanitize(&what).replace('\n', " ");
-    let head = format!(
-        "{:<15} {:>4} message{}  ",
-        ago(f.modified),
-        s.messages,
-        if s.messages == 1 { " " } else { "s" }
-    );
-    let room = width.saturating_sub(text::width(&head)).max(8);
-    format!("{head}{}", text::truncate(&what, room))
-}
-
-/// The picker of `--resume` without an id and `/resume`: the sessions of `cwd`, newest first
-/// (`except` the current one). Summaries are read for the rows shown only.
-pub fn pick_session(cwd: &Path, except: Option<&str>) -> std::io::Result<Option<SessionFile>> {
-    let mut files = transcript::sessions(&ccrs_core::paths::claude_dir(), cwd);
-    files.retain(|f| Some(f.id.as_str()) != except);
-    if files.is_empty() {
-        eprintln!("No conversations found to resume.");
-        return Ok(None);
+    /// `/permissions`: the rules of each settings file ccrs writes, and of the session.
+    pub fn rules(engine: &PermissionEngine, cwd: &Path, claude_dir: &Path) -> Picker {
+        let project = cwd.join(".claude");
+        let mut targets: Vec<Target> = [
+            (SettingsSource::Local, project.join("settings.local.json")),
+            (SettingsSource::Project, project.join("settings.json")),
+            (SettingsSource::User, claude_dir.join("settings.json")),
+        ]
+        .into_iter()
+        .map(|(s, f)| Target {
+            label: format!("{} · {}", s.as_str(), shown_path(&f, cwd)),
+            source: s.rule_source(),
+            file: Some(f),
+        })
+        .collect();
+        targets.push(Target {
+            label: "session (until ccrs exits)".into(),
+            source: RuleSource::Session,
+            file: None,
+        });
+        let mut p = Picker {
+            title: "Permission rules".into(),
+            help: "↑/↓ to move · a to add a rule here · d to remove · esc to close".into(),
+            rows: Vec::new(),
+            selected: 0,
+            targets,
+            adding: None,
+            message: None,
+            log: Vec::new(),
+        };
+        p.refresh(engine);
+        p
     }
-    let mut summaries: Vec<Option<Summary>> = vec![None; files.len()];
-    let chosen = choose("Resume a conversation", files.len(), &mut |i, width| {
-        let s = summaries[i].get_or_insert_with(|| transcript::summarize(&files[i].path));
-        session_row(&files[i], s, width)
-    })?;
-    Ok(chosen.map(|i| files.swap_remove(i)))
-}
 
-/// The rewind picker: a prompt (newest first), then what to restore. `None` when cancelled.
-pub fn pick_rewind(points: &[RewindPoint]) -> std::io::Result<Option<(usize, RewindScope)>> {
-    let n = points.len();
-    let Some(i) = choose(
-        "Rewind to before which prompt? (the conversation and/or the files)",
-        n,
-        &mut |i, width| {
-            let p = &points[n - 1 - i];
-            let first = text::sanitize(p.text.lines().next().unwrap_or("")).to_string();
-            let files = match p.files_changed.len() {
-                0 => String::new(),
-                1 => "  · 1 file changed".into(),
-                k => format!("  · {k} files changed"),
-            };
-            let room = width.saturating_sub(text::width(&files)).max(8);
-            format!("{}{files}", text::truncate(&first, room))
-        },
-    )?
-    else {
-        return Ok(None);
-    };
-    let p = &points[n - 1 - i];
-    let mut options: Vec<(&str, RewindScope)> = Vec::new();
-    if p.has_checkpoint && !p.files_changed.is_empty() {
-        options.push(("Restore the code and the conversation", RewindScope::Both));
-        options.push(("Restore the conversation only", RewindScope::Conversation));
-        options.push(("Restore the code only", RewindScope::Files));
-    } else {
-        options.push(("Restore the conversation", RewindScope::Conversation));
+    /// Rebuilds the rules editor's rows from the rules in force.
+    fn refresh(&mut self, engine: &PermissionEngine) {
+        let rules = engine.rules();
+        let mut rows = Vec::new();
+        for (i, t) in self.targets.iter().enumerate() {
+            rows.push(Row {
+                text: t.label.clone(),
+                heading: true,
+                value: Value::Target(i),
+            });
+            let mut any = false;
+            for r in rules.iter().filter(|r| r.source == t.source) {
+                any = true;
+                rows.push(Row {
+                    text: format!("  {:<5} {}", r.behavior.as_str(), r.rule),
+                    heading: false,
+                    value: Value::Rule {
+                        behavior: r.behavior,
+                        rule: r.rule.clone(),
+                        target: i,
+                    },
+                });
+            }
+            if !any {
+                rows.push(Row {
+                    text: "  (no rules)".into(),
+                    heading: false,
+                    value: Value::None,
+                });
+            }
+        }
+        self.selected = self.selected.min(rows.len().saturating_sub(1));
+        self.rows = rows;
     }
-    let Some(o) = choose("What to restore?", options.len(), &mut |k, _| {
-        options[k].0.to_string()
-    })?
-    else {
-        return Ok(None);
-    };
-    Ok(Some((p.index, options[o].1)))
-}
 
-/// The first string in a tool input (a command, a path), as its one-line summary.
-fn input_summary(input: &serde_json::Value) -> String {
-    input
-        .as_object()
-        .and_then(|o| o.values().find_map(|v| v.as_str()))
-        .unwrap_or("")
-        .to_string()
-}
-
-/// What a resumed conversation shows of itself: its last `max` messages.
-pub fn history(t: &Theme, messages: &[Message], width: usize, max: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let skip = messages.len().saturating_sub(max);
-    if skip > 0 {
-        out.push(t.paint(theme::SECONDARY, &format!("  … {skip} earlier messages")));
+    /// The place the selected row belongs to.
+    fn target_of_selection(&self) -> usize {
+        self.rows[..=self.selected.min(self.rows.len().saturating_sub(1))]
+            .iter()
+            .rev()
+            .find_map(|r| match r.value {
+                Value::Target(i) => Some(i),
+                _ => None,
+            })
+            .unwrap_or(0)
     }
-    for m in &messages[skip..] {
-        for b in &m.content {
-            match (m.role, b) {
-                (Role::User, ContentBlock::Text { text }) => {
-                    out.push(String::new());
-                    out.extend(render::user_prompt(t, text, width));
+
+    pub fn key(&mut self, k: KeyEvent, engine: &PermissionEngine) -> Action {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some((target, ed)) = &mut self.adding {
+            match k.code {
+                KeyCode::Esc => self.adding = None,
+                KeyCode::Enter => {
+                    let typed = ed.text().trim().to_string();
+                    let target = *target;
+                    self.adding = None;
+                    if !typed.is_empty() {
+                        self.add(engine, target, &typed);
+                    }
                 }
-                (Role::Assistant, ContentBlock::Text { text }) if !text.trim().is_empty() => {
-                    out.push(String::new());
-                    let mut md = Markdown::assistant(*t, width);
-                    out.extend(md.push(text));
-                    out.extend(md.finish());
-                }
-                (Role::Assistant, ContentBlock::ToolUse { name, input, .. }) => {
-                    out.push(render::tool_call(
-                        t,
-                        name,
-                        &input_summary(input),
-                        CallState::Ok,
-                        width,
-                    ));
-                }
+                KeyCode::Backspace => ed.backspace(),
+                KeyCode::Left => ed.left(),
+                KeyCode::Right => ed.right(),
+                KeyCode::Char(c) if !ctrl => ed.insert_char(c),
                 _ => {}
             }
+            return Action::None;
         }
+        let n = self.rows.len().max(1);
+        match k.code {
+            KeyCode::Esc => return Action::Close(std::mem::take(&mut self.log)),
+            KeyCode::Up => self.selected = (self.selected + n - 1) % n,
+            KeyCode::Down | KeyCode::Tab => self.selected = (self.selected + 1) % n,
+            KeyCode::Enter => {
+                if let Some(Row {
+                    value: Value::Model(m),
+                    ..
+                }) = self.rows.get(self.selected)
+                {
+                    return Action::Run(format!("/model {m}"));
+                }
+            }
+            KeyCode::Char('a') if !self.targets.is_empty() => {
+                self.adding = Some((self.target_of_selection(), Editor::new()));
+                self.message = None;
+            }
+            KeyCode::Char('d') | KeyCode::Delete | KeyCode::Backspace => {
+                if let Some(Value::Rule {
+                    behavior,
+                    rule,
+                    target,
+                }) = self.rows.get(self.selected).map(|r| r.value.clone())
+                {
+                    let t = &self.targets[target];
+                    let done = engine.edit_rules(
+                        behavior,
+                        t.source.clone(),
+                        t.file.as_deref(),
+                        &[],
+                        std::slice::from_ref(&rule),
+                    );
+                    let what = format!("{} rule {rule} from {}", behavior.as_str(), t.label);
+                    self.report(done.map(|()| format!("Removed {what}")), "Not removed");
+                    self.refresh(engine);
+                }
+            }
+            _ => {}
+        }
+        Action::None
     }
-    out
+
+    /// Adds a typed rule: `Bash(npm test)` allows; `deny Read(.env)` / `ask WebFetch` choose
+    /// the list.
+    fn add(&mut self, engine: &PermissionEngine, target: usize, typed: &str) {
+        let (behavior, rule) = match typed.split_once(char::is_whitespace) {
+            Some(("allow", r)) => (RuleBehavior::Allow, r.trim()),
+            Some(("ask", r)) => (RuleBehavior::Ask, r.trim()),
+            Some(("deny", r)) => (RuleBehavior::Deny, r.trim()),
+            _ => (RuleBehavior::Allow, typed),
+        };
+        let t = &self.targets[target];
+        let done = engine.edit_rules(
+            behavior,
+            t.source.clone(),
+            t.file.as_deref(),
+            &[rule.to_string()],
+            &[],
+        );
+        let what = format!("{} rule {rule} to {}", behavior.as_str(), t.label);
+        self.report(done.map(|()| format!("Added {what}")), "Not added");
+        self.refresh(engine);
+    }
+
+    /// Shows how an edit went; what was done is also kept for the scrollback.
+    fn report(
+        &mut self,
+        done: Result<String, ccrs_core::settings::SettingsWriteError>,
+        failed: &str,
+    ) {
+        self.message = Some(match done {
+            Ok(m) => {
+                self.log.push(m.clone());
+                (theme::OK, m)
+            }
+            Err(e) => (theme::ERROR, format!("{failed}: {e}")),
+        });
+    }
+
+    /// The picker's rows for the live region (at most `max_rows`) and the cursor while a rule
+    /// is typed.
+    pub fn render(
+        &self,
+        t: &Theme,
+        width: usize,
+        max_rows: usize,
+    ) -> (Vec<String>, Option<(usize, usize)>) {
+        let w = width.max(20) - 1;
+        let mut out = vec![
+            t.paint(theme::PERMISSION, &"─".repeat(w)),
+            t.paint(Style::plain().bold(), &format!(" {}", self.title)),
+        ];
+        let fixed = 2 + 3;
+        let room = max_rows.saturating_sub(fixed).clamp(1, ROWS);
+        let start = if self.selected >= room {
+            self.selected + 1 - room
+        } else {
+            0
+        };
+        for (i, r) in self.rows.iter().enumerate().skip(start).take(room) {
+            let sel = i == self.selected;
+            let pointer = if sel { "❯ " } else { "  " };
+            let line = text::truncate(&format!(" {pointer}{}", text::sanitize(&r.text)), w);
+            out.push(if sel {
+                t.paint(theme::SELECTED, &line)
+            } else if r.heading {
+                t.paint(Style::plain().bold(), &line)
+            } else {
+                line
+            });
+        }
+        if self.rows.len() > start + room {
+            out.push(t.paint(
+                theme::SECONDARY,
+                &format!("   … {} more", self.rows.len() - start - room),
+            ));
+        }
+        let mut cursor = None;
+        if let Some((target, ed)) = &self.adding {
+            let lead = format!(" Add to {}: ", self.targets[*target].source.as_str());
+            let lw = text::width(&lead);
+            let view = ed.view("", w.saturating_sub(lw).max(10));
+            cursor = Some((out.len(), lw + view.cursor.1));
+            out.push(format!(
+                "{}{}",
+                t.paint(Style::plain().bold(), &lead),
+                view.rows.last().cloned().unwrap_or_default()
+            ));
+            out.push(t.paint(
+                theme::SECONDARY,
+                " e.g. Bash(npm test) · deny Read(./.env) · ask WebFetch · enter to add, esc to cancel",
+            ));
+        } else {
+            if let Some((style, m)) = &self.message {
+                out.push(t.paint(
+                    *style,
+                    &text::truncate(&format!(" {}", text::sanitize(m)), w),
+                ));
+            }
+            out.push(t.paint(theme::SECONDARY, &format!(" {}", self.help)));
+        }
+        (out, cursor)
+    }
 }

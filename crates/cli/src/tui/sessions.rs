@@ -2,7 +2,7 @@
 //! (another conversation of this directory, in place of this one) and `/rewind` / Esc Esc
 //! (back to an earlier prompt, with or without the files).
 
-use super::{Ui, picker, render, theme};
+use super::{Ui, render, session_pickers, theme};
 use ccrs_core::session::{RewindScope, Session, SessionSetup};
 use ccrs_core::transcript;
 
@@ -16,7 +16,7 @@ impl Ui {
             return;
         }
         let w = self.width();
-        let lines = picker::history(&self.theme, session.messages(), w, SHOWN);
+        let lines = session_pickers::history(&self.theme, session.messages(), w, SHOWN);
         self.pending.extend(lines);
         self.pending.push(String::new());
         self.pending.push(self.theme.paint(
@@ -39,7 +39,7 @@ impl Ui {
         let cwd = self.cwd.clone();
         let found = if id.is_empty() {
             self.suspend();
-            let chosen = picker::pick_session(&cwd, Some(session.id()));
+            let chosen = session_pickers::pick_session(&cwd, Some(session.id()));
             self.resume();
             match chosen {
                 Ok(Some(f)) => f,
@@ -89,7 +89,7 @@ impl Ui {
             return self.say(theme::SECONDARY, "Nothing to rewind to yet");
         }
         self.suspend();
-        let chosen = picker::pick_rewind(&points);
+        let chosen = session_pickers::pick_rewind(&points);
         self.resume();
         let (index, scope) = match chosen {
             Ok(Some(c)) => c,

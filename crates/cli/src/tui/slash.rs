@@ -70,6 +70,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "skills" => Outcome::Print(skills(ctx)),
+        "mcp" => Outcome::Print(super::mcp_view::lines(&t, &ctx.session.mcp().report())),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
         "resume" => Outcome::Resume(args.trim().to_string()),
@@ -185,7 +186,7 @@ fn help(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 /// "1M", "200k".
-fn tokens_short(n: u64) -> String {
+pub(super) fn tokens_short(n: u64) -> String {
     if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1000 {
@@ -195,7 +196,7 @@ fn tokens_short(n: u64) -> String {
     }
 }
 
-fn price(p: f64) -> String {
+pub(super) fn price(p: f64) -> String {
     if p.fract() == 0.0 {
         format!("${p:.0}")
     } else {

@@ -657,7 +657,7 @@ fn in_the_terminal_a_blocking_hook_gates_the_call_and_ask_asks() {
     t.wait_text("my status line");
     t.submit("make the files");
     t.wait_text("the hook wants a human");
-    t.send("1");
+    t.answer("1");
     t.wait_for(|s| s.contains("second call blocked"));
     t.wait_idle();
     assert!(e.cwd.join("first.txt").exists());

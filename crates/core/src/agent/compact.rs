@@ -435,7 +435,7 @@ impl Agent {
         );
         req.system = self.config.system.clone();
         // Tool definitions must be there for the tool_use blocks of the history.
-        req.tools = self.tool_specs();
+        req.tools = self.tool_specs(model);
         let outcome = self
             .client
             .stream(&req, &messages, cancel, &mut |_| {})

@@ -6,6 +6,7 @@
 
 mod compact;
 mod conversation;
+pub mod deferred;
 mod tool_call;
 mod tool_set;
 
@@ -177,6 +178,8 @@ pub struct Agent {
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
     hooks: Hooks,
+    /// Which tools are offered by name only (`ENABLE_TOOL_SEARCH`).
+    tool_search: deferred::SearchMode,
 }
 
 /// Collects what streamed so far, so an interrupted answer can be kept.
@@ -270,6 +273,7 @@ impl Agent {
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
             hooks: Hooks::none(),
+            tool_search: deferred::SearchMode::Off,
         }
     }
 
@@ -281,6 +285,11 @@ impl Agent {
 
     pub fn hooks(&self) -> &Hooks {
         &self.hooks
+    }
+
+    /// Sets whether deferrable tools are offered by name only (needs ToolSearch registered).
+    pub fn set_tool_search(&mut self, mode: deferred::SearchMode) {
+        self.tool_search = mode;
     }
 
     /// The tool registry, shared: tools registered through it are offered from the next
@@ -403,17 +412,46 @@ impl Agent {
             .collect()
     }
 
-    fn tool_specs(&self) -> Vec<ToolSpec> {
-        self.tools
+    /// Which tools the next request sends whole, deferred or by name only.
+    fn tool_plan(&self, model: &str) -> deferred::Plan {
+        let visible: Vec<_> = self
+            .tools
             .snapshot()
             .iter()
             .filter(|t| !self.permissions.hides_tool(t.name()))
-            .map(|t| ToolSpec {
-                name: t.name().to_string(),
-                description: t.description().to_string(),
-                input_schema: t.input_schema(),
-            })
-            .collect()
+            .cloned()
+            .collect();
+        deferred::plan(
+            &visible,
+            self.tool_search,
+            self.conversation.messages(),
+            crate::models::context_window(model),
+        )
+    }
+
+    /// `content` with a reminder of the deferred tools the model has not been told about yet
+    /// (first, or after tool results, which must come first).
+    fn with_deferred_notice(
+        &self,
+        mut content: Vec<ContentBlock>,
+        model: &str,
+    ) -> Vec<ContentBlock> {
+        let plan = self.tool_plan(model);
+        if let Some(n) = deferred::notice(&plan.deferred, self.conversation.messages()) {
+            if content
+                .first()
+                .is_some_and(|b| matches!(b, ContentBlock::ToolResult { .. }))
+            {
+                content.push(n);
+            } else {
+                content.insert(0, n);
+            }
+        }
+        content
+    }
+
+    fn tool_specs(&self, model: &str) -> Vec<ToolSpec> {
+        self.tool_plan(model).specs
     }
 
     fn request(&self, model: &str) -> MessagesRequest {
@@ -423,7 +461,7 @@ impl Agent {
             .unwrap_or_else(|| crate::models::max_output_tokens(model));
         let mut req = MessagesRequest::new(model, max_tokens);
         req.system = self.config.system.clone();
-        req.tools = self.tool_specs();
+        req.tools = self.tool_specs(model);
         if let Some(budget) = self.config.thinking_budget.filter(|b| *b >= 1024) {
             // The budget must stay below max_tokens.
             if budget >= max_tokens {
@@ -483,6 +521,7 @@ impl Agent {
         if let Some(t) = self.conversation.transcript() {
             t.set_permission_mode(self.permissions.mode().as_str());
         }
+        let prompt = self.with_deferred_notice(prompt, &model);
         self.conversation
             .push_as(Message::user(prompt), Kind::Prompt);
         let mut res = QueryResult::new();
@@ -788,6 +827,7 @@ impl Agent {
             if interrupted {
                 results.push(ContentBlock::text(INTERRUPTED_TOOL_USE));
             }
+            let results = self.with_deferred_notice(results, &model);
             let user = Message::user(results);
             events.emit(AgentEvent::ToolResults(user.clone()));
             self.conversation

@@ -389,7 +389,10 @@ impl Agent {
             reason,
             suggestions,
         };
+        // An answer given together with the turn's end (the user's "No" stops the turn) is
+        // recorded as given: the answer first.
         let answer = tokio::select! {
+            biased;
             a = self.prompter.ask(&request) => a,
             _ = ctx.cancel.cancelled() => PromptAnswer::Deny { message: INTERRUPTED_TOOL_USE.to_string() },
         };

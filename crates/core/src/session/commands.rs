@@ -105,6 +105,12 @@ pub const BUILTINS: &[Builtin] = &[
         "List the memory files (CLAUDE.md) in use, or open one in $EDITOR",
     ),
     local(
+        "mcp",
+        &[],
+        "",
+        "Show the MCP servers: state, tools, why one failed",
+    ),
+    local(
         "sandbox",
         &[],
         "",

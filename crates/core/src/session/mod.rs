@@ -35,6 +35,7 @@ use crate::error::ApiError;
 use crate::events::{AgentEvent, EventSink, Todo};
 use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
+use crate::mcp::McpManager;
 use crate::memory::{Discovery, Memory};
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
 use crate::sandbox::{Sandbox, SandboxReport};
@@ -136,6 +137,8 @@ pub struct SessionSetup {
     options: SessionOptions,
     settings: Settings,
     config: Config,
+    mcp: crate::mcp::config::Loaded,
+    mcp_connector: Option<Arc<dyn crate::mcp::Connector>>,
 }
 
 impl SessionSetup {
@@ -167,11 +170,45 @@ impl SessionSetup {
                 ),
             );
         }
+        let mcp = mcp_servers(&options, &settings);
         Ok(SessionSetup {
             options,
             settings,
             config,
+            mcp,
+            mcp_connector: None,
         })
+    }
+
+    /// The transport of `{"type":"sdk"}` MCP servers (the SDK front end: `mcp_message` control
+    /// requests). Set before [`Self::prepare`], which starts the servers.
+    pub fn set_mcp_connector(&mut self, c: Arc<dyn crate::mcp::Connector>) {
+        self.mcp_connector = Some(c);
+    }
+
+    /// Project (`.mcp.json`) servers nobody approved or rejected yet. Print mode and the SDK
+    /// use them (as Claude Code does); the terminal UI asks first ([`Self::answer_mcp`]).
+    pub fn pending_mcp_servers(&self) -> &[String] {
+        &self.mcp.pending
+    }
+
+    /// Records the user's answer about the pending project servers (in
+    /// `.claude/settings.local.json`, as Claude Code does); refused ones do not start. `None`:
+    /// no answer — they do not start, and nothing is remembered.
+    pub fn answer_mcp(
+        &mut self,
+        names: &[String],
+        choice: Option<crate::mcp::store::Approval>,
+    ) -> Result<(), crate::mcp::store::StoreError> {
+        use crate::mcp::store::{Approval, Files};
+        self.mcp.pending.retain(|p| !names.contains(p));
+        if matches!(choice, None | Some(Approval::No)) {
+            self.mcp.servers.retain(|s| !names.contains(&s.name));
+        }
+        match choice {
+            Some(c) => Files::new(&self.options.cwd).approve(names, c),
+            None => Ok(()),
+        }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -192,6 +229,8 @@ impl SessionSetup {
             options,
             settings,
             config,
+            mcp: mcp_loaded,
+            mcp_connector,
         } = self;
         let cwd = options.cwd.clone();
         let permissions = Arc::new(PermissionEngine::new(PermissionConfig {
@@ -217,6 +256,10 @@ impl SessionSetup {
 
         let mut client_cfg = ClientConfig::from_env(&config.session_id);
         client_cfg.betas = config.betas.clone();
+        let search_mode = crate::agent::deferred::SearchMode::parse(
+            crate::env::var("ENABLE_TOOL_SEARCH").as_deref(),
+            &client_cfg.base_url,
+        );
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
         let mut tools = select_tools(&config.tools)?;
         let (skills, problems) = skills::discover(&cwd, &crate::paths::claude_dir());
@@ -279,6 +322,32 @@ impl SessionSetup {
         );
         let memory = Arc::new(std::sync::Mutex::new(memory));
         agent.set_memory(memory.clone());
+        let mut roots = vec![cwd.clone()];
+        roots.extend(config.additional_dirs.iter().cloned());
+        let mcp = McpManager::new(
+            agent.tools().clone(),
+            crate::mcp::StartContext::from_env(cwd.clone(), roots),
+        );
+        let search_allowed = match &config.tools {
+            ToolSelection::Default => true,
+            ToolSelection::Only(list) => list
+                .iter()
+                .any(|t| t == crate::agent::deferred::TOOL_SEARCH),
+        };
+        if search_mode != crate::agent::deferred::SearchMode::Off && search_allowed {
+            agent
+                .tools()
+                .register(Arc::new(crate::mcp::search::ToolSearch::new(
+                    agent.tools().clone(),
+                    &mcp,
+                )));
+            agent.set_tool_search(search_mode);
+        }
+        warnings.extend(mcp_loaded.warnings.iter().cloned());
+        if let Some(c) = mcp_connector {
+            mcp.set_connector(c);
+        }
+        mcp.start(mcp_loaded.servers);
         let mut session = Session {
             agent,
             settings,
@@ -291,6 +360,8 @@ impl SessionSetup {
             hooks,
             session_start: None,
             ended: false,
+            mcp,
+            mcp_reported: 0,
         };
         session.start_hooks(StartSource::Startup, None);
         Ok(session)
@@ -348,6 +419,30 @@ fn prompt_text(content: &[ContentBlock]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The MCP servers the options and settings configure (see [`crate::mcp::config`]).
+fn mcp_servers(options: &SessionOptions, settings: &Settings) -> crate::mcp::config::Loaded {
+    let on = |s: SettingsSource| {
+        options
+            .setting_sources
+            .as_ref()
+            .is_none_or(|list| list.contains(&s))
+    };
+    let src = crate::mcp::config::Sources {
+        cwd: options.cwd.clone(),
+        global_file: crate::mcp::config::global_file(),
+        flag_configs: options.mcp_config.clone(),
+        strict: options.strict_mcp_config,
+        project_source: on(SettingsSource::Project),
+        user_source: on(SettingsSource::User) || on(SettingsSource::Local),
+    };
+    let layers: Vec<_> = settings
+        .layers
+        .iter()
+        .map(|l| (l.source, &l.value))
+        .collect();
+    crate::mcp::config::load(&src, &layers, &|k| crate::env::var(k))
 }
 
 /// Restricts the built-in tools per `--tools`.
@@ -422,6 +517,9 @@ pub struct Session {
     session_start: Option<SessionStartHooks>,
     /// `SessionEnd` hooks ran.
     ended: bool,
+    mcp: McpManager,
+    /// How many MCP failures have been told as warnings.
+    mcp_reported: usize,
 }
 
 impl Session {
@@ -573,7 +671,7 @@ impl Session {
                 .session_end(reason, &events, &CancelToken::new())
                 .await;
         }
-        self.close();
+        self.shutdown().await;
     }
 
     /// Compacts the conversation now (`/compact [instructions]`): the memory files are read
@@ -679,6 +777,40 @@ impl Session {
         self.commands = commands::discover(self.agent.cwd(), &crate::paths::claude_dir());
     }
 
+    /// The MCP servers (state, tools, prompts: `/mcp`, stream-json `init`).
+    pub fn mcp(&self) -> &McpManager {
+        &self.mcp
+    }
+
+    /// Waits for the MCP servers still starting (bounded by their start-up limits) unless
+    /// `MCP_CONNECTION_NONBLOCKING` is set: print mode and the SDK call it before `init`, as
+    /// Claude Code does. The terminal UI does not (see [`crate::mcp`]).
+    pub async fn wait_for_mcp(&self) {
+        self.mcp.settle(true).await;
+    }
+
+    /// Servers that failed since the last call, as warnings (name, reason, end of stderr).
+    fn mcp_failures(&mut self) -> Vec<String> {
+        let failed: Vec<_> = self
+            .mcp
+            .report()
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    crate::mcp::State::Failed(_) | crate::mcp::State::NeedsAuth(_)
+                )
+            })
+            .collect();
+        let new = failed
+            .iter()
+            .skip(self.mcp_reported)
+            .map(crate::mcp::failure_text)
+            .collect();
+        self.mcp_reported = failed.len();
+        new
+    }
+
     /// The commands that can be sent as input (stream-json `init`'s `slash_commands`): the
     /// built-ins that prompt the model and the custom commands.
     pub fn slash_commands(&self) -> Vec<String> {
@@ -693,6 +825,11 @@ impl Session {
         for c in &self.commands {
             if !out.contains(&c.name) {
                 out.push(c.name.clone());
+            }
+        }
+        for p in self.mcp.prompts() {
+            if !out.contains(&p.command) {
+                out.push(p.command);
             }
         }
         out
@@ -727,6 +864,23 @@ impl Session {
                     BuiltinKind::Prompt(p) => prompt = p.to_string(),
                 }
             } else {
+                if let Some((server, p)) = self.mcp.prompt(&name) {
+                    crate::debug_log!(log::SESSION, "command /{name}: MCP prompt of {server}");
+                    return match self.mcp.get_prompt(&server, &p, &args).await {
+                        Ok(content) => Prepared::Turn(Turn {
+                            content,
+                            ..Default::default()
+                        }),
+                        // The model hears of it too (an empty turn cannot be sent).
+                        Err(e) => Prepared::Turn(Turn {
+                            content: vec![ContentBlock::text(format!(
+                                "The user ran /{name} {args}, but the MCP prompt could not be loaded: {e}"
+                            ))],
+                            problems: vec![format!("/{name}: {e}")],
+                            ..Default::default()
+                        }),
+                    };
+                }
                 let Some(c) = self.commands.iter().find(|c| c.name == name) else {
                     return Prepared::Unknown {
                         suggestions: commands::suggestions(&name, &self.commands),
@@ -816,6 +970,10 @@ impl Session {
         cancel: &CancelToken,
     ) -> QueryResult {
         let started = std::time::Instant::now();
+        self.mcp.settle(false).await;
+        for w in self.mcp_failures() {
+            events.emit(crate::events::AgentEvent::Warning(w));
+        }
         let mut context = self.session_start_context(&events).await;
         let prompt = if turn.prompt.is_empty() {
             prompt_text(&turn.content)
@@ -853,16 +1011,29 @@ impl Session {
             }
         }
         // On the heap: the loop's state is large, and a front end's own future holds this one.
-        Box::pin(
+        let res = Box::pin(
             self.agent
-                .query_turn(content, &turn.options, events, cancel),
+                .query_turn(content, &turn.options, events.clone(), cancel),
         )
-        .await
+        .await;
+        for w in self.mcp_failures() {
+            events.emit(crate::events::AgentEvent::Warning(w));
+        }
+        res
     }
 
-    /// Stops what the session started in the background (shells). Also done on drop.
+    /// Stops the MCP servers gently (end of input, a short grace, then the kill), then what
+    /// [`Self::close`] stops.
+    pub async fn shutdown(&self) {
+        self.mcp.shutdown().await;
+        self.close();
+    }
+
+    /// Stops what the session started in the background (shells, MCP servers, with everything
+    /// they started). Also done on drop.
     pub fn close(&self) {
         self.agent.session_state().shells.kill_all();
+        self.mcp.kill_all();
     }
 }
 

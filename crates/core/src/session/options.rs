@@ -96,6 +96,10 @@ pub struct SessionOptions {
     pub entrypoint: Option<String>,
     /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
     pub bare: bool,
+    /// `--mcp-config`: files (relative to `cwd`) or inline JSON.
+    pub mcp_config: Vec<String>,
+    /// `--strict-mcp-config`: only the servers of `--mcp-config`.
+    pub strict_mcp_config: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).

@@ -87,6 +87,12 @@ pub trait Tool: Send + Sync {
     /// Runs the call. Failures are returned as error outputs, never as panics.
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
 
+    /// Whether the tool may be offered by name only, its schema loaded when the model asks for
+    /// it through ToolSearch (MCP tools; see `agent::deferred`).
+    fn deferrable(&self) -> bool {
+        false
+    }
+
     /// A one-line summary of the call for display, e.g. `cargo test` for Bash.
     fn summary(&self, input: &Value) -> String {
         schema::default_summary(input)

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u8)] = &[
     // Then tools, the loop, the session.
     ("tools", 2),
     ("agent", 3),
+    ("mcp", 3),
     ("session", 4),
     // A health report over everything (`ccrs doctor`).
     ("doctor", 4),

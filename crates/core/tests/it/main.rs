@@ -6,6 +6,7 @@ mod auth_oauth;
 mod common;
 mod layering;
 mod network;
+mod permissions_editor;
 mod permissions_engine;
 mod permissions_fuzz;
 mod permissions_table;
