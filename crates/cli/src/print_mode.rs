@@ -91,14 +91,14 @@ impl EventSink for PrintSink {
                 hook_name,
                 event,
                 ..
-            } if self.hook_events || event == "SessionStart" => {
+            } if lines && (self.hook_events || event == "SessionStart") => {
                 self.line(msg::hook_started(sid, hook_id, hook_name, event))
             }
             AgentEvent::HookFinished(run) => {
                 if let Some(m) = &run.message {
                     eprintln!("ccrs: {m}");
                 }
-                if self.hook_events || run.event == "SessionStart" {
+                if lines && (self.hook_events || run.event == "SessionStart") {
                     self.line(msg::hook_response(sid, run));
                 }
             }

@@ -70,6 +70,7 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
         "skills" => Outcome::Print(skills(ctx)),
+        "hooks" => Outcome::Print(hooks(ctx)),
         "mcp" => Outcome::Print(super::mcp_view::lines(&t, &ctx.session.mcp().report())),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
@@ -368,29 +369,36 @@ pub fn cost_lines(
 fn memory(ctx: &Ctx<'_>, args: &str) -> Outcome {
     let t = ctx.theme;
     let m = ctx.session.memory();
-    let files: Vec<_> = m.files().iter().chain(m.later_files()).collect();
     let arg = args.trim();
-    if !arg.is_empty() {
-        return match arg
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| files.get(n.wrapping_sub(1)))
-        {
-            Some(f) => Outcome::Edit(f.path.clone()),
-            None => Outcome::Print(vec![t.paint(
-                theme::ERROR,
-                &format!("  ⎿  /memory: give a number from 1 to {}", files.len()),
-            )]),
-        };
+    if arg.is_empty() {
+        return Outcome::Print(memory_listing(&t, &m));
     }
+    let files: Vec<_> = m.files().iter().chain(m.later_files()).collect();
+    match arg
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| files.get(n.wrapping_sub(1)))
+    {
+        Some(f) => Outcome::Edit(f.path.clone()),
+        None => Outcome::Print(vec![t.paint(
+            theme::ERROR,
+            &format!("  ⎿  /memory: give a number from 1 to {}", files.len()),
+        )]),
+    }
+}
+
+/// What `/memory` shows: the files in the order the model gets them (imports indented under
+/// the file that imports them), what each costs, what was skipped.
+fn memory_listing(t: &Theme, m: &ccrs_core::memory::Memory) -> Vec<String> {
+    let files: Vec<_> = m.files().iter().chain(m.later_files()).collect();
     if files.is_empty() {
-        return Outcome::Print(vec![format!(
+        return vec![format!(
             "  ⎿  No memory files. {}",
             t.paint(
                 theme::SECONDARY,
                 "(CLAUDE.md in this directory or above, ~/.claude/CLAUDE.md; /init writes one)"
             )
-        )]);
+        )];
     }
     let mut out = vec![format!(
         "  {} {}",
@@ -430,7 +438,7 @@ fn memory(ctx: &Ctx<'_>, args: &str) -> Outcome {
         ));
     }
     out.push(t.paint(theme::SECONDARY, "  /memory N opens file N in $EDITOR"));
-    Outcome::Print(out)
+    out
 }
 
 fn cost(ctx: &Ctx<'_>) -> Vec<String> {
@@ -566,6 +574,41 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
     out
 }
 
+/// `/hooks`: every hook in force (event, matcher, command, timeout, origin), so a hook that
+/// does not fire can be told from one that was never loaded.
+fn hooks(ctx: &Ctx<'_>) -> Vec<String> {
+    let t = ctx.theme;
+    let list = ctx.session.hooks().list();
+    if list.is_empty() {
+        return vec![t.paint(
+            theme::SECONDARY,
+            "  ⎿  No hooks (settings key \"hooks\" in any settings file or --settings)",
+        )];
+    }
+    let mut out = vec![format!(
+        "  {} ({})",
+        t.paint(Style::plain().bold(), "Hooks"),
+        list.len()
+    )];
+    for h in list {
+        let matcher = if h.matcher.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", text::sanitize(&h.matcher))
+        };
+        out.push(format!(
+            "  {}{matcher} {} {}",
+            h.event,
+            text::sanitize(&h.command),
+            t.paint(
+                theme::SECONDARY,
+                &format!("({} s · {})", h.timeout_secs, text::sanitize(&h.origin))
+            )
+        ));
+    }
+    out
+}
+
 /// `/skills`: each skill, where it comes from and what it is for.
 fn skills(ctx: &Ctx<'_>) -> Vec<String> {
     let t = ctx.theme;
@@ -642,6 +685,47 @@ mod tests {
             setting_sources(&Theme::PLAIN, &[], &[]),
             ["  Setting sources: none"]
         );
+    }
+
+    #[test]
+    fn memory_listing_shows_order_imports_costs_and_skips() {
+        use ccrs_core::memory::{Discovery, Memory};
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        let cwd = root.join("repo");
+        let w = |p: &std::path::Path, t: &str| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, t).unwrap();
+        };
+        w(&root.join("home/.claude/CLAUDE.md"), "Be brief.\n");
+        w(
+            &cwd.join("CLAUDE.md"),
+            "Build: cargo build. See @docs/style.md and @gone.md\n",
+        );
+        w(&cwd.join("docs/style.md"), "Style: @naming.md\n");
+        w(&cwd.join("docs/naming.md"), "snake_case everywhere\n");
+        w(&cwd.join("CLAUDE.local.md"), &"x".repeat(5 * 1024 * 1024));
+        let m = Memory::discover(Discovery {
+            cwd: cwd.clone(),
+            claude_dir: root.join("home/.claude"),
+            home: Some(root.join("home")),
+            managed_dir: root.join("managed"),
+            user: true,
+            project: true,
+            local: true,
+            today: "2026-12-07".into(),
+            ..Default::default()
+        });
+        let shown = memory_listing(&Theme::PLAIN, &m)
+            .join("\n")
+            .replace(&root.display().to_string(), "<TMP>");
+        insta::assert_snapshot!(shown);
+        let none = Memory::discover(Discovery {
+            cwd: cwd.join("docs"),
+            disabled: true,
+            ..Default::default()
+        });
+        assert!(memory_listing(&Theme::PLAIN, &none)[0].contains("No memory files"));
     }
 
     #[test]

@@ -399,6 +399,11 @@ fn a_hanging_hook_is_killed_at_its_timeout_with_its_children() {
     // A timeout is not a block: the call ran.
     let r = &tool_results(&wait_requests(&m, 2)[1])[0];
     assert_eq!(r["content"], "still runs");
+    // SIGKILLed at the timeout; under load the kernel may take a moment to tear them down.
+    let gone_by = Instant::now() + Duration::from_secs(5);
+    while !processes_with("sleep 987.6").is_empty() && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(
         processes_with("sleep 987.6").is_empty(),
         "{:?}",
@@ -670,6 +675,13 @@ fn in_the_terminal_a_blocking_hook_gates_the_call_and_ask_asks() {
             .unwrap()
             .contains("second call blocked")
     );
+    // `/hooks` shows what is in force and where it comes from.
+    t.submit("/hooks");
+    let screen = t.wait_text("Hooks (1)");
+    assert!(
+        screen.contains("PreToolUse [Bash] $CLAUDE_PROJECT_DIR/.claude/hooks/gate.sh (600 s"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -720,4 +732,71 @@ fn stream_json_reports_hook_runs_like_claude_code() {
     assert_eq!(pre[1]["stdout"], "out\n");
     assert_eq!(pre[1]["stderr"], "err\n");
     assert_eq!(pre[1]["output"], "out\nerr\n");
+}
+
+#[test]
+fn pre_compact_hooks_add_instructions_or_block_the_compaction() {
+    use ccrs_mock::UsageSpec;
+    let big = UsageSpec {
+        input_tokens: Some(40_000),
+        output_tokens: Some(100),
+        ..Default::default()
+    };
+    // A 100k window at 50 %: the Read's 40k tokens trigger an automatic compaction.
+    let small_window = [
+        ("CLAUDE_AUTOCOMPACT_PCT_OVERRIDE", "50"),
+        ("CLAUDE_CODE_AUTO_COMPACT_WINDOW", "100000"),
+    ];
+    let e = env();
+    write(&e.cwd.join("a.txt"), "a line\n");
+    let read = || Reply::tool_use("Read", json!({"file_path": e.cwd.join("a.txt")}));
+    settings(
+        &e,
+        one(
+            "PreCompact",
+            "auto",
+            "cat > \"$CLAUDE_PROJECT_DIR/pre.json\"; echo 'Keep the file names.'",
+        ),
+    );
+    let m = MockServer::start_blocking(Scenario::new().replies([
+        read().usage(big),
+        Reply::text("<summary>S</summary>"),
+        Reply::text("done"),
+    ]))
+    .unwrap();
+    let o = crate::common::ccrs_in(&e.home, &e.cwd, &m, &["-p", "read a.txt"], &small_window);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let input: Value =
+        serde_json::from_str(&std::fs::read_to_string(e.cwd.join("pre.json")).unwrap()).unwrap();
+    assert_eq!(input["hook_event_name"], "PreCompact");
+    assert_eq!(input["trigger"], "auto");
+    let reqs = wait_requests(&m, 3);
+    assert!(
+        reqs[1].to_string().contains("Keep the file names."),
+        "the summary request carries the hook's instructions"
+    );
+
+    // exit 2 blocks it: no summary request, the user is told why.
+    settings(
+        &e,
+        one(
+            "PreCompact",
+            "*",
+            "cat >/dev/null; echo 'not now' >&2; exit 2",
+        ),
+    );
+    let m = MockServer::start_blocking(
+        Scenario::new().replies([read().usage(big), Reply::text("done")]),
+    )
+    .unwrap();
+    let o = crate::common::ccrs_in(&e.home, &e.cwd, &m, &["-p", "read a.txt"], &small_window);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Compaction blocked by a PreCompact hook")
+            && stderr(&o).contains("not now"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(m.message_requests().len(), 2);
+    assert_eq!(stdout(&o).trim(), "done");
 }

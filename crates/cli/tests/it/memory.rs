@@ -218,7 +218,7 @@ fn odd_memory_files_never_hang_or_fail() {
         "{err}"
     );
     assert!(
-        err.contains("CLAUDE.local.md: not loaded: 5 MB, over the 4 MiB limit"),
+        err.contains("CLAUDE.local.md: not loaded: 5.0 MB, over the 4 MiB limit"),
         "{err}"
     );
     let req = &wait_requests(&mock, 1)[0];

@@ -18,8 +18,10 @@ use super::Agent;
 use crate::api::{ContentBlock, Message, MessagesRequest, ToolResultContent};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
+use crate::events::{EventSink, NullSink};
 use crate::log;
 use crate::message::Role;
+use std::sync::Arc;
 
 /// Output room kept free below the window (Claude Code's `min(max output, 20 000)`).
 const OUTPUT_RESERVE: u64 = 20_000;
@@ -37,23 +39,9 @@ const SUMMARY_PROMPT: &str = "Summarize this conversation so that the work can c
 /// model reads it the same way).
 pub const CONTINUATION: &str = "This session is being continued from a previous conversation that ran out of context. The summary below covers the earlier portion of the conversation.";
 
-/// Why compaction ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompactTrigger {
-    /// `/compact`.
-    Manual,
-    /// The context reached the threshold, or the API said the prompt is too long.
-    Auto,
-}
-
-impl CompactTrigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompactTrigger::Manual => "manual",
-            CompactTrigger::Auto => "auto",
-        }
-    }
-}
+/// Why compaction ran (`manual`: `/compact`; `auto`: the threshold, or the API said the
+/// prompt is too long). The same type `PreCompact` hooks are told.
+pub use crate::hooks::CompactTrigger;
 
 /// Whether and when to compact on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +107,11 @@ pub struct CompactReport {
     pub dropped: Vec<String>,
     /// Nothing to compact.
     pub nothing: bool,
+    /// A PreCompact hook blocked the compaction (its reason).
+    pub blocked: Option<String>,
+    /// What the summary request cost (already in the session's usage).
+    pub usage: crate::api::Usage,
+    pub model: String,
 }
 
 impl CompactReport {
@@ -126,6 +119,9 @@ impl CompactReport {
     pub fn headline(&self) -> String {
         if self.nothing {
             return "Not enough messages to compact.".into();
+        }
+        if let Some(why) = &self.blocked {
+            return format!("Compaction blocked by a PreCompact hook: {why}");
         }
         let how = match &self.summary {
             Some(_) => "summarized".to_string(),
@@ -278,10 +274,28 @@ impl Agent {
         };
         if history.len() < 2 {
             report.nothing = true;
+            // Not again before the next answer says how large the context is.
+            self.last_context_tokens = 0;
             return report;
         }
-        // PreCompact hooks (issue 17, the hooks engine) are called here, with the trigger and
-        // `instructions`; what they print joins the instructions.
+        // PreCompact hooks: one may block the compaction; what they print joins the
+        // instructions. Their failures are in the debug log (`hooks`).
+        let hook_events: Arc<dyn EventSink> = Arc::new(NullSink);
+        let pre = self
+            .hooks
+            .pre_compact(trigger, instructions.unwrap_or(""), &hook_events, cancel)
+            .await;
+        if let Some(why) = pre.blocked {
+            report.blocked = Some(why);
+            return report;
+        }
+        let joined = [instructions.unwrap_or("").trim()]
+            .into_iter()
+            .chain(pre.instructions.iter().map(|s| s.trim()))
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let instructions = (!joined.is_empty()).then_some(joined.as_str());
         let model = self.config.model.clone();
         let budget = AutoCompact::default().threshold(&model);
         let last_text = last_user_text(&history);
@@ -296,7 +310,13 @@ impl Agent {
         let mut summary = None;
         for attempt in 0..2 {
             match self
-                .summarize(&model, &to_summarize, instructions, cancel)
+                .summarize(
+                    &model,
+                    &to_summarize,
+                    instructions,
+                    cancel,
+                    &mut report.usage,
+                )
                 .await
             {
                 Ok(s) if !s.is_empty() => {
@@ -381,7 +401,17 @@ impl Agent {
                 dropped.len()
             );
         }
+        self.hooks
+            .post_compact(
+                trigger,
+                summary.as_deref().unwrap_or(""),
+                &hook_events,
+                cancel,
+            )
+            .await;
         report.summary = summary;
+        report.model = model.clone();
+        super::add_usage(&mut self.session_usage, &model, &report.usage);
         self.install_compacted(&report, new_history);
         report.post_tokens = estimate_tokens(self.conversation.messages());
         self.last_context_tokens = 0;
@@ -416,6 +446,7 @@ impl Agent {
         history: &[Message],
         instructions: Option<&str>,
         cancel: &CancelToken,
+        usage: &mut crate::api::Usage,
     ) -> Result<String, ApiError> {
         let mut prompt = SUMMARY_PROMPT.to_string();
         if let Some(i) = instructions.map(str::trim).filter(|i| !i.is_empty()) {
@@ -440,6 +471,7 @@ impl Agent {
             .client
             .stream(&req, &messages, cancel, &mut |_| {})
             .await?;
+        usage.add(&outcome.message.usage);
         Ok(summary_of(outcome.message.last_text().unwrap_or("")))
     }
 }

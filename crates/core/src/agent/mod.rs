@@ -551,6 +551,9 @@ impl Agent {
                 && self.last_context_tokens >= self.auto_compact.threshold(&model)
             {
                 let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                if !report.nothing {
+                    add_usage(&mut res.model_usage, &report.model, &report.usage);
+                }
                 events.emit(AgentEvent::Warning(report.headline()));
             }
             res.num_turns += 1;
@@ -652,6 +655,9 @@ impl Agent {
                     crate::debug_log!(log::API, "prompt too long ({message}): compacting");
                     compacted_for_length = true;
                     let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                    if !report.nothing {
+                        add_usage(&mut res.model_usage, &report.model, &report.usage);
+                    }
                     events.emit(AgentEvent::Warning(report.headline()));
                     continue;
                 }

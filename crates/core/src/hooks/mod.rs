@@ -36,7 +36,7 @@ pub use config::{
 };
 pub use matcher::Matcher;
 pub use outcomes::{
-    CompactTrigger, EndReason, PermissionVerdict, PostToolUse, PreDecision, PreToolUse,
+    CompactTrigger, EndReason, PermissionVerdict, PostToolUse, PreCompact, PreDecision, PreToolUse,
     PromptCheck, StartSource, StopCheck, ToolCallInfo, reminder,
 };
 

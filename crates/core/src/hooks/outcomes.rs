@@ -94,6 +94,14 @@ pub enum PermissionVerdict {
     Deny { message: String, interrupt: bool },
 }
 
+/// What `PreCompact` hooks decided.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreCompact {
+    pub blocked: Option<String>,
+    /// Added to the compaction's instructions.
+    pub instructions: Vec<String>,
+}
+
 /// `SessionStart`'s `source`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StartSource {
@@ -553,17 +561,18 @@ impl Hooks {
             .await;
     }
 
-    /// Before a compaction. `Some(why)`: a hook blocked it (exit 2 or `decision: "block"`).
+    /// Before a compaction: whether a hook blocked it (exit 2 or `decision: "block"`), and
+    /// the plain output of those that succeeded (it joins the compaction's instructions).
     pub async fn pre_compact(
         &self,
         trigger: CompactTrigger,
         custom_instructions: &str,
         events: &Arc<dyn EventSink>,
         cancel: &CancelToken,
-    ) -> Option<String> {
+    ) -> PreCompact {
         let hooks = self.matching(HookEvent::PreCompact, Some(trigger.as_str()));
         if hooks.is_empty() {
-            return None;
+            return PreCompact::default();
         }
         let mut input = self.input(HookEvent::PreCompact, true);
         input.insert("trigger".into(), trigger.as_str().into());
@@ -582,7 +591,14 @@ impl Hooks {
                 _ => None,
             })
             .collect();
-        (!blocked.is_empty()).then(|| blocked.join("\n"))
+        PreCompact {
+            blocked: (!blocked.is_empty()).then(|| blocked.join("\n")),
+            instructions: replies
+                .iter()
+                .filter_map(Reply::plain_stdout)
+                .map(capped)
+                .collect(),
+        }
     }
 
     /// After a compaction, with its summary.

@@ -28,8 +28,8 @@ impl Skip {
             Skip::Missing => None,
             Skip::NotRegular => Some("not a regular file".into()),
             Skip::TooLarge(n) => Some(format!(
-                "{} MB, over the {} MiB limit for memory files",
-                n.div_ceil(1_000_000),
+                "{:.1} MB, over the {} MiB limit for memory files",
+                *n as f64 / 1e6,
                 MAX_BYTES / (1024 * 1024)
             )),
             Skip::Unreadable(e) => Some(e.clone()),

@@ -93,6 +93,12 @@ pub const BUILTINS: &[Builtin] = &[
     local("todos", &[], "", "Show the current todo list"),
     local("skills", &[], "", "List the skills the model can load"),
     local(
+        "hooks",
+        &[],
+        "",
+        "List the hooks in force and where they come from",
+    ),
+    local(
         "compact",
         &[],
         "[instructions]",
