@@ -14,8 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 cargo build -q --release -p ccrs -p ccrs-mock
-CCRS=${CCRS:-$ROOT/target/release/ccrs}
-MOCK=$ROOT/target/release/ccrs-mock
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+CCRS=${CCRS:-$TARGET/release/ccrs}
+MOCK=$TARGET/release/ccrs-mock
 WORK=$(mktemp -d)
 MOCK_PID=""
 trap '[ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
