@@ -63,15 +63,33 @@ fn main() -> ExitCode {
         output::text(&version_line());
         return ExitCode::SUCCESS;
     }
-    // The session id is chosen here so the debug log can be named after it.
-    let session_id = match &args.session_id {
-        Some(id) if uuid::Uuid::parse_str(id).is_err() => {
-            eprintln!("Error: Invalid session ID. Must be a valid UUID.");
-            return ExitCode::from(1);
+    // The session id is chosen here so the debug log can be named after it (a resumed
+    // session keeps its own).
+    if let Some(id) = &args.session_id
+        && uuid::Uuid::parse_str(id).is_err()
+    {
+        eprintln!("Error: Invalid session ID. Must be a valid UUID.");
+        return ExitCode::from(1);
+    }
+    if let Err(e) = setup::check_session_flags(&args) {
+        eprintln!("Error: {e}");
+        return ExitCode::from(1);
+    }
+    let resume = if args.command.is_none() {
+        let found = std::env::current_dir()
+            .map_err(anyhow::Error::from)
+            .and_then(|cwd| setup::find_resume(&args, &cwd));
+        match found {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e:#}");
+                return ExitCode::from(1);
+            }
         }
-        Some(id) => id.clone(),
-        None => uuid::Uuid::new_v4().to_string(),
+    } else {
+        setup::Resume::New
     };
+    let session_id = setup::session_id(&args, &resume);
     let debug_file = match diagnostics::install(&args, &session_id) {
         Ok(f) => f,
         Err(e) => {
@@ -118,11 +136,11 @@ fn main() -> ExitCode {
             None => {}
         }
         if args.input_format == args::InputFormat::StreamJson {
-            sdk::run(args, session_id).await
+            sdk::run(args, session_id, resume).await
         } else if args.print {
-            print_mode::run(args, session_id).await
+            print_mode::run(args, session_id, resume).await
         } else {
-            tui::run(args, session_id, debug_file).await
+            tui::run(args, session_id, resume, debug_file).await
         }
     });
     // Dropping the runtime would wait for every blocking task, and one stuck in the kernel (a

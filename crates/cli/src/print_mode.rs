@@ -189,7 +189,7 @@ pub(crate) fn local_result(text: String) -> QueryResult {
     r
 }
 
-pub async fn run(args: Args, session_id: String) -> Result<i32> {
+pub async fn run(args: Args, session_id: String, resume: setup::Resume) -> Result<i32> {
     if args.output_format == OutputFormat::StreamJson && !args.verbose {
         bail!("When using --print, --output-format=stream-json requires --verbose");
     }
@@ -201,6 +201,9 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);
+    if let setup::Resume::Found(f) = resume {
+        options.resume = Some(f);
+    }
     let setup = SessionSetup::load(options)?;
     let prompt = gather_prompt(args.prompt.as_deref())?;
     let auth = crate::auth_setup::provider(setup.settings())?;

@@ -5,6 +5,7 @@ use crate::args::Args;
 use anyhow::{Result, bail};
 use ccrs_core::permissions::Mode;
 use ccrs_core::session::{PromptText, SessionOptions, ToolSelection, parse_setting_sources};
+use ccrs_core::transcript::{self, FindError, SessionFile};
 use std::path::{Path, PathBuf};
 
 /// One of `--x` / `--x-file`.
@@ -74,19 +75,81 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         agents: args.agents.clone(),
         agent: args.agent.clone(),
         json_schema: args.json_schema.clone(),
+        resume: None,
+        fork_session: args.fork_session,
+        no_session_persistence: args.no_session_persistence,
+        entrypoint: Some(if args.print { "sdk-cli" } else { "cli" }.into()),
         bare: args.bare,
         mcp_config: args.mcp_config.clone(),
         strict_mcp_config: args.strict_mcp_config,
     })
 }
 
+/// What `--continue` / `--resume` ask for.
+#[derive(Debug, PartialEq)]
+pub enum Resume {
+    /// Neither: a new session.
+    New,
+    /// A session found on disk.
+    Found(SessionFile),
+    /// `--resume` without an id in the terminal UI: its picker chooses.
+    Pick,
+}
+
+/// The flag combinations Claude Code refuses, with its messages.
+pub fn check_session_flags(args: &Args) -> Result<()> {
+    if args.session_id.is_some() && (args.continue_ || args.resume.is_some()) && !args.fork_session
+    {
+        bail!(
+            "--session-id can only be used with --continue or --resume if --fork-session is also specified."
+        );
+    }
+    if args.no_session_persistence && !args.print {
+        bail!("--no-session-persistence can only be used with --print mode.");
+    }
+    Ok(())
+}
+
+/// Finds the session `--continue` / `--resume <id>` names (in `cwd`'s project).
+pub fn find_resume(args: &Args, cwd: &Path) -> Result<Resume> {
+    let config = ccrs_core::paths::claude_dir();
+    match args.resume.as_deref() {
+        Some("") if args.print => bail!(
+            "Error: --resume requires a valid session ID when used with --print. Usage: ccrs -p --resume <session-id>"
+        ),
+        Some("") => Ok(Resume::Pick),
+        Some(id) => match transcript::by_id(&config, cwd, id) {
+            Ok(f) => Ok(Resume::Found(f)),
+            Err(FindError::NotFound(_)) if !transcript::path::valid_session_id(id) => bail!(
+                "Error: --resume requires a valid session ID. Provided value \"{id}\" is not a UUID."
+            ),
+            Err(e) => bail!("{e}"),
+        },
+        None if args.continue_ => match transcript::latest(&config, cwd) {
+            Ok(f) => Ok(Resume::Found(f)),
+            // Print mode starts a new conversation, as Claude Code's does.
+            Err(_) if args.print => Ok(Resume::New),
+            Err(e) => bail!("{e}"),
+        },
+        None => Ok(Resume::New),
+    }
+}
+
+/// The session's id: a resumed session's own unless forked, else `--session-id` or a new one.
+pub fn session_id(args: &Args, resume: &Resume) -> String {
+    match resume {
+        Resume::Found(f) if !args.fork_session => f.id.clone(),
+        _ => args
+            .session_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+    }
+}
+
 /// Flags that are accepted (scripts and SDKs pass them) but do nothing yet: each is named once
 /// so nobody relies on it unknowingly.
 pub fn not_yet_honoured(args: &Args) -> Vec<String> {
     let given = [
-        (args.continue_, "--continue"),
-        (args.resume.is_some(), "--resume"),
-        (args.fork_session, "--fork-session"),
         (args.fallback_model.is_some(), "--fallback-model"),
         (
             args.permission_prompt_tool.is_some(),
@@ -148,7 +211,7 @@ mod tests {
             o.append_system_prompt,
             Some(PromptText::Text("More.".into()))
         );
-        assert_eq!(not_yet_honoured(&args).len(), 1);
+        assert!(not_yet_honoured(&args).is_empty());
         let bad = Args::try_parse_from(["ccrs", "--permission-mode", "nope"]).unwrap();
         assert!(options(&bad, Path::new("/w")).is_err());
         let both =

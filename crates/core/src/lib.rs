@@ -32,6 +32,7 @@ pub mod session;
 pub mod settings;
 pub mod timeutil;
 pub mod tools;
+pub mod transcript;
 
 /// ccrs's own version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

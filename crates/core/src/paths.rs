@@ -126,14 +126,6 @@ pub fn canonicalize_lenient(p: &Path) -> PathBuf {
     out
 }
 
-/// Claude Code's project directory name: every char outside `[A-Za-z0-9]` becomes `-`.
-pub fn sanitize_project_path(p: &Path) -> String {
-    p.to_string_lossy()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,14 +178,6 @@ mod tests {
         assert_eq!(
             canonicalize_lenient(&base.join("proj/loop/x")),
             base.join("proj/loop/x")
-        );
-    }
-
-    #[test]
-    fn project_path_is_sanitized() {
-        assert_eq!(
-            sanitize_project_path(Path::new("/Users/alice/work/my.repo")),
-            "-Users-alice-work-my-repo"
         );
     }
 }

@@ -24,7 +24,7 @@ pub fn git_root(cwd: &Path) -> Option<PathBuf> {
 }
 
 /// The current branch, read from `.git/HEAD` (no subprocess on the start-up path).
-fn git_branch(root: &Path) -> Option<String> {
+pub fn git_branch(root: &Path) -> Option<String> {
     let git = root.join(".git");
     let head_path = if git.is_file() {
         // A worktree or submodule: `.git` is a file `gitdir: <path>`.

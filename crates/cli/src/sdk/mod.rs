@@ -62,7 +62,7 @@ struct Front {
     session_state: Option<bool>,
 }
 
-pub async fn run(args: Args, session_id: String) -> Result<i32> {
+pub async fn run(args: Args, session_id: String, resume: setup::Resume) -> Result<i32> {
     if args.output_format != OutputFormat::StreamJson {
         bail!("--input-format=stream-json requires output-format=stream-json.");
     }
@@ -74,6 +74,9 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
     options.session_id = Some(session_id);
     // The SDK's own servers are reached through the host (sdk::mcp); core starts the others.
     options.mcp_config = mcp::without_sdk_servers(&options.mcp_config);
+    if let setup::Resume::Found(f) = resume {
+        options.resume = Some(f);
+    }
     let setup = SessionSetup::load(options)?;
     let auth = crate::auth_setup::provider(setup.settings())?;
     let mut session = setup.start(auth, Arc::new(DenyPrompter))?;

@@ -198,6 +198,14 @@ impl Ui {
                     self.esc_at = Some(Instant::now());
                     self.set_hint("Esc again to clear the input");
                 }
+            } else if self.esc_at.is_some_and(|t| t.elapsed() < CONFIRM_WINDOW) {
+                // Esc Esc on an empty input: back to an earlier prompt.
+                self.esc_at = None;
+                self.hint = None;
+                self.rewind_requested = true;
+            } else {
+                self.esc_at = Some(Instant::now());
+                self.set_hint("Esc again to rewind");
             }
             return None;
         }

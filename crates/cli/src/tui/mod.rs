@@ -18,6 +18,8 @@ mod picker;
 mod prompt;
 mod question;
 mod render;
+mod session_pickers;
+mod sessions;
 mod slash;
 mod terminal;
 mod text;
@@ -243,6 +245,11 @@ struct Ui {
     custom: Vec<CustomCommand>,
     last_draw: Instant,
     draw_at: Option<Instant>,
+    /// What built the session, to build another (`/resume`).
+    options: ccrs_core::session::SessionOptions,
+    prompter: Arc<UiPrompter>,
+    /// Esc Esc on an empty input: the rewind picker opens.
+    rewind_requested: bool,
     hooks: Hooks,
     /// The `statusLine` command's runner and its latest text.
     status_line: Option<(StatusLine, watch::Receiver<Option<String>>)>,
@@ -251,7 +258,12 @@ struct Ui {
 }
 
 /// Starts the interactive session. Returns the process exit code.
-pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) -> Result<i32> {
+pub async fn run(
+    args: Args,
+    session_id: String,
+    resume: setup::Resume,
+    debug_file: Option<PathBuf>,
+) -> Result<i32> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "interactive mode needs a terminal on stdin; use -p/--print to pipe input (e.g. `echo hi | ccrs -p`)"
@@ -260,6 +272,20 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);
+    match resume {
+        setup::Resume::Found(f) => options.resume = Some(f),
+        setup::Resume::Pick => match session_pickers::pick_session(&cwd, None)? {
+            Some(f) => {
+                if !args.fork_session {
+                    options.session_id = Some(f.id.clone());
+                }
+                options.resume = Some(f);
+            }
+            None => return Ok(0),
+        },
+        setup::Resume::New => {}
+    }
+    let session_options = options.clone();
     let mut setup = SessionSetup::load(options)?;
     crate::mcp_cmd::ask_approvals(&mut setup, &mut login::Terminal);
     let auth = match crate::auth_setup::default_provider(setup.settings()) {
@@ -292,7 +318,7 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     };
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
-    let mut session = setup.start(auth.clone(), prompter)?;
+    let mut session = setup.start(auth.clone(), prompter.clone())?;
     // A person answers here: permission prompts and idle waits notify hooks.
     session.hooks().set_interactive(true);
     let mut warnings: Vec<String> = session.warnings().to_vec();
@@ -347,11 +373,15 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         custom: session.custom_commands().to_vec(),
         last_draw: Instant::now(),
         draw_at: None,
+        options: session_options,
+        prompter,
+        rewind_requested: false,
         hooks: session.hooks().clone(),
         status_line: session.hooks().status_line_runner(),
         idle_at: None,
     };
     ui.header(&warnings, debug_file.as_deref());
+    ui.show_resumed(&session);
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
@@ -458,6 +488,9 @@ impl Ui {
                     }
                     if let Some((shown, sent)) = submit {
                         self.submit(session, shown, sent).await;
+                    }
+                    if std::mem::take(&mut self.rewind_requested) {
+                        self.rewind(session);
                     }
                 }
                 Wake::Signal(s) => self.on_signal(s),
@@ -620,6 +653,8 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Resume(id) => self.switch_session(session, &id),
+                    slash::Outcome::Rewind => self.rewind(session),
                     slash::Outcome::Compact(instructions) => {
                         self.pending
                             .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));

@@ -17,6 +17,10 @@ pub enum Outcome {
     Print(Vec<String>),
     Login,
     Logout,
+    /// `/resume [id]`: continue another conversation (the picker without an id).
+    Resume(String),
+    /// `/rewind`: the rewind picker.
+    Rewind,
     /// Open this file in the user's editor (then read the memory files again).
     Edit(PathBuf),
     /// Compact the conversation with these instructions.
@@ -71,6 +75,8 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "mcp" => Outcome::Print(super::mcp_view::lines(&t, &ctx.session.mcp().report())),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
+        "resume" => Outcome::Resume(args.trim().to_string()),
+        "rewind" => Outcome::Rewind,
         _ => Outcome::Exit,
     }
 }

@@ -20,4 +20,5 @@ mod sdk;
 mod session;
 mod skills;
 mod thinking;
+mod transcripts;
 mod tui_display;

@@ -26,11 +26,14 @@ fn print_mode_and_the_tui_send_byte_identical_first_requests() {
     );
     write(&e.cwd.join("notes.txt"), "first note\nsecond note\n");
     for input in ["/cmd a b", "explain @notes.txt, briefly"] {
+        let _ = std::fs::remove_dir_all(e.home.join(".claude/projects"));
         let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("ok"))).unwrap();
         let out = ccrs(&e, &mock, &["-p", input, "--session-id", SESSION_ID]);
         assert!(out.status.success(), "stderr: {}", stderr(&out));
         let printed = first_body(&mock);
 
+        // The same session id again: the first run's transcript goes (an id in use is refused).
+        let _ = std::fs::remove_dir_all(e.home.join(".claude/projects"));
         let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("ok"))).unwrap();
         let mut t = Tui::spawn(
             &e,

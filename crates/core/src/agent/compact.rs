@@ -419,10 +419,10 @@ impl Agent {
         report
     }
 
-    /// The one place a compacted history replaces the old one. The transcript (issue 16b,
-    /// `Agent::compacted` on branch transcript) hooks in here: it writes the `compact_boundary`
-    /// line (trigger, pre_tokens) and then the new messages, so the file keeps the whole
-    /// history and `--resume` starts from the boundary.
+    /// The one place a compacted history replaces the old one. The transcript gets the
+    /// `compact_boundary` line (trigger, pre_tokens) and then the new messages (a summary as
+    /// the `isCompactSummary` line), so the file keeps the whole history and `--resume` starts
+    /// from the boundary.
     fn install_compacted(&mut self, report: &CompactReport, messages: Vec<Message>) {
         crate::debug_log!(
             log::SESSION,
@@ -431,7 +431,12 @@ impl Agent {
             report.pre_tokens,
             messages.len()
         );
-        self.conversation.replace(messages);
+        self.conversation.compacted(
+            report.trigger.map_or("manual", CompactTrigger::as_str),
+            report.pre_tokens,
+            messages,
+            report.summary.is_some(),
+        );
     }
 
     /// One summary request: the history, then the summary prompt; no thinking.

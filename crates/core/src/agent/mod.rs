@@ -36,6 +36,7 @@ use crate::log;
 use crate::permissions::{PermissionEngine, PermissionPrompter, RuleBehavior};
 use crate::tools::context::SessionState;
 use crate::tools::{ToolContext, ToolRegistry};
+use crate::transcript::{AssistantMeta, Item, Kind, Transcript};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::path::PathBuf;
@@ -428,6 +429,33 @@ impl Agent {
         self.conversation.messages()
     }
 
+    /// Writes the conversation to `transcript` from now on (`None`: nothing is written).
+    pub fn set_transcript(&mut self, transcript: Option<Transcript>) {
+        self.conversation.set_transcript(transcript);
+    }
+
+    pub fn transcript(&self) -> Option<&Transcript> {
+        self.conversation.transcript()
+    }
+
+    /// Replaces the conversation with one read from a transcript.
+    pub fn restore(&mut self, items: Vec<Item>) {
+        self.conversation.restore(items);
+    }
+
+    /// The conversation (its prompts, for `/rewind`).
+    pub fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    /// Takes the conversation back to just before prompt `i`; returns its text. What tools
+    /// remember of files read is forgotten (the model's memory of them went with the turns).
+    pub fn rewind(&mut self, i: usize) -> Option<String> {
+        let text = self.conversation.rewind(i)?;
+        self.session.files.clear();
+        Some(text)
+    }
+
     /// Usage of the whole session, per model.
     pub fn session_usage(&self) -> &[ModelUsage] {
         &self.session_usage
@@ -569,8 +597,12 @@ impl Agent {
             .model
             .clone()
             .unwrap_or_else(|| self.config.model.clone());
+        if let Some(t) = self.conversation.transcript() {
+            t.set_permission_mode(self.permissions.mode().as_str());
+        }
         let prompt = self.with_deferred_notice(prompt, &model);
-        self.conversation.push(Message::user(prompt));
+        self.conversation
+            .push_as(Message::user(prompt), Kind::Prompt);
         let mut res = QueryResult::new();
         let mut base_ctx = self.tool_context();
         base_ctx.model = model.clone();
@@ -690,7 +722,15 @@ impl Agent {
                             .tool_uses()
                             .map(|(id, _, _)| interrupted_result(id.to_string()))
                             .collect();
-                        self.conversation.push(assistant);
+                        let (id, model, usage) = msg_start.unwrap_or_default();
+                        let meta = AssistantMeta {
+                            id,
+                            model,
+                            usage,
+                            request_id,
+                            ..Default::default()
+                        };
+                        self.conversation.push_as(assistant, Kind::Assistant(meta));
                     }
                     content.push(ContentBlock::text(INTERRUPTED));
                     self.conversation.push(Message::user(content));
@@ -743,6 +783,15 @@ impl Agent {
             res.stop_reason = message.stop_reason.clone();
             res.result_text = message.last_text().unwrap_or("").to_string();
             let assistant = message.to_message();
+            // What the transcript's assistant line says of the API's message.
+            let meta = AssistantMeta {
+                id: message.id.clone(),
+                model: message.model.clone(),
+                stop_reason: message.stop_reason.clone(),
+                stop_sequence: message.stop_sequence.clone(),
+                usage: message.usage.clone(),
+                request_id: message.request_id.clone().or(request_id),
+            };
             events.emit(AgentEvent::MessageComplete(message));
             // Ids and names only: each input is borrowed from the conversation when it runs.
             let tool_uses: Vec<(String, String)> = assistant
@@ -750,7 +799,7 @@ impl Agent {
                 .map(|(i, n, _)| (i.to_string(), n.to_string()))
                 .collect();
             let has_content = conversation::has_content(&assistant);
-            self.conversation.push(assistant);
+            self.conversation.push_as(assistant, Kind::Assistant(meta));
             if tool_uses.is_empty() {
                 let at_limit = self.config.max_turns.is_some_and(|m| res.num_turns >= m);
                 if res.stop_reason.as_deref() == Some("pause_turn") && has_content {
@@ -819,6 +868,8 @@ impl Agent {
             }
             stop_blocks = 0;
             let mut results = Vec::with_capacity(tool_uses.len());
+            // Each call's structured result, for the transcript's `toolUseResult`.
+            let mut tool_use_results = Vec::new();
             let mut read_paths = Vec::new();
             let mut hook_context = Vec::new();
             let mut hook_stop: Option<String> = None;
@@ -883,6 +934,9 @@ impl Agent {
                     if name == structured_output::STRUCTURED_OUTPUT && !run.output.is_error {
                         structured = run.output.structured.clone();
                     }
+                    if let Some(v) = run.output.structured {
+                        tool_use_results.push((id.clone(), v));
+                    }
                     results.push(ContentBlock::ToolResult {
                         tool_use_id: id.clone(),
                         content: run.output.content,
@@ -910,7 +964,8 @@ impl Agent {
             let results = self.with_deferred_notice(results, &model);
             let user = Message::user(results);
             events.emit(AgentEvent::ToolResults(user.clone()));
-            self.conversation.push(user);
+            self.conversation
+                .push_as(user, Kind::ToolResults(tool_use_results));
             if interrupted {
                 res.outcome = Outcome::Cancelled;
                 break;
@@ -930,6 +985,9 @@ impl Agent {
                 res.outcome = Outcome::MaxTurns;
                 break;
             }
+        }
+        if let Some(e) = self.conversation.take_transcript_error() {
+            events.emit(AgentEvent::Warning(e));
         }
         res.total_cost_usd = total_cost(&res.model_usage);
         res.duration = started.elapsed();

@@ -83,12 +83,17 @@ impl Agent {
     ) -> ToolRun {
         let mut run = ToolRun::default();
         // The event takes the structured result (Write's holds the whole file); the loop only
-        // needs what goes back to the model (and `--json-schema`'s answer, which ends it).
+        // needs what goes back to the model, `--json-schema`'s answer (which ends it), and the
+        // transcript's `toolUseResult` (a copy held until the turn's results are written, only
+        // when there is a transcript).
+        let keep_structured = self.conversation.transcript().is_some();
         let finish = |output: ToolOutput, input: &Value, mut run: ToolRun| {
             run.output = ToolOutput {
                 content: output.content.clone(),
                 is_error: output.is_error,
-                structured: if name == super::structured_output::STRUCTURED_OUTPUT {
+                structured: if keep_structured
+                    || name == super::structured_output::STRUCTURED_OUTPUT
+                {
                     output.structured.clone()
                 } else {
                     None
@@ -182,6 +187,13 @@ impl Agent {
             return finish(err, v, run);
         }
         let input = authorized.input.as_ref().unwrap_or(input);
+        // Checkpoints for `/rewind`: what a file edit is about to change is kept first.
+        if let Some(t) = self.conversation.transcript()
+            && let Subject::Write(paths) = tool.subject(input, ctx)
+        {
+            let t = t.clone();
+            let _ = tokio::task::spawn_blocking(move || t.track_edits(&paths)).await;
+        }
         events.emit(AgentEvent::ToolStarted {
             id: id.to_string(),
             name: tool.name().to_string(),

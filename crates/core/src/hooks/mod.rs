@@ -144,10 +144,11 @@ impl SessionFacts {
     pub fn new(session_id: &str, cwd: &Path) -> Self {
         SessionFacts {
             session_id: session_id.to_string(),
-            transcript_path: crate::paths::claude_dir()
-                .join("projects")
-                .join(crate::paths::sanitize_project_path(cwd))
-                .join(format!("{session_id}.jsonl")),
+            transcript_path: crate::transcript::path::session_file(
+                &crate::paths::claude_dir(),
+                cwd,
+                session_id,
+            ),
             cwd: cwd.to_path_buf(),
             project_dir: cwd.to_path_buf(),
         }

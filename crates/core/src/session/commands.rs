@@ -135,6 +135,18 @@ pub const BUILTINS: &[Builtin] = &[
         description: "Ask ccrs to write a CLAUDE.md describing this project",
         kind: BuiltinKind::Prompt(INIT_PROMPT),
     },
+    local(
+        "resume",
+        &["continue"],
+        "[session id]",
+        "Resume a conversation (a list to choose from without an id)",
+    ),
+    local(
+        "rewind",
+        &["checkpoint"],
+        "",
+        "Restore the code and/or the conversation to an earlier prompt (Esc Esc)",
+    ),
     local("login", &[], "", "Log in (API key or Claude account)"),
     local("logout", &[], "", "Remove the stored credential"),
     local("quit", &["q", "exit"], "", "Exit ccrs"),

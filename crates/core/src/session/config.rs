@@ -95,8 +95,12 @@ fn read_prompt(p: &PromptText, cwd: &Path, flag: &'static str) -> Result<String,
     }
 }
 
-/// The session id: `--session-id` (must be a UUID) or a new one.
+/// The session id: a resumed session's own (unless forked), else `--session-id` (must be a
+/// UUID) or a new one.
 fn session_id(opts: &SessionOptions) -> Result<String, SessionError> {
+    if let Some(found) = opts.resume.as_ref().filter(|_| !opts.fork_session) {
+        return Ok(found.id.clone());
+    }
     match &opts.session_id {
         Some(id) => uuid::Uuid::parse_str(id)
             .map(|_| id.clone())

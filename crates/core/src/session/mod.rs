@@ -19,6 +19,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod options;
+mod persist;
 pub mod skills;
 
 pub use crate::agent::{
@@ -28,6 +29,7 @@ pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
 pub use config::{Config, Origin};
 pub use control::SessionControl;
 pub use options::{PromptText, SessionOptions, ToolSelection, parse_setting_sources};
+pub use persist::{RewindPoint, RewindScope, Rewound, transcript_file};
 
 use crate::BoxFuture;
 use crate::agent::definitions;
@@ -83,6 +85,11 @@ pub enum SessionError {
     UnknownAgent { name: String, available: String },
     #[error("--json-schema: {0}")]
     JsonSchema(String),
+    #[error("Session ID {0} is already in use.")]
+    SessionIdInUse(String),
+    /// The transcript to resume could not be read.
+    #[error("{0}")]
+    Resume(String),
 }
 
 /// Who answers permission questions, replaceable while subagents hold it (a subagent asks
@@ -192,6 +199,7 @@ impl SessionSetup {
     pub fn load(options: SessionOptions) -> Result<Self, SessionError> {
         let settings = load_settings(&options);
         let config = config::resolve(&options, &settings, &|k| std::env::var(k).ok())?;
+        persist::check_session_id(&options, &config)?;
         if crate::log::enabled(log::SESSION) {
             for (src, path) in settings.loaded_files() {
                 let shown = path.map_or_else(|| "inline JSON".into(), |p| p.display().to_string());
@@ -430,6 +438,7 @@ impl SessionSetup {
             sb.set_prompter(prompter_for_sandbox);
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
+        persist::start(&options, &config, &settings, &mut agent, &mut warnings)?;
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
         agent.set_auto_compact(crate::agent::AutoCompact::from_env(
             settings

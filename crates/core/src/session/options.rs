@@ -90,6 +90,16 @@ pub struct SessionOptions {
     pub agent: Option<String>,
     /// `--json-schema`: the final answer is a JSON value of this schema (JSON text).
     pub json_schema: Option<String>,
+    /// `--continue` / `--resume`: the transcript this session continues (the front end finds
+    /// it: [`crate::transcript::latest`], [`crate::transcript::by_id`] or its picker).
+    pub resume: Option<crate::transcript::SessionFile>,
+    /// `--fork-session`: continue it under a new session id, in a new file.
+    pub fork_session: bool,
+    /// `--no-session-persistence`: no transcript is written.
+    pub no_session_persistence: bool,
+    /// Who runs the session, as the transcript names it: `cli` (interactive, the default) or
+    /// `sdk-cli` (print mode, the SDK).
+    pub entrypoint: Option<String>,
     /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
     pub bare: bool,
     /// `--mcp-config`: files (relative to `cwd`) or inline JSON.

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("prompt", 1),
     ("sandbox", 1),
     ("net", 1),
+    ("transcript", 1),
     ("memory", 1),
     ("hooks", 1),
     // Then tools, the loop, the session.

@@ -18,3 +18,4 @@ mod tools_loop;
 mod tools_odd_files;
 mod tools_search;
 mod tools_web;
+mod transcripts;
