@@ -421,7 +421,7 @@ impl ActivePrompt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ccrs_core::tools::Subject;
+    use ccrs_core::permissions::Subject;
     use serde_json::json;
 
     fn job(

@@ -3,10 +3,10 @@
 //! are Bash commands with visible effects (files created), so a test sees what really ran.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ccrs_core::permissions::Subject;
 use ccrs_core::permissions::{
     Decision, Mode, PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule,
 };
-use ccrs_core::tools::Subject;
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -396,16 +396,16 @@ fn allow_always_writes_the_rule_and_the_next_identical_call_needs_no_question() 
         local_settings_path: Some(e.cwd.join(".claude/settings.local.json")),
         ..Default::default()
     });
-    let subject = Subject::Shell {
-        command: command.into(),
-        cwd: e.cwd.clone(),
-    };
+    let subject = Subject::bash(command, e.cwd.clone());
     let Decision::Ask { suggestions, .. } = engine.check("Bash", &subject) else {
         panic!("expected a question")
     };
     assert_eq!(suggestions, ["Bash(touch made.txt)", "Bash(git init *)"]);
-    engine.persist_allow(&suggestions).unwrap();
-    assert_eq!(engine.check("Bash", &subject), Decision::Allow);
+    ccrs_core::settings::persist_always_allow(&engine, &suggestions).unwrap();
+    {
+        let d = engine.check("Bash", &subject);
+        assert!(d.is_allow(), "{d:?}");
+    }
     let saved: Value = serde_json::from_str(
         &std::fs::read_to_string(e.cwd.join(".claude/settings.local.json")).unwrap(),
     )

@@ -570,11 +570,12 @@ impl Agent {
             ToolOutput::error(message)
         };
         match self.permissions.check(tool.name(), &subject) {
-            Decision::Allow => {}
-            Decision::Deny { message } => return finish(deny(message, denials)),
+            Decision::Allow { .. } => {}
+            Decision::Deny { message, .. } => return finish(deny(message, denials)),
             Decision::Ask {
                 reason,
                 suggestions,
+                ..
             } => {
                 let request = PermissionRequest {
                     tool_name: tool.name().to_string(),
@@ -592,7 +593,10 @@ impl Agent {
                     PromptAnswer::AllowOnce => self.permissions.approved(&request.subject, false),
                     PromptAnswer::AllowAlways => {
                         self.permissions.approved(&request.subject, true);
-                        if let Err(e) = self.permissions.persist_allow(&request.suggestions) {
+                        if let Err(e) = crate::settings::persist_always_allow(
+                            &self.permissions,
+                            &request.suggestions,
+                        ) {
                             events.emit(AgentEvent::Warning(format!(
                                 "could not save the permission rule: {e}"
                             )));
@@ -607,7 +611,7 @@ impl Agent {
             name: tool.name().to_string(),
             input: input.clone(),
         });
-        let call = tool.call(input.clone(), ctx);
+        let call = tool.call_checked(input.clone(), &subject, ctx);
         tokio::pin!(call);
         let output = tokio::select! {
             out = &mut call => out,

@@ -9,7 +9,7 @@
 mod validate;
 mod write;
 
-pub use write::{SettingsWriteError, add_allow_rules};
+pub use write::{SettingsWriteError, add_allow_rules, persist_always_allow};
 
 use crate::permissions::{Mode, RuleBehavior, RuleSource, SourcedRule};
 use serde_json::{Map, Value};

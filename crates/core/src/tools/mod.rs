@@ -30,28 +30,9 @@ pub use edit::{preview_diff, preview_patch};
 
 use crate::BoxFuture;
 use crate::api::ToolResultContent;
+pub use crate::permissions::Subject;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-/// What a tool call touches, as far as permissions are concerned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Subject {
-    /// No side effects outside ccrs and no file access (TodoWrite, BashOutput, ...): always allowed.
-    Passive,
-    /// Reads these paths (absolute, not yet canonicalised): Read, Glob, Grep, ...
-    Read(Vec<PathBuf>),
-    /// Creates or modifies these paths (absolute): Write, Edit, MultiEdit, NotebookEdit.
-    Write(Vec<PathBuf>),
-    /// Runs this shell command line (Bash), in this directory.
-    Shell { command: String, cwd: PathBuf },
-    /// Fetches this URL (WebFetch).
-    Fetch(String),
-    /// Anything else that needs approval unless a rule allows it (WebSearch, MCP tools).
-    Other,
-    /// ExitPlanMode presenting a plan: in plan mode the user must approve it.
-    ExitPlan { plan: String },
-}
 
 /// The result of a tool call, as it goes back to the model.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +104,18 @@ pub trait Tool: Send + Sync {
 
     /// Runs the call. Failures are returned as error outputs, never as panics.
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
+
+    /// Runs the call the permission engine checked as `subject` (from [`Tool::subject`]). A
+    /// tool whose subject holds values resolved at check time (the Bash tool's working
+    /// directory and shell) runs with exactly those; the others ignore it.
+    fn call_checked<'a>(
+        &'a self,
+        input: Value,
+        _subject: &'a Subject,
+        ctx: &'a ToolContext,
+    ) -> BoxFuture<'a, ToolOutput> {
+        self.call(input, ctx)
+    }
 
     /// A one-line summary of the call for display, e.g. `cargo test` for Bash.
     fn summary(&self, input: &Value) -> String {

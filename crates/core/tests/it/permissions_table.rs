@@ -7,10 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ccrs_core::permissions::Subject;
 use ccrs_core::permissions::{
     Decision, Mode, PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule,
 };
-use ccrs_core::tools::Subject;
 use std::path::{Path, PathBuf};
 
 struct Fixture {
@@ -571,8 +571,9 @@ const CASES: &[Case] = &[
     c("Edit acceptEdits dotdot leaving", &[], AE, Write("{P}/src/../../x"), Ask),
     c("Edit of ./src/../../x relative", &[], AE, Write("./src/../../x"), Ask),
     c("Edit of a relative path inside", &[], AE, Write("src/new.rs"), Allow),
-    c("Edit bypass protected", &[], BY, Write("{P}/.git/config"), Allow),
-    c("Edit explicit rule protected", &["allow Edit(.git/**)"], D, Write("{P}/.git/hooks/pre-commit"), Allow),
+    // Protected paths ask whatever the mode or the rules (issue 14; these were Allow before).
+    c("Edit bypass protected", &[], BY, Write("{P}/.git/config"), AskWith("protected")),
+    c("Edit explicit rule protected", &["allow Edit(.git/**)"], D, Write("{P}/.git/hooks/pre-commit"), AskWith("protected")),
     c("Edit plan denied", &[], PL, Write("{P}/src/main.rs"), DenyWith("Plan mode")),
     c("Edit dontAsk denied", &[], DA, Write("{P}/src/main.rs"), Deny),
     c("Edit allow rule", &["allow Edit(src/**)"], D, Write("{P}/src/x.rs"), Allow),
@@ -674,20 +675,8 @@ const CASES: &[Case] = &[
 fn subject(f: &Fixture, s: S) -> (&'static str, Subject) {
     let p = |x: &str| PathBuf::from(f.sub(x));
     match s {
-        Bash(cmd) => (
-            "Bash",
-            Subject::Shell {
-                command: f.sub(cmd),
-                cwd: f.root.join("proj"),
-            },
-        ),
-        BashIn(cmd, cwd) => (
-            "Bash",
-            Subject::Shell {
-                command: f.sub(cmd),
-                cwd: p(cwd),
-            },
-        ),
+        Bash(cmd) => ("Bash", Subject::bash(f.sub(cmd), f.root.join("proj"))),
+        BashIn(cmd, cwd) => ("Bash", Subject::bash(f.sub(cmd), p(cwd))),
         Read(x) => ("Read", Subject::Read(vec![p(x)])),
         ReadBy(t, x) => (t, Subject::Read(vec![p(x)])),
         Write(x) => ("Edit", Subject::Write(vec![p(x)])),
@@ -706,12 +695,12 @@ fn subject(f: &Fixture, s: S) -> (&'static str, Subject) {
 
 fn judge(expect: E, got: &Decision) -> bool {
     match (expect, got) {
-        (Allow, Decision::Allow) => true,
+        (Allow, Decision::Allow { .. }) => true,
         (Ask, Decision::Ask { .. }) => true,
         (Deny, Decision::Deny { .. }) => true,
         (NotAllow, Decision::Ask { .. } | Decision::Deny { .. }) => true,
         (AskWith(s), Decision::Ask { reason, .. }) => reason.contains(s),
-        (DenyWith(s), Decision::Deny { message }) => message.contains(s),
+        (DenyWith(s), Decision::Deny { message, .. }) => message.contains(s),
         _ => false,
     }
 }
@@ -785,20 +774,16 @@ fn malformed_rules_are_reported_with_their_file() {
 fn cwd_relative_paths_follow_the_shell_cwd() {
     let f = Fixture::new();
     let e = f.engine(&["deny Read(//{P}/sub/.env)"], D);
-    let check = |cmd: &str, cwd: &str| {
-        e.check(
-            "Bash",
-            &Subject::Shell {
-                command: cmd.into(),
-                cwd: PathBuf::from(f.sub(cwd)),
-            },
-        )
-    };
+    let check =
+        |cmd: &str, cwd: &str| e.check("Bash", &Subject::bash(cmd, PathBuf::from(f.sub(cwd))));
     assert!(matches!(
         check("cat .env", "{P}/sub"),
         Decision::Deny { .. }
     ));
-    assert_eq!(check("cat .env", "{P}/src"), Decision::Allow);
+    {
+        let d = check("cat .env", "{P}/src");
+        assert!(d.is_allow(), "{d:?}");
+    }
     assert!(matches!(
         check("cat ../../outside/secret.txt", "{P}/sub"),
         Decision::Ask { .. }

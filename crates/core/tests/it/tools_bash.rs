@@ -186,13 +186,7 @@ async fn cd_persists_across_calls_even_through_exit() {
         .get("Bash")
         .unwrap()
         .subject(&json!({"command": "ls"}), &c);
-    assert_eq!(
-        subj,
-        Subject::Shell {
-            command: "ls".into(),
-            cwd: canon(&d.path().join("sub"))
-        }
-    );
+    assert_eq!(subj, Subject::bash("ls", canon(&d.path().join("sub"))));
 }
 
 #[tokio::test]
