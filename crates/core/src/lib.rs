@@ -1,9 +1,10 @@
 //! ccrs core: everything that is not a terminal.
 //!
-//! The API client and SSE decoder (`api`), the agent loop (`agent`), the tools (`tools`),
-//! permissions and settings, sessions and auth. Front ends (the `ccrs` binary's print mode and
-//! interactive UI) drive an [`agent::Agent`] and consume its [`agent::AgentEvent`]s; permission
-//! questions reach them through [`permissions::PermissionPrompter`]. Nothing here prints.
+//! Layered one way (docs/architecture.md; `tests/it/layering.rs` checks it): a leaf layer
+//! (`events`, `message`, `paths`, `fsutil`, `env`, `cancel`, `timeutil`) that imports nothing
+//! above it; then `api`, `settings`, `permissions`, `auth`; then `tools`; then `agent`. Front
+//! ends consume [`events::AgentEvent`]s; permission questions reach them through
+//! [`permissions::PermissionPrompter`]. Nothing here prints.
 
 pub mod agent;
 pub mod api;
@@ -11,7 +12,9 @@ pub mod auth;
 pub mod cancel;
 pub mod env;
 pub mod error;
+pub mod events;
 pub mod fsutil;
+pub mod message;
 pub mod models;
 pub mod paths;
 pub mod permissions;

@@ -23,10 +23,11 @@ use crate::args::Args;
 use crate::login;
 use crate::setup::{self, SetupOptions};
 use anyhow::Result;
-use ccrs_core::agent::{Agent, AgentEvent, EventSink, Outcome, QueryResult};
+use ccrs_core::agent::{Agent, Outcome, QueryResult};
 use ccrs_core::api::ContentBlock;
 use ccrs_core::auth::{AuthError, AuthProvider, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
+use ccrs_core::events::{AgentEvent, EventSink};
 use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer, RuleBehavior};
 use ccrs_core::settings::SettingsSource;
 use ccrs_core::tools::{ToolContext, ToolRegistry, schema};
@@ -291,7 +292,7 @@ pub async fn run(args: Args) -> Result<i32> {
             session: agent.session_state().clone(),
             env: Arc::new(Vec::new()),
             cancel: CancelToken::new(),
-            events: Arc::new(ccrs_core::agent::NullSink),
+            events: Arc::new(ccrs_core::events::NullSink),
             tool_use_id: String::new(),
             api: None,
             small_model: agent.config.small_model.clone(),
@@ -839,7 +840,9 @@ impl Ui {
                 let line = render::warning(&t, &msg);
                 self.pending.push(line);
             }
-            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) => {}
+            // Nothing runs nested loops yet (subagents will).
+            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
+            }
         }
         self.request_draw();
     }

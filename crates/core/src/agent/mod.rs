@@ -1,9 +1,5 @@
 //! The agent loop: request → stream → tools → request … until the model stops.
 
-mod events;
-
-pub use events::{AgentEvent, EventSink, NullSink};
-
 use crate::api::client::{ClientEvent, StreamOutcome};
 use crate::api::{
     ApiClient, ContentBlock, Message, MessagesRequest, Role, StreamUpdate, SystemBlock, ToolSpec,
@@ -11,19 +7,16 @@ use crate::api::{
 };
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
+use crate::events::{AgentEvent, EventSink, INTERRUPTED, INTERRUPTED_TOOL_USE, ToolOutput};
 use crate::permissions::{
     Decision, PermissionEngine, PermissionPrompter, PermissionRequest, PromptAnswer,
 };
 use crate::tools::context::SessionState;
-use crate::tools::{Tool, ToolContext, ToolOutput, ToolRegistry, schema};
+use crate::tools::{Tool, ToolContext, ToolRegistry, schema};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Text the model sees when the user interrupts.
-pub const INTERRUPTED: &str = "[Request interrupted by user]";
-pub const INTERRUPTED_TOOL_USE: &str = "[Request interrupted by user for tool use]";
 
 /// How long a tool gets to wind down after cancellation before it is abandoned.
 const CANCEL_GRACE: Duration = Duration::from_secs(3);

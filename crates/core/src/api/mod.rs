@@ -5,8 +5,9 @@ pub mod client;
 pub mod request;
 pub mod sse;
 pub mod stream;
-pub mod types;
 
+/// The wire types live in the leaf layer ([`crate::message`]); `api::types` is their old path.
+pub use crate::message as types;
+pub use crate::message::{AssistantMessage, ContentBlock, Message, Role, ToolResultContent, Usage};
 pub use client::{ApiClient, ClientConfig, StreamUpdate};
 pub use request::{MessagesRequest, SystemBlock, ToolSpec};
-pub use types::{AssistantMessage, ContentBlock, Message, Role, ToolResultContent, Usage};

@@ -1,31 +1,14 @@
 //! What a tool call can see: directories, per-session state shared between tools, the event sink
 //! and the cancellation token.
 
-use crate::agent::EventSink;
 use crate::api::ApiClient;
 use crate::cancel::CancelToken;
+use crate::events::EventSink;
+pub use crate::events::{Todo, TodoStatus};
 use crate::tools::file_state::FileTracker;
 use crate::tools::shells::ShellManager;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-/// One entry of the TodoWrite list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Todo {
-    pub content: String,
-    pub status: TodoStatus,
-    #[serde(rename = "activeForm")]
-    pub active_form: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TodoStatus {
-    Pending,
-    InProgress,
-    Completed,
-}
 
 /// State shared by every tool call of one session.
 pub struct SessionState {
@@ -150,7 +133,7 @@ impl ToolContext {
             session: Arc::new(SessionState::new(cwd)),
             env: Arc::new(Vec::new()),
             cancel: CancelToken::new(),
-            events: Arc::new(crate::agent::NullSink),
+            events: Arc::new(crate::events::NullSink),
             tool_use_id: "toolu_test".to_string(),
             api: None,
             small_model: crate::models::resolve_alias("haiku"),

@@ -11,8 +11,8 @@
 //! 100 shows the files least likely to matter; the files being worked on are the recent ones.
 
 use crate::BoxFuture;
-use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::cancel::CancelToken;
+use crate::events::INTERRUPTED_TOOL_USE;
 use crate::tools::grep::walk::{self, Dated, GlobFilter, NewestFirst, WalkOptions};
 use crate::tools::schema::{self, opt_str, str_arg};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput};

@@ -12,7 +12,7 @@ pub mod exit_plan_mode;
 pub mod file_state;
 pub mod glob;
 pub mod grep;
-pub mod html_to_md;
+pub mod html;
 pub mod kill_shell;
 pub mod multi_edit;
 pub mod notebook_edit;
@@ -25,59 +25,14 @@ pub mod web_fetch;
 pub mod web_search;
 pub mod write;
 
+pub use crate::events::ToolOutput;
 pub use context::ToolContext;
 pub use edit::{preview_diff, preview_patch};
 
 use crate::BoxFuture;
-use crate::api::ToolResultContent;
 pub use crate::permissions::Subject;
 use serde_json::Value;
 use std::sync::Arc;
-
-/// The result of a tool call, as it goes back to the model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ToolOutput {
-    pub content: ToolResultContent,
-    pub is_error: bool,
-    /// The tool's structured result (`tool_use_result` in stream-json, `tool_response` for hooks).
-    pub structured: Option<Value>,
-}
-
-impl ToolOutput {
-    pub fn ok(text: impl Into<String>) -> Self {
-        ToolOutput {
-            content: ToolResultContent::Text(text.into()),
-            is_error: false,
-            structured: None,
-        }
-    }
-
-    /// A plain error result (text as is).
-    pub fn error(text: impl Into<String>) -> Self {
-        ToolOutput {
-            content: ToolResultContent::Text(text.into()),
-            is_error: true,
-            structured: None,
-        }
-    }
-
-    /// A validation error, wrapped in `<tool_use_error>` as Claude Code does.
-    pub fn tool_use_error(message: impl AsRef<str>) -> Self {
-        Self::error(format!(
-            "<tool_use_error>{}</tool_use_error>",
-            message.as_ref()
-        ))
-    }
-
-    pub fn with_structured(mut self, v: Value) -> Self {
-        self.structured = Some(v);
-        self
-    }
-
-    pub fn text(&self) -> String {
-        self.content.as_text()
-    }
-}
 
 /// A tool the model can call.
 pub trait Tool: Send + Sync {

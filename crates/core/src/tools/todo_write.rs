@@ -1,9 +1,9 @@
 //! TodoWrite: the model's task list for the session.
 
-use super::context::{Todo, TodoStatus};
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
-use crate::agent::AgentEvent;
+use crate::events::AgentEvent;
+use crate::events::{Todo, TodoStatus};
 use serde_json::{Value, json};
 
 /// The result text Claude Code returns; models are trained on it, so it is kept verbatim.

@@ -3,9 +3,9 @@
 
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
-use crate::agent::INTERRUPTED_TOOL_USE;
 use crate::api::{ContentBlock, Message, MessagesRequest, SystemBlock};
 use crate::error::ApiError;
+use crate::events::INTERRUPTED_TOOL_USE;
 use serde_json::{Value, json};
 use std::time::Instant;
 

@@ -5,8 +5,9 @@ use crate::common::{
     AllowPrompter, FakeTool, Harness, ScriptedPrompter, assert_valid_conversation,
     conversation_json,
 };
-use ccrs_core::agent::{AgentEvent, INTERRUPTED, INTERRUPTED_TOOL_USE, Outcome};
+use ccrs_core::agent::Outcome;
 use ccrs_core::api::{ContentBlock, Role};
+use ccrs_core::events::{AgentEvent, INTERRUPTED, INTERRUPTED_TOOL_USE};
 use ccrs_core::permissions::{Mode, PromptAnswer, RuleBehavior, auto_denied_message};
 use ccrs_core::tools::{Subject, ToolOutput, ToolRegistry};
 use ccrs_mock::{Reply, Scenario, UsageSpec};

@@ -14,10 +14,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use ccrs_core::BoxFuture;
-use ccrs_core::agent::{Agent, AgentConfig, AgentEvent, AgentParts, EventSink, QueryResult};
+use ccrs_core::agent::{Agent, AgentConfig, AgentParts, QueryResult};
 use ccrs_core::api::{ApiClient, ClientConfig, ContentBlock, SystemBlock};
 use ccrs_core::auth::{AuthHeader, AuthProvider, Credential, CredentialSource, StaticAuth};
 use ccrs_core::cancel::CancelToken;
+use ccrs_core::events::{AgentEvent, EventSink};
 use ccrs_core::permissions::{
     DenyPrompter, Mode, PermissionConfig, PermissionEngine, PermissionPrompter, PermissionRequest,
     PromptAnswer, RuleBehavior, RuleSource, SourcedRule,

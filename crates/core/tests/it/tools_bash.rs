@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 use crate::common::Harness;
-use ccrs_core::agent::{AgentEvent, Outcome};
+use ccrs_core::agent::Outcome;
+use ccrs_core::events::AgentEvent;
 use ccrs_core::permissions::RuleBehavior;
 use ccrs_core::tools::{Subject, ToolContext, ToolOutput, ToolRegistry, schema};
 use ccrs_mock::{Reply, Scenario};

@@ -336,7 +336,7 @@ async fn read_stops_when_cancelled() {
     e.ctx.cancel.cancel();
     let out = e.read("a.txt").await;
     assert!(out.is_error);
-    assert_eq!(out.text(), ccrs_core::agent::INTERRUPTED_TOOL_USE);
+    assert_eq!(out.text(), ccrs_core::events::INTERRUPTED_TOOL_USE);
     assert!(e.ctx.session.files.get(&e.p("a.txt")).is_none());
 }
 

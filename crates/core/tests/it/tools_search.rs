@@ -863,7 +863,7 @@ async fn cancelled_calls_stop_and_say_so() {
     ] {
         let out = call(tool, &c, input).await;
         assert!(out.is_error);
-        assert_eq!(out.text(), ccrs_core::agent::INTERRUPTED_TOOL_USE);
+        assert_eq!(out.text(), ccrs_core::events::INTERRUPTED_TOOL_USE);
     }
 }
 
@@ -906,7 +906,7 @@ async fn cancel_stops_a_search_in_progress() {
     .await
     .expect("Grep kept reading after cancellation");
     assert!(out.is_error);
-    assert_eq!(out.text(), ccrs_core::agent::INTERRUPTED_TOOL_USE);
+    assert_eq!(out.text(), ccrs_core::events::INTERRUPTED_TOOL_USE);
     writer.join().unwrap();
 }
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::Harness;
-use ccrs_core::agent::AgentEvent;
+use ccrs_core::events::AgentEvent;
 use ccrs_core::permissions::RuleBehavior;
 use ccrs_core::tools::context::TodoStatus;
 use ccrs_core::tools::todo_write::TODO_RESULT;

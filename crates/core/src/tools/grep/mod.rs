@@ -11,7 +11,7 @@ mod search;
 pub(crate) mod walk;
 
 use crate::BoxFuture;
-use crate::agent::INTERRUPTED_TOOL_USE;
+use crate::events::INTERRUPTED_TOOL_USE;
 use crate::tools::schema::{self, opt_str};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
 use search::{Found, Mode, SearchError, Spec};

@@ -1,4 +1,6 @@
-//! Messages API wire types.
+//! The conversation's data: messages, content blocks and usage, as the Messages API carries
+//! them. Part of the leaf layer (serde only), so events, tools and the agent share one set of
+//! types without depending on the HTTP client.
 //!
 //! Content blocks are kept as a closed enum for the kinds ccrs acts on, plus `Other` which keeps
 //! any block it does not understand verbatim, so that a conversation round-trips unchanged.
