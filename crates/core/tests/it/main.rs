@@ -4,6 +4,7 @@ mod agent_loop;
 mod api_client;
 mod auth_oauth;
 mod common;
+mod perm_trace;
 mod permissions_engine;
 mod permissions_fuzz;
 mod permissions_table;

@@ -852,6 +852,9 @@ impl Walker<'_> {
             replaced.extend(self.resolve_ref(r, rest, &base));
         }
         self.mark_replaced(&replaced);
+        if let Some(why) = e.unknown {
+            return Kind::Dynamic(why);
+        }
         match e.other {
             Some(reason) => {
                 for a in &rest[1..] {

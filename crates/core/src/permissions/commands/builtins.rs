@@ -140,9 +140,35 @@ pub fn classify(name: &str, args: &[Arg]) -> Option<Effects> {
         "mapfile" | "readarray" => mapfile(args),
         "declare" | "typeset" | "local" | "export" | "readonly" => declare(args),
         "wait" => wait(args),
+        "printf" => printf(args),
         "let" | "[[" => Effects::default(),
         _ => return None,
     })
+}
+
+/// `printf -v NAME …` assigns the output to NAME (which may be PATH, or data evaluated later).
+fn printf(args: &[Arg]) -> Effects {
+    let mut e = Effects::default();
+    match args.get(1).and_then(Arg::v) {
+        Some("-v") => match args.get(2).and_then(Arg::v) {
+            Some(name) => {
+                e.taints
+                    .push(name.split('[').next().unwrap_or(name).to_string());
+                e.set_risky("printf -v, which assigns a shell variable");
+            }
+            None => return Effects::unknown("printf -v of a name known only at run time"),
+        },
+        Some(v) if v.starts_with("-v") => {
+            e.taints
+                .push(v[2..].split('[').next().unwrap_or(&v[2..]).to_string());
+            e.set_risky("printf -v, which assigns a shell variable");
+        }
+        None if args.len() > 1 => {
+            return Effects::unknown("printf with a format known only at run time");
+        }
+        _ => {}
+    }
+    e
 }
 
 /// `wait -p NAME` assigns the job's id to NAME.
@@ -298,7 +324,7 @@ fn mapfile(args: &[Arg]) -> Effects {
         };
         if let Some(o) = v.strip_prefix('-') {
             if o.contains('C') {
-                return Effects::other("mapfile -C runs a callback");
+                return Effects::unknown("mapfile -C runs a callback");
             }
             if o.len() == 1 && "dnOstu".contains(o) {
                 i += 1;
@@ -322,7 +348,9 @@ fn declare(args: &[Arg]) -> Effects {
         };
         if let Some(flags) = v.strip_prefix('-').or_else(|| v.strip_prefix('+')) {
             if flags.contains('i') || flags.contains('n') {
-                return Effects::other("integer and nameref declarations evaluate values");
+                // Later assignments to the name are evaluated (arithmetic, another variable):
+                // what they run is not modelled.
+                return Effects::unknown("integer and nameref declarations evaluate values");
             }
             if flags.contains('f') && exported {
                 return Effects::other("export -f passes functions to other shells");

@@ -112,12 +112,24 @@ pub struct Effects {
     pub risky: Option<String>,
     /// git: which repository it uses (its configuration can run programs).
     pub git: Option<GitUse>,
+    /// It runs code ccrs does not model (a callback, a later evaluation): not understood.
+    pub unknown: Option<String>,
 }
 
 impl Effects {
     pub fn other(reason: impl Into<String>) -> Self {
         Effects {
             other: Some(reason.into()),
+            ..Default::default()
+        }
+    }
+
+    /// It runs code ccrs does not model.
+    pub fn unknown(reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        Effects {
+            other: Some(reason.clone()),
+            unknown: Some(reason),
             ..Default::default()
         }
     }
