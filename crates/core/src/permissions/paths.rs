@@ -162,10 +162,27 @@ pub fn proc_path(p: &Path) -> ProcPath {
             continue;
         }
         if out == Path::new("/proc") && (c == "self" || c == "thread-self") {
-            let rest: PathBuf = todo.iter().skip(1).collect();
-            return match todo.front().and_then(|n| n.to_str()) {
-                Some("cwd") => ProcPath::Cwd(rest),
-                Some("root") => ProcPath::Root(rest),
+            // Inside the process's own directory only `cwd` and `root` lead elsewhere that
+            // matters here; `fd/..` is the directory itself.
+            let mut inside: Vec<std::ffi::OsString> = Vec::new();
+            let mut rest = todo.into_iter();
+            for n in rest.by_ref() {
+                if n == ".." {
+                    if inside.pop().is_none() {
+                        return ProcPath::Other;
+                    }
+                    continue;
+                }
+                let first = inside.is_empty();
+                inside.push(n.clone());
+                if first && (n == "cwd" || n == "root") {
+                    break;
+                }
+            }
+            let rest: PathBuf = rest.collect();
+            return match inside.first().and_then(|n| n.to_str()) {
+                Some("cwd") if inside.len() == 1 => ProcPath::Cwd(rest),
+                Some("root") if inside.len() == 1 => ProcPath::Root(rest),
                 _ => ProcPath::Other,
             };
         }

@@ -236,6 +236,23 @@ impl Walker<'_> {
         let unsafe_assign = s.assignments.iter().any(|a| !is_safe_env(&a.name));
         let saved = std::mem::replace(&mut self.stdin, input);
         self.command(args, &assigns, unsafe_assign, sh, reads, writes, subst);
+        if let Some(t) = &s.timed
+            && let Some(c) = self.out.last_mut()
+        {
+            // `time make`: rules may name the keyword too.
+            let extra: Vec<AllowForm> = c
+                .allow_forms
+                .iter()
+                .map(|f| AllowForm {
+                    text: format!("{t} {}", f.text),
+                    min_literal: t.chars().count()
+                        + 1
+                        + f.text.split(' ').next().map_or(0, |w| w.chars().count())
+                        + f.min_literal,
+                })
+                .collect();
+            c.allow_forms.extend(extra);
+        }
         self.stdin = saved;
     }
 
@@ -346,6 +363,7 @@ impl Walker<'_> {
                         tail = true;
                         args.push(Arg::dynamic("…"));
                     }
+                    c.input_args |= r.tail || r.replace.is_some();
                     r.next
                 }
                 Step::Done => {

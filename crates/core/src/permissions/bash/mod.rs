@@ -123,6 +123,8 @@ pub struct CommandCheck {
     pub risky: Option<String>,
     /// git: the repository whose configuration it uses.
     pub git_repo: Option<GitRepo>,
+    /// A wrapper adds arguments from its input (`xargs`).
+    pub input_args: bool,
     /// The rule "don't ask again" would add.
     pub suggestion: Option<String>,
 }
@@ -146,6 +148,7 @@ impl CommandCheck {
             mentions: Vec::new(),
             risky: None,
             git_repo: None,
+            input_args: false,
             suggestion: None,
         }
     }
@@ -523,12 +526,9 @@ impl Walker<'_> {
                         glob: f.glob.clone(),
                         raw: Some(r.target.raw.clone()),
                     };
-                    let p = self.resolve(&arg, sh);
-                    if p.len() > 1 {
-                        vec![PathArg::Unknown(r.target.raw.clone())]
-                    } else {
-                        p
-                    }
+                    // Every directory the shell may be in, every file a glob names (more than
+                    // one is an error in bash: no write, but each is checked).
+                    self.resolve(&arg, sh)
                 }
                 _ => vec![PathArg::Unknown(r.target.raw.clone())],
             };
@@ -566,10 +566,14 @@ impl Walker<'_> {
         for base in bases {
             match glob {
                 Some(g) => match expand_glob(g, &base) {
-                    Some(list) => out.extend(list.into_iter().map(|p| self.checked(p, v, sh))),
+                    Some(list) => {
+                        for p in list {
+                            out.extend(self.checked(p, v, sh));
+                        }
+                    }
                     None => out.push(PathArg::Unknown(v.to_string())),
                 },
-                None => out.push(self.checked(
+                None => out.extend(self.checked(
                     if absolute {
                         PathBuf::from(v)
                     } else {
@@ -585,21 +589,22 @@ impl Walker<'_> {
 
     /// A path as the shell's process reaches it: through `/proc/self/cwd` it is the shell's
     /// own directory (not ccrs's); below a path an earlier command replaced it is not known.
-    fn checked(&self, p: PathBuf, raw: &str, sh: &Sh) -> PathArg {
+    fn checked(&self, p: PathBuf, raw: &str, sh: &Sh) -> Vec<PathArg> {
         let lex = lexical(&p);
         if self
             .replaced
             .iter()
             .any(|r| lex.starts_with(r) || realpath(&p).starts_with(r))
         {
-            return PathArg::Unknown(raw.to_string());
+            return vec![PathArg::Unknown(raw.to_string())];
         }
         match proc_path(&p) {
-            ProcPath::Plain | ProcPath::Other => PathArg::Known(p),
-            ProcPath::Root(rest) => PathArg::Known(Path::new("/").join(rest)),
-            ProcPath::Cwd(rest) => match sh.cwds.as_deref() {
-                Some([one]) => PathArg::Known(one.join(rest)),
-                _ => PathArg::Unknown(raw.to_string()),
+            ProcPath::Plain | ProcPath::Other => vec![PathArg::Known(p)],
+            ProcPath::Root(rest) => vec![PathArg::Known(Path::new("/").join(rest))],
+            // Each directory the shell may be in.
+            ProcPath::Cwd(rest) => match &sh.cwds {
+                Some(cwds) => cwds.iter().map(|c| PathArg::Known(c.join(&rest))).collect(),
+                None => vec![PathArg::Unknown(raw.to_string())],
             },
         }
     }

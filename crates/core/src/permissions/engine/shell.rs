@@ -17,14 +17,15 @@ use std::path::Path;
 enum Level<'a> {
     /// The rule names this command line exactly.
     Exact(&'a Compiled),
-    /// A prefix or wildcard rule.
-    Pattern(&'a Compiled),
+    /// A prefix or wildcard rule; `true` when it names the wrappers too (`Bash(xargs grep:*)`):
+    /// then it also covers the arguments the wrapper adds from its input.
+    Pattern(&'a Compiled, bool),
 }
 
 impl Level<'_> {
     fn rule(&self) -> &Compiled {
         match self {
-            Level::Exact(c) | Level::Pattern(c) => c,
+            Level::Exact(c) | Level::Pattern(c, _) => c,
         }
     }
 }
@@ -462,8 +463,12 @@ impl PermissionEngine {
         };
         let basis = match (&level, &c.kind) {
             (Some(Level::Exact(r)), _) => Basis::rule(&r.src),
-            (Some(Level::Pattern(r)), _) => {
-                if let Some(why) = &risky {
+            (Some(Level::Pattern(r, names_wrapper)), _) => {
+                let from_input = *names_wrapper && c.input_args;
+                let risky = risky
+                    .as_ref()
+                    .filter(|_| !from_input || c.git_repo.is_some());
+                if let Some(why) = risky {
                     return One::Ask(
                         format!(
                             "`{cmd}` uses {why}, which the rule {} does not cover",
@@ -473,7 +478,7 @@ impl PermissionEngine {
                         Basis::NeedsApproval(format!("{why} (not covered by {})", r.src.rule)),
                     );
                 }
-                if let Some(ask) = check_reads() {
+                if !from_input && let Some(ask) = check_reads() {
                     return ask;
                 }
                 Basis::rule(&r.src)
@@ -559,14 +564,15 @@ impl PermissionEngine {
                 continue;
             }
             if let Specifier::Command(p) = &r.rule.spec
-                && c.allow_forms
+                && let Some(form) = c
+                    .allow_forms
                     .iter()
-                    .any(|f| p.matches_form(&f.text, f.min_literal))
+                    .find(|f| p.matches_form(&f.text, f.min_literal))
             {
                 if p.is_exact() {
                     return Some(Level::Exact(r));
                 }
-                best.get_or_insert(Level::Pattern(r));
+                best.get_or_insert(Level::Pattern(r, form.min_literal > 0));
             }
         }
         best

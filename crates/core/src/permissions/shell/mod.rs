@@ -57,6 +57,8 @@ pub struct Simple {
     pub assignments: Vec<Assignment>,
     pub words: Vec<Word>,
     pub redirects: Vec<Redirect>,
+    /// Preceded by bash's `time` keyword (as written: `time` or `time -p`).
+    pub timed: Option<String>,
 }
 
 /// `NAME=value`, `NAME+=value`, `NAME=(a b)`, `NAME[i]=value`.

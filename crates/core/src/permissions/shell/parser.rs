@@ -404,6 +404,7 @@ impl Parser {
     }
 
     pub(super) fn parse_pipeline(&mut self) -> PResult<Node> {
+        let mut timed = None;
         loop {
             self.skip_blanks();
             match self.peek_plain_word().as_deref() {
@@ -411,14 +412,20 @@ impl Parser {
                 Some("time") if self.bash => {
                     self.consume_plain("time");
                     self.skip_blanks();
+                    timed = Some("time".to_string());
                     if self.peek_plain_word().as_deref() == Some("-p") {
                         self.pos += 2;
+                        timed = Some("time -p".to_string());
                     }
                 }
                 _ => break,
             }
         }
-        let mut stages = vec![self.parse_command()?];
+        let mut first = self.parse_command()?;
+        if let (Some(t), Node::Simple(s)) = (timed, &mut first) {
+            s.timed = Some(t);
+        }
+        let mut stages = vec![first];
         loop {
             self.skip_blanks();
             if self.peek() == Some('|') && self.peek_at(1) != Some('|') {
