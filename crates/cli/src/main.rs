@@ -2,6 +2,7 @@
 
 mod args;
 mod auth_setup;
+mod explain;
 mod login;
 mod print_mode;
 mod sdk_messages;
@@ -64,6 +65,9 @@ fn main() -> ExitCode {
                 return login::login(&opts).await.map(|()| 0);
             }
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
+            Some(args::Command::PermissionsExplain { tool, input }) => {
+                return explain::run(&args, tool, input).map(i32::from);
+            }
             None => {}
         }
         if args.print {

@@ -164,6 +164,42 @@ pub fn load_settings(args: &Args, cwd: &std::path::Path) -> Result<Settings> {
     Ok(settings)
 }
 
+/// The permission engine the flags and settings describe (also used by `ccrs permissions
+/// explain`), and the extra working directories.
+pub fn permission_engine(
+    args: &Args,
+    settings: &Settings,
+    cwd: &std::path::Path,
+    warnings: &mut Vec<String>,
+) -> Result<(PermissionEngine, Vec<PathBuf>)> {
+    let mode = permission_mode(args, settings, warnings)?;
+    let mut rules = settings.permission_rules();
+    for r in Args::split_rules(&args.disallowed_tools) {
+        rules.push(SourcedRule::new(RuleBehavior::Deny, r, RuleSource::CliArg));
+    }
+    for r in Args::split_rules(&args.allowed_tools) {
+        rules.push(SourcedRule::new(RuleBehavior::Allow, r, RuleSource::CliArg));
+    }
+    let mut extra_dirs = settings.additional_directories(cwd);
+    for d in &args.add_dir {
+        let p = cwd.join(d);
+        if !p.is_dir() {
+            bail!("--add-dir: {} is not a directory", p.display());
+        }
+        extra_dirs.push(p);
+    }
+    let engine = PermissionEngine::new(PermissionConfig {
+        mode,
+        rules,
+        cwd: cwd.to_path_buf(),
+        additional_dirs: extra_dirs.clone(),
+        local_settings_path: Some(cwd.join(".claude").join("settings.local.json")),
+        disable_bypass: settings.disable_bypass_permissions_mode(),
+        home: None,
+    });
+    Ok((engine, extra_dirs))
+}
+
 pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) -> Result<Session> {
     let mut warnings = settings.warnings.clone();
     let session_id = match &args.session_id {
@@ -174,31 +210,8 @@ pub fn build(args: &Args, settings: Settings, cwd: PathBuf, opts: SetupOptions) 
         }
         None => uuid::Uuid::new_v4().to_string(),
     };
-    let mode = permission_mode(args, &settings, &mut warnings)?;
-    let mut rules = settings.permission_rules();
-    for r in Args::split_rules(&args.disallowed_tools) {
-        rules.push(SourcedRule::new(RuleBehavior::Deny, r, RuleSource::CliArg));
-    }
-    for r in Args::split_rules(&args.allowed_tools) {
-        rules.push(SourcedRule::new(RuleBehavior::Allow, r, RuleSource::CliArg));
-    }
-    let mut extra_dirs = settings.additional_directories(&cwd);
-    for d in &args.add_dir {
-        let p = cwd.join(d);
-        if !p.is_dir() {
-            bail!("--add-dir: {} is not a directory", p.display());
-        }
-        extra_dirs.push(p);
-    }
-    let permissions = Arc::new(PermissionEngine::new(PermissionConfig {
-        mode,
-        rules,
-        cwd: cwd.clone(),
-        additional_dirs: extra_dirs.clone(),
-        local_settings_path: Some(cwd.join(".claude").join("settings.local.json")),
-        disable_bypass: settings.disable_bypass_permissions_mode(),
-        home: None,
-    }));
+    let (permissions, extra_dirs) = permission_engine(args, &settings, &cwd, &mut warnings)?;
+    let permissions = Arc::new(permissions);
     warnings.extend(permissions.warnings().iter().cloned());
 
     let model = choose_model(args, &settings);

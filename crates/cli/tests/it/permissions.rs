@@ -518,3 +518,63 @@ fn file_tools_follow_modes_and_rules() {
         "{tr}"
     );
 }
+
+/// `ccrs permissions explain`: the decision and what decided it, with the settings and flags in
+/// force (the paths of the test's temporary directories replaced).
+#[test]
+fn permissions_explain_prints_the_decision_and_why() {
+    let e = env();
+    e.project(json!({"permissions": {
+        "deny": ["Bash(rm -rf:*)", "Read(.env)"],
+        "allow": ["Bash(npm test:*)"]
+    }}));
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut shown = String::new();
+    for (args, code) in [
+        (
+            &["permissions", "explain", "Bash", "/bin/rm -fr build"][..],
+            1,
+        ),
+        (
+            &["permissions", "explain", "Bash", "npm test && git status"][..],
+            0,
+        ),
+        (
+            &["permissions", "explain", "Bash", "echo ${x:-{}; ls; echo }"][..],
+            2,
+        ),
+        (&["permissions", "explain", "Bash", "npm install"][..], 2),
+        (&["permissions", "explain", "Read", ".env"][..], 1),
+        (
+            &[
+                "permissions",
+                "explain",
+                "Write",
+                ".git/hooks/pre-commit",
+                "--permission-mode",
+                "acceptEdits",
+            ][..],
+            2,
+        ),
+        (
+            &[
+                "permissions",
+                "explain",
+                "Bash",
+                "{\"command\": \"make all\"}",
+                "--allowedTools",
+                "Bash(make:*)",
+            ][..],
+            0,
+        ),
+    ] {
+        let out = e.run(&mock, args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        shown.push_str(&format!("$ ccrs {}\n", args.join(" ")));
+        shown.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let shown = shown.replace(&e.root.display().to_string(), "<tmp>");
+    insta::assert_snapshot!(shown);
+    // The request never reached the model.
+    assert!(mock.message_requests().is_empty());
+}

@@ -398,3 +398,104 @@ async fn plan_rejection_sends_the_feedback_and_stays_in_plan_mode() {
     assert_eq!(h.agent.permissions().mode(), Mode::Plan);
     assert_eq!(res.permission_denials.len(), 1);
 }
+
+#[test]
+fn always_allow_never_grants_a_protected_path() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    std::fs::create_dir_all(dir.join(".git/hooks")).unwrap();
+    let e = engine(&dir, &[], Mode::Default);
+    // An ordinary edit at the project root suggests a rule for the root…
+    let s = ask_suggestions(e.check("Edit", &Subject::Write(vec![dir.join("notes.txt")])));
+    ccrs_core::settings::persist_always_allow(&e, &s).unwrap();
+    assert!(
+        e.check("Edit", &Subject::Write(vec![dir.join("notes.txt")]))
+            .is_allow()
+    );
+    // …which still does not let anything write git hooks, settings or shell rc files.
+    for p in [
+        dir.join(".git/hooks/pre-commit"),
+        dir.join(".claude/settings.local.json"),
+        dir.join("home/.bashrc"),
+    ] {
+        let d = e.check("Write", &Subject::Write(vec![p.clone()]));
+        let Decision::Ask {
+            suggestions, why, ..
+        } = &d
+        else {
+            panic!("{} should ask: {d:?}", p.display())
+        };
+        assert!(suggestions.is_empty(), "no 'always' for {}", p.display());
+        assert!(
+            matches!(why.0[0].basis, ccrs_core::permissions::Basis::Protected(_)),
+            "{why:?}"
+        );
+    }
+    // A Bash command writing one offers no rule either.
+    let d = e.check(
+        "Bash",
+        &bash(&dir, "npm test && echo x > .git/hooks/post-commit"),
+    );
+    assert!(ask_suggestions(d).is_empty());
+}
+
+#[test]
+fn a_walk_leaves_out_files_an_ask_rule_covers() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    let e = engine(
+        &dir,
+        &[(RuleBehavior::Ask, "Read(secrets/**)")],
+        Mode::Default,
+    );
+    assert!(e.has_read_deny_rules());
+    let walk = WalkReadDeny::new(std::sync::Arc::new(e), &dir);
+    assert!(walk.denied(&dir.join("secrets/key"), false));
+    assert!(!walk.denied(&dir.join("src/main.rs"), false));
+}
+
+#[test]
+fn every_decision_says_why() {
+    use ccrs_core::permissions::Basis;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    let e = engine(
+        &dir,
+        &[
+            (RuleBehavior::Deny, "Bash(rm -rf:*)"),
+            (RuleBehavior::Allow, "Bash(npm test:*)"),
+        ],
+        Mode::Default,
+    );
+    let settings = dir.join(".claude/settings.json").display().to_string();
+    // A deny: the rule as written and its file, whatever the spelling of the command.
+    let d = e.check("Bash", &bash(&dir, "ls && /bin/rm -fr build"));
+    assert!(d.is_deny());
+    assert_eq!(d.why().rule(), Some(("Bash(rm -rf:*)", settings.as_str())));
+    // An allow: each command with what allowed it.
+    let d = e.check("Bash", &bash(&dir, "npm test && git status"));
+    assert!(d.is_allow(), "{d:?}");
+    let text = d.why().to_string();
+    assert!(
+        text.contains("npm test: allow rule Bash(npm test:*)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("git status: git is a command ccrs models exactly"),
+        "{text}"
+    );
+    // What is not understood says so.
+    let d = e.check("Bash", &bash(&dir, "echo ${x:-{}; ls; echo }"));
+    assert!(
+        d.why()
+            .0
+            .iter()
+            .any(|r| matches!(&r.basis, Basis::NotUnderstood(w) if w.contains("${"))),
+        "{d:?}"
+    );
+    // The mode.
+    e.set_mode(Mode::BypassPermissions);
+    let d = e.check("Bash", &bash(&dir, "npm install"));
+    assert!(d.is_allow());
+    assert_eq!(d.why().0[0].basis, Basis::Mode(Mode::BypassPermissions));
+}

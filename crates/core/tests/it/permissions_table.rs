@@ -585,6 +585,8 @@ const CASES: &[Case] = &[
     c("backslash-newline after $(", HARMLESS, D, Bash("echo $(\\\ntouch x)"), NotAllow),
     c("backslash-newline inside <(", HARMLESS, D, Bash("cat <\\\n(touch x)"), NotAllow),
     c("backslash-newline between words is fine", &[], D, Bash("ls \\\n  -la \\\n  src"), Allow),
+    c("backslash-newline between $( and (", HARMLESS, D, Bash("x='a[$(touch y)]'; echo $(\\\n(x))"), NotAllow),
+    c("backslash-newline between $( and ( in quotes", HARMLESS, D, Bash("echo \"$(\\\n( '$(touch x)' ))\""), NotAllow),
     c("old $[ ] arithmetic", HARMLESS, D, Bash("echo $[ $(touch x) ]"), NotAllow),
     c("[[ -v ]] of a variable holding a subscript", HARMLESS, D, Bash("x='a[$(touch y)]'; [[ -v $x ]]"), NotAllow),
     c("test -v of a variable holding a subscript", HARMLESS, D, Bash("x='a[$(touch y)]'; test -v \"$x\""), NotAllow),

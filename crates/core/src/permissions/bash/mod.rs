@@ -334,10 +334,12 @@ fn has_substitution(w: &Word) -> bool {
 impl Walker<'_> {
     fn script(&mut self, script: &Script, sh: &mut Sh) {
         for u in &script.unknown {
-            self.out.push(CommandCheck::dynamic(
-                format!("not understood: {u}"),
-                u.clone(),
-            ));
+            let line = script.source.trim();
+            let shown = match line.char_indices().nth(100) {
+                Some((i, _)) => format!("{}…", &line[..i]),
+                None => line.to_string(),
+            };
+            self.out.push(CommandCheck::dynamic(shown, u.clone()));
         }
         let saved = std::mem::replace(&mut self.heredocs, script.heredocs.clone());
         self.nodes(&script.body, sh);

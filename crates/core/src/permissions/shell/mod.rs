@@ -38,6 +38,8 @@ pub struct Script {
     /// Constructs that were parsed but are not modelled exactly (what bash or sh does with them
     /// may differ from what the parse says): each makes the command line "not understood".
     pub unknown: Vec<String>,
+    /// The text parsed.
+    pub source: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +247,7 @@ pub fn parse_in(src: &str, dialect: &Dialect) -> Result<Script, ParseError> {
         body,
         heredocs,
         unknown: p.unknown,
+        source: src.to_string(),
     })
 }
 

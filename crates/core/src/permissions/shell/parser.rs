@@ -202,7 +202,14 @@ impl Parser {
         loop {
             match self.peek() {
                 Some(' ' | '\t') => self.pos += 1,
-                Some('\\') if self.peek_at(1) == Some('\n') => self.pos += 2,
+                Some('\\') if self.peek_at(1) == Some('\n') => {
+                    // bash removes it before reading tokens: right after an operator it joins
+                    // the operator with what follows (`$(` and `(` make `$((`).
+                    if self.pos > 0 && !matches!(self.s[self.pos - 1], ' ' | '\t' | '\n') {
+                        self.not_understood("a line continuation right after an operator");
+                    }
+                    self.pos += 2;
+                }
                 Some('#') => {
                     while !matches!(self.peek(), None | Some('\n')) {
                         self.pos += 1;
