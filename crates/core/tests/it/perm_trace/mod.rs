@@ -73,22 +73,10 @@ struct Sandbox {
 impl Sandbox {
     fn new() -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
+        // Deep inside the temporary directory: a generated `cd ..; cd ..` stays in it.
+        let root = dir.path().canonicalize().unwrap().join("a/b/c");
         let proj = root.join("proj");
         let bin = root.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        for name in REAL {
-            if let Some(p) = which(name) {
-                std::os::unix::fs::symlink(p, bin.join(name)).unwrap();
-            }
-        }
-        if let Some(dash) = which("dash") {
-            std::os::unix::fs::symlink(dash, bin.join("sh")).unwrap();
-        }
-        let stub = which("true").unwrap();
-        for name in STUBS {
-            std::os::unix::fs::symlink(&stub, bin.join(name)).unwrap();
-        }
         let sb = Sandbox {
             dirty: std::cell::Cell::new(true),
             home: root.join("home"),
@@ -101,6 +89,28 @@ impl Sandbox {
         sb
     }
 
+    /// `bin/`: copies (never links: a generated `> bin/rm` must not reach the real program)
+    /// of the real programs, and stubs that exit 0.
+    fn fill_bin(&self) {
+        let _ = std::fs::remove_dir_all(&self.bin);
+        std::fs::create_dir_all(&self.bin).unwrap();
+        let copy = |from: &Path, name: &str| {
+            std::fs::copy(from, self.bin.join(name)).unwrap();
+        };
+        for name in REAL {
+            if let Some(p) = which(name) {
+                copy(&p, name);
+            }
+        }
+        if let Some(dash) = which("dash") {
+            copy(&dash, "sh");
+        }
+        let stub = which("true").unwrap();
+        for name in STUBS {
+            copy(&stub, name);
+        }
+    }
+
     /// Puts the project, the outside directory and the home back as they were.
     fn reset(&self) {
         if !self.dirty.replace(false) {
@@ -110,6 +120,7 @@ impl Sandbox {
         for d in ["proj", "outside", "home", "tmp"] {
             let _ = std::fs::remove_dir_all(root.join(d));
         }
+        self.fill_bin();
         for d in [
             "proj/src",
             "proj/docs",
@@ -198,6 +209,14 @@ fn check_one(
     );
     if t.opens.iter().any(|o| o.write) {
         sb.dirty.set(true);
+    }
+    for o in t.opens.iter().filter(|o| o.write && o.path.is_absolute()) {
+        // The sandbox holds everything a generated command may change.
+        assert!(
+            o.path.starts_with(sb.root.ancestors().nth(3).unwrap()) || o.path.starts_with("/dev"),
+            "{cmd:?} wrote {} outside the sandbox",
+            o.path.display()
+        );
     }
     let analysis = bash::analyze_in(&cmd, &sb.proj, Some(&sb.home), &dialect);
     let understood = analysis.as_ref().is_ok_and(|cs| {
