@@ -5,6 +5,7 @@ mod api_client;
 mod auth_oauth;
 mod common;
 mod perm_trace;
+mod permissions_corpus;
 mod permissions_engine;
 mod permissions_fuzz;
 mod permissions_table;

@@ -374,6 +374,10 @@ impl Walker<'_> {
                     done = Some(Kind::Opaque(why));
                     break;
                 }
+                Step::Dynamic(why) => {
+                    done = Some(Kind::Dynamic(why));
+                    break;
+                }
                 Step::No => {
                     if let Some(next) = wrappers::runner(&args, i) {
                         locked.get_or_insert_with(|| format!("{name} runs a command"));
@@ -404,6 +408,17 @@ impl Walker<'_> {
             }
         }
         let rest: Vec<Arg> = args[i.min(args.len())..].to_vec();
+        if done.is_none()
+            && i > 0
+            && let Some(name) = rest.first().and_then(Arg::v)
+            && (shell::RESERVED_STARTS.contains(&name) || shell::RESERVED_ENDS.contains(&name))
+        {
+            // `timeout 5 if …` runs a program named `if`, not the keyword: a rule written for
+            // the keyword's command line means something else (Claude Code refuses it too).
+            done = Some(Kind::Dynamic(format!(
+                "`{name}` after a wrapper is a program named like a shell keyword"
+            )));
+        }
         let classified = done.is_none();
         let kind = match done {
             Some(k) => k,

@@ -48,17 +48,21 @@ pub(super) fn find(args: &[Arg]) -> Effects {
                     return Effects::other("find -exec without a command");
                 }
                 e.exec.push((start, end, v.ends_with("dir")));
+                // As in Claude Code: a prefix rule (`Bash(find:*)`) does not cover it.
+                e.set_risky(format!("find {v}, which runs commands"));
                 i = end + 1;
                 continue;
             }
             "-delete" => delete = true,
             "-follow" => follow = true,
             "-fprint" | "-fprint0" | "-fls" => {
+                e.set_risky(format!("find {v}, which writes a file"));
                 e.writes.push(PathRef::Arg(i + 1));
                 i += 2;
                 continue;
             }
             "-fprintf" => {
+                e.set_risky("find -fprintf, which writes a file");
                 e.writes.push(PathRef::Arg(i + 1));
                 i += 3;
                 continue;

@@ -18,6 +18,8 @@ pub enum Step {
     Done,
     /// It runs something ccrs cannot follow (`env -S`, `watch`, `su -c`, …).
     Unknown(String),
+    /// What it does is not known before it runs (`timeout $T cmd`): not understood.
+    Dynamic(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,6 +74,15 @@ fn simple(args: &[Arg], i: usize, spec: OptSpec) -> Option<(Vec<Opt>, usize)> {
     Some((opts, next))
 }
 
+/// A duration `timeout` accepts: a number with an optional unit (`5`, `2.5m`, `.5s`, `1d`).
+fn is_duration(v: &str) -> bool {
+    let num = v.strip_suffix(['s', 'm', 'h', 'd']).unwrap_or(v);
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    !(int.is_empty() && frac.is_empty())
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The wrapper at `args[i]`, if it is one.
 pub fn step(args: &[Arg], i: usize) -> Step {
     let Some(name) = args.get(i).and_then(Arg::v) else {
@@ -89,7 +100,22 @@ pub fn step(args: &[Arg], i: usize) -> Step {
                 ..OptSpec::default()
             };
             match simple(args, i, spec) {
-                // The first operand is the duration.
+                // The first operand is the duration: as in Claude Code, one that is not a
+                // literal number is not understood.
+                Some((_, next))
+                    if args
+                        .get(next)
+                        .is_some_and(|a| !a.v().is_some_and(is_duration)) =>
+                {
+                    Step::Dynamic(format!(
+                        "the timeout duration `{}` cannot be checked",
+                        args[next]
+                            .raw
+                            .clone()
+                            .or_else(|| args[next].value.clone())
+                            .unwrap_or_default()
+                    ))
+                }
                 Some((_, next)) if next + 1 < end => runs(next + 1),
                 _ => unknown("is used in a way ccrs cannot follow"),
             }

@@ -122,28 +122,30 @@ fn show(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Does rule `c` govern `tool` (or, when empty, a Bash command) accessing a path? A rule covers
-/// its own tool. Path rules reach further: Edit/Write path rules cover every file-writing tool
-/// (an Edit path rule also Bash output redirections), Read path rules every read; an Edit path
-/// allow also grants reading, a Read deny or ask also blocks writing. A rule without a path
-/// (`Edit`, `Edit(*)`) allows only its own tool; as a deny or ask it covers every tool.
+/// Does rule `c` govern `tool` (or, when empty, a Bash command) accessing a path? As in Claude
+/// Code, allow rules with a path are read as `Read(…)` (reads) and `Edit(…)` (reads, every
+/// file-writing tool, Bash output redirections); a `Write(…)`, `MultiEdit(…)` or
+/// `NotebookEdit(…)` path allow grants nothing (a warning says so). A rule without a path
+/// (`Edit`, `Write(*)`) allows only its own tool. Deny and ask rules reach further, the safe
+/// direction: an Edit/Write/MultiEdit/NotebookEdit one covers every write, a Read one every
+/// read and every write.
 fn covers(c: &Compiled, tool: &str, access: Access, redirect: bool) -> bool {
-    if !tool.is_empty() && c.rule.tool.matches(tool) {
-        return true;
-    }
     let allow = c.src.behavior == RuleBehavior::Allow;
     let path_rule = matches!(c.rule.spec, Specifier::Path(_));
-    let file_tool = !tool.is_empty();
     let t = c.rule.tool.exact();
+    if !tool.is_empty()
+        && c.rule.tool.matches(tool)
+        && !(allow && path_rule && t != Some("Read") && t != Some("Edit"))
+    {
+        return true;
+    }
+    let file_tool = !tool.is_empty();
     let edit_family = matches!(t, Some("Edit" | "Write" | "MultiEdit" | "NotebookEdit"));
     match (access, allow) {
-        (Access::Read, true) => path_rule && (t == Some("Read") || edit_family),
+        (Access::Read, true) => path_rule && matches!(t, Some("Read" | "Edit")),
         (Access::Read, false) => t == Some("Read"),
-        // As in Claude Code: an Edit path rule also allows Bash output redirections; nothing
-        // allows a Bash command's own writes but acceptEdits or the command's own rule.
-        (Access::Write, true) => {
-            path_rule && edit_family && (file_tool || (redirect && t == Some("Edit")))
-        }
+        // Nothing allows a Bash command's own writes but acceptEdits or the command's own rule.
+        (Access::Write, true) => path_rule && t == Some("Edit") && (file_tool || redirect),
         (Access::Write, false) => edit_family || (t == Some("Read") && path_rule),
     }
 }
@@ -257,6 +259,17 @@ impl PermissionEngine {
                 c.src.behavior.as_str(),
                 c.src.rule,
                 c.src.origin()
+            ));
+        }
+        if c.src.behavior == RuleBehavior::Allow
+            && matches!(c.rule.spec, Specifier::Path(_))
+            && let Some(t @ ("Write" | "MultiEdit" | "NotebookEdit")) = c.rule.tool.exact()
+        {
+            self.warnings.push(format!(
+                "the allow rule \"{}\" from {} grants nothing: file writes are allowed by Edit(…) path rules (as in Claude Code, which ignores {t}(…) path rules); did you mean \"Edit{}\"?",
+                c.src.rule,
+                c.src.origin(),
+                c.src.rule.trim_start().get(t.len()..).unwrap_or("")
             ));
         }
         if let ToolPattern::Exact(name) = &c.rule.tool

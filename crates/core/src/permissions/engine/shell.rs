@@ -387,9 +387,10 @@ impl PermissionEngine {
             );
         }
         // 5. The command itself: a blanket `Bash` allow or bypass mode covers everything deny
-        // and ask rules left; an exact rule approves the command as written (its paths too); a
-        // pattern rule approves the command but not reads outside the working directories,
-        // writes beyond them, or options that run programs (the CVE class of prefix bypasses).
+        // and ask rules left; an exact rule approves the command as written (options that run
+        // programs, command substitutions) but, as in Claude Code, not reads outside the working
+        // directories or writes beyond them; a pattern rule approves neither (the CVE class of
+        // prefix bypasses).
         let bypass = st.mode == Mode::BypassPermissions;
         let broad = || -> Basis {
             if bypass {
@@ -462,7 +463,14 @@ impl PermissionEngine {
             None
         };
         let basis = match (&level, &c.kind) {
-            (Some(Level::Exact(r)), _) => Basis::rule(&r.src),
+            (Some(Level::Exact(r)), _) => {
+                // As in Claude Code, a rule naming the command exactly still does not reach
+                // outside the working directories: Read rules do.
+                if let Some(ask) = check_reads() {
+                    return ask;
+                }
+                Basis::rule(&r.src)
+            }
             (Some(Level::Pattern(r, names_wrapper)), _) => {
                 let from_input = *names_wrapper && c.input_args;
                 let risky = risky
@@ -516,9 +524,9 @@ impl PermissionEngine {
                 );
             }
         };
-        // 6. What it writes: the command's own writes are covered by an exact rule, by a
-        // pattern rule inside the working directories, or by acceptEdits there; output
-        // redirections only by acceptEdits or an Edit rule.
+        // 6. What it writes: the command's own writes are covered by its rule inside the working
+        // directories, or by acceptEdits there, or by an Edit rule; output redirections only by
+        // acceptEdits or an Edit rule.
         if unknown_writes {
             return One::Ask(
                 format!("`{cmd}` writes a path known only at run time"),
@@ -527,15 +535,13 @@ impl PermissionEngine {
             );
         }
         let by_rule = level.is_some();
-        if !matches!(level, Some(Level::Exact(_))) {
-            for f in arg_writes.iter().chain(&tree_writes) {
-                if self.write_basis(st, "", f, by_rule, false).is_none() {
-                    return One::Ask(
-                        format!("`{cmd}` writes {}", show(&f.lexical)),
-                        Some(self.write_suggestion(f, by_rule, &suggestion)),
-                        Basis::NeedsApproval(format!("it writes {}", show(&f.lexical))),
-                    );
-                }
+        for f in arg_writes.iter().chain(&tree_writes) {
+            if self.write_basis(st, "", f, by_rule, false).is_none() {
+                return One::Ask(
+                    format!("`{cmd}` writes {}", show(&f.lexical)),
+                    Some(self.write_suggestion(f, by_rule, &suggestion)),
+                    Basis::NeedsApproval(format!("it writes {}", show(&f.lexical))),
+                );
             }
         }
         for f in &redirect_writes {
