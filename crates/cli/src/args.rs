@@ -878,43 +878,11 @@ impl Args {
         }
         Ok(args)
     }
-
-    /// Permission-rule values are comma- or space-separated, except inside parentheses.
-    pub fn split_rules(values: &[String]) -> Vec<String> {
-        values
-            .iter()
-            .flat_map(|v| ccrs_core::permissions::split_rule_list(v))
-            .collect()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rules_split_outside_parentheses() {
-        let v = vec![
-            "Bash(git log:*) Edit".to_string(),
-            "Read,Bash(npm install)".to_string(),
-            "Bash(a, b)".to_string(),
-        ];
-        assert_eq!(
-            Args::split_rules(&v),
-            [
-                "Bash(git log:*)",
-                "Edit",
-                "Read",
-                "Bash(npm install)",
-                "Bash(a, b)"
-            ]
-        );
-        // A stray `)` does not unbalance the rules after it.
-        assert_eq!(
-            Args::split_rules(&["Read) Bash(git log:*)".to_string()]),
-            ["Read)", "Bash(git log:*)"]
-        );
-    }
 
     #[test]
     fn sdk_style_invocations_parse() {

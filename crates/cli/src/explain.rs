@@ -1,11 +1,13 @@
 //! `ccrs permissions explain <tool> <input>`: what the permission engine decides for one tool
 //! call with the settings and flags in force, and why — the rule and its file, the mode, the
-//! read-only class, the protected path or what ccrs did not understand.
+//! read-only class, the protected path or what ccrs did not understand. The Bash sandbox is not
+//! considered: a command is explained as it would be decided outside it.
 
 use crate::args::Args;
 use crate::setup;
 use anyhow::{Result, bail};
-use ccrs_core::permissions::{Decision, Subject};
+use ccrs_core::permissions::{Decision, PermissionEngine, Subject};
+use ccrs_core::session::SessionSetup;
 use ccrs_core::tools::{ToolContext, ToolRegistry};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -92,15 +94,19 @@ pub fn render(tool: &str, input: &Value, mode: &str, d: &Decision) -> String {
 /// Runs the subcommand; the exit status is 0 for allow, 1 for deny and 2 for ask.
 pub fn run(args: &Args, tool: &str, input_text: &str) -> Result<u8> {
     let cwd = std::env::current_dir()?;
-    let settings = setup::load_settings(args, &cwd)?;
-    let mut warnings = settings.warnings.clone();
-    let (engine, _) = setup::permission_engine(args, &settings, &cwd, &mut warnings)?;
-    warnings.extend(engine.warnings().iter().cloned());
-    for w in &warnings {
+    let setup = SessionSetup::load(setup::options(args, &cwd)?)?;
+    let engine = PermissionEngine::new(setup.permission_config());
+    let warnings = setup
+        .settings()
+        .warnings
+        .iter()
+        .chain(&setup.config().warnings)
+        .chain(engine.warnings());
+    for w in warnings {
         eprintln!("warning: {w}");
     }
     let input = input_of(tool, input_text)?;
-    let subject = subject(tool, &input, &cwd, settings.env())?;
+    let subject = subject(tool, &input, &cwd, setup.config().env.clone())?;
     let d = engine.check(tool, &subject);
     let text = render(tool, &input, engine.mode().as_str(), &d);
     let _ = std::io::stdout().write_all(text.as_bytes());

@@ -372,10 +372,20 @@ pub async fn first_launch_with(
     target: &LoginTarget,
 ) -> Result<bool> {
     match target.store.load() {
-        Err(e) => io.say(&format!(
-            "Your saved login cannot be used: {e}\nLog in again to replace it (the old file is \
-             kept, not deleted)."
-        )),
+        Err(e) => {
+            io.say(&format!("Your saved login cannot be used: {e}"));
+            // Moved aside now, so this session and the next start cleanly whether or not the
+            // user logs in; nothing is deleted.
+            match move_aside_unusable(&target.store) {
+                Ok(Some(aside)) => io.say(&format!(
+                    "The file was moved to {} (kept, not deleted).",
+                    aside.display()
+                )),
+                Ok(None) => {}
+                Err(e) => io.say(&format!("It could not be moved aside: {e}")),
+            }
+            io.say("Log in again, or set ANTHROPIC_API_KEY.");
+        }
         Ok(_) => io.say(
             "Welcome to ccrs. No credentials found.\n\
              Set ANTHROPIC_API_KEY in your environment, or log in now.",
@@ -390,6 +400,19 @@ pub async fn first_launch_with(
     }
     login_with(opts, io, target).await?;
     Ok(true)
+}
+
+/// Moves a store that cannot be read aside, under the lock; `None` when it became readable
+/// meanwhile (another ccrs logged in), which is then left alone.
+fn move_aside_unusable(store: &CredentialStore) -> Result<Option<std::path::PathBuf>, AuthError> {
+    let lock = store.lock_blocking(LOCK_WAIT)?;
+    if store.load().is_ok() {
+        return Ok(None);
+    }
+    Ok(match store.remove(&lock)? {
+        Removed::MovedAside(p) => Some(p),
+        Removed::Nothing | Removed::Credential(_) => None,
+    })
 }
 
 /// Opens `url` in the desktop browser, detached; failures are ignored (the URL is printed).
@@ -574,17 +597,52 @@ mod tests {
                 .unwrap()
         );
         assert!(io.out.contains("cannot be used"), "{}", io.out);
-        assert!(io.out.contains("kept as"), "{}", io.out);
-        let kept: Vec<_> = std::fs::read_dir(t.store.path().parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("credentials.json.corrupt-"))
-            .collect();
+        assert!(io.out.contains("moved to"), "{}", io.out);
+        let kept = corrupt_copies(&t);
         assert_eq!(kept.len(), 1);
+        assert_eq!(
+            std::fs::read(t.store.path().with_file_name(&kept[0])).unwrap(),
+            b"{\"oauth\": {broken"
+        );
         assert_eq!(
             t.store.load().unwrap().credential,
             Some(StoredCredential::ApiKey(KEY.into()))
         );
+    }
+
+    fn corrupt_copies(t: &LoginTarget) -> Vec<String> {
+        std::fs::read_dir(t.store.path().parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("credentials.json.corrupt-"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_store_is_moved_aside_even_when_the_login_is_declined() {
+        let d = tempfile::tempdir().unwrap();
+        let t = target(d.path());
+        std::fs::create_dir_all(t.store.path().parent().unwrap()).unwrap();
+        std::fs::write(t.store.path(), b"\0\0garbage").unwrap();
+        let mut io = Script::new(&["n"]);
+        assert!(
+            !first_launch_with(&LoginOptions::default(), &mut io, &t)
+                .await
+                .unwrap()
+        );
+        let kept = corrupt_copies(&t);
+        assert_eq!(kept.len(), 1, "{}", io.out);
+        assert!(io.out.contains(&kept[0]), "{}", io.out);
+        assert!(io.out.contains("Log in now?"), "{}", io.out);
+        // The next start finds no store (and says so), not the corrupt one again.
+        assert!(!t.store.path().exists());
+        assert_eq!(t.store.load().unwrap().credential, None);
+        // A store that is readable by the time the lock is held is left alone.
+        t.store
+            .login_save(&StoredCredential::ApiKey(KEY.into()))
+            .unwrap();
+        assert_eq!(move_aside_unusable(&t.store).unwrap(), None);
+        assert!(t.store.path().exists());
     }
 
     #[tokio::test]

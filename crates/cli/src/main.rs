@@ -2,8 +2,10 @@
 
 mod args;
 mod auth_setup;
+mod diagnostics;
 mod explain;
 mod login;
+mod output;
 mod print_mode;
 mod sdk_messages;
 mod setup;
@@ -25,9 +27,25 @@ fn main() -> ExitCode {
     // `args_os`: a non-UTF-8 argument is the parser's error to report, not a panic here.
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if raw.len() == 2 && matches!(raw[1].to_str(), Some("-v" | "--version" | "-V")) {
-        println!("{}", version_line());
+        output::text(&version_line());
         return ExitCode::SUCCESS;
     }
+    // ccrs re-executed as the exec helper between itself and a program it starts: no runtime,
+    // no settings, nothing else.
+    if raw.len() > 1 && ccrs_core::process::is_helper_arg(&raw[1]) {
+        let code = ccrs_core::process::helper::main(&raw[2..]);
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
+    // Children run under the helper: ccrs itself, through /proc/self/exe so an upgrade of the
+    // binary during the session does not matter.
+    ccrs_core::process::set_helper(if std::path::Path::new("/proc/self/exe").exists() {
+        std::path::PathBuf::from("/proc/self/exe")
+    } else {
+        match std::env::current_exe() {
+            Ok(p) => p,
+            Err(_) => std::path::PathBuf::from(&raw[0]),
+        }
+    });
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
@@ -36,9 +54,25 @@ fn main() -> ExitCode {
         }
     };
     if args.version {
-        println!("{}", version_line());
+        output::text(&version_line());
         return ExitCode::SUCCESS;
     }
+    // The session id is chosen here so the debug log can be named after it.
+    let session_id = match &args.session_id {
+        Some(id) if uuid::Uuid::parse_str(id).is_err() => {
+            eprintln!("Error: Invalid session ID. Must be a valid UUID.");
+            return ExitCode::from(1);
+        }
+        Some(id) => id.clone(),
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let debug_file = match diagnostics::install(&args, &session_id) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -53,7 +87,8 @@ fn main() -> ExitCode {
         if args.command.is_some() {
             // `login` and `logout` see the settings' `env` as a session would: a key set there
             // still wins over the stored login (and they say so), `CCRS_OAUTH_*` apply.
-            setup::load_settings(&args, &std::env::current_dir()?)?;
+            let options = setup::options(&args, &std::env::current_dir()?)?;
+            ccrs_core::session::load_settings(&options);
         }
         match &args.command {
             Some(args::Command::Login { api_key, oauth }) => {
@@ -71,9 +106,9 @@ fn main() -> ExitCode {
             None => {}
         }
         if args.print {
-            print_mode::run(args).await
+            print_mode::run(args, session_id).await
         } else {
-            tui::run(args).await
+            tui::run(args, session_id, debug_file).await
         }
     });
     match result {

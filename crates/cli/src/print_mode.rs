@@ -1,15 +1,17 @@
-//! `ccrs -p`: one query, printed as text, one JSON result, or a stream of JSON lines.
+//! `ccrs -p`: one query, printed as text, one JSON result, or a stream of JSON lines. It only
+//! drives a core `Session` (the same one the interactive UI drives) and renders its events.
 
 use crate::args::{Args, InputFormat, OutputFormat};
+use crate::output;
 use crate::sdk_messages as msg;
-use crate::setup::{self, SetupOptions};
+use crate::setup;
 use anyhow::{Result, bail};
-use ccrs_core::api::ContentBlock;
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
 use ccrs_core::permissions::DenyPrompter;
+use ccrs_core::session::{Prepared, QueryResult, SessionSetup, UserInput};
 use serde_json::Value;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,11 +31,7 @@ impl PrintSink {
     fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
-                let mut out = std::io::stdout().lock();
-                // A closed stdout (e.g. `| head`) must not crash us.
-                let _ = serde_json::to_writer(&mut out, &v);
-                let _ = out.write_all(b"\n");
-                let _ = out.flush();
+                output::json_line(&v);
             }
             OutputFormat::Json if self.verbose => {
                 if let Ok(mut c) = self.collected.lock() {
@@ -48,6 +46,8 @@ impl PrintSink {
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
         let sid = self.session_id.as_str();
+        // A subagent's events carry the id of the tool call that runs it.
+        let (event, parent) = event.innermost();
         match event {
             AgentEvent::BlockComplete {
                 message_id,
@@ -57,16 +57,19 @@ impl EventSink for PrintSink {
                 request_id,
             } => self.line(msg::assistant(
                 sid,
-                &message_id,
-                &model,
-                &block,
-                &usage,
+                parent,
+                message_id,
+                model,
+                block,
+                usage,
                 request_id.as_deref(),
             )),
             AgentEvent::ToolFinished { id, output, .. } => {
-                self.line(msg::tool_result(sid, &id, &output))
+                self.line(msg::tool_result(sid, parent, id, output))
             }
-            AgentEvent::StreamEvent(v) if self.partial => self.line(msg::stream_event(sid, &v)),
+            AgentEvent::StreamEvent(v) if self.partial => {
+                self.line(msg::stream_event(sid, parent, v))
+            }
             AgentEvent::ApiRetry {
                 attempt,
                 max_retries,
@@ -75,11 +78,11 @@ impl EventSink for PrintSink {
                 error,
             } => self.line(msg::api_retry(
                 sid,
-                attempt,
-                max_retries,
-                delay_ms,
-                status,
-                &error,
+                *attempt,
+                *max_retries,
+                *delay_ms,
+                *status,
+                error,
             )),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
             _ => {}
@@ -131,21 +134,23 @@ fn gather_prompt(arg: Option<&str>) -> Result<String> {
     Ok(prompt)
 }
 
-/// Cancels `token` on SIGINT/SIGTERM; remembers which for the exit code.
+/// Cancels `token` on SIGINT/SIGTERM/SIGHUP; remembers which for the exit code.
 fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
     let which = Arc::new(Mutex::new(None));
     let w = which.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
+        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
         ) else {
             return;
         };
         let code = tokio::select! {
             _ = int.recv() => 130,
             _ = term.recv() => 143,
+            _ = hup.recv() => 129,
         };
         if let Ok(mut g) = w.lock() {
             *g = Some(code);
@@ -155,7 +160,14 @@ fn watch_signals(token: CancelToken) -> Arc<Mutex<Option<i32>>> {
     which
 }
 
-pub async fn run(args: Args) -> Result<i32> {
+/// A result for input that needed no request (an unknown command), as Claude Code reports it.
+fn local_result(text: String) -> QueryResult {
+    let mut r = QueryResult::new();
+    r.result_text = text;
+    r
+}
+
+pub async fn run(args: Args, session_id: String) -> Result<i32> {
     if args.output_format == OutputFormat::StreamJson && !args.verbose {
         bail!("When using --print, --output-format=stream-json requires --verbose");
     }
@@ -166,115 +178,99 @@ pub async fn run(args: Args) -> Result<i32> {
         bail!("--input-format=stream-json is not supported by this version of ccrs yet");
     }
     let cwd = std::env::current_dir()?;
-    let settings = setup::load_settings(&args, &cwd)?;
+    let mut options = setup::options(&args, &cwd)?;
+    options.session_id = Some(session_id);
+    let setup = SessionSetup::load(options)?;
     let prompt = gather_prompt(args.prompt.as_deref())?;
-    let auth = crate::auth_setup::provider(&settings)?;
-    let mut session = setup::build(
-        &args,
-        settings,
-        cwd.clone(),
-        SetupOptions {
-            prompter: Arc::new(DenyPrompter),
-            auth,
-        },
-    )?;
-    for w in &session.warnings {
+    let auth = crate::auth_setup::provider(setup.settings())?;
+    let mut session = setup.start(auth, Arc::new(DenyPrompter))?;
+    for w in session
+        .warnings()
+        .iter()
+        .cloned()
+        .chain(setup::not_yet_honoured(&args))
+    {
         eprintln!("ccrs: warning: {w}");
     }
     let sink = Arc::new(PrintSink {
         format: args.output_format,
         verbose: args.verbose,
         partial: args.include_partial_messages,
-        session_id: session.session_id.clone(),
+        session_id: session.id().to_string(),
         collected: Mutex::new(Vec::new()),
     });
-    let agent = &mut session.agent;
     let cwd_str = cwd.display().to_string();
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
-        session_id: &session.session_id,
-        tools: agent.offered_tool_names(),
-        model: &agent.config.model,
-        permission_mode: agent.permissions().mode().as_str(),
-        api_key_source: session.auth_source.api_key_source(),
-        slash_commands: Vec::new(),
+        session_id: session.id(),
+        tools: session.offered_tools(),
+        model: session.model(),
+        permission_mode: session.permission_mode().as_str(),
+        api_key_source: session.auth_source().api_key_source(),
+        slash_commands: session.slash_commands(),
     });
-    sink.line(init);
     let cancel = CancelToken::new();
+    output::cancel_on_broken_pipe(&cancel);
     let signal = watch_signals(cancel.clone());
-    let res = agent
-        .query(vec![ContentBlock::text(prompt)], sink.clone(), &cancel)
-        .await;
-    agent.session_state().shells.kill_all();
-    let (result, is_error) = msg::result(
-        &res,
-        &session.session_id,
-        args.max_turns,
-        args.max_budget_usd,
-    );
+    sink.line(init);
+    let res = match session.prepare(UserInput::Text(prompt)).await {
+        Prepared::Turn(turn) => {
+            for p in &turn.problems {
+                eprintln!("ccrs: warning: {p}");
+            }
+            session.run(turn, sink.clone(), &cancel).await
+        }
+        Prepared::Local { builtin, .. } => local_result(format!(
+            "/{} is only available in the interactive session",
+            builtin.name
+        )),
+        Prepared::Unknown { name, .. } => local_result(format!("Unknown command: /{name}")),
+    };
+    session.close();
+    let (result, is_error) = msg::result(&res, session.id(), args.max_turns, args.max_budget_usd);
     match args.output_format {
         OutputFormat::StreamJson => sink.line(result.clone()),
         OutputFormat::Json => {
-            let mut out = std::io::stdout().lock();
             if args.verbose {
                 let mut all = sink.collected.lock().map(|c| c.clone()).unwrap_or_default();
                 all.push(result.clone());
-                let _ = serde_json::to_writer(&mut out, &all);
+                output::json_line(&Value::Array(all));
             } else {
-                let _ = serde_json::to_writer(&mut out, &result);
+                output::json_line(&result);
             }
-            let _ = out.write_all(b"\n");
-            let _ = out.flush();
+        }
+        OutputFormat::Text if !is_error => {
+            output::text(result.get("result").and_then(Value::as_str).unwrap_or(""));
         }
         OutputFormat::Text => {
-            let text = if is_error {
-                None
-            } else {
-                Some(
-                    result
-                        .get("result")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            };
-            match text {
-                Some(t) => {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(t.as_bytes());
-                    if !t.ends_with('\n') {
-                        let _ = out.write_all(b"\n");
-                    }
-                    let _ = out.flush();
+            let errors = result
+                .get("errors")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let first = errors
+                .first()
+                .and_then(Value::as_str)
+                .unwrap_or("Execution error");
+            match result.get("subtype").and_then(Value::as_str) {
+                Some("error_max_turns") => {
+                    output::text(&format!(
+                        "Error: Reached max turns ({})",
+                        args.max_turns.unwrap_or(res.num_turns)
+                    ));
                 }
-                None => {
-                    let errors = result
-                        .get("errors")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    let first = errors
-                        .first()
-                        .and_then(Value::as_str)
-                        .unwrap_or("Execution error");
-                    match result.get("subtype").and_then(Value::as_str) {
-                        Some("error_max_turns") => {
-                            println!(
-                                "Error: Reached max turns ({})",
-                                args.max_turns.unwrap_or(res.num_turns)
-                            )
-                        }
-                        Some("error_max_budget_usd") => {
-                            println!(
-                                "Error: Exceeded USD budget ({})",
-                                args.max_budget_usd.unwrap_or(0.0)
-                            )
-                        }
-                        _ => eprintln!("Error: {first}"),
-                    }
+                Some("error_max_budget_usd") => {
+                    output::text(&format!(
+                        "Error: Exceeded USD budget ({})",
+                        args.max_budget_usd.unwrap_or(0.0)
+                    ));
                 }
+                _ => eprintln!("Error: {first}"),
             }
         }
+    }
+    if output::broken() {
+        return Ok(output::BROKEN_PIPE_STATUS);
     }
     if let Ok(g) = signal.lock()
         && let Some(code) = *g

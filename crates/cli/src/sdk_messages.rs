@@ -1,9 +1,9 @@
 //! The JSON messages of `--output-format json|stream-json`, shaped like Claude Code 2.1's
 //! (field names and order as captured in `claude-code-wire.md` §9).
 
-use ccrs_core::agent::{Outcome, QueryResult};
-use ccrs_core::api::{ContentBlock, Usage};
-use ccrs_core::tools::ToolOutput;
+use ccrs_core::events::ToolOutput;
+use ccrs_core::message::{ContentBlock, Usage};
+use ccrs_core::session::{Outcome, QueryResult};
 use serde_json::{Map, Value, json};
 
 fn uuid() -> String {
@@ -48,6 +48,7 @@ pub fn init(i: &InitInfo) -> Value {
 /// the `message_start` usage; the final usage is in `result`).
 pub fn assistant(
     session_id: &str,
+    parent_tool_use_id: Option<&str>,
     message_id: &str,
     model: &str,
     block: &ContentBlock,
@@ -67,7 +68,7 @@ pub fn assistant(
             "usage": usage,
             "context_management": null,
         },
-        "parent_tool_use_id": null,
+        "parent_tool_use_id": parent_tool_use_id,
         "session_id": session_id,
         "uuid": uuid(),
         "request_id": request_id,
@@ -75,7 +76,12 @@ pub fn assistant(
 }
 
 /// A `user` line carrying one tool result, with the tool's structured output.
-pub fn tool_result(session_id: &str, tool_use_id: &str, output: &ToolOutput) -> Value {
+pub fn tool_result(
+    session_id: &str,
+    parent_tool_use_id: Option<&str>,
+    tool_use_id: &str,
+    output: &ToolOutput,
+) -> Value {
     let block = ContentBlock::ToolResult {
         tool_use_id: tool_use_id.to_string(),
         content: output.content.clone(),
@@ -92,7 +98,7 @@ pub fn tool_result(session_id: &str, tool_use_id: &str, output: &ToolOutput) -> 
     json!({
         "type": "user",
         "message": {"role": "user", "content": [block]},
-        "parent_tool_use_id": null,
+        "parent_tool_use_id": parent_tool_use_id,
         "session_id": session_id,
         "uuid": uuid(),
         "timestamp": ccrs_core::timeutil::now_iso(),
@@ -100,12 +106,12 @@ pub fn tool_result(session_id: &str, tool_use_id: &str, output: &ToolOutput) -> 
     })
 }
 
-pub fn stream_event(session_id: &str, event: &Value) -> Value {
+pub fn stream_event(session_id: &str, parent_tool_use_id: Option<&str>, event: &Value) -> Value {
     json!({
         "type": "stream_event",
         "event": event,
         "session_id": session_id,
-        "parent_tool_use_id": null,
+        "parent_tool_use_id": parent_tool_use_id,
         "uuid": uuid(),
     })
 }

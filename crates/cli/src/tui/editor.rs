@@ -1,8 +1,13 @@
 //! The input line editor: a text buffer with a cursor, Emacs-style keys, multi-line input, and
 //! pasted blocks kept as compact placeholders. Key handling lives in the session loop; this
 //! module is pure (no terminal), so every edit is unit-tested.
+//!
+//! The cursor moves over, and Backspace/Delete remove, whole grapheme clusters: a flag, an
+//! emoji ZWJ sequence or a letter with its combining marks is one step, never half of one.
+//! Rows wrap at word boundaries.
 
-use super::text::{self, char_width};
+use super::text::{self, grapheme_width};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// A paste with at least this many lines (or `PASTE_CHARS` characters) becomes a placeholder.
 const PASTE_LINES: usize = 3;
@@ -127,20 +132,29 @@ impl Editor {
         }
     }
 
+    /// The start of the grapheme cluster before `i`. Only the current line is segmented (a
+    /// cluster never spans a newline), so a long input costs no more than its line.
     fn prev_boundary(&self, i: usize) -> usize {
-        self.buf[..i]
-            .char_indices()
+        let line = self.buf[..i].rfind('\n').map_or(0, |n| n + 1);
+        if line == i {
+            return i.saturating_sub(1);
+        }
+        self.buf[line..i]
+            .grapheme_indices(true)
             .next_back()
-            .map(|(j, _)| j)
-            .unwrap_or(0)
+            .map_or(line, |(j, _)| line + j)
     }
 
+    /// The end of the grapheme cluster at `i`.
     fn next_boundary(&self, i: usize) -> usize {
-        self.buf[i..]
-            .chars()
+        let end = self.buf[i..].find('\n').map_or(self.buf.len(), |n| i + n);
+        if end == i {
+            return (i + 1).min(self.buf.len());
+        }
+        self.buf[i..end]
+            .graphemes(true)
             .next()
-            .map(|c| i + c.len_utf8())
-            .unwrap_or(i)
+            .map_or(end, |g| i + g.len())
     }
 
     /// A placeholder ending exactly at the cursor, if any.
@@ -316,7 +330,7 @@ impl Editor {
         let mut rows = Vec::new();
         let mut start = 0;
         for line in self.buf.split('\n') {
-            for (a, b) in text::hard_wrap_ranges(line, cw) {
+            for (a, b) in text::word_wrap_ranges(line, cw) {
                 rows.push((start + a, start + b));
             }
             start += line.len() + 1;
@@ -344,12 +358,12 @@ impl Editor {
 
     fn offset_at_col(&self, row: (usize, usize), col: usize) -> usize {
         let mut w = 0;
-        for (i, c) in self.buf[row.0..row.1].char_indices() {
-            let cw = char_width(c);
-            if w + cw > col {
+        for (i, g) in text::graphemes(&self.buf[row.0..row.1]) {
+            let gw = grapheme_width(g);
+            if w + gw > col {
                 return row.0 + i;
             }
-            w += cw;
+            w += gw;
         }
         row.1
     }
@@ -500,6 +514,78 @@ mod tests {
         let mut e = Editor::new();
         e.paste("ab\x1b[31mc");
         assert_eq!(e.text(), "ab[31mc");
+    }
+
+    #[test]
+    fn backspace_delete_and_moves_take_whole_clusters() {
+        let flag = "🇫🇷";
+        let family = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
+        let accent = "e\u{301}";
+        let hangul = "\u{1100}\u{1161}\u{11a8}";
+        let thumbs = "👍\u{1f3fd}";
+        for cluster in [flag, family, accent, hangul, thumbs] {
+            let mut e = ed(&format!("a{cluster}b"));
+            e.left();
+            e.backspace();
+            assert_eq!(e.text(), "ab", "{cluster:?}");
+            let mut e = ed(&format!("a{cluster}b"));
+            e.home();
+            e.right();
+            e.delete();
+            assert_eq!(e.text(), "ab", "{cluster:?}");
+            let mut e = ed(&format!("{cluster}{cluster}"));
+            e.left();
+            assert_eq!(e.cursor(), cluster.len(), "{cluster:?}");
+            e.insert_char('|');
+            assert_eq!(e.text(), format!("{cluster}|{cluster}"));
+        }
+        // Two flags side by side are two clusters, not one run of regional indicators.
+        let mut e = ed("🇫🇷🇩🇪");
+        e.backspace();
+        assert_eq!(e.text(), "🇫🇷");
+        // Backspace at a line start joins the lines.
+        let mut e = ed("ab\ncd");
+        e.home();
+        e.backspace();
+        assert_eq!(e.text(), "abcd");
+        e.end();
+        e.left();
+        e.left();
+        e.left();
+        e.delete();
+        assert_eq!(e.text(), "acd");
+    }
+
+    #[test]
+    fn vertical_moves_land_on_cluster_boundaries() {
+        let mut e = ed("e\u{301}e\u{301}e\u{301}\nabc");
+        assert!(e.vertical(-1, 80, 2));
+        let at = e.cursor();
+        assert!(e.text().is_char_boundary(at));
+        assert_eq!(&e.text()[..at], "e\u{301}e\u{301}e\u{301}");
+        e.left();
+        assert_eq!(&e.text()[..e.cursor()], "e\u{301}e\u{301}");
+    }
+
+    #[test]
+    fn rows_wrap_between_words() {
+        let mut e = ed("please refactor the parser module");
+        // Content width 19 - 2 - 1 = 16.
+        let v = e.view("> ", 19);
+        assert_eq!(
+            v.rows,
+            vec!["> please refactor ", "  the parser ", "  module"]
+        );
+        assert_eq!(v.cursor, (2, 8));
+        // The cursor at the start of a wrapped word sits on that word's row.
+        e.home();
+        e.word_right();
+        e.word_right();
+        e.right();
+        assert_eq!(e.view("> ", 19).cursor, (1, 2));
+        // Up and down keep the column across word-wrapped rows.
+        assert!(e.vertical(-1, 19, 2));
+        assert_eq!(&e.text()[..e.cursor()], "");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! for its last row so the column widths fit. Inline spans (emphasis, code, links,
 //! strikethrough) come from pulldown-cmark.
 
+use super::highlight::{self, Highlighter};
 use super::text::{self, Span, paint, wrap_spans};
 use super::theme::{self, Style, Theme};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -34,6 +35,8 @@ pub struct Markdown {
 
 struct CodeBlock {
     fence: String,
+    /// Colours for a language the highlighter knows.
+    highlighter: Option<Highlighter>,
 }
 
 /// Block-level shape of one source line.
@@ -512,7 +515,10 @@ impl Markdown {
         match classify(raw) {
             Block::Blank => self.blank_pending = true,
             Block::Fence { fence, lang } => {
-                self.code = Some(CodeBlock { fence });
+                self.code = Some(CodeBlock {
+                    fence,
+                    highlighter: Highlighter::for_info(lang),
+                });
                 if !lang.is_empty() {
                     let label = Span::new(base.merge(theme::SECONDARY), lang.to_string());
                     self.emit(vec![label], out);
@@ -611,12 +617,16 @@ impl Markdown {
     fn code_line(&mut self, raw: &str, out: &mut Vec<String>) {
         let w = self.content_width().saturating_sub(2).max(4);
         let clean = text::sanitize(raw);
-        let style = self.base.merge(theme::CODE);
+        let base = self.base;
+        // A language the highlighter knows: coloured tokens on plain text; else all in the
+        // code colour.
+        let (tokens, plain) = match self.code.as_mut().and_then(|c| c.highlighter.as_mut()) {
+            Some(h) => (h.line(&clean), base),
+            None => (Vec::new(), base.merge(theme::CODE)),
+        };
         for (a, b) in text::hard_wrap_ranges(&clean, w) {
-            let row = vec![
-                Span::new(self.base.merge(theme::SECONDARY), "│ "),
-                Span::new(style, clean[a..b].to_string()),
-            ];
+            let mut row = vec![Span::new(base.merge(theme::SECONDARY), "│ ")];
+            row.extend(highlight::spans(&clean, &tokens, a..b, base, plain));
             self.emit(row, out);
         }
     }
@@ -845,6 +855,38 @@ mod tests {
                 assert!(text::width(&l) <= w, "{w}: {l:?}");
             }
         }
+    }
+
+    const CODE: &str = "Some code:\n\n```python\ndef f(x):\n    \"\"\"Doc\n    string\"\"\"\n    return x + 1  # add\n```\n\n```sh\necho \"$HOME\" | wc -c\n```\n\n```\nno language: one colour\n```\n";
+
+    #[test]
+    fn code_blocks_are_highlighted_snapshot() {
+        let plain = render(Theme::PLAIN, 40, CODE);
+        insta::assert_snapshot!("code_plain", plain.join("\n"));
+        let colored = render(Theme::COLOR, 40, CODE);
+        insta::assert_snapshot!("code_colored", colored.join("\n"));
+        // Colours change nothing but colours.
+        let stripped: Vec<String> = colored.iter().map(|l| text::strip_ansi(l)).collect();
+        assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn a_long_code_line_wraps_with_its_colours() {
+        let line = format!("let s = \"{}\"; // end", "x".repeat(4096));
+        let src = format!("```rust\n{line}\nfn next() {{}}\n```\n");
+        let out = render(Theme::COLOR, 60, &src);
+        for l in &out {
+            assert!(text::width(l) <= 60, "{l:?}");
+        }
+        // The whole line is there, and the line after it is coloured again.
+        let body: String = out
+            .iter()
+            .map(|l| text::strip_ansi(l))
+            .filter_map(|l| l.strip_prefix("  │ ").map(str::to_string))
+            .collect();
+        assert!(body.starts_with(&line), "{body}");
+        let last = out.iter().rev().find(|l| l.contains("next")).unwrap();
+        assert!(last.contains("\x1b[35mfn\x1b[0m"), "{last:?}");
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! redrawn (see [`terminal`]).
 
 mod complete;
-mod custom_commands;
 mod editor;
+mod highlight;
 mod history;
 mod markdown;
-mod mentions;
 mod prompt;
+// Round 2 of issue 20 wires the scrollable question into the permission prompt.
+#[cfg_attr(not(test), allow(dead_code))]
+mod question;
 mod render;
 mod slash;
 mod terminal;
@@ -21,19 +23,19 @@ mod theme;
 
 use crate::args::Args;
 use crate::login;
-use crate::setup::{self, SetupOptions};
+use crate::setup;
 use anyhow::Result;
-use ccrs_core::agent::{Agent, Outcome, QueryResult};
-use ccrs_core::api::ContentBlock;
-use ccrs_core::auth::{AuthError, AuthProvider, DefaultAuth};
+use ccrs_core::auth::{AuthError, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
-use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer, RuleBehavior};
-use ccrs_core::settings::SettingsSource;
-use ccrs_core::tools::{ToolContext, ToolRegistry, schema};
+use ccrs_core::message::ContentBlock;
+use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer};
+use ccrs_core::session::{
+    CustomCommand, Outcome, Prepared, QueryResult, Session, SessionSetup, ToolSet, Turn, UserInput,
+};
+use ccrs_core::tools::{ToolContext, schema};
 use complete::Completion;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use custom_commands::CustomCommand;
 use editor::Editor;
 use futures_core::Stream;
 use history::History;
@@ -184,14 +186,13 @@ struct Ui {
     agent_rx: mpsc::UnboundedReceiver<AgentEvent>,
     sink: Arc<dyn EventSink>,
     prompt_rx: mpsc::UnboundedReceiver<PromptJob>,
+    // What the loop needs while a query holds the session: all of it comes from the session.
     engine: Arc<PermissionEngine>,
-    tools: ToolRegistry,
+    tools: ToolSet,
     /// A context like a tool call's, for the file tools' previews in the permission prompt.
     preview_ctx: ToolContext,
     cwd: PathBuf,
-    session_id: String,
     auth: Arc<DefaultAuth>,
-    settings_files: Vec<(SettingsSource, Option<PathBuf>)>,
     bypass_allowed: bool,
     /// The model shown in the status line.
     model: String,
@@ -215,26 +216,35 @@ struct Ui {
     started: Instant,
     lines_added: u64,
     lines_removed: u64,
+    /// The custom commands as last discovered (for completion while a query runs).
     custom: Vec<CustomCommand>,
     last_draw: Instant,
     draw_at: Option<Instant>,
 }
 
 /// Starts the interactive session. Returns the process exit code.
-pub async fn run(args: Args) -> Result<i32> {
+pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) -> Result<i32> {
     if !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "interactive mode needs a terminal on stdin; use -p/--print to pipe input (e.g. `echo hi | ccrs -p`)"
         );
     }
     let cwd = std::env::current_dir()?;
-    let settings = setup::load_settings(&args, &cwd)?;
-    let auth = match crate::auth_setup::default_provider(&settings) {
+    let mut options = setup::options(&args, &cwd)?;
+    options.session_id = Some(session_id);
+    let setup = SessionSetup::load(options)?;
+    let auth = match crate::auth_setup::default_provider(setup.settings()) {
         Ok(a) => a,
-        Err(e) if matches!(e.downcast_ref::<AuthError>(), Some(AuthError::Missing)) => {
-            // First launch: offer to log in (on the plain terminal, before the UI starts).
+        Err(e)
+            if matches!(
+                e.downcast_ref::<AuthError>(),
+                Some(AuthError::Missing | AuthError::Store { .. })
+            ) =>
+        {
+            // First launch, or a saved login that cannot be read: offer to log in (on the
+            // plain terminal, before the UI starts).
             match login::first_launch(&login::LoginOptions::default()).await {
-                Ok(true) => crate::auth_setup::default_provider(&settings)?,
+                Ok(true) => crate::auth_setup::default_provider(setup.settings())?,
                 Ok(false) => return Ok(1),
                 Err(e) => {
                     eprintln!("ccrs: {e:#}");
@@ -246,24 +256,9 @@ pub async fn run(args: Args) -> Result<i32> {
     };
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
-    let session = setup::build(
-        &args,
-        settings,
-        cwd.clone(),
-        SetupOptions {
-            prompter,
-            auth: auth.clone(),
-        },
-    )?;
-    // Bypass joins the Shift-Tab cycle when the session started in it (setup already refused
-    // that where it is not allowed), or with --allow-dangerously-skip-permissions where
-    // starting in it would have been allowed: not as root outside a sandbox, not when the
-    // settings disable it.
-    let engine = session.agent.permissions();
-    let started_in_bypass = engine.mode() == Mode::BypassPermissions;
-    let may_bypass = ccrs_core::permissions::bypass_refusal(engine.bypass_disabled()).is_none();
-    let bypass_allowed =
-        started_in_bypass || (args.allow_dangerously_skip_permissions && may_bypass);
+    let mut session = setup.start(auth.clone(), prompter)?;
+    let mut warnings: Vec<String> = session.warnings().to_vec();
+    warnings.extend(setup::not_yet_honoured(&args));
 
     terminal::install_panic_hook();
     // The guard first: if entering fails half-way, what was changed is undone.
@@ -272,8 +267,6 @@ pub async fn run(args: Args) -> Result<i32> {
     let (w, h) = crossterm::terminal::size().unwrap_or((80, 24));
     let theme = Theme::detect();
     let (agent_tx, agent_rx) = mpsc::unbounded_channel();
-    let mut agent = session.agent;
-    let custom = custom_commands::discover(&cwd, &ccrs_core::paths::claude_dir());
     let mut ui = Ui {
         theme,
         screen: Screen::new(std::io::stdout(), w, h),
@@ -284,27 +277,15 @@ pub async fn run(args: Args) -> Result<i32> {
         agent_rx,
         sink: Arc::new(UiSink { tx: agent_tx }),
         prompt_rx,
-        engine: agent.permissions().clone(),
-        tools: agent.tools().clone(),
-        preview_ctx: ToolContext {
-            cwd: cwd.clone(),
-            working_dirs: Arc::new(agent.permissions().working_dirs().to_vec()),
-            session: agent.session_state().clone(),
-            env: Arc::new(Vec::new()),
-            cancel: CancelToken::new(),
-            events: Arc::new(ccrs_core::events::NullSink),
-            tool_use_id: String::new(),
-            api: None,
-            small_model: agent.config.small_model.clone(),
-            model: agent.config.model.clone(),
-            permissions: Some(agent.permissions().clone()),
-        },
+        engine: session.permissions().clone(),
+        tools: session.tools().clone(),
+        preview_ctx: session.tool_context(),
         cwd: cwd.clone(),
-        session_id: session.session_id.clone(),
         auth,
-        settings_files: session.settings.loaded_files(),
-        bypass_allowed,
-        model: agent.config.model.clone(),
+        // Bypass joins the Shift-Tab cycle when the session may use it (it started in it, or
+        // --allow-dangerously-skip-permissions where starting in it would have been allowed).
+        bypass_allowed: session.bypass_allowed(),
+        model: session.model().to_string(),
         busy: None,
         prompt: None,
         menu: None,
@@ -322,17 +303,17 @@ pub async fn run(args: Args) -> Result<i32> {
         started: Instant::now(),
         lines_added: 0,
         lines_removed: 0,
-        custom,
+        custom: session.custom_commands().to_vec(),
         last_draw: Instant::now(),
         draw_at: None,
     };
-    ui.header(&session.warnings);
+    ui.header(&warnings, debug_file.as_deref());
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
-    ui.run(&mut agent).await;
-    ui.shutdown(&agent);
-    agent.session_state().shells.kill_all();
+    ui.run(&mut session).await;
+    ui.shutdown(&session);
+    session.close();
     Ok(0)
 }
 
@@ -348,26 +329,20 @@ impl Ui {
         self.thinking.set_width(w as usize);
     }
 
-    fn header(&mut self, warnings: &[String]) {
+    fn header(&mut self, warnings: &[String], debug_file: Option<&std::path::Path>) {
         let t = self.theme;
         let model = match ccrs_core::models::info(&self.model) {
             Some(m) => format!("{} ({})", m.display, self.model),
             None => self.model.clone(),
         };
-        self.pending.push(format!(
-            "{} {} {}",
-            t.paint(theme::ACCENT.bold(), "✻ ccrs"),
-            t.paint(theme::SECONDARY, &format!("v{}", ccrs_core::VERSION)),
-            t.paint(theme::SECONDARY, &format!("· {model}"))
-        ));
-        self.pending
-            .push(t.paint(theme::SECONDARY, &format!("  {}", self.cwd.display())));
-        self.pending.push(t.paint(
-            theme::SECONDARY,
-            "  /help for help · @ to attach files · shift+tab to switch modes",
-        ));
+        let lines = render::header(&t, &model, &self.cwd, self.width());
+        self.pending.extend(lines);
         for w in warnings {
             self.pending.push(render::warning(&t, w));
+        }
+        if let Some(f) = debug_file {
+            self.pending
+                .push(t.paint(theme::SECONDARY, &format!("  Debug log: {}", f.display())));
         }
     }
 
@@ -380,12 +355,12 @@ impl Ui {
         self.pending.extend(lines);
     }
 
-    async fn run(&mut self, agent: &mut Agent) {
+    async fn run(&mut self, session: &mut Session) {
         self.request_draw();
         while !self.exit {
             if self.busy.is_none() && !self.queue.is_empty() {
                 let text = std::mem::take(&mut self.queue).join("\n");
-                self.submit(agent, text.clone(), text).await;
+                self.submit(session, text.clone(), text).await;
                 continue;
             }
             self.draw_if_due();
@@ -416,7 +391,7 @@ impl Ui {
                         n += 1;
                     }
                     if let Some((shown, sent)) = submit {
-                        self.submit(agent, shown, sent).await;
+                        self.submit(session, shown, sent).await;
                     }
                 }
                 Wake::Signal(s) => self.on_signal(s),
@@ -508,70 +483,62 @@ impl Ui {
         self.exit = true;
     }
 
-    /// Handles a submitted input: a slash command or a prompt.
-    async fn submit(&mut self, agent: &mut Agent, shown: String, sent: String) {
+    /// Handles a submitted input: the session turns it into a turn (a custom command
+    /// expanded, `@paths` attached) or a built-in command carried out here.
+    async fn submit(&mut self, session: &mut Session, shown: String, sent: String) {
         self.menu = None;
         self.history.add(&sent);
         let w = self.width();
         self.item(render::user_prompt(&self.theme, &shown, w));
-        if slash::parse(&sent).is_some() {
-            self.custom = custom_commands::discover(&self.cwd, &ccrs_core::paths::claude_dir());
-            let outcome = {
-                let mut ctx = slash::Ctx {
-                    theme: self.theme,
-                    width: w,
-                    agent,
-                    engine: &self.engine,
-                    cwd: &self.cwd,
-                    session_id: &self.session_id,
-                    auth: self.auth.source(),
-                    settings_files: &self.settings_files,
-                    started: self.started,
-                    lines_added: self.lines_added,
-                    lines_removed: self.lines_removed,
-                    custom: &self.custom,
+        let prepared = session.prepare(UserInput::Text(sent)).await;
+        self.custom = session.custom_commands().to_vec();
+        match prepared {
+            Prepared::Local { builtin, args } => {
+                let outcome = {
+                    let mut ctx = slash::Ctx {
+                        theme: self.theme,
+                        width: w,
+                        session,
+                        started: self.started,
+                        lines_added: self.lines_added,
+                        lines_removed: self.lines_removed,
+                    };
+                    slash::handle(builtin, &args, &mut ctx)
                 };
-                slash::handle(&sent, &mut ctx)
-            };
-            self.model = agent.config.model.clone();
-            match outcome {
-                slash::Outcome::Print(lines) => self.pending.extend(lines),
-                slash::Outcome::Query { prompt, options } => {
-                    self.run_query(agent, vec![ContentBlock::text(prompt)], options)
-                        .await
+                self.model = session.model().to_string();
+                match outcome {
+                    slash::Outcome::Print(lines) => self.pending.extend(lines),
+                    slash::Outcome::Exit => self.exit = true,
+                    slash::Outcome::Login => self.login().await,
+                    slash::Outcome::Logout => self.logout().await,
                 }
-                slash::Outcome::Exit => self.exit = true,
-                slash::Outcome::Login => self.login().await,
-                slash::Outcome::Logout => self.logout().await,
             }
-            return;
+            Prepared::Unknown { name, suggestions } => {
+                let lines = slash::unknown(&self.theme, &name, &suggestions);
+                self.pending.extend(lines);
+            }
+            Prepared::Turn(turn) => {
+                for n in &turn.notes {
+                    self.pending
+                        .push(self.theme.paint(theme::SECONDARY, &format!("  ⎿  {n}")));
+                }
+                for p in &turn.problems {
+                    self.pending.push(render::warning(&self.theme, p));
+                }
+                self.run_query(session, turn).await;
+            }
         }
-        let attached = mentions::attach(&sent, &self.cwd, &agent.session_state().files);
-        for n in &attached.notes {
-            self.pending
-                .push(self.theme.paint(theme::SECONDARY, &format!("  ⎿  {n}")));
-        }
-        self.run_query(agent, attached.blocks, slash::TurnOptions::default())
-            .await;
     }
 
-    /// Runs one query while keeping the terminal responsive.
-    async fn run_query(
-        &mut self,
-        agent: &mut Agent,
-        blocks: Vec<ContentBlock>,
-        options: slash::TurnOptions,
-    ) {
+    /// Runs one turn while keeping the terminal responsive.
+    async fn run_query(&mut self, session: &mut Session, turn: Turn) {
         let cancel = CancelToken::new();
-        let saved_model = options
+        // The footer shows the model this turn uses (a command's frontmatter may choose one).
+        self.model = turn
+            .options
             .model
             .clone()
-            .map(|m| std::mem::replace(&mut agent.config.model, m));
-        if !options.allowed_tools.is_empty() {
-            self.engine
-                .add_session_rules(RuleBehavior::Allow, &options.allowed_tools);
-        }
-        self.model = agent.config.model.clone();
+            .unwrap_or_else(|| session.model().to_string());
         self.busy = Some(Busy::new(cancel.clone()));
         let w = self.width();
         self.md = Markdown::assistant(self.theme, w);
@@ -579,7 +546,7 @@ impl Ui {
         self.in_thinking = false;
         self.refusals.clear();
         let result = {
-            let fut = agent.query(blocks, self.sink.clone(), &cancel);
+            let fut = session.run(turn, self.sink.clone(), &cancel);
             tokio::pin!(fut);
             let mut tick = tokio::time::interval(SPINNER_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -632,14 +599,7 @@ impl Ui {
         while let Ok(ev) = self.agent_rx.try_recv() {
             self.on_agent_event(ev);
         }
-        if let Some(m) = saved_model {
-            agent.config.model = m;
-        }
-        if !options.allowed_tools.is_empty() {
-            self.engine
-                .remove_session_rules(RuleBehavior::Allow, &options.allowed_tools);
-        }
-        self.model = agent.config.model.clone();
+        self.model = session.model().to_string();
         self.finish_query(&result);
     }
 
@@ -1398,20 +1358,20 @@ impl Ui {
         let _ = self.screen.frame(&scroll, &live, cursor);
     }
 
-    fn shutdown(&mut self, agent: &Agent) {
+    fn shutdown(&mut self, session: &Session) {
         if let Some(p) = self.prompt.take() {
             drop(p);
         }
         let t = self.theme;
         let mut input = 0;
         let mut output = 0;
-        for m in &agent.session_usage {
+        for m in session.usage() {
             input += m.usage.total_input();
             output += m.usage.output_tokens;
         }
         let summary = format!(
             "Total cost: {} · {} input, {} output tokens · {}",
-            slash::dollars(agent.session_cost()),
+            slash::dollars(session.cost_usd()),
             slash::thousands(input),
             slash::thousands(output),
             slash::duration(self.started.elapsed())

@@ -89,6 +89,21 @@ fn strip_tool_use_error(s: &str) -> &str {
         .unwrap_or(s)
 }
 
+/// The output of a call the user interrupted, without the marker that says so (Bash's
+/// `<error>Command was aborted before completion</error>`, the agent's "interrupted for tool
+/// use"); `None` for any other result.
+fn interrupted_output(text: &str) -> Option<String> {
+    if text.trim() == ccrs_core::events::INTERRUPTED_TOOL_USE {
+        return Some(String::new());
+    }
+    let aborted = ccrs_core::tools::bash::ABORTED;
+    if !text.lines().any(|l| l.trim() == aborted) {
+        return None;
+    }
+    let kept: Vec<&str> = text.lines().filter(|l| l.trim() != aborted).collect();
+    Some(kept.join("\n"))
+}
+
 /// How a call ended, when it did not simply run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -122,6 +137,18 @@ pub fn tool_result(
         None => {}
     }
     let text_out = output.text();
+    if output.is_error
+        && let Some(partial) = interrupted_output(&text_out)
+    {
+        // The user stopped it (Esc): what it printed so far, then a plain "Interrupted".
+        let mut l = if partial.trim().is_empty() {
+            Vec::new()
+        } else {
+            head_lines(&partial, RESULT_LINES, Style::plain())
+        };
+        l.push((theme::ERROR, "Interrupted".to_string()));
+        return under(theme, l, width);
+    }
     if output.is_error {
         let msg = strip_tool_use_error(&text_out);
         let msg = if msg.trim().is_empty() { "Error" } else { msg };
@@ -354,9 +381,60 @@ pub fn todos_from_input(input: &Value) -> Vec<Todo> {
         .unwrap_or_default()
 }
 
-/// An error that ended a turn, in red.
+/// Lines of an error message shown before `… +N lines` (a proxy's HTML page, not an API
+/// error, is what gets that long).
+const ERROR_LINES: usize = 40;
+
+/// An error that ended a turn, in red: the whole message, wrapped at word boundaries under the
+/// elbow, never cut with `…` (the docs URL at the end of an API error is the useful part).
 pub fn error(theme: &Theme, msg: &str, width: usize) -> Vec<String> {
-    under(theme, head_lines(msg, 6, theme::ERROR), width)
+    wrapped_under(theme, msg, theme::ERROR, width, ERROR_LINES)
+}
+
+/// `msg` (sanitised) word-wrapped into the room under a call, first row after the elbow. A
+/// word longer than a row (a URL) gets a row of its own and is left whole: the terminal
+/// soft-wraps it, so it can still be selected and copied as one piece.
+fn wrapped_under(
+    theme: &Theme,
+    msg: &str,
+    style: Style,
+    width: usize,
+    max_lines: usize,
+) -> Vec<String> {
+    let room = width.saturating_sub(LEAD_WIDTH).max(8);
+    let clean = text::sanitize(msg.trim());
+    let lines: Vec<&str> = clean.lines().collect();
+    let mut rows: Vec<(Style, String)> = Vec::new();
+    for line in lines.iter().take(max_lines) {
+        let mut row = String::new();
+        for word in line.split_whitespace() {
+            if !row.is_empty() && text::width(&row) + 1 + text::width(word) > room {
+                rows.push((style, std::mem::take(&mut row)));
+            }
+            if !row.is_empty() {
+                row.push(' ');
+            }
+            row.push_str(word);
+        }
+        rows.push((style, row));
+    }
+    if lines.len() > max_lines {
+        rows.push((
+            theme::SECONDARY,
+            format!("… +{} lines", lines.len() - max_lines),
+        ));
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, (st, r))| {
+            let lead = if i == 0 { ELBOW } else { UNDER };
+            format!(
+                "{}{}",
+                theme.paint(theme::SECONDARY, lead),
+                theme.paint(st, &r)
+            )
+        })
+        .collect()
 }
 
 /// A warning (settings files, saving rules).
@@ -379,15 +457,26 @@ pub fn retry(
         Some(s) => format!("API error {s}"),
         None => "Connection error".to_string(),
     };
-    let detail = text::sanitize(error).replace('\n', " ");
-    let mut lines = vec![(
-        theme::WARN,
-        format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})"),
-    )];
-    if !detail.trim().is_empty() {
-        lines.push((theme::SECONDARY, detail.trim().to_string()));
+    let mut out = under(
+        theme,
+        vec![(
+            theme::WARN,
+            format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})"),
+        )],
+        width,
+    );
+    // The reason in full, under the first line.
+    let detail = error.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !detail.is_empty() {
+        let rows = wrapped_under(theme, &detail, theme::SECONDARY, width, 1);
+        let elbow = theme.paint(theme::SECONDARY, ELBOW);
+        let under_lead = theme.paint(theme::SECONDARY, UNDER);
+        out.extend(rows.into_iter().map(|r| match r.strip_prefix(&elbow) {
+            Some(rest) => format!("{under_lead}{rest}"),
+            None => r,
+        }));
     }
-    under(theme, lines, width)
+    out
 }
 
 /// The user's prompt as echoed into the scrollback: `> text`.
@@ -415,6 +504,54 @@ pub fn user_prompt(theme: &Theme, prompt: &str, width: usize) -> Vec<String> {
     }
     if out.is_empty() {
         out.push(theme.paint(theme::SECONDARY, ">"));
+    }
+    out
+}
+
+/// The start-up header: name, version and model, the directory, and the hints, each wrapped
+/// at word boundaries to `width` (a path without spaces is cut where it must be).
+pub fn header(theme: &Theme, model: &str, cwd: &std::path::Path, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let model = text::sanitize(model);
+    let cwd = text::sanitize(&cwd.display().to_string());
+    let lines: [(&[Span], Style); 3] = [
+        (
+            &[
+                Span::new(theme::ACCENT.bold(), "✻ ccrs"),
+                Span::plain(" "),
+                Span::new(
+                    theme::SECONDARY,
+                    format!("v{} · {model}", ccrs_core::VERSION),
+                ),
+            ],
+            theme::SECONDARY,
+        ),
+        (&[Span::plain(cwd)], theme::SECONDARY),
+        (
+            &[Span::plain(
+                "/help for help · @ to attach files · shift+tab to switch modes",
+            )],
+            theme::SECONDARY,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (i, (spans, style)) in lines.iter().enumerate() {
+        let lead = if i == 0 { "" } else { "  " };
+        let spans: Vec<Span> = spans
+            .iter()
+            .map(|s| {
+                if s.style.is_plain() {
+                    Span::new(*style, s.text.clone())
+                } else {
+                    s.clone()
+                }
+            })
+            .collect();
+        let indent = [Span::plain(lead)];
+        let hang = [Span::plain(if i == 0 { "  " } else { lead })];
+        for row in text::wrap_spans(&spans, width, &indent, &hang) {
+            out.push(paint(theme, &row));
+        }
     }
     out
 }
@@ -493,6 +630,17 @@ mod tests {
         ));
         let empty = ToolOutput::ok("");
         all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &empty, 60));
+        let aborted = ToolOutput::error(format!(
+            "partial line 1\npartial line 2\n{}",
+            ccrs_core::tools::bash::ABORTED
+        ));
+        all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &aborted, 60));
+        let aborted = ToolOutput::error(ccrs_core::tools::bash::ABORTED);
+        all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &aborted, 60));
+        let stopped = ToolOutput::error(ccrs_core::events::INTERRUPTED_TOOL_USE);
+        all.extend(result(&Theme::PLAIN, "Read", &json!({}), &stopped, 60));
+        let timed_out = ToolOutput::error("out\nCommand timed out after 2s");
+        all.extend(result(&Theme::PLAIN, "Bash", &json!({}), &timed_out, 60));
         let create = ToolOutput::ok("ok")
             .with_structured(json!({"type":"create","filePath":"/p/a.txt","content":"one\ntwo\n"}));
         all.extend(result(&Theme::PLAIN, "Write", &json!({}), &create, 60));
@@ -535,6 +683,39 @@ mod tests {
     }
 
     #[test]
+    fn api_errors_are_shown_whole_and_wrapped() {
+        let msg = "API Error: 400 invalid_request_error: messages.1.content.0: tool_use ids \
+                   must be unique; see https://docs.anthropic.com/en/api/errors#http-errors-and-a-very-long-anchor for details";
+        let lines = error(&Theme::PLAIN, msg, 60);
+        insta::assert_snapshot!(lines.join("\n"));
+        let text: String = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        assert!(!text.contains('…'));
+        assert!(text.contains(
+            "https://docs.anthropic.com/en/api/errors#http-errors-and-a-very-long-anchor"
+        ));
+        // Everything fits but the URL, which keeps a row of its own.
+        for l in &lines {
+            assert!(text::width(l) <= 60 || !l.trim().contains(' '), "{l:?}");
+        }
+        let no_cred = "API Error: no credentials: set ANTHROPIC_API_KEY (recommended) or run \
+                       `ccrs login` (or `/login` in an interactive session)";
+        let lines = error(&Theme::COLOR, no_cred, 60);
+        let plain: Vec<String> = lines.iter().map(|l| text::strip_ansi(l)).collect();
+        assert_eq!(
+            plain,
+            [
+                "  ⎿  API Error: no credentials: set ANTHROPIC_API_KEY",
+                "     (recommended) or run `ccrs login` (or `/login` in an",
+                "     interactive session)"
+            ]
+        );
+        let long_body: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let lines = error(&Theme::PLAIN, &long_body, 60);
+        assert_eq!(lines.len(), ERROR_LINES + 1);
+        assert_eq!(lines[ERROR_LINES], "     … +60 lines");
+    }
+
+    #[test]
     fn lines_under_a_call_use_the_whole_width() {
         let fits = "x".repeat(55);
         let out = ToolOutput::ok(format!("{fits}\n{fits}y\n"));
@@ -553,6 +734,25 @@ mod tests {
             todos(&Theme::PLAIN, &[todo], 60)[1],
             format!("  ⎿  ☐ {}", "t".repeat(53))
         );
+    }
+
+    #[test]
+    fn header_wraps_between_words_at_60_columns() {
+        let cwd = Path::new("/home/someone/projects/a-rather-long-project-name/with/nested/dirs");
+        let model = "Claude Sonnet 4.5 (claude-sonnet-4-5-20250929)";
+        let lines = header(&Theme::PLAIN, model, cwd, 60);
+        let v = ccrs_core::VERSION;
+        insta::assert_snapshot!(lines.join("\n").replace(v, "<version>"));
+        for l in &lines {
+            assert!(text::width(l) <= 60, "{l:?}");
+        }
+        let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+        assert!(
+            words.contains(&"modes") && words.contains(&"switch"),
+            "{words:?}"
+        );
+        let colored = header(&Theme::COLOR, model, cwd, 60);
+        assert_eq!(colored.len(), lines.len());
     }
 
     #[test]

@@ -1,114 +1,20 @@
-//! Built-in slash commands, custom commands, and "did you mean".
+//! Built-in slash commands (the table is core's, shared with print mode), the help, and "did
+//! you mean". Custom commands and `/init` are expanded by the session, not here.
 
-use super::custom_commands::{self, CustomCommand};
 use super::text;
 use super::theme::{self, Style, Theme};
-use ccrs_core::agent::Agent;
-use ccrs_core::auth::CredentialSource;
 use ccrs_core::models::{self, MODELS};
-use ccrs_core::permissions::{PermissionEngine, RuleBehavior};
+use ccrs_core::permissions::RuleBehavior;
+use ccrs_core::session::{BUILTINS, Builtin, CustomCommand, ModelUsage, Session};
 use ccrs_core::settings::SettingsSource;
-use ccrs_core::tools::textfile::edit_distance;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
-
-/// A built-in command: name, aliases, argument hint, description.
-pub struct Builtin {
-    pub name: &'static str,
-    pub aliases: &'static [&'static str],
-    pub hint: &'static str,
-    pub description: &'static str,
-}
-
-pub const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "help",
-        aliases: &["h", "?"],
-        hint: "",
-        description: "Show help and available commands",
-    },
-    Builtin {
-        name: "clear",
-        aliases: &["reset", "new"],
-        hint: "",
-        description: "Start a new conversation (history and context are cleared)",
-    },
-    Builtin {
-        name: "model",
-        aliases: &[],
-        hint: "[model]",
-        description: "List the models, or set the model for the next requests",
-    },
-    Builtin {
-        name: "cost",
-        aliases: &[],
-        hint: "",
-        description: "Show the cost and duration of this session",
-    },
-    Builtin {
-        name: "status",
-        aliases: &[],
-        hint: "",
-        description: "Show version, session, model, account and settings",
-    },
-    Builtin {
-        name: "permissions",
-        aliases: &["allowed-tools"],
-        hint: "",
-        description: "Show the permission rules in force and where they come from",
-    },
-    Builtin {
-        name: "todos",
-        aliases: &[],
-        hint: "",
-        description: "Show the current todo list",
-    },
-    Builtin {
-        name: "init",
-        aliases: &[],
-        hint: "",
-        description: "Ask ccrs to write a CLAUDE.md describing this project",
-    },
-    Builtin {
-        name: "login",
-        aliases: &[],
-        hint: "",
-        description: "Log in (API key or Claude account)",
-    },
-    Builtin {
-        name: "logout",
-        aliases: &[],
-        hint: "",
-        description: "Remove the stored credential",
-    },
-    Builtin {
-        name: "quit",
-        aliases: &["q", "exit"],
-        hint: "",
-        description: "Exit ccrs",
-    },
-];
-
-/// What the prompt says for `/init` (our own wording).
-pub const INIT_PROMPT: &str = "Look through this repository and write a CLAUDE.md file at its root. Future coding sessions in this repository (ccrs or Claude Code) will read it first, so it should hold what they cannot quickly see for themselves:\n\n1. How to build, lint and test the project, including how to run a single test.\n2. The big-picture architecture: how the main parts fit together and where to look for what, the things that take reading several files to understand.\n\nKeep it short and specific to this project: no generic advice, no list of every file, nothing invented. Fold in the important parts of any README.md, CONTRIBUTING file, .cursorrules, .cursor/rules/ or .github/copilot-instructions.md. If a CLAUDE.md already exists, improve it instead of starting over.\n\nBegin the file with:\n\n```\n# CLAUDE.md\n\nThis file gives guidance to ccrs and Claude Code when working with code in this repository.\n```";
-
-/// Options that apply to one turn only (a custom command's frontmatter).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TurnOptions {
-    pub model: Option<String>,
-    pub allowed_tools: Vec<String>,
-}
 
 /// What the session loop does after a command.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Done; print these lines.
     Print(Vec<String>),
-    /// Send a prompt to the model.
-    Query {
-        prompt: String,
-        options: TurnOptions,
-    },
     Login,
     Logout,
     Exit,
@@ -118,16 +24,10 @@ pub enum Outcome {
 pub struct Ctx<'a> {
     pub theme: Theme,
     pub width: usize,
-    pub agent: &'a mut Agent,
-    pub engine: &'a PermissionEngine,
-    pub cwd: &'a Path,
-    pub session_id: &'a str,
-    pub auth: CredentialSource,
-    pub settings_files: &'a [(SettingsSource, Option<PathBuf>)],
+    pub session: &'a mut Session,
     pub started: std::time::Instant,
     pub lines_added: u64,
     pub lines_removed: u64,
-    pub custom: &'a [CustomCommand],
 }
 
 /// Every command name (built-in names and aliases, custom commands) with its description.
@@ -144,92 +44,37 @@ pub fn all_names(custom: &[CustomCommand]) -> Vec<(String, String)> {
     out
 }
 
-/// The closest command names to `name` (edit distance ≤ 2, or a prefix), best first.
-pub fn suggestions(name: &str, custom: &[CustomCommand]) -> Vec<String> {
-    let mut names: Vec<String> = BUILTINS
-        .iter()
-        .flat_map(|b| std::iter::once(b.name).chain(b.aliases.iter().copied()))
-        .map(str::to_string)
-        .collect();
-    names.extend(custom.iter().map(|c| c.name.clone()));
-    let mut scored: Vec<(usize, String)> = names
-        .into_iter()
-        .filter_map(|n| {
-            let d = edit_distance(name, &n);
-            let limit = if name.len() <= 3 { 1 } else { 2 };
-            if d <= limit || (name.len() >= 2 && n.starts_with(name)) {
-                Some((d, n))
-            } else {
-                None
-            }
-        })
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, n)| n).collect()
-}
-
-fn builtin(name: &str) -> Option<&'static Builtin> {
-    BUILTINS
-        .iter()
-        .find(|b| b.name == name || b.aliases.contains(&name))
-}
-
-/// Splits `/name args`.
-pub fn parse(line: &str) -> Option<(&str, &str)> {
-    let rest = line.trim_start().strip_prefix('/')?;
-    let (name, args) = match rest.find(char::is_whitespace) {
-        Some(i) => (&rest[..i], rest[i..].trim()),
-        None => (rest.trim_end(), ""),
-    };
-    Some((name, args))
-}
-
-/// Runs a slash command line.
-pub fn handle(line: &str, ctx: &mut Ctx<'_>) -> Outcome {
-    let Some((name, args)) = parse(line) else {
-        return Outcome::Print(vec![]);
-    };
+/// Carries out a built-in command.
+pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
     let t = ctx.theme;
-    if let Some(b) = builtin(name) {
-        return match b.name {
-            "help" => Outcome::Print(help(ctx)),
-            "clear" => {
-                ctx.agent.clear();
-                Outcome::Print(vec![t.paint(theme::SECONDARY, "  ⎿  Conversation cleared")])
-            }
-            "model" => Outcome::Print(model(ctx, args)),
-            "cost" => Outcome::Print(cost(ctx)),
-            "status" => Outcome::Print(status(ctx)),
-            "permissions" => Outcome::Print(permissions(ctx)),
-            "todos" => Outcome::Print(todos(ctx)),
-            "init" => Outcome::Query {
-                prompt: INIT_PROMPT.to_string(),
-                options: TurnOptions::default(),
-            },
-            "login" => Outcome::Login,
-            "logout" => Outcome::Logout,
-            _ => Outcome::Exit,
-        };
+    match b.name {
+        "help" => Outcome::Print(help(ctx)),
+        "clear" => {
+            ctx.session.clear();
+            Outcome::Print(vec![t.paint(theme::SECONDARY, "  ⎿  Conversation cleared")])
+        }
+        "model" => Outcome::Print(model(ctx, args)),
+        "cost" => Outcome::Print(cost(ctx)),
+        "status" => Outcome::Print(status(ctx)),
+        "permissions" => Outcome::Print(permissions(ctx)),
+        "todos" => Outcome::Print(todos(ctx)),
+        "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
+        "login" => Outcome::Login,
+        "logout" => Outcome::Logout,
+        _ => Outcome::Exit,
     }
-    if let Some(c) = ctx.custom.iter().find(|c| c.name == name) {
-        return Outcome::Query {
-            prompt: custom_commands::expand(&c.body, args),
-            options: TurnOptions {
-                model: c.model.as_deref().map(models::resolve_alias),
-                allowed_tools: c.allowed_tools.clone(),
-            },
-        };
-    }
-    let sugg = suggestions(name, ctx.custom);
+}
+
+/// `Unknown command: /x. Did you mean /y?`
+pub fn unknown(t: &Theme, name: &str, suggestions: &[String]) -> Vec<String> {
     let mut msg = format!("Unknown command: /{}", text::sanitize(name));
-    if !sugg.is_empty() {
-        let list: Vec<String> = sugg.iter().map(|s| format!("/{s}")).collect();
+    if !suggestions.is_empty() {
+        let list: Vec<String> = suggestions.iter().map(|s| format!("/{s}")).collect();
         msg.push_str(&format!(". Did you mean {}?", list.join(", ")));
     } else {
         msg.push_str(". Type /help for the list of commands.");
     }
-    Outcome::Print(vec![t.paint(theme::ERROR, &format!("  ⎿  {msg}"))])
+    vec![t.paint(theme::ERROR, &format!("  ⎿  {msg}"))]
 }
 
 fn kv(theme: &Theme, k: &str, v: &str) -> String {
@@ -255,7 +100,8 @@ fn help(ctx: &Ctx<'_>) -> Vec<String> {
         .iter()
         .map(|b| b.name.len() + b.hint.len() + 2)
         .chain(
-            ctx.custom
+            ctx.session
+                .custom_commands()
                 .iter()
                 .map(|c| c.name.len() + c.argument_hint.as_ref().map_or(0, |h| h.len() + 1) + 1),
         )
@@ -285,10 +131,11 @@ fn help(ctx: &Ctx<'_>) -> Vec<String> {
         }
         out.push(row(name, &desc));
     }
-    if !ctx.custom.is_empty() {
+    let custom = ctx.session.custom_commands();
+    if !custom.is_empty() {
         out.push(String::new());
         out.push(t.paint(Style::plain().bold(), "  Custom commands"));
-        for c in ctx.custom {
+        for c in custom {
             let mut name = format!("/{}", c.name);
             if let Some(h) = &c.argument_hint {
                 name.push(' ');
@@ -346,8 +193,7 @@ fn price(p: f64) -> String {
 fn model(ctx: &mut Ctx<'_>, args: &str) -> Vec<String> {
     let t = ctx.theme;
     if !args.is_empty() {
-        let id = models::resolve_alias(args);
-        ctx.agent.config.model = id.clone();
+        let id = ctx.session.set_model(args);
         return match models::info(&id) {
             Some(m) => vec![t.paint(
                 theme::SECONDARY,
@@ -365,7 +211,7 @@ fn model(ctx: &mut Ctx<'_>, args: &str) -> Vec<String> {
             ],
         };
     }
-    let current = ctx.agent.config.model.clone();
+    let current = ctx.session.model().to_string();
     let mut out = vec![
         format!("  {}", t.paint(Style::plain().bold(), "Models")),
         t.paint(
@@ -455,7 +301,7 @@ pub fn cost_lines(
     wall: Duration,
     added: u64,
     removed: u64,
-    usage: &[ccrs_core::agent::ModelUsage],
+    usage: &[ModelUsage],
 ) -> Vec<String> {
     let mut out = vec![
         format!("Total cost:            {}", dollars(total)),
@@ -473,15 +319,25 @@ pub fn cost_lines(
         out.push("Usage:                 0 input, 0 output, 0 cache read, 0 cache write".into());
     } else {
         out.push("Usage by model:".into());
+        // Claude Code right-aligns the ids in 21 columns; a longer id widens the column for
+        // every row, so the colons stay in one column.
+        let col = usage
+            .iter()
+            .map(|m| text::width(&m.model))
+            .max()
+            .unwrap_or(0)
+            .max(21);
         for m in usage {
             let u = &m.usage;
             let cost = m
                 .cost_usd
                 .map(dollars)
                 .unwrap_or_else(|| "cost unknown".to_string());
+            let pad = col.saturating_sub(text::width(&m.model));
             out.push(format!(
-                "{:>21}:  {} input, {} output, {} cache read, {} cache write ({})",
-                m.model,
+                "{}{}:  {} input, {} output, {} cache read, {} cache write ({})",
+                " ".repeat(pad),
+                text::sanitize(&m.model),
                 thousands(u.input_tokens),
                 thousands(u.output_tokens),
                 thousands(u.cache_read_input_tokens),
@@ -494,26 +350,66 @@ pub fn cost_lines(
 }
 
 fn cost(ctx: &Ctx<'_>) -> Vec<String> {
-    let a = &ctx.agent;
+    let s = &ctx.session;
     cost_lines(
-        a.session_cost(),
-        a.session_api_duration,
+        s.cost_usd(),
+        s.api_duration(),
         ctx.started.elapsed(),
         ctx.lines_added,
         ctx.lines_removed,
-        &a.session_usage,
+        s.usage(),
     )
     .into_iter()
     .map(|l| format!("  {l}"))
     .collect()
 }
 
+/// The settings files as they are now (read again: a `settings.local.json` written by "don't
+/// ask again" during the session is one of them), marking those that appeared or went away
+/// since start-up.
+fn setting_sources(
+    t: &Theme,
+    at_start: &[(SettingsSource, Option<PathBuf>)],
+    now: &[(SettingsSource, Option<PathBuf>)],
+) -> Vec<String> {
+    if now.is_empty() && at_start.is_empty() {
+        return vec![kv(t, "Setting sources", "none")];
+    }
+    let mut out = vec![kv(t, "Setting sources", "")];
+    let show = |src: SettingsSource, path: &Option<PathBuf>, note: &str| {
+        let p = path
+            .as_ref()
+            .map(|p| text::sanitize(&p.display().to_string()))
+            .unwrap_or_else(|| "--settings (inline JSON)".into());
+        format!(
+            "    {} {}{}",
+            t.paint(theme::SECONDARY, &format!("{}:", src.as_str())),
+            p,
+            t.paint(theme::SECONDARY, note)
+        )
+    };
+    for (src, path) in now {
+        let note = if at_start.iter().any(|(s, p)| s == src && p == path) {
+            ""
+        } else {
+            " (new during this session)"
+        };
+        out.push(show(*src, path, note));
+    }
+    for (src, path) in at_start {
+        if !now.iter().any(|(s, p)| s == src && p == path) {
+            out.push(show(*src, path, " (read at start; now gone or unreadable)"));
+        }
+    }
+    out
+}
+
 fn status(ctx: &Ctx<'_>) -> Vec<String> {
     let t = ctx.theme;
-    let model = &ctx.agent.config.model;
+    let model = ctx.session.model();
     let model_s = match models::info(model) {
         Some(m) => format!("{} ({})", m.display, model),
-        None => model.clone(),
+        None => model.to_string(),
     };
     let mut out = vec![
         kv(
@@ -525,38 +421,34 @@ fn status(ctx: &Ctx<'_>) -> Vec<String> {
                 ccrs_core::CLAUDE_CODE_COMPAT_VERSION
             ),
         ),
-        kv(&t, "Session ID", ctx.session_id),
-        kv(&t, "cwd", &ctx.cwd.display().to_string()),
-        kv(&t, "Auth", ctx.auth.describe()),
+        kv(&t, "Session ID", ctx.session.id()),
+        kv(&t, "cwd", &ctx.session.cwd().display().to_string()),
+        kv(&t, "Auth", ctx.session.auth_source().describe()),
         kv(&t, "Model", &model_s),
-        kv(&t, "Permission mode", ctx.engine.mode().as_str()),
+        kv(
+            &t,
+            "Permission mode",
+            ctx.session.permission_mode().as_str(),
+        ),
     ];
-    if ctx.settings_files.is_empty() {
-        out.push(kv(&t, "Setting sources", "none loaded"));
-    } else {
-        out.push(kv(&t, "Setting sources", ""));
-        for (src, path) in ctx.settings_files {
-            let p = path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "--settings (inline JSON)".into());
-            out.push(format!(
-                "    {} {}",
-                t.paint(theme::SECONDARY, &format!("{}:", src.as_str())),
-                p
-            ));
-        }
-    }
+    out.extend(setting_sources(
+        &t,
+        &ctx.session.settings_files(),
+        &ctx.session.settings_files_now(),
+    ));
     out
 }
 
 fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
     let t = ctx.theme;
-    let rules = ctx.engine.rules();
+    let rules = ctx.session.permissions().rules();
     let mut out = vec![format!(
         "  {} {}",
         t.paint(Style::plain().bold(), "Permission rules"),
-        t.paint(theme::SECONDARY, &format!("(mode: {})", ctx.engine.mode()))
+        t.paint(
+            theme::SECONDARY,
+            &format!("(mode: {})", ctx.session.permission_mode())
+        )
     )];
     for (b, title) in [
         (RuleBehavior::Allow, "Allow"),
@@ -591,37 +483,50 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn todos(ctx: &Ctx<'_>) -> Vec<String> {
-    let list = ctx
-        .agent
-        .session_state()
-        .todos
-        .lock()
-        .map(|t| t.clone())
-        .unwrap_or_default();
-    super::render::todos(&ctx.theme, &list, ctx.width)
+    super::render::todos(&ctx.theme, &ctx.session.todos(), ctx.width)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ccrs_core::agent::ModelUsage;
-    use ccrs_core::api::Usage;
+    use ccrs_core::message::Usage;
+    use ccrs_core::settings::{LoadOptions, Settings};
 
     #[test]
-    fn parse_splits_name_and_args() {
-        assert_eq!(parse("/model haiku"), Some(("model", "haiku")));
-        assert_eq!(parse("/help"), Some(("help", "")));
-        assert_eq!(parse("/fix   a b "), Some(("fix", "a b")));
-        assert_eq!(parse("hello"), None);
-    }
-
-    #[test]
-    fn suggestions_find_close_names() {
-        assert_eq!(suggestions("modle", &[]), ["model"]);
-        assert_eq!(suggestions("cler", &[]), ["clear"]);
-        assert_eq!(suggestions("perm", &[]), ["permissions"]);
-        assert!(suggestions("zzzzzz", &[]).is_empty());
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    fn setting_sources_are_read_again_and_changes_marked() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path().join("p");
+        std::fs::create_dir_all(cwd.join(".claude")).unwrap();
+        std::fs::write(cwd.join(".claude/settings.json"), "{}").unwrap();
+        let mut opts = LoadOptions::new(&cwd);
+        opts.managed_path = d.path().join("none.json");
+        opts.claude_dir = d.path().join("home/.claude");
+        let start = Settings::load(&opts).loaded_files();
+        let show = |now: &[(SettingsSource, Option<PathBuf>)]| {
+            setting_sources(&Theme::PLAIN, &start, now)
+                .join("\n")
+                .replace(&d.path().display().to_string(), "<tmp>")
+        };
+        assert_eq!(
+            show(&Settings::load(&opts).loaded_files()),
+            "  Setting sources: \n    project: <tmp>/p/.claude/settings.json"
+        );
+        // "Don't ask again" wrote settings.local.json mid-session.
+        std::fs::write(
+            cwd.join(".claude/settings.local.json"),
+            r#"{"permissions":{"allow":["Bash(ls:*)"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            show(&Settings::load(&opts).loaded_files()),
+            "  Setting sources: \n    local: <tmp>/p/.claude/settings.local.json (new during this session)\n    project: <tmp>/p/.claude/settings.json"
+        );
+        std::fs::remove_file(cwd.join(".claude/settings.json")).unwrap();
+        assert!(show(&Settings::load(&opts).loaded_files()).contains("now gone"));
+        assert_eq!(
+            setting_sources(&Theme::PLAIN, &[], &[]),
+            ["  Setting sources: none"]
+        );
     }
 
     #[test]
@@ -646,6 +551,17 @@ mod tests {
             &usage,
         );
         insta::assert_snapshot!(lines.join("\n"));
+        // Ids longer than Claude Code's 21 columns widen the column for every row.
+        let mut two = usage.clone();
+        two.push(ModelUsage {
+            model: "claude-sonnet-4-5-20250929-with-a-suffix".into(),
+            usage: Usage::default(),
+            cost_usd: None,
+        });
+        let lines = cost_lines(0.1234, Duration::ZERO, Duration::ZERO, 0, 0, &two);
+        insta::assert_snapshot!("cost_long_model_ids", lines.join("\n"));
+        let colons: Vec<usize> = lines[5..].iter().map(|l| l.find(":  ").unwrap()).collect();
+        assert_eq!(colons[0], colons[1], "{lines:#?}");
         assert_eq!(dollars(0.75), "$0.75");
         assert_eq!(dollars(-0.0), "$0.0000");
         assert_eq!(dollars(0.0123456), "$0.0123");

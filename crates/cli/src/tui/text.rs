@@ -3,6 +3,7 @@
 //! sequences are counted the same way everywhere.
 
 use super::theme::{Style, Theme};
+use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthChar;
 
 /// Columns a character takes (control characters take none).
@@ -11,6 +12,21 @@ pub fn char_width(c: char) -> usize {
         return 4;
     }
     c.width().unwrap_or(0)
+}
+
+/// Columns a grapheme cluster takes: the sum of its characters' widths. A flag (two regional
+/// indicators) and a letter with combining marks come out right everywhere; an emoji ZWJ
+/// sequence counts each joined emoji, which is what terminals without grapheme clustering
+/// (xterm, VTE, …) draw. Terminals that draw it as one glyph then show a row a little short
+/// rather than overflowing it, which would break the live region's layout.
+pub fn grapheme_width(g: &str) -> usize {
+    g.chars().map(char_width).sum()
+}
+
+/// The grapheme clusters of `s` with their byte offsets: the units the editor moves over and
+/// deletes, and the smallest units wrapping may split at.
+pub fn graphemes(s: &str) -> unicode_segmentation::GraphemeIndices<'_> {
+    s.grapheme_indices(true)
 }
 
 /// Columns `s` takes, ignoring ANSI escape sequences.
@@ -101,13 +117,13 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
     let mut out = String::new();
     let mut w = 0;
-    for c in s.chars() {
-        let cw = char_width(c);
-        if w + cw > max - 1 {
+    for (_, g) in graphemes(s) {
+        let gw = grapheme_width(g);
+        if w + gw > max - 1 {
             break;
         }
-        w += cw;
-        out.push(c);
+        w += gw;
+        out.push_str(g);
     }
     out.push('…');
     out
@@ -134,9 +150,9 @@ impl Span {
 
 /// Concatenates spans into a terminal string.
 pub fn paint(theme: &Theme, spans: &[Span]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(spans.iter().map(|s| s.text.len() + 12).sum());
     for s in spans {
-        out.push_str(&theme.paint(s.style, &s.text));
+        theme.paint_into(&mut out, s.style, &s.text);
     }
     out
 }
@@ -208,15 +224,14 @@ pub fn wrap_spans(spans: &[Span], width: usize, first: &[Span], rest: &[Span]) -
             row_w += space_w;
         }
         for t in &tokens[i..word_end] {
-            for c in t.1.chars() {
-                let cw = char_width(c);
-                if row_w + cw > width && row_w > indent_w {
+            for (_, g) in graphemes(&t.1) {
+                let gw = grapheme_width(g);
+                if row_w + gw > width && row_w > indent_w {
                     rows.push(std::mem::replace(&mut row, rest.to_vec()));
                     row_w = indent_w;
                 }
-                let mut b = [0u8; 4];
-                push(&mut row, t.0, c.encode_utf8(&mut b));
-                row_w += cw;
+                push(&mut row, t.0, g);
+                row_w += gw;
             }
         }
         row_has_text = true;
@@ -228,21 +243,60 @@ pub fn wrap_spans(spans: &[Span], width: usize, first: &[Span], rest: &[Span]) -
     rows
 }
 
-/// Splits plain text into rows of at most `width` columns at character boundaries (no word
+/// Splits plain text into rows of at most `width` columns between grapheme clusters (no word
 /// logic): how the terminal itself wraps. Returns the byte ranges of each row.
 pub fn hard_wrap_ranges(s: &str, width: usize) -> Vec<(usize, usize)> {
     let width = width.max(1);
     let mut rows = Vec::new();
     let mut start = 0;
     let mut w = 0;
-    for (i, c) in s.char_indices() {
-        let cw = char_width(c);
-        if w + cw > width {
+    for (i, g) in graphemes(s) {
+        let gw = grapheme_width(g);
+        if w + gw > width && i > start {
             rows.push((start, i));
             start = i;
             w = 0;
         }
-        w += cw;
+        w += gw;
+    }
+    rows.push((start, s.len()));
+    rows
+}
+
+/// Splits plain text (one line) into rows of at most `width` columns at word boundaries: a
+/// row ends after a run of spaces, and only a word longer than a row is cut. The ranges are
+/// contiguous (a row keeps the spaces it ends with), so every byte offset lies in a row.
+pub fn word_wrap_ranges(s: &str, width: usize) -> Vec<(usize, usize)> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut start = 0;
+    let mut w = 0;
+    // Where the last word of the row starts, and the row's width before it.
+    let mut word: Option<(usize, usize)> = None;
+    let mut after_space = false;
+    for (i, g) in graphemes(s) {
+        let gw = grapheme_width(g);
+        let space = g == " " || g == "\t";
+        if !space && after_space {
+            word = Some((i, w));
+        }
+        if w + gw > width && i > start {
+            match word {
+                Some((at, before)) if !space && at > start => {
+                    rows.push((start, at));
+                    start = at;
+                    w -= before;
+                }
+                _ => {
+                    rows.push((start, i));
+                    start = i;
+                    w = 0;
+                }
+            }
+            word = None;
+        }
+        w += gw;
+        after_space = space;
     }
     rows.push((start, s.len()));
     rows
@@ -304,6 +358,86 @@ mod tests {
         assert_eq!(texts(&rows), ["日本語", "日本語", "日本語"]);
         let rows = wrap_spans(&[Span::plain("abcdefghij")], 4, &[], &[]);
         assert_eq!(texts(&rows), ["abcd", "efgh", "ij"]);
+    }
+
+    #[test]
+    fn clusters_stay_whole_when_cut_or_wrapped() {
+        let flag = "🇫🇷";
+        let family = "👨\u{200d}👩\u{200d}👧";
+        let accent = "e\u{301}";
+        assert_eq!(grapheme_width(flag), 2);
+        assert_eq!(grapheme_width(accent), 1);
+        let s = format!("{flag}{accent}{family}x");
+        let clusters: Vec<&str> = graphemes(&s).map(|(_, g)| g).collect();
+        assert_eq!(clusters, [flag, accent, family, "x"]);
+        // Every row boundary falls between clusters.
+        for w in 1..8 {
+            for (a, b) in hard_wrap_ranges(&s, w)
+                .into_iter()
+                .chain(word_wrap_ranges(&s, w))
+            {
+                assert!(
+                    clusters_start_at(&s, a) && clusters_start_at(&s, b),
+                    "{w}: {a}..{b}"
+                );
+            }
+        }
+        assert_eq!(truncate(&format!("ab{flag}cd"), 4), "ab…");
+        assert_eq!(
+            truncate(&format!("a{accent}{accent}cd"), 4),
+            format!("a{accent}{accent}…")
+        );
+        let rows = wrap_spans(
+            &[Span::plain(format!("{accent}{accent}{accent}"))],
+            2,
+            &[],
+            &[],
+        );
+        assert_eq!(
+            texts(&rows),
+            [format!("{accent}{accent}"), accent.to_string()]
+        );
+    }
+
+    fn clusters_start_at(s: &str, at: usize) -> bool {
+        at == s.len() || graphemes(s).any(|(i, _)| i == at)
+    }
+
+    #[test]
+    fn word_wrap_breaks_between_words() {
+        let s = "the quick brown fox jumps";
+        let rows: Vec<&str> = word_wrap_ranges(s, 10)
+            .iter()
+            .map(|&(a, b)| &s[a..b])
+            .collect();
+        assert_eq!(rows, ["the quick ", "brown fox ", "jumps"]);
+        // A word longer than a row is cut; spaces that do not fit start the next row.
+        let s = "abcdefghijkl mn";
+        let rows: Vec<&str> = word_wrap_ranges(s, 5)
+            .iter()
+            .map(|&(a, b)| &s[a..b])
+            .collect();
+        assert_eq!(rows, ["abcde", "fghij", "kl mn"]);
+        let s = "abcde fg";
+        let rows: Vec<&str> = word_wrap_ranges(s, 5)
+            .iter()
+            .map(|&(a, b)| &s[a..b])
+            .collect();
+        assert_eq!(rows, ["abcde", " fg"]);
+        assert_eq!(word_wrap_ranges("", 5), vec![(0, 0)]);
+        // Contiguous and within the width.
+        let s = "lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod";
+        for w in 1..30 {
+            let rows = word_wrap_ranges(s, w);
+            assert_eq!(rows[0].0, 0);
+            assert_eq!(rows.last().unwrap().1, s.len());
+            for p in rows.windows(2) {
+                assert_eq!(p[0].1, p[1].0);
+            }
+            for (a, b) in rows {
+                assert!(width(&s[a..b]) <= w);
+            }
+        }
     }
 
     #[test]

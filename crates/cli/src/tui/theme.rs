@@ -1,8 +1,6 @@
 //! Colours and text attributes. Only the 16 ANSI colours (they follow the user's terminal
 //! palette, light or dark); nothing at all when `NO_COLOR` is set or stdout is not a terminal.
 
-use std::fmt::Write as _;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Color {
     Red,
@@ -16,15 +14,16 @@ pub enum Color {
 }
 
 impl Color {
-    fn fg_code(self) -> u8 {
+    /// The SGR parameter of this foreground colour.
+    fn fg_code(self) -> &'static str {
         match self {
-            Color::Red => 31,
-            Color::Green => 32,
-            Color::Yellow => 33,
-            Color::Blue => 34,
-            Color::Magenta => 35,
-            Color::Cyan => 36,
-            Color::Gray => 90,
+            Color::Red => "31",
+            Color::Green => "32",
+            Color::Yellow => "33",
+            Color::Blue => "34",
+            Color::Magenta => "35",
+            Color::Cyan => "36",
+            Color::Gray => "90",
         }
     }
 }
@@ -95,41 +94,41 @@ impl Style {
     }
 
     /// The SGR sequence that turns this style on (empty for plain).
+    #[cfg(test)]
     pub fn sgr(&self) -> String {
-        if self.is_plain() {
-            return String::new();
-        }
-        let mut codes: Vec<u8> = Vec::new();
-        if self.bold {
-            codes.push(1);
-        }
-        if self.dim {
-            codes.push(2);
-        }
-        if self.italic {
-            codes.push(3);
-        }
-        if self.underline {
-            codes.push(4);
-        }
-        if self.reverse {
-            codes.push(7);
-        }
-        if self.strike {
-            codes.push(9);
-        }
-        if let Some(c) = self.fg {
-            codes.push(c.fg_code());
-        }
-        let mut s = String::from("\x1b[");
-        for (i, c) in codes.iter().enumerate() {
-            if i > 0 {
-                s.push(';');
-            }
-            let _ = write!(s, "{c}");
-        }
-        s.push('m');
+        let mut s = String::new();
+        self.write_sgr(&mut s);
         s
+    }
+
+    /// Appends the SGR sequence that turns this style on (nothing for plain). Written straight
+    /// into the line being built: painting runs for every span of every row.
+    pub fn write_sgr(&self, out: &mut String) {
+        if self.is_plain() {
+            return;
+        }
+        let fg = self.fg.map(Color::fg_code);
+        let codes = [
+            (self.bold, "1"),
+            (self.dim, "2"),
+            (self.italic, "3"),
+            (self.underline, "4"),
+            (self.reverse, "7"),
+            (self.strike, "9"),
+            (fg.is_some(), fg.unwrap_or("")),
+        ];
+        out.push_str("\x1b[");
+        let mut first = true;
+        for (on, code) in codes {
+            if on {
+                if !first {
+                    out.push(';');
+                }
+                out.push_str(code);
+                first = false;
+            }
+        }
+        out.push('m');
     }
 }
 
@@ -160,10 +159,20 @@ impl Theme {
 
     /// `text` in `style` (unchanged without colours).
     pub fn paint(&self, style: Style, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 16);
+        self.paint_into(&mut out, style, text);
+        out
+    }
+
+    /// Appends `text` in `style` to `out`.
+    pub fn paint_into(&self, out: &mut String, style: Style, text: &str) {
         if !self.color || style.is_plain() || text.is_empty() {
-            return text.to_string();
+            out.push_str(text);
+            return;
         }
-        format!("{}{text}{RESET}", style.sgr())
+        style.write_sgr(out);
+        out.push_str(text);
+        out.push_str(RESET);
     }
 }
 
@@ -191,6 +200,23 @@ mod tests {
         assert_eq!(Theme::PLAIN.paint(ERROR.bold(), "x"), "x");
         assert_eq!(Theme::COLOR.paint(ERROR.bold(), "x"), "\x1b[1;31mx\x1b[0m");
         assert_eq!(Theme::COLOR.paint(Style::plain(), "x"), "x");
+    }
+
+    #[test]
+    fn sgr_lists_attributes_then_colour() {
+        assert_eq!(Style::plain().sgr(), "");
+        assert_eq!(Style::fg(Color::Gray).sgr(), "\x1b[90m");
+        let all = Style {
+            fg: Some(Color::Cyan),
+            bold: true,
+            dim: true,
+            italic: true,
+            underline: true,
+            strike: true,
+            reverse: true,
+        };
+        assert_eq!(all.sgr(), "\x1b[1;2;3;4;7;9;36m");
+        assert_eq!(DIM.italic().sgr(), "\x1b[2;3m");
     }
 
     #[test]

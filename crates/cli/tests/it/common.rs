@@ -8,6 +8,7 @@ use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system}
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -329,6 +330,54 @@ impl Drop for Tui {
     }
 }
 
+/// `ccrs` with `args` (print mode, usually) in the test's home and project, stdin closed.
+pub fn ccrs(e: &Env, mock: &MockServer, args: &[&str]) -> Output {
+    ccrs_in(&e.home, &e.cwd, mock, args, &[])
+}
+
+/// `ccrs` in `cwd` with `home` and extra environment.
+pub fn ccrs_in(
+    home: &Path,
+    cwd: &Path,
+    mock: &MockServer,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> Output {
+    let mut cmd = ccrs_command(home, cwd, mock);
+    cmd.args(args).stdin(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// The `ccrs` binary in `cwd`, with only the test's environment: `home` and its config dirs, no
+/// managed settings, a test key, the mock's URL.
+pub fn ccrs_command(home: &Path, cwd: &Path, mock: &MockServer) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ccrs"));
+    cmd.current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("CLAUDE_CONFIG_DIR", home.join(".claude"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env(
+            "CCRS_MANAGED_SETTINGS_PATH",
+            home.join("no-managed-settings.json"),
+        )
+        .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        .env("ANTHROPIC_BASE_URL", mock.base_url());
+    cmd
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 pub fn wait_requests(mock: &MockServer, n: usize) -> Vec<Value> {
     let start = Instant::now();
     loop {
@@ -459,4 +508,39 @@ pub fn proc_rss_kb(pid: u32) -> u64 {
         .unwrap()
         .parse()
         .unwrap()
+}
+
+/// `v` with the values that change from run to run replaced by placeholders (for snapshots):
+/// ids, durations, timestamps, the temporary working directory and ccrs's version.
+pub fn redact(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let placeholder = match k.as_str() {
+                        "uuid" | "session_id" => Some("[uuid]"),
+                        "duration_ms" | "duration_api_ms" | "ttft_ms" => Some("[ms]"),
+                        "timestamp" => Some("[timestamp]"),
+                        "cwd" => Some("[cwd]"),
+                        "ccrs_version" => Some("[version]"),
+                        // Counted by the mock from the request's size, which holds the
+                        // machine's OS version and the temporary directory's name.
+                        "input_tokens" | "inputTokens" => Some("[tokens]"),
+                        "total_cost_usd" | "costUSD" => Some("[cost]"),
+                        _ => None,
+                    };
+                    let v = match placeholder {
+                        Some(p) if !v.is_null() => Value::String(p.to_string()),
+                        _ => redact(v),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(redact).collect()),
+        // The mock's message and request ids are random.
+        Value::String(s) if s.starts_with("msg_mock_") => Value::String("[msg id]".into()),
+        Value::String(s) if s.starts_with("req_mock_") => Value::String("[request id]".into()),
+        other => other.clone(),
+    }
 }

@@ -5,3 +5,7 @@ mod common;
 mod interactive;
 mod permissions;
 mod print_mode;
+mod processes;
+mod sandbox;
+mod session;
+mod tui_display;

@@ -1,18 +1,27 @@
 //! The agent loop: request → stream → tools → request … until the model stops.
+//!
+//! `conversation` holds the history (every message enters through one `push`), `tool_call`
+//! runs one tool call (validation, permission, execution: the one place every call passes),
+//! `tool_set` is the registry that can grow while the session runs.
+
+mod conversation;
+mod tool_call;
+mod tool_set;
+
+pub use conversation::Conversation;
+pub use tool_set::ToolSet;
 
 use crate::api::client::{ClientEvent, StreamOutcome};
 use crate::api::{
-    ApiClient, ContentBlock, Message, MessagesRequest, Role, StreamUpdate, SystemBlock, ToolSpec,
-    Usage,
+    ApiClient, ContentBlock, Message, MessagesRequest, StreamUpdate, SystemBlock, ToolSpec, Usage,
 };
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
-use crate::events::{AgentEvent, EventSink, INTERRUPTED, INTERRUPTED_TOOL_USE, ToolOutput};
-use crate::permissions::{
-    Decision, PermissionEngine, PermissionPrompter, PermissionRequest, PromptAnswer,
-};
+use crate::events::{AgentEvent, EventSink, INTERRUPTED, INTERRUPTED_TOOL_USE};
+use crate::log;
+use crate::permissions::{PermissionEngine, PermissionPrompter, RuleBehavior};
 use crate::tools::context::SessionState;
-use crate::tools::{Tool, ToolContext, ToolRegistry, schema};
+use crate::tools::{ToolContext, ToolRegistry};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,6 +46,15 @@ pub struct AgentConfig {
     /// `--max-budget-usd`: no new request once the query has cost this much.
     pub max_budget_usd: Option<f64>,
     pub session_id: String,
+}
+
+/// What applies to one query only (a custom command's frontmatter).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TurnOptions {
+    /// The model for this query's requests (an id).
+    pub model: Option<String>,
+    /// Allow rules granted for this query only.
+    pub allowed_tools: Vec<String>,
 }
 
 /// Everything the agent needs from its host.
@@ -101,20 +119,44 @@ pub struct QueryResult {
     pub permission_denials: Vec<PermissionDenial>,
 }
 
+impl Default for QueryResult {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl QueryResult {
+    /// A result with nothing done yet (no request made, outcome `Completed`).
+    pub fn new() -> Self {
+        QueryResult {
+            outcome: Outcome::Completed,
+            num_turns: 0,
+            result_text: String::new(),
+            stop_reason: None,
+            usage: Usage::default(),
+            model_usage: Vec::new(),
+            total_cost_usd: 0.0,
+            duration: Duration::ZERO,
+            duration_api: Duration::ZERO,
+            ttft: None,
+            permission_denials: Vec::new(),
+        }
+    }
+}
+
 pub struct Agent {
     pub config: AgentConfig,
     client: Arc<ApiClient>,
-    tools: ToolRegistry,
+    tools: ToolSet,
     permissions: Arc<PermissionEngine>,
     prompter: Arc<dyn PermissionPrompter>,
     session: Arc<SessionState>,
     cwd: PathBuf,
     env: Arc<Vec<(String, String)>>,
-    /// The conversation as sent to the API.
-    pub messages: Vec<Message>,
+    conversation: Conversation,
     /// Usage of the whole session, per model.
-    pub session_usage: Vec<ModelUsage>,
-    pub session_api_duration: Duration,
+    session_usage: Vec<ModelUsage>,
+    session_api_duration: Duration,
 }
 
 /// Collects what streamed so far, so an interrupted answer can be kept.
@@ -122,12 +164,6 @@ pub struct Agent {
 struct Partial {
     blocks: Vec<ContentBlock>,
     text: String,
-}
-
-/// True when an assistant message has something the API accepts (it refuses a message of
-/// empty text blocks only).
-fn has_content(m: &Message) -> bool {
-    m.content.iter().any(|b| !b.is_empty_text())
 }
 
 /// The result of a tool call the user interrupted before it ran.
@@ -141,7 +177,8 @@ fn interrupted_result(tool_use_id: String) -> ContentBlock {
 
 /// The cost of every model with known prices.
 fn total_cost(list: &[ModelUsage]) -> f64 {
-    list.iter().filter_map(|m| m.cost_usd).sum()
+    // An empty f64 sum is -0.0, which JSON would show as `-0.0`.
+    list.iter().filter_map(|m| m.cost_usd).sum::<f64>() + 0.0
 }
 
 fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
@@ -160,30 +197,64 @@ fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
     entry.cost_usd = crate::models::cost_usd(model, &entry.usage);
 }
 
+/// A query's grant of `allowed_tools` rules: added for the query, removed when it ends in any
+/// way (the guard is dropped with the query's future).
+struct TurnGrant {
+    engine: Arc<PermissionEngine>,
+    rules: Vec<String>,
+}
+
+impl TurnGrant {
+    fn new(engine: &Arc<PermissionEngine>, rules: &[String]) -> Option<Self> {
+        if rules.is_empty() {
+            return None;
+        }
+        engine.add_session_rules(RuleBehavior::Allow, rules);
+        Some(TurnGrant {
+            engine: engine.clone(),
+            rules: rules.to_vec(),
+        })
+    }
+}
+
+impl Drop for TurnGrant {
+    fn drop(&mut self) {
+        self.engine
+            .remove_session_rules(RuleBehavior::Allow, &self.rules);
+    }
+}
+
 impl Agent {
     pub fn new(parts: AgentParts) -> Self {
         let session = Arc::new(SessionState::new(&parts.cwd));
         Agent {
             config: parts.config,
             client: parts.client,
-            tools: parts.tools,
+            tools: ToolSet::new(parts.tools),
             permissions: parts.permissions,
             prompter: parts.prompter,
             session,
             cwd: parts.cwd,
             env: Arc::new(parts.env),
-            messages: Vec::new(),
+            conversation: Conversation::default(),
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
         }
     }
 
-    pub fn tools(&self) -> &ToolRegistry {
+    /// The tool registry, shared: tools registered through it are offered from the next
+    /// request on, even while a query runs (MCP servers that finish starting late).
+    pub fn tools(&self) -> &ToolSet {
         &self.tools
     }
 
     pub fn permissions(&self) -> &Arc<PermissionEngine> {
         &self.permissions
+    }
+
+    /// The directory the agent works in.
+    pub fn cwd(&self) -> &std::path::Path {
+        &self.cwd
     }
 
     pub fn client(&self) -> &Arc<ApiClient> {
@@ -198,9 +269,24 @@ impl Agent {
         self.prompter = prompter;
     }
 
+    /// The conversation as sent to the API.
+    pub fn messages(&self) -> &[Message] {
+        self.conversation.messages()
+    }
+
+    /// Usage of the whole session, per model.
+    pub fn session_usage(&self) -> &[ModelUsage] {
+        &self.session_usage
+    }
+
+    /// Time spent waiting for the API in the whole session.
+    pub fn session_api_duration(&self) -> Duration {
+        self.session_api_duration
+    }
+
     /// Starts a new conversation (`/clear`): history, read records and todos are forgotten.
     pub fn clear(&mut self) {
-        self.messages.clear();
+        self.conversation.clear();
         self.session.files.clear();
         if let Ok(mut t) = self.session.todos.lock() {
             t.clear();
@@ -212,15 +298,21 @@ impl Agent {
         total_cost(&self.session_usage)
     }
 
-    /// The tools offered to the model (bare deny rules hide a tool).
-    fn offered_tools(&self) -> impl Iterator<Item = &Arc<dyn Tool>> {
+    /// Names of the tools offered to the model (bare deny rules hide a tool).
+    pub fn offered_tool_names(&self) -> Vec<String> {
         self.tools
+            .snapshot()
             .iter()
             .filter(|t| !self.permissions.hides_tool(t.name()))
+            .map(|t| t.name().to_string())
+            .collect()
     }
 
     fn tool_specs(&self) -> Vec<ToolSpec> {
-        self.offered_tools()
+        self.tools
+            .snapshot()
+            .iter()
+            .filter(|t| !self.permissions.hides_tool(t.name()))
             .map(|t| ToolSpec {
                 name: t.name().to_string(),
                 description: t.description().to_string(),
@@ -229,17 +321,11 @@ impl Agent {
             .collect()
     }
 
-    /// Names of the tools offered to the model (without building their schemas).
-    pub fn offered_tool_names(&self) -> Vec<String> {
-        self.offered_tools().map(|t| t.name().to_string()).collect()
-    }
-
-    fn request(&self) -> MessagesRequest {
-        let model = self.config.model.clone();
+    fn request(&self, model: &str) -> MessagesRequest {
         let mut max_tokens = self
             .config
             .max_tokens
-            .unwrap_or_else(|| crate::models::max_output_tokens(&model));
+            .unwrap_or_else(|| crate::models::max_output_tokens(model));
         let mut req = MessagesRequest::new(model, max_tokens);
         req.system = self.config.system.clone();
         req.tools = self.tool_specs();
@@ -256,64 +342,59 @@ impl Agent {
         req
     }
 
-    /// Appends user content, merging with a trailing user message (after an error or an
-    /// interruption) so roles keep alternating.
-    fn push_user(&mut self, content: Vec<ContentBlock>) {
-        if let Some(last) = self.messages.last_mut()
-            && last.role == Role::User
-        {
-            last.content.extend(content);
-            return;
-        }
-        self.messages.push(Message::user(content));
-    }
-
-    fn base_context(&self, events: Arc<dyn EventSink>, cancel: &CancelToken) -> ToolContext {
+    /// What every tool call of this session shares: directories, state, environment, the API
+    /// client and the permission engine. Calls add their event sink, token and id; front ends
+    /// use it as is for previews (what an Edit would write).
+    pub fn tool_context(&self) -> ToolContext {
         let mut dirs = vec![self.cwd.clone()];
         dirs.extend(self.permissions.working_dirs().iter().skip(1).cloned());
-        ToolContext {
-            cwd: self.cwd.clone(),
-            working_dirs: Arc::new(dirs),
-            session: self.session.clone(),
-            env: self.env.clone(),
-            cancel: cancel.clone(),
-            events,
-            tool_use_id: String::new(),
-            api: Some(self.client.clone()),
-            small_model: self.config.small_model.clone(),
-            model: self.config.model.clone(),
-            permissions: Some(self.permissions.clone()),
-        }
+        let mut ctx = ToolContext::new(&self.cwd, dirs, self.session.clone());
+        ctx.env = self.env.clone();
+        ctx.api = Some(self.client.clone());
+        ctx.small_model = self.config.small_model.clone();
+        ctx.model = self.config.model.clone();
+        ctx.permissions = Some(self.permissions.clone());
+        ctx
     }
 
-    /// Runs one query: `prompt` is appended as a user message, then requests and tool calls
-    /// alternate until the model stops, the turn limit is hit, the user cancels or an error
-    /// ends it. The conversation stays valid for the API in every case.
+    /// Runs one query with the session's own options (see [`Self::query_turn`]).
     pub async fn query(
         &mut self,
         prompt: Vec<ContentBlock>,
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        self.query_turn(prompt, &TurnOptions::default(), events, cancel)
+            .await
+    }
+
+    /// Runs one query: `prompt` is appended as a user message, then requests and tool calls
+    /// alternate until the model stops, the turn limit is hit, the user cancels or an error
+    /// ends it. `turn` applies to this query only. The conversation stays valid for the API in
+    /// every case.
+    pub async fn query_turn(
+        &mut self,
+        prompt: Vec<ContentBlock>,
+        turn: &TurnOptions,
+        events: Arc<dyn EventSink>,
+        cancel: &CancelToken,
+    ) -> QueryResult {
         let started = Instant::now();
-        self.push_user(prompt);
-        let mut res = QueryResult {
-            outcome: Outcome::Completed,
-            num_turns: 0,
-            result_text: String::new(),
-            stop_reason: None,
-            usage: Usage::default(),
-            model_usage: Vec::new(),
-            total_cost_usd: 0.0,
-            duration: Duration::ZERO,
-            duration_api: Duration::ZERO,
-            ttft: None,
-            permission_denials: Vec::new(),
-        };
-        let base_ctx = self.base_context(events.clone(), cancel);
+        let _grant = TurnGrant::new(&self.permissions, &turn.allowed_tools);
+        let model = turn
+            .model
+            .clone()
+            .unwrap_or_else(|| self.config.model.clone());
+        self.conversation.push(Message::user(prompt));
+        let mut res = QueryResult::new();
+        let mut base_ctx = self.tool_context();
+        base_ctx.model = model.clone();
+        base_ctx.events = events.clone();
+        base_ctx.cancel = cancel.clone();
         loop {
             if cancel.is_cancelled() {
-                self.push_user(vec![ContentBlock::text(INTERRUPTED)]);
+                self.conversation
+                    .push(Message::user(vec![ContentBlock::text(INTERRUPTED)]));
                 res.outcome = Outcome::Cancelled;
                 break;
             }
@@ -325,7 +406,7 @@ impl Agent {
                 break;
             }
             res.num_turns += 1;
-            let req = self.request();
+            let req = self.request(&model);
             events.emit(AgentEvent::RequestStarted {
                 turn: res.num_turns,
                 model: req.model.clone(),
@@ -344,6 +425,11 @@ impl Agent {
                         status,
                         error,
                     } => {
+                        crate::debug_log!(
+                            log::API,
+                            "retry {attempt}/{max_retries} in {delay_ms} ms after {}: {error}",
+                            status.map_or_else(|| "no response".to_string(), |s| s.to_string())
+                        );
                         // The failed attempt's output is dropped: the retry starts over (and an
                         // interruption during the wait keeps nothing of it).
                         partial = Partial::default();
@@ -380,7 +466,7 @@ impl Agent {
                     },
                 };
                 self.client
-                    .stream(&req, &self.messages, cancel, &mut on_event)
+                    .stream(&req, self.conversation.messages(), cancel, &mut on_event)
                     .await
             };
             let StreamOutcome {
@@ -391,6 +477,7 @@ impl Agent {
             } = match outcome {
                 Ok(o) => o,
                 Err(ApiError::Cancelled) => {
+                    crate::debug_log!(log::API, "request interrupted by the user");
                     // Keep what streamed so far; its tool calls are answered as interrupted.
                     let mut blocks = partial.blocks;
                     if !partial.text.is_empty() {
@@ -398,24 +485,34 @@ impl Agent {
                     }
                     let assistant = Message::assistant(blocks);
                     let mut content = Vec::new();
-                    if has_content(&assistant) {
+                    if conversation::has_content(&assistant) {
                         res.result_text = assistant.last_text().unwrap_or("").to_string();
                         content = assistant
                             .tool_uses()
                             .map(|(id, _, _)| interrupted_result(id.to_string()))
                             .collect();
-                        self.messages.push(assistant);
+                        self.conversation.push(assistant);
                     }
                     content.push(ContentBlock::text(INTERRUPTED));
-                    self.push_user(content);
+                    self.conversation.push(Message::user(content));
                     res.outcome = Outcome::Cancelled;
                     break;
                 }
                 Err(e) => {
+                    crate::debug_log!(log::API, "request failed: {e}");
                     res.outcome = Outcome::Failed(e);
                     break;
                 }
             };
+            crate::debug_log!(
+                log::API,
+                "response {}: stop {}, {} input + {} output tokens, {} ms",
+                message.id,
+                message.stop_reason.as_deref().unwrap_or("none"),
+                message.usage.total_input(),
+                message.usage.output_tokens,
+                api_duration.as_millis()
+            );
             res.duration_api += api_duration;
             self.session_api_duration += api_duration;
             if res.ttft.is_none() {
@@ -432,10 +529,8 @@ impl Agent {
                 .tool_uses()
                 .map(|(i, n, v)| (i.to_string(), n.to_string(), v.clone()))
                 .collect();
-            let has_content = has_content(&assistant);
-            if has_content {
-                self.messages.push(assistant);
-            }
+            let has_content = conversation::has_content(&assistant);
+            self.conversation.push(assistant);
             if tool_uses.is_empty() {
                 if message.stop_reason.as_deref() == Some("pause_turn") && has_content {
                     // A server tool paused the turn: send the conversation again to continue.
@@ -487,7 +582,7 @@ impl Agent {
             }
             let user = Message::user(results);
             events.emit(AgentEvent::ToolResults(user.clone()));
-            self.messages.push(user);
+            self.conversation.push(user);
             if interrupted {
                 res.outcome = Outcome::Cancelled;
                 break;
@@ -500,123 +595,5 @@ impl Agent {
         res.total_cost_usd = total_cost(&res.model_usage);
         res.duration = started.elapsed();
         res
-    }
-
-    /// Validates, checks permission for and runs one tool call.
-    #[allow(clippy::too_many_arguments)]
-    async fn run_tool(
-        &self,
-        id: &str,
-        name: &str,
-        input: &Value,
-        malformed: Option<String>,
-        ctx: &ToolContext,
-        events: &Arc<dyn EventSink>,
-        denials: &mut Vec<PermissionDenial>,
-    ) -> ToolOutput {
-        let finish = |output: ToolOutput| {
-            events.emit(AgentEvent::ToolFinished {
-                id: id.to_string(),
-                name: name.to_string(),
-                input: input.clone(),
-                output: output.clone(),
-            });
-            output
-        };
-        if let Some(err) = malformed {
-            return finish(ToolOutput::tool_use_error(format!(
-                "InputValidationError: {err}"
-            )));
-        }
-        let Some(tool) = self.tools.get(name).cloned() else {
-            return finish(ToolOutput::tool_use_error(format!(
-                "Error: No such tool available: {name}"
-            )));
-        };
-        if self.permissions.hides_tool(tool.name()) {
-            return finish(ToolOutput::tool_use_error(format!(
-                "Error: No such tool available: {name}"
-            )));
-        }
-        let problems = schema::validate(&tool.input_schema(), input);
-        if !problems.is_empty() {
-            return finish(ToolOutput::tool_use_error(format!(
-                "InputValidationError: {} failed due to the following issue{}:\n{}",
-                tool.name(),
-                if problems.len() == 1 { "" } else { "s" },
-                problems.join("\n")
-            )));
-        }
-        let subject = tool.subject(input, ctx);
-        let deny = |message: String, denials: &mut Vec<PermissionDenial>| {
-            events.emit(AgentEvent::PermissionDenied {
-                tool_name: tool.name().to_string(),
-                tool_use_id: id.to_string(),
-                input: input.clone(),
-                reason: message.clone(),
-            });
-            denials.push(PermissionDenial {
-                tool_name: tool.name().to_string(),
-                tool_use_id: id.to_string(),
-                tool_input: input.clone(),
-            });
-            ToolOutput::error(message)
-        };
-        match self.permissions.check(tool.name(), &subject) {
-            Decision::Allow { .. } => {}
-            Decision::Deny { message, .. } => return finish(deny(message, denials)),
-            Decision::Ask {
-                reason,
-                suggestions,
-                ..
-            } => {
-                let request = PermissionRequest {
-                    tool_name: tool.name().to_string(),
-                    tool_use_id: id.to_string(),
-                    input: input.clone(),
-                    subject: subject.clone(),
-                    reason,
-                    suggestions,
-                };
-                let answer = tokio::select! {
-                    a = self.prompter.ask(&request) => a,
-                    _ = ctx.cancel.cancelled() => PromptAnswer::Deny { message: INTERRUPTED_TOOL_USE.to_string() },
-                };
-                match answer {
-                    PromptAnswer::AllowOnce => self.permissions.approved(&request.subject, false),
-                    PromptAnswer::AllowAlways => {
-                        self.permissions.approved(&request.subject, true);
-                        if let Err(e) = crate::settings::persist_always_allow(
-                            &self.permissions,
-                            &request.suggestions,
-                        ) {
-                            events.emit(AgentEvent::Warning(format!(
-                                "could not save the permission rule: {e}"
-                            )));
-                        }
-                    }
-                    PromptAnswer::Deny { message } => return finish(deny(message, denials)),
-                }
-            }
-        }
-        events.emit(AgentEvent::ToolStarted {
-            id: id.to_string(),
-            name: tool.name().to_string(),
-            input: input.clone(),
-        });
-        let call = tool.call_checked(input.clone(), &subject, ctx);
-        tokio::pin!(call);
-        let output = tokio::select! {
-            out = &mut call => out,
-            _ = ctx.cancel.cancelled() => {
-                // Tools see the token themselves and clean up (killing processes); give them a
-                // moment to report, then give up on them.
-                match tokio::time::timeout(CANCEL_GRACE, &mut call).await {
-                    Ok(out) => out,
-                    Err(_) => ToolOutput::error(INTERRUPTED_TOOL_USE),
-                }
-            }
-        };
-        finish(output)
     }
 }

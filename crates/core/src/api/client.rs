@@ -311,6 +311,15 @@ impl ApiClient {
         let body = req.body(messages, prefix).map_err(|e| {
             AttemptError::fatal(ApiError::Malformed(format!("cannot encode request: {e}")))
         })?;
+        crate::debug_log!(
+            crate::log::API,
+            "POST {url}: model {}, {} messages, {} tools, {} bytes, {}",
+            req.model,
+            messages.len(),
+            req.tools.len(),
+            body.len(),
+            if cred.is_oauth { "OAuth" } else { "API key" }
+        );
         let mut betas = self.cfg.betas.clone();
         let mut add_beta = |b: &str| {
             if !betas.iter().any(|x| x == b) {
@@ -375,6 +384,12 @@ impl ApiClient {
             .get("request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        crate::debug_log!(
+            crate::log::API,
+            "HTTP {status} after {} ms (request-id {})",
+            sent.elapsed().as_millis(),
+            request_id.as_deref().unwrap_or("none")
+        );
         if status != 200 {
             let retry_after = parse_retry_after(resp.headers());
             let should_retry_header = resp

@@ -24,20 +24,17 @@ pub fn ttl_from_env() -> Duration {
 /// process group, killed whole on timeout (or when the run is dropped, e.g. the request waiting
 /// for it was cancelled) so nothing it started lingers.
 pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> {
-    let mut cmd = tokio::process::Command::new("/bin/sh");
-    cmd.arg("-c")
+    let mut child = crate::process::Spawn::new("/bin/sh")
+        .arg("-c")
         .arg(command)
         // Settings `env` entries reach child processes too.
         .envs(crate::env::overlay())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = cmd
         .spawn()
+        .await
         .map_err(|e| AuthError::Helper(format!("cannot start /bin/sh ({e})")))?;
-    let mut group = crate::tools::bash::GroupGuard(child.id());
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let work = async {
@@ -59,11 +56,13 @@ pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> 
     };
     let (status, out, err) = match tokio::time::timeout(timeout, work).await {
         Ok(r) => {
-            group.disarm();
+            // What the helper started (an agent it needs next time) lives with the session.
+            child.group().clone().keep_until_exit();
+            tokio::spawn(child.wait_helper());
             r
         }
         Err(_) => {
-            // `group` kills the process group on the way out.
+            // Dropping `child` kills its process group on the way out.
             return Err(AuthError::Helper(format!(
                 "`{}` did not finish within {}",
                 short(command),
@@ -74,9 +73,10 @@ pub async fn run(command: &str, timeout: Duration) -> Result<String, AuthError> 
     let status =
         status.map_err(|e| AuthError::Helper(format!("cannot wait for the helper ({e})")))?;
     if !status.success() {
-        let code = status
-            .code()
-            .map_or_else(|| "a signal".to_string(), |c| format!("status {c}"));
+        let code = match status {
+            crate::process::Exit::Code(c) => format!("status {c}"),
+            crate::process::Exit::Signal(_) => "a signal".to_string(),
+        };
         return Err(AuthError::Helper(format!(
             "`{}` exited with {code}{}",
             short(command),

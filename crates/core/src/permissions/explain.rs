@@ -33,6 +33,10 @@ pub enum Basis {
     NeedsApproval(String),
     /// The tool touches nothing outside ccrs.
     Passive,
+    /// The command runs in the sandbox (`autoAllowBashIfSandboxed`), which bounds what it can do.
+    Sandboxed,
+    /// The command asks to run outside the sandbox (`dangerouslyDisableSandbox`).
+    Unsandboxed,
 }
 
 impl Basis {
@@ -60,6 +64,10 @@ impl fmt::Display for Basis {
             Basis::NotUnderstood(what) => write!(f, "not understood: {what}"),
             Basis::NeedsApproval(what) => write!(f, "no rule allows it: {what}"),
             Basis::Passive => f.write_str("touches nothing outside ccrs"),
+            Basis::Sandboxed => f.write_str("runs in the sandbox (autoAllowBashIfSandboxed)"),
+            Basis::Unsandboxed => {
+                f.write_str("asks to run outside the sandbox (dangerouslyDisableSandbox)")
+            }
         }
     }
 }

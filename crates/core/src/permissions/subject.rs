@@ -60,6 +60,20 @@ pub enum Subject {
         cwd: PathBuf,
         dialect: Dialect,
     },
+    /// Bash inside the sandbox with `autoAllowBashIfSandboxed`: allowed without a question
+    /// unless a deny rule, an ask rule or plan mode says otherwise (see `crate::sandbox`).
+    SandboxedShell {
+        command: String,
+        cwd: PathBuf,
+        dialect: Dialect,
+    },
+    /// Bash outside the sandbox on the model's request (`dangerouslyDisableSandbox`): deny
+    /// rules apply, and otherwise it always asks (except in bypassPermissions mode).
+    UnsandboxedShell {
+        command: String,
+        cwd: PathBuf,
+        dialect: Dialect,
+    },
     /// Fetches this URL (WebFetch).
     Fetch(String),
     /// Anything else that needs approval unless a rule allows it (WebSearch, MCP tools).

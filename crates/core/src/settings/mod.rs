@@ -6,9 +6,11 @@
 //! valid JSON is reported (file, line and column) and skipped, never overwritten; a wrongly
 //! typed value is reported and ignored (lower layers still apply); unknown keys are ignored.
 
+mod sandbox;
 mod validate;
 mod write;
 
+pub use sandbox::{SandboxSettings, SettingPath};
 pub use write::{SettingsWriteError, add_allow_rules, persist_always_allow};
 
 use crate::permissions::{Mode, RuleBehavior, RuleSource, SourcedRule};

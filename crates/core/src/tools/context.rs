@@ -23,6 +23,8 @@ pub struct SessionState {
     /// Usage of requests tools made themselves (WebFetch's small model, WebSearch), per model,
     /// not yet counted by the agent loop.
     pub side_usage: Mutex<Vec<(String, crate::api::Usage)>>,
+    /// The Bash sandbox, when the settings enable it (set once by the front end).
+    pub sandbox: std::sync::OnceLock<Arc<crate::sandbox::Sandbox>>,
 }
 
 impl SessionState {
@@ -33,6 +35,7 @@ impl SessionState {
             shell_cwd: Mutex::new(cwd.to_path_buf()),
             todos: Mutex::new(Vec::new()),
             side_usage: Mutex::new(Vec::new()),
+            sandbox: std::sync::OnceLock::new(),
         }
     }
 
@@ -125,21 +128,34 @@ impl ToolContext {
             .filter(|n| *n > 0)
     }
 
-    /// A context for unit tests: events are dropped, no API client.
-    pub fn for_tests(cwd: &Path) -> Self {
+    /// The one constructor: a session's directories and shared state; events are dropped,
+    /// no API client, no permission engine and no extra environment until the caller sets them
+    /// (the agent does, per call).
+    pub fn new(cwd: &Path, working_dirs: Vec<PathBuf>, session: Arc<SessionState>) -> Self {
         ToolContext {
             cwd: cwd.to_path_buf(),
-            working_dirs: Arc::new(vec![cwd.to_path_buf()]),
-            session: Arc::new(SessionState::new(cwd)),
+            working_dirs: Arc::new(working_dirs),
+            session,
             env: Arc::new(Vec::new()),
             cancel: CancelToken::new(),
             events: Arc::new(crate::events::NullSink),
-            tool_use_id: "toolu_test".to_string(),
+            tool_use_id: String::new(),
             api: None,
             small_model: crate::models::resolve_alias("haiku"),
             model: crate::models::resolve_alias("sonnet"),
             permissions: None,
         }
+    }
+
+    /// A context for unit tests: `cwd` is the only working directory.
+    pub fn for_tests(cwd: &Path) -> Self {
+        let mut ctx = Self::new(
+            cwd,
+            vec![cwd.to_path_buf()],
+            Arc::new(SessionState::new(cwd)),
+        );
+        ctx.tool_use_id = "toolu_test".to_string();
+        ctx
     }
 }
 

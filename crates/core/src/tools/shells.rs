@@ -1,18 +1,18 @@
 //! Background shells started by `Bash` with `run_in_background`, read by `BashOutput` and
 //! stopped by `KillShell`.
 //!
-//! Each shell runs in its own process group. Two small OS threads serve it (one reads the merged
-//! stdout/stderr pipe into a bounded ring, one reaps the process), so shells keep running and
-//! capturing whatever the async runtime is doing, and cost nothing while idle. Every group still
+//! Each shell runs in its own process group through [`crate::process::Spawn`] (under the exec
+//! helper in the `ccrs` binary, so nothing survives ccrs). A small OS thread reads the merged
+//! stdout/stderr pipe into a bounded ring and a task waits for the exit, so shells keep
+//! capturing whatever the front end is doing and cost nothing while idle. Every group still
 //! alive is killed when the manager is dropped or [`ShellManager::kill_all`] is called.
 
 use crate::cancel::CancelToken;
+use crate::process::{Confinement, Exit, ProcessGroup, Spawn};
 use crate::tools::bash::capture::incomplete_utf8_suffix;
-use crate::tools::bash::command::Exit;
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -27,7 +27,7 @@ const THREAD_STACK: usize = 64 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
 /// How to start a shell process.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SpawnSpec {
     pub shell: PathBuf,
     /// The script given to `-c`.
@@ -35,36 +35,29 @@ pub struct SpawnSpec {
     pub cwd: PathBuf,
     /// Added to the inherited environment.
     pub env: Vec<(OsString, OsString)>,
+    /// Removed from it (`sandbox.credentials.envVars`).
+    pub env_remove: Vec<OsString>,
+    /// The sandbox, when the command runs sandboxed.
+    pub confine: Option<Arc<Confinement>>,
 }
 
 impl SpawnSpec {
-    /// The shell command: `-c script` in `cwd`, stdin closed, stdout and stderr both on `out`
+    /// The shell process: `-c script` in `cwd`, stdin closed, stdout and stderr both on `out`
     /// (merged in order), in a new process group so a kill reaches every child.
-    pub fn command(&self, out: std::io::PipeWriter) -> std::io::Result<std::process::Command> {
-        let mut cmd = std::process::Command::new(&self.shell);
-        cmd.arg("-c")
+    pub fn spawn(&self, out: std::io::PipeWriter) -> std::io::Result<Spawn> {
+        let mut s = Spawn::new(&self.shell)
+            .arg("-c")
             .arg(&self.script)
             .current_dir(&self.cwd)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        for k in &self.env_remove {
+            s = s.env_remove(k);
+        }
+        Ok(s.stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
-            .process_group(0);
-        Ok(cmd)
-    }
-}
-
-/// Sends SIGKILL to the process group `pgid` (the group's leader pid). Errors (the group is gone)
-/// are ignored.
-pub fn kill_group(pgid: u32) {
-    if pgid <= 1 {
-        return;
-    }
-    if let Some(pid) = i32::try_from(pgid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            .group(true)
+            .confine(self.confine.clone()))
     }
 }
 
@@ -122,6 +115,7 @@ pub struct BackgroundShell {
     pub id: String,
     pub command: String,
     pid: u32,
+    group: Arc<ProcessGroup>,
     started: Instant,
     state: Mutex<State>,
     eof_cv: Condvar,
@@ -130,6 +124,25 @@ pub struct BackgroundShell {
 }
 
 impl BackgroundShell {
+    fn new(id: String, command: &str, pid: u32, group: Arc<ProcessGroup>) -> Self {
+        BackgroundShell {
+            id,
+            command: command.to_string(),
+            pid,
+            group,
+            started: Instant::now(),
+            state: Mutex::new(State {
+                buf: VecDeque::new(),
+                dropped: 0,
+                status: ShellStatus::Running,
+                eof: false,
+                kill_requested: false,
+            }),
+            eof_cv: Condvar::new(),
+            done: watch::channel(false).0,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -198,31 +211,17 @@ impl BackgroundShell {
         }
     }
 
-    /// Kills the shell's process group. False when it was no longer running.
+    /// Kills the shell and everything it started. False when the shell was no longer running
+    /// (what it left behind is killed all the same).
     pub fn kill(&self) -> bool {
         let mut s = self.lock();
-        if !s.status.is_running() {
-            // The shell exited, but children it left behind may still hold the pipe.
-            if !s.eof {
-                kill_group(self.pid);
-            }
-            return false;
-        }
-        s.kill_requested = true;
-        kill_group(self.pid);
-        true
-    }
-
-    /// Kills the group if anything of it may still be alive: the leader is not reaped yet (so
-    /// its pid cannot have been reused), or the pipe is still held open.
-    fn kill_if_alive(&self) {
-        let mut s = self.lock();
-        if s.status.is_running() {
+        let running = s.status.is_running();
+        if running {
             s.kill_requested = true;
-            kill_group(self.pid);
-        } else if !s.eof {
-            kill_group(self.pid);
         }
+        drop(s);
+        self.group.kill();
+        running
     }
 
     fn reader(self: Arc<Self>, mut pipe: std::io::PipeReader) {
@@ -235,15 +234,17 @@ impl BackgroundShell {
                 Err(_) => break,
             }
         }
-        self.lock().eof = true;
+        let mut s = self.lock();
+        s.eof = true;
+        if !s.status.is_running() {
+            self.group.mark_gone_if_direct();
+        }
+        drop(s);
         self.eof_cv.notify_all();
     }
 
-    fn waiter(self: Arc<Self>, mut child: std::process::Child) {
-        let exit = child
-            .wait()
-            .map(Exit::from_status)
-            .unwrap_or(Exit::Code(-1));
+    /// Records the shell's end, then waits (a little) for the output still in flight.
+    fn ended(&self, exit: Exit) {
         let mut s = self.lock();
         s.status = match exit {
             _ if s.kill_requested => ShellStatus::Killed,
@@ -262,28 +263,11 @@ impl BackgroundShell {
                 .map(|(g, _)| g)
                 .unwrap_or_else(|e| e.into_inner().0);
         }
+        if s.eof {
+            self.group.mark_gone_if_direct();
+        }
         drop(s);
         self.done.send_replace(true);
-    }
-}
-
-/// A process group a foreground command left running (`server &`): not a background shell the
-/// model can read, but it must still die with the session.
-#[derive(Debug)]
-pub struct Lingering {
-    pgid: u32,
-    /// Set once the pipe it inherited reached end of file: every member has exited, so the pgid
-    /// may be reused and must not be signalled any more.
-    closed: std::sync::atomic::AtomicBool,
-}
-
-impl Lingering {
-    pub fn mark_closed(&self) {
-        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -291,7 +275,7 @@ impl Lingering {
 #[derive(Default, Debug)]
 pub struct ShellManager {
     shells: Mutex<Vec<Arc<BackgroundShell>>>,
-    lingering: Mutex<Vec<Arc<Lingering>>>,
+    lingering: Mutex<Vec<Arc<ProcessGroup>>>,
 }
 
 fn new_id(taken: &[Arc<BackgroundShell>]) -> String {
@@ -310,50 +294,35 @@ impl ShellManager {
 
     /// Starts `spec` in the background (stdin null, stdout and stderr into one pipe, own process
     /// group). Returns the new shell's id.
-    pub fn start(&self, command: &str, spec: &SpawnSpec) -> std::io::Result<String> {
+    pub async fn start(&self, command: &str, spec: &SpawnSpec) -> std::io::Result<String> {
         let (reader, writer) = std::io::pipe()?;
         // `spawn` consumes the command, dropping its copies of the write end.
-        let child = spec.command(writer)?.spawn()?;
-        let pid = child.id();
-        let mut shells = self.lock();
-        let (done, _) = watch::channel(false);
-        let shell = Arc::new(BackgroundShell {
-            id: new_id(&shells),
-            command: command.to_string(),
-            pid,
-            started: Instant::now(),
-            state: Mutex::new(State {
-                buf: VecDeque::new(),
-                dropped: 0,
-                status: ShellStatus::Running,
-                eof: false,
-                kill_requested: false,
-            }),
-            eof_cv: Condvar::new(),
-            done,
-        });
-        let spawned = std::thread::Builder::new()
-            .name(format!("ccrs-bg-wait-{}", shell.id))
+        let mut child = spec.spawn(writer)?.spawn().await?;
+        let shell = Arc::new(BackgroundShell::new(
+            new_id(&self.lock()),
+            command,
+            child.id(),
+            child.group().clone(),
+        ));
+        std::thread::Builder::new()
+            .name(format!("ccrs-bg-read-{}", shell.id))
             .stack_size(THREAD_STACK)
             .spawn({
                 let shell = shell.clone();
-                move || shell.waiter(child)
-            })
-            .and_then(|_| {
-                std::thread::Builder::new()
-                    .name(format!("ccrs-bg-read-{}", shell.id))
-                    .stack_size(THREAD_STACK)
-                    .spawn({
-                        let shell = shell.clone();
-                        move || shell.reader(reader)
-                    })
-            });
-        if let Err(e) = spawned {
-            kill_group(pid);
-            return Err(e);
-        }
+                move || shell.reader(reader)
+            })?;
+        tokio::spawn({
+            let shell = shell.clone();
+            async move {
+                let exit = child.wait().await.unwrap_or(Exit::Code(-1));
+                // The grace wait blocks on a condvar: off the runtime's threads.
+                let s = shell.clone();
+                let _ = tokio::task::spawn_blocking(move || s.ended(exit)).await;
+                child.wait_helper().await;
+            }
+        });
         let id = shell.id.clone();
-        shells.push(shell);
+        self.lock().push(shell);
         Ok(id)
     }
 
@@ -366,28 +335,23 @@ impl ShellManager {
         self.lock().clone()
     }
 
-    /// Records a process group left running by a foreground command; the caller marks it
-    /// closed when the group's pipe reaches end of file.
-    pub fn track_lingering(&self, pgid: u32) -> Arc<Lingering> {
-        let l = Arc::new(Lingering {
-            pgid,
-            closed: std::sync::atomic::AtomicBool::new(false),
-        });
+    /// Keeps the processes a foreground command left running (`server &`) alive until the
+    /// session ends.
+    pub fn track_lingering(&self, group: Arc<ProcessGroup>) {
         let mut list = self.lingering.lock().unwrap_or_else(|e| e.into_inner());
-        list.retain(|l| !l.is_closed());
-        list.push(l.clone());
-        l
+        list.retain(|l| l.may_be_alive());
+        list.push(group);
     }
 
     /// Kills every shell still running and every group foreground commands left behind (front
     /// ends call this at exit; drop does it too).
     pub fn kill_all(&self) {
         for s in self.lock().iter() {
-            s.kill_if_alive();
+            s.kill();
         }
         let lingering = self.lingering.lock().unwrap_or_else(|e| e.into_inner());
-        for l in lingering.iter().filter(|l| !l.is_closed()) {
-            kill_group(l.pgid);
+        for l in lingering.iter() {
+            l.kill();
         }
     }
 }
@@ -407,7 +371,7 @@ mod tests {
             shell: PathBuf::from("/bin/sh"),
             script: script.to_string(),
             cwd: std::env::temp_dir(),
-            env: vec![],
+            ..Default::default()
         }
     }
 
@@ -416,6 +380,7 @@ mod tests {
         let m = ShellManager::default();
         let id = m
             .start("x", &spec("echo one; echo two >&2; exit 4"))
+            .await
             .unwrap();
         assert_eq!(id.len(), 6);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
@@ -438,6 +403,7 @@ mod tests {
                 "x",
                 &spec("head -c 1500000 /dev/zero | tr '\\0' a; echo END"),
             )
+            .await
             .unwrap();
         let sh = m.get(&id).unwrap();
         assert!(sh.wait(Duration::from_secs(20), &CancelToken::new()).await);
@@ -449,22 +415,12 @@ mod tests {
 
     #[test]
     fn held_back_utf8_suffix_waits_for_the_rest() {
-        let (done, _) = watch::channel(false);
-        let sh = BackgroundShell {
-            id: "abc".into(),
-            command: String::new(),
-            pid: 0,
-            started: Instant::now(),
-            state: Mutex::new(State {
-                buf: VecDeque::new(),
-                dropped: 0,
-                status: ShellStatus::Running,
-                eof: false,
-                kill_requested: false,
-            }),
-            eof_cv: Condvar::new(),
-            done,
-        };
+        let sh = BackgroundShell::new(
+            "abc".into(),
+            "",
+            0,
+            Arc::new(ProcessGroup::detached_for_tests()),
+        );
         let euro = "€".as_bytes();
         sh.push(b"a");
         sh.push(&euro[..1]);
@@ -482,7 +438,7 @@ mod tests {
             "sleep 1000 & echo $! > {p}; echo $$ >> {p}; wait",
             p = pidfile.display()
         );
-        m.start("x", &spec(&script)).unwrap();
+        m.start("x", &spec(&script)).await.unwrap();
         let pids = wait_for_pids(&pidfile, 2);
         drop(m);
         for pid in pids {

@@ -47,8 +47,8 @@ async fn a_text_reply_completes_the_query() {
             .count(|e| matches!(e, AgentEvent::MessageComplete(_))),
         1
     );
-    assert_eq!(h.agent.messages.len(), 2);
-    assert_eq!(h.agent.messages[1].role, Role::Assistant);
+    assert_eq!(h.agent.messages().len(), 2);
+    assert_eq!(h.agent.messages()[1].role, Role::Assistant);
     let sent = h.sent_messages(0);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["content"][0]["text"], "say hi");
@@ -312,7 +312,7 @@ async fn max_turns_stops_the_loop() {
     assert_eq!(h.server.message_requests().len(), 2);
     assert_eq!(echo.calls().len(), 2, "the second turn's tool still ran");
     // The history ends with the tool results, so it can be continued.
-    assert_eq!(h.agent.messages.last().unwrap().role, Role::User);
+    assert_eq!(h.agent.messages().last().unwrap().role, Role::User);
     assert_valid_conversation(&conversation_json(&h.agent));
 }
 
@@ -385,7 +385,7 @@ async fn cancelling_mid_stream_keeps_the_partial_text_and_a_valid_history() {
             && partial.len() < 40,
         "{partial}"
     );
-    let msgs = &h.agent.messages;
+    let msgs = &h.agent.messages();
     assert_eq!(msgs.len(), 3, "{msgs:#?}");
     assert_eq!(msgs[1].role, Role::Assistant);
     assert_eq!(msgs[1].text(), partial, "the partial text is kept");
@@ -485,7 +485,7 @@ async fn cancelling_during_a_retry_wait_keeps_nothing_of_the_failed_attempt() {
             1,
             "{block}: the failed attempt did complete its block"
         );
-        let msgs = &h.agent.messages;
+        let msgs = &h.agent.messages();
         assert_eq!(msgs.len(), 1, "{block}: {msgs:#?}");
         assert_eq!(
             msgs[0].content,
@@ -611,7 +611,7 @@ async fn allowed_calls_run_and_usage_adds_up_over_turns() {
         "written"
     );
     assert_eq!((res.usage.input_tokens, res.usage.output_tokens), (30, 5));
-    assert_eq!(h.agent.session_usage[0].usage.input_tokens, 30);
+    assert_eq!(h.agent.session_usage()[0].usage.input_tokens, 30);
 }
 
 #[tokio::test]

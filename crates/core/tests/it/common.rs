@@ -474,6 +474,6 @@ pub fn assert_valid_conversation(messages: &[Value]) {
 /// The conversation as the API would receive it (via the request body serialiser).
 pub fn conversation_json(agent: &Agent) -> Vec<Value> {
     let req = ccrs_core::api::MessagesRequest::new("m", 1);
-    let body: Value = serde_json::from_slice(&req.body(&agent.messages, None).unwrap()).unwrap();
+    let body: Value = serde_json::from_slice(&req.body(agent.messages(), None).unwrap()).unwrap();
     body["messages"].as_array().unwrap().clone()
 }

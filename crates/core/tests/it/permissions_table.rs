@@ -7,10 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use ccrs_core::permissions::Subject;
 use ccrs_core::permissions::{
     Decision, Mode, PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule,
 };
+use ccrs_core::permissions::{Dialect, Subject};
 use std::path::{Path, PathBuf};
 
 struct Fixture {
@@ -146,6 +146,10 @@ enum S {
     Bash(&'static str),
     /// Bash with the shell's cwd elsewhere.
     BashIn(&'static str, &'static str),
+    /// Bash in the sandbox with autoAllowBashIfSandboxed.
+    Sandboxed(&'static str),
+    /// Bash outside the sandbox on request (dangerouslyDisableSandbox).
+    Unsandboxed(&'static str),
     Read(&'static str),
     /// A read-only tool other than Read.
     ReadBy(&'static str, &'static str),
@@ -870,6 +874,17 @@ const CASES: &[Case] = &[
     c("WebSearch needs a rule", &[], D, Tool("WebSearch"), Ask),
     c("WebSearch allowed", &["allow WebSearch"], D, Tool("WebSearch"), Allow),
     c("Task alias Agent", &["allow Agent"], D, Tool("Task"), Allow),
+    // --- The sandbox (autoAllowBashIfSandboxed / dangerouslyDisableSandbox) -------------------
+    c("sandboxed: what would ask runs", &[], D, Sandboxed("npm install"), Allow),
+    c("sandboxed: an unknown path under a Read deny runs (the sandbox enforces it)", &["deny Read(./secrets/**)"], D, Sandboxed("s=secrets; cat $s/key"), Allow),
+    c("sandboxed: an ask rule still asks", &["ask Bash(npm:*)"], D, Sandboxed("npm install"), Ask),
+    c("sandboxed: a deny rule still denies", RM_DENY, D, Sandboxed("rm -fr x"), Deny),
+    c("sandboxed: eval cannot be checked against a deny rule", RM_DENY, D, Sandboxed("eval \"$x\""), NotAllow),
+    c("sandboxed: plan mode still refuses", &[], PL, Sandboxed("npm install"), Deny),
+    c("sandboxed: dontAsk still refuses", &[], DA, Sandboxed("npm install"), Deny),
+    c("unsandboxed: always asks", &["allow Bash(ls:*)"], D, Unsandboxed("ls"), Ask),
+    c("unsandboxed: a deny rule denies", RM_DENY, D, Unsandboxed("rm -rf x"), Deny),
+    c("unsandboxed: bypass mode runs it", &[], BY, Unsandboxed("npm install"), Allow),
     c("TodoWrite passive", &[], D, Passive("TodoWrite"), Allow),
     c("TodoWrite denied", &["deny TodoWrite"], D, Passive("TodoWrite"), Deny),
 ];
@@ -879,6 +894,22 @@ fn subject(f: &Fixture, s: S) -> (&'static str, Subject) {
     match s {
         Bash(cmd) => ("Bash", Subject::bash(f.sub(cmd), f.root.join("proj"))),
         BashIn(cmd, cwd) => ("Bash", Subject::bash(f.sub(cmd), p(cwd))),
+        Sandboxed(cmd) => (
+            "Bash",
+            Subject::SandboxedShell {
+                command: f.sub(cmd),
+                cwd: f.root.join("proj"),
+                dialect: Dialect::Bash,
+            },
+        ),
+        Unsandboxed(cmd) => (
+            "Bash",
+            Subject::UnsandboxedShell {
+                command: f.sub(cmd),
+                cwd: f.root.join("proj"),
+                dialect: Dialect::Bash,
+            },
+        ),
         Read(x) => ("Read", Subject::Read(vec![p(x)])),
         ReadBy(t, x) => (t, Subject::Read(vec![p(x)])),
         Write(x) => ("Edit", Subject::Write(vec![p(x)])),

@@ -41,7 +41,7 @@ fn canon(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap()
 }
 
-fn wait_for_pids(file: &Path, n: usize) -> Vec<u32> {
+pub(crate) fn wait_for_pids(file: &Path, n: usize) -> Vec<u32> {
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(s) = std::fs::read_to_string(file) {
@@ -57,7 +57,7 @@ fn wait_for_pids(file: &Path, n: usize) -> Vec<u32> {
 
 /// True once the process is gone or a zombie (dead, waiting for a reaper that may be a
 /// container's PID 1 which never reaps).
-fn is_dead(pid: u32) -> bool {
+pub(crate) fn is_dead(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         Ok(s) => s
@@ -67,7 +67,7 @@ fn is_dead(pid: u32) -> bool {
     }
 }
 
-fn wait_dead(pid: u32) -> bool {
+pub(crate) fn wait_dead(pid: u32) -> bool {
     let until = Instant::now() + Duration::from_secs(5);
     while Instant::now() < until {
         if is_dead(pid) {

@@ -433,6 +433,16 @@ impl PermissionEngine {
                 cwd,
                 dialect,
             } => self.check_shell(&st, tool_name, command, cwd, dialect),
+            Subject::SandboxedShell {
+                command,
+                cwd,
+                dialect,
+            } => self.check_sandboxed_shell(&st, tool_name, command, cwd, dialect),
+            Subject::UnsandboxedShell {
+                command,
+                cwd,
+                dialect,
+            } => self.check_unsandboxed_shell(&st, tool_name, command, cwd, dialect),
             Subject::Fetch(url) => self.check_fetch(&st, tool_name, url),
             Subject::Other => self.check_other(&st, tool_name),
             Subject::ExitPlan { .. } => {

@@ -562,6 +562,72 @@ impl PermissionEngine {
         One::Allow(basis)
     }
 
+    /// autoAllowBashIfSandboxed: the kernel bounds what the command can do (the protected set
+    /// stays read-only in the sandbox, Read and Edit deny rules are enforced by it), so the
+    /// question the analyzer would ask is spared. Deny rules, ask rules, plan mode and dontAsk
+    /// still decide, and so does a command ccrs cannot check against the Bash deny and ask
+    /// rules (`eval "$x"` may be the denied command).
+    pub(super) fn check_sandboxed_shell(
+        &self,
+        st: &State,
+        tool: &str,
+        command: &str,
+        cwd: &Path,
+        dialect: &Dialect,
+    ) -> Decision {
+        let guarded = self.has_command_rules(st, tool, RuleBehavior::Deny)
+            || self.has_command_rules(st, tool, RuleBehavior::Ask);
+        match self.check_shell(st, tool, command, cwd, dialect) {
+            Decision::Ask { why, .. }
+                if st.mode != Mode::Plan
+                    && st.mode != Mode::DontAsk
+                    && !why.0.iter().any(|r| match &r.basis {
+                        // The sandbox enforces Read and Edit deny rules itself; ask rules and
+                        // Bash deny rules it cannot.
+                        Basis::Rule {
+                            behavior: RuleBehavior::Deny,
+                            rule,
+                            ..
+                        } => !["Read(", "Edit(", "Write(", "MultiEdit("]
+                            .iter()
+                            .any(|t| rule.trim_start().starts_with(t)),
+                        Basis::Rule { .. } => true,
+                        Basis::NotUnderstood(_) => guarded,
+                        _ => false,
+                    }) =>
+            {
+                Decision::Allow {
+                    why: Why::one(command.trim(), Basis::Sandboxed),
+                }
+            }
+            d => d,
+        }
+    }
+
+    /// dangerouslyDisableSandbox: deny rules still apply; otherwise the user is always asked
+    /// (bypassPermissions keeps its meaning, dontAsk denies).
+    pub(super) fn check_unsandboxed_shell(
+        &self,
+        st: &State,
+        tool: &str,
+        command: &str,
+        cwd: &Path,
+        dialect: &Dialect,
+    ) -> Decision {
+        match self.check_shell(st, tool, command, cwd, dialect) {
+            d @ Decision::Deny { .. } => d,
+            d if st.mode == Mode::BypassPermissions => d,
+            _ => self.ask_or_deny(
+                st,
+                tool,
+                "the command asks to run outside the sandbox (dangerouslyDisableSandbox)"
+                    .to_string(),
+                vec![],
+                Why::one(command.trim(), Basis::Unsandboxed),
+            ),
+        }
+    }
+
     /// How an allow rule covers the command: exactly as written, or by a pattern.
     fn allow_level<'a>(&self, st: &'a State, tool: &str, c: &CommandCheck) -> Option<Level<'a>> {
         let mut best = None;

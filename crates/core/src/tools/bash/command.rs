@@ -4,7 +4,6 @@
 use crate::tools::ToolContext;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
 use std::sync::OnceLock;
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
@@ -132,36 +131,6 @@ pub fn signal_name(sig: i32) -> String {
         _ => return format!("signal {sig}"),
     };
     name.to_string()
-}
-
-/// How a process ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    Code(i32),
-    Signal(i32),
-}
-
-impl Exit {
-    pub fn from_status(st: ExitStatus) -> Self {
-        use std::os::unix::process::ExitStatusExt;
-        match (st.code(), st.signal()) {
-            (Some(c), _) => Exit::Code(c),
-            (None, Some(s)) => Exit::Signal(s),
-            (None, None) => Exit::Code(-1),
-        }
-    }
-
-    pub fn success(self) -> bool {
-        self == Exit::Code(0)
-    }
-
-    /// The shell's `$?` convention (128 + signal).
-    pub fn code(self) -> i32 {
-        match self {
-            Exit::Code(c) => c,
-            Exit::Signal(s) => 128 + s,
-        }
-    }
 }
 
 /// What an exit code 1 means for commands that use it for "nothing found" / "false".
@@ -343,10 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_and_signals() {
-        assert_eq!(Exit::Signal(9).code(), 137);
-        assert!(Exit::Code(0).success());
-        assert!(!Exit::Signal(15).success());
+    fn signal_names() {
         assert_eq!(signal_name(9), "SIGKILL");
         assert_eq!(signal_name(99), "signal 99");
     }

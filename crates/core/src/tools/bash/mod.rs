@@ -9,11 +9,13 @@ pub mod capture;
 pub mod command;
 
 use self::capture::{Capture, DEFAULT_MAX_OUTPUT_CHARS, MAX_OUTPUT_CHARS_CEILING};
-use self::command::{Exit, benign_exit1};
+use self::command::benign_exit1;
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
 use crate::permissions::Dialect;
-use crate::tools::shells::{Lingering, ShellManager, SpawnSpec, kill_group};
+use crate::process::{Exit, ProcessGroup};
+use crate::sandbox::ShellMode;
+use crate::tools::shells::{ShellManager, SpawnSpec};
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput, schema};
 use serde_json::{Value, json};
 use std::ffi::{OsStr, OsString};
@@ -106,30 +108,9 @@ enum Ended {
     Aborted,
 }
 
-/// Kills a process group when dropped, unless disarmed: a dropped call (the agent loop gave up on
-/// it) must not leave the command running.
-pub(crate) struct GroupGuard(pub(crate) Option<u32>);
-
-impl GroupGuard {
-    fn kill(&self) {
-        if let Some(pid) = self.0 {
-            kill_group(pid);
-        }
-    }
-    pub(crate) fn disarm(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Keeps reading a pipe that background children still hold, so they do not die of SIGPIPE
 /// once ccrs stops listening; end of file means the whole group is gone.
-fn spawn_drain(mut rx: pipe::Receiver, lingering: Option<Arc<Lingering>>) {
+fn spawn_drain(mut rx: pipe::Receiver, group: Arc<ProcessGroup>) {
     tokio::spawn(async move {
         let mut buf = vec![0u8; 8192];
         while let Ok(n) = rx.read(&mut buf).await {
@@ -137,9 +118,7 @@ fn spawn_drain(mut rx: pipe::Receiver, lingering: Option<Arc<Lingering>>) {
                 break;
             }
         }
-        if let Some(l) = lingering {
-            l.mark_closed();
-        }
+        group.mark_gone_if_direct();
     });
 }
 
@@ -151,13 +130,13 @@ async fn run_foreground(
     cancel: &CancelToken,
     max_chars: usize,
     shells: &ShellManager,
-) -> std::io::Result<(String, Ended)> {
+) -> std::io::Result<(String, Ended, Vec<String>)> {
     let (reader, writer) = std::io::pipe()?;
     // The command (holding the pipe's write ends) drops after `spawn`, so EOF comes when the
     // children exit.
-    let mut child = tokio::process::Command::from(spec.command(writer)?).spawn()?;
-    let pgid = child.id();
-    let mut guard = GroupGuard(pgid);
+    let mut child = spec.spawn(writer)?.spawn().await?;
+    let warnings = child.warnings().to_vec();
+    let group = child.group().clone();
     let mut rx = pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
     let mut cap = Capture::new(max_chars);
     let mut buf = vec![0u8; READ_CHUNK];
@@ -175,7 +154,7 @@ async fn run_foreground(
             _ = cancel.cancelled() => break Ended::Aborted,
             _ = &mut deadline => break Ended::TimedOut,
             st = child.wait(), if status.is_none() => {
-                status = Some(st.map(Exit::from_status).unwrap_or(Exit::Code(-1)));
+                status = Some(st.unwrap_or(Exit::Code(-1)));
                 grace.as_mut().reset(Instant::now() + EXIT_GRACE);
             }
             _ = &mut grace, if status.is_some() => {
@@ -192,13 +171,18 @@ async fn run_foreground(
         }
     };
     if matches!(ended, Ended::Exited(_)) {
-        // The shell is reaped; children it left running in the background stay alive.
-        guard.disarm();
-    } else {
-        guard.kill();
-        if tokio::time::timeout(REAP_LIMIT, child.wait()).await.is_ok() {
-            guard.disarm();
+        // The shell is reaped; what it left running in the background lives on until the
+        // session ends (or ccrs dies).
+        if eof {
+            group.mark_gone_if_direct();
         }
+        if group.may_be_alive() {
+            shells.track_lingering(group.clone());
+        }
+        tokio::spawn(child.wait_helper());
+    } else {
+        group.kill();
+        let _ = tokio::time::timeout(REAP_LIMIT, child.wait()).await;
         // Collect what the killed processes wrote before dying.
         let until = Instant::now() + EXIT_GRACE;
         while !eof {
@@ -210,14 +194,10 @@ async fn run_foreground(
         }
     }
     if !eof {
-        // After a normal exit the group lives on in the children holding the pipe: kill it at
-        // session end. After a kill, whoever still holds the pipe left the group.
-        let lingering = pgid
-            .filter(|_| matches!(ended, Ended::Exited(_)))
-            .map(|p| shells.track_lingering(p));
-        spawn_drain(rx, lingering);
+        // Whoever still holds the pipe must not die of SIGPIPE while the group lives.
+        spawn_drain(rx, group);
     }
-    Ok((cap.finish(), ended))
+    Ok((cap.finish(), ended, warnings))
 }
 
 /// Reads the directory the EXIT trap recorded and makes it the session's shell cwd. Returns a
@@ -249,6 +229,14 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// The model's `dangerouslyDisableSandbox` flag.
+fn disable_sandbox(input: &Value) -> bool {
+    input
+        .get("dangerouslyDisableSandbox")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 fn structured(stdout: &str, interrupted: bool) -> Value {
@@ -283,11 +271,21 @@ impl BashTool {
         if ctx.cancel.is_cancelled() {
             return ToolOutput::error(ABORTED).with_structured(structured("", true));
         }
-        let Subject::Shell {
+        let (Subject::Shell {
             cwd: checked_cwd,
             dialect,
             ..
-        } = subject
+        }
+        | Subject::SandboxedShell {
+            cwd: checked_cwd,
+            dialect,
+            ..
+        }
+        | Subject::UnsandboxedShell {
+            cwd: checked_cwd,
+            dialect,
+            ..
+        }) = subject
         else {
             return ToolOutput::error(
                 "internal error: the Bash call was not checked as a shell command",
@@ -310,8 +308,31 @@ impl BashTool {
             .and_then(Value::as_bool)
             .unwrap_or(false)
             && !ctx.env_flag("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
-        let env: Vec<(OsString, OsString)> = command::child_env(ctx);
+        let mut env: Vec<(OsString, OsString)> = command::child_env(ctx);
         let note = cwd_note.as_deref().unwrap_or("");
+        let sandbox = ctx.session.sandbox.get().cloned();
+        let sandboxed = match &sandbox {
+            Some(sb) => matches!(
+                sb.shell_mode(command, disable_sandbox(&input)),
+                ShellMode::Sandboxed { .. }
+            )
+            .then(|| sb.spawn_parts()),
+            None => None,
+        };
+        let (confine, env_remove, temp_dir) = match sandboxed {
+            Some(p) => {
+                env.extend(p.env);
+                (Some(p.confine), p.env_remove, Some(p.temp_dir))
+            }
+            None => (None, Vec::new(), None),
+        };
+        let protected_before = confine.as_ref().map(|c| c.read_only.clone());
+        if matches!(subject, Subject::SandboxedShell { .. }) && confine.is_none() {
+            // It was allowed because it would run in the sandbox.
+            return ToolOutput::error(
+                "internal error: the command was allowed to run in the sandbox, which is not set up",
+            );
+        }
 
         if background {
             let spec = SpawnSpec {
@@ -319,8 +340,10 @@ impl BashTool {
                 script: command::build_script(command, None, env_file.as_deref()),
                 cwd,
                 env,
+                env_remove,
+                confine,
             };
-            return match ctx.session.shells.start(command, &spec) {
+            return match ctx.session.shells.start(command, &spec).await {
                 Ok(id) => {
                     let text = format!("Command running in background with ID: {id}");
                     let mut s = structured("", false);
@@ -331,18 +354,24 @@ impl BashTool {
             };
         }
 
+        // Inside the sandbox only its temp dir is writable for the EXIT trap.
         let cwd_file = TempFile(
-            std::env::temp_dir().join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
+            temp_dir
+                .unwrap_or_else(std::env::temp_dir)
+                .join(format!("ccrs-cwd-{}", uuid::Uuid::new_v4().simple())),
         );
+        let sandboxed = confine.is_some();
         let spec = SpawnSpec {
             shell,
             script: command::build_script(command, Some(&cwd_file.0), env_file.as_deref()),
-            cwd,
+            cwd: cwd.clone(),
             env,
+            env_remove,
+            confine,
         };
         let timeout = timeout_ms(ctx, input.get("timeout").and_then(Value::as_f64));
         let max_chars = max_output_chars(ctx);
-        let (output, ended) = match run_foreground(
+        let (output, ended, warnings) = match run_foreground(
             &spec,
             Duration::from_millis(timeout),
             &ctx.cancel,
@@ -357,8 +386,25 @@ impl BashTool {
             }
         };
         let mut notes: Vec<String> = cwd_note.into_iter().collect();
+        // What the sandbox could not enforce on this machine.
+        notes.extend(warnings.into_iter().map(|w| format!("Sandbox: {w}")));
         if matches!(ended, Ended::Exited(_))
             && let Some(n) = adopt_final_cwd(ctx, &cwd_file.0)
+        {
+            notes.push(n);
+        }
+        if let (Some(before), Some(sb)) = (&protected_before, &sandbox) {
+            for p in sb.new_protected_paths(before) {
+                notes.push(format!(
+                    "Warning: the command created {}, a protected path (it can make code run outside the sandbox later); the user should review it.",
+                    p.display()
+                ));
+            }
+        }
+        if sandboxed
+            && matches!(ended, Ended::Exited(e) if !e.success())
+            && let Some(sb) = &sandbox
+            && let Some(n) = sb.explain_failure(&output, &cwd)
         {
             notes.push(n);
         }
@@ -434,7 +480,7 @@ impl Tool for BashTool {
                 "timeout": {"type": "number", "description": "Milliseconds"},
                 "description": {"type": "string", "description": "What it does, in 5-10 words"},
                 "run_in_background": {"type": "boolean"},
-                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Ignored"}
+                "dangerouslyDisableSandbox": {"type": "boolean", "description": "Run outside the sandbox (asks the user)"}
             },
             "required": ["command"],
             "additionalProperties": false
@@ -451,10 +497,29 @@ impl Tool for BashTool {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        Subject::Shell {
-            command,
-            cwd: command::checked_cwd(ctx),
-            dialect: Dialect::of_shell(&command::shell_path(ctx)),
+        let cwd = command::checked_cwd(ctx);
+        let dialect = Dialect::of_shell(&command::shell_path(ctx));
+        let mode = ctx
+            .session
+            .sandbox
+            .get()
+            .map(|sb| sb.shell_mode(&command, disable_sandbox(input)));
+        match mode {
+            Some(ShellMode::Sandboxed { auto_allow: true }) => Subject::SandboxedShell {
+                command,
+                cwd,
+                dialect,
+            },
+            Some(ShellMode::Unsandboxed) => Subject::UnsandboxedShell {
+                command,
+                cwd,
+                dialect,
+            },
+            _ => Subject::Shell {
+                command,
+                cwd,
+                dialect,
+            },
         }
     }
 

@@ -1,5 +1,6 @@
-//! Custom slash commands: markdown files in `.claude/commands/` (project) and
-//! `<claude dir>/commands/` (user; `CLAUDE_CONFIG_DIR` replaces `~/.claude`).
+//! Slash commands: the built-in table every front end shares, and custom commands — markdown
+//! files in `.claude/commands/` (project) and `<claude dir>/commands/` (user;
+//! `CLAUDE_CONFIG_DIR` replaces `~/.claude`).
 //!
 //! The file name (without `.md`) is the command; subfolders are namespaces
 //! (`frontend/component.md` → `/frontend:component`). The body is the prompt. Optional
@@ -16,6 +17,150 @@ use std::path::{Path, PathBuf};
 
 const MAX_DEPTH: usize = 4;
 const MAX_COMMANDS: usize = 500;
+
+/// What a built-in command does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuiltinKind {
+    /// The front end handles it (it shows or changes something local).
+    Local,
+    /// It sends this prompt to the model, like a custom command.
+    Prompt(&'static str),
+}
+
+/// A built-in command: name, aliases, argument hint, description.
+#[derive(Debug)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub hint: &'static str,
+    pub description: &'static str,
+    pub kind: BuiltinKind,
+}
+
+/// What the prompt says for `/init` (our own wording).
+pub const INIT_PROMPT: &str = "Look through this repository and write a CLAUDE.md file at its root. Future coding sessions in this repository (ccrs or Claude Code) will read it first, so it should hold what they cannot quickly see for themselves:\n\n1. How to build, lint and test the project, including how to run a single test.\n2. The big-picture architecture: how the main parts fit together and where to look for what, the things that take reading several files to understand.\n\nKeep it short and specific to this project: no generic advice, no list of every file, nothing invented. Fold in the important parts of any README.md, CONTRIBUTING file, .cursorrules, .cursor/rules/ or .github/copilot-instructions.md. If a CLAUDE.md already exists, improve it instead of starting over.\n\nBegin the file with:\n\n```\n# CLAUDE.md\n\nThis file gives guidance to ccrs and Claude Code when working with code in this repository.\n```";
+
+const fn local(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    hint: &'static str,
+    description: &'static str,
+) -> Builtin {
+    Builtin {
+        name,
+        aliases,
+        hint,
+        description,
+        kind: BuiltinKind::Local,
+    }
+}
+
+pub const BUILTINS: &[Builtin] = &[
+    local("help", &["h", "?"], "", "Show help and available commands"),
+    local(
+        "clear",
+        &["reset", "new"],
+        "",
+        "Start a new conversation (history and context are cleared)",
+    ),
+    local(
+        "model",
+        &[],
+        "[model]",
+        "List the models, or set the model for the next requests",
+    ),
+    local(
+        "cost",
+        &[],
+        "",
+        "Show the cost and duration of this session",
+    ),
+    local(
+        "status",
+        &[],
+        "",
+        "Show version, session, model, account and settings",
+    ),
+    local(
+        "permissions",
+        &["allowed-tools"],
+        "",
+        "Show the permission rules in force and where they come from",
+    ),
+    local("todos", &[], "", "Show the current todo list"),
+    local(
+        "sandbox",
+        &[],
+        "",
+        "Show the Bash sandbox: mode, what is in force, kernel support",
+    ),
+    Builtin {
+        name: "init",
+        aliases: &[],
+        hint: "",
+        description: "Ask ccrs to write a CLAUDE.md describing this project",
+        kind: BuiltinKind::Prompt(INIT_PROMPT),
+    },
+    local("login", &[], "", "Log in (API key or Claude account)"),
+    local("logout", &[], "", "Remove the stored credential"),
+    local("quit", &["q", "exit"], "", "Exit ccrs"),
+];
+
+/// The built-in command called `name` (or one of its aliases).
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS
+        .iter()
+        .find(|b| b.name == name || b.aliases.contains(&name))
+}
+
+/// Splits `/name args` when the input is a command invocation. A name is letters, digits, `-`,
+/// `_` and `:` (namespaces); anything else after the slash (`/usr/bin/ls what is it`) is a
+/// prompt, as in Claude Code.
+pub fn parse_invocation(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim_start().strip_prefix('/')?;
+    let (name, args) = match rest.find(char::is_whitespace) {
+        Some(i) => (&rest[..i], rest[i..].trim()),
+        None => (rest.trim_end(), ""),
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | '.' | '?'));
+    valid.then_some((name, args))
+}
+
+/// The closest command names to `name` (edit distance ≤ 2, or a prefix), best first.
+pub fn suggestions(name: &str, custom: &[CustomCommand]) -> Vec<String> {
+    let mut names: Vec<String> = BUILTINS
+        .iter()
+        .flat_map(|b| std::iter::once(b.name).chain(b.aliases.iter().copied()))
+        .map(str::to_string)
+        .collect();
+    names.extend(custom.iter().map(|c| c.name.clone()));
+    let mut scored: Vec<(usize, String)> = names
+        .into_iter()
+        .filter_map(|n| {
+            let d = crate::tools::textfile::edit_distance(name, &n);
+            let limit = if name.len() <= 3 { 1 } else { 2 };
+            if d <= limit || (name.len() >= 2 && n.starts_with(name)) {
+                Some((d, n))
+            } else {
+                None
+            }
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+/// At most `max` characters, with `…` when cut.
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max.saturating_sub(1)) {
+        Some((i, _)) if s.chars().count() > max => format!("{}…", &s[..i]),
+        _ => s.to_string(),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -119,7 +264,7 @@ fn list_value(v: &str) -> Vec<String> {
         .strip_prefix('[')
         .and_then(|r| r.strip_suffix(']'))
         .unwrap_or(v);
-    crate::args::Args::split_rules(&[inner.to_string()])
+    crate::permissions::split_rule_list(inner)
         .into_iter()
         .map(|s| unquote(&s))
         .filter(|s| !s.is_empty())
@@ -185,7 +330,7 @@ pub fn parse(name: &str, scope: Scope, text: &str, path: PathBuf) -> CustomComma
             .unwrap_or("")
             .trim_start_matches('#')
             .trim();
-        crate::tui::text::truncate(first, 80)
+        truncate(first, 80)
     });
     CustomCommand {
         name: name.to_string(),
@@ -304,6 +449,31 @@ mod tests {
             expand("Say $1 to $2", "\"hello world\" 'dear friend'"),
             "Say hello world to dear friend"
         );
+    }
+
+    #[test]
+    fn invocations_and_suggestions() {
+        assert_eq!(parse_invocation("/model haiku"), Some(("model", "haiku")));
+        assert_eq!(parse_invocation("  /help"), Some(("help", "")));
+        assert_eq!(parse_invocation("/fix   a b "), Some(("fix", "a b")));
+        assert_eq!(
+            parse_invocation("/frontend:component X"),
+            Some(("frontend:component", "X"))
+        );
+        assert_eq!(parse_invocation("hello"), None);
+        assert_eq!(parse_invocation("/usr/bin/ls what is it"), None);
+        assert_eq!(parse_invocation("/"), None);
+        assert_eq!(suggestions("modle", &[]), ["model"]);
+        assert_eq!(suggestions("cler", &[]), ["clear"]);
+        assert_eq!(suggestions("perm", &[]), ["permissions"]);
+        assert!(suggestions("zzzzzz", &[]).is_empty());
+        assert_eq!(
+            crate::tools::textfile::edit_distance("kitten", "sitting"),
+            3
+        );
+        assert_eq!(builtin("exit").map(|b| b.name), Some("quit"));
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
     }
 
     #[test]
