@@ -193,16 +193,7 @@ pub fn proc_path(p: &Path) -> ProcPath {
                 let Ok(target) = std::fs::read_link(&next) else {
                     return ProcPath::Plain;
                 };
-                if target.is_absolute() {
-                    out = PathBuf::from("/");
-                }
-                for c in target.components().rev() {
-                    match c {
-                        Component::Normal(s) => todo.push_front(s.to_os_string()),
-                        Component::ParentDir => todo.push_front("..".into()),
-                        _ => {}
-                    }
-                }
+                crate::paths::follow_link(&mut out, &mut todo, &target);
             }
             Ok(_) => out = next,
             Err(_) => return ProcPath::Plain,

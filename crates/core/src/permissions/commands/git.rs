@@ -1180,15 +1180,8 @@ fn git_inner(args: &[Arg]) -> Effects {
                 "--get-color",
                 "--get-colorbool",
             ];
-            const FLAGS: &[&str] = &[
-                "--get",
-                "--get-all",
-                "--get-regexp",
-                "--get-urlmatch",
-                "--list",
-                "-l",
-                "--get-color",
-                "--get-colorbool",
+            // With GET, the options that only say where and how to read.
+            const OTHER: &[&str] = &[
                 "--local",
                 "--global",
                 "--system",
@@ -1217,7 +1210,10 @@ fn git_inner(args: &[Arg]) -> Effects {
                 "--url",
             ];
             let new_style = matches!(positionals.first(), Some(&"get") | Some(&"list"));
-            (has(GET) || new_style) && options.iter().all(|o| option_listed(o, FLAGS))
+            (has(GET) || new_style)
+                && options
+                    .iter()
+                    .all(|o| option_listed(o, GET) || option_listed(o, OTHER))
         }
         "stash" => {
             matches!(positionals.first(), Some(&"list") | Some(&"show"))

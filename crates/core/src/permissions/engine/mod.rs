@@ -16,7 +16,9 @@ pub use grant::InvalidRule;
 use super::bash::GitRepo;
 use super::explain::{Basis, Why};
 use super::paths::{self, PathForms, Roots};
-use super::rules::{Rule, RuleBehavior, SourcedRule, Specifier, ToolPattern, parse_rule};
+use super::rules::{
+    PATH_TOOLS, Rule, RuleBehavior, SourcedRule, Specifier, ToolPattern, parse_rule,
+};
 use super::{Decision, Mode, Subject};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -25,18 +27,10 @@ use std::time::SystemTime;
 /// "Don't ask again" offers at most this many rules for one compound command.
 const MAX_SUGGESTIONS: usize = 5;
 
-/// Built-in tool names, for "did you mean" warnings on rules.
-const KNOWN_TOOLS: &[&str] = &[
+/// Built-in tools whose rules take no path (with [`PATH_TOOLS`], every built-in tool name, for
+/// "did you mean" warnings on rules).
+const OTHER_TOOLS: &[&str] = &[
     "Bash",
-    "Read",
-    "Edit",
-    "Write",
-    "MultiEdit",
-    "NotebookEdit",
-    "NotebookRead",
-    "Glob",
-    "Grep",
-    "LS",
     "WebFetch",
     "WebSearch",
     "Task",
@@ -273,9 +267,13 @@ impl PermissionEngine {
             ));
         }
         if let ToolPattern::Exact(name) = &c.rule.tool
-            && !KNOWN_TOOLS.contains(&name.as_str())
+            && !PATH_TOOLS.contains(&name.as_str())
+            && !OTHER_TOOLS.contains(&name.as_str())
             && !name.starts_with("mcp__")
-            && let Some(k) = KNOWN_TOOLS.iter().find(|k| k.eq_ignore_ascii_case(name))
+            && let Some(k) = PATH_TOOLS
+                .iter()
+                .chain(OTHER_TOOLS)
+                .find(|k| k.eq_ignore_ascii_case(name))
         {
             self.warnings.push(format!(
                 "the {} rule \"{}\" from {} names the tool \"{name}\"; tool names are case-sensitive (did you mean \"{k}\"?)",

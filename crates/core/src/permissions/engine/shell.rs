@@ -307,58 +307,55 @@ impl PermissionEngine {
                 }
             }
         }
-        let guard = |access| {
-            self.any_path_rule(st, RuleBehavior::Deny, access)
-                .or_else(|| self.any_path_rule(st, RuleBehavior::Ask, access))
-        };
-        if let Some(r) = guard(Access::Read) {
-            if c.reads.iter().any(|p| matches!(p, PathArg::Unknown(_))) {
-                return One::Ask(
-                    format!(
-                        "`{cmd}` reads a path known only at run time, which the rule {} might cover",
-                        r.rule
-                    ),
-                    suggestion,
-                    Basis::rule(&r),
-                );
-            }
-            for d in &c.recursive_reads {
-                let f = self.resolve_forms(d);
-                if let Some(hit) = self.rule_under(st, Access::Read, f.as_ref(), c.skips_hidden) {
-                    return One::Ask(
-                        format!(
-                            "`{cmd}` reads a directory tree that may contain files the rule {} covers",
-                            hit.src.rule
-                        ),
-                        suggestion,
-                        Basis::rule(&hit.src),
-                    );
-                }
-            }
-        }
+        let unknown_reads = c.reads.iter().any(|p| matches!(p, PathArg::Unknown(_)));
         let unknown_writes = c
             .writes
             .iter()
             .chain(&c.redirect_writes)
             .chain(&c.tree_writes)
             .any(|p| matches!(p, PathArg::Unknown(_)));
-        if let Some(r) = guard(Access::Write) {
-            if unknown_writes {
+        // A deny or ask rule for paths could cover a path known only at run time, or a file in
+        // a tree the command reads or changes as a whole.
+        for (access, unknown, trees, skips_hidden, verb, tree_verb) in [
+            (
+                Access::Read,
+                unknown_reads,
+                &c.recursive_reads,
+                c.skips_hidden,
+                "reads",
+                "reads",
+            ),
+            (
+                Access::Write,
+                unknown_writes,
+                &c.tree_writes,
+                false,
+                "writes",
+                "changes",
+            ),
+        ] {
+            let Some(r) = self
+                .any_path_rule(st, RuleBehavior::Deny, access)
+                .or_else(|| self.any_path_rule(st, RuleBehavior::Ask, access))
+            else {
+                continue;
+            };
+            if unknown {
                 return One::Ask(
                     format!(
-                        "`{cmd}` writes a path known only at run time, which the rule {} might cover",
+                        "`{cmd}` {verb} a path known only at run time, which the rule {} might cover",
                         r.rule
                     ),
                     suggestion,
                     Basis::rule(&r),
                 );
             }
-            for d in &c.tree_writes {
+            for d in trees {
                 let f = self.resolve_forms(d);
-                if let Some(hit) = self.rule_under(st, Access::Write, f.as_ref(), false) {
+                if let Some(hit) = self.rule_under(st, access, f.as_ref(), skips_hidden) {
                     return One::Ask(
                         format!(
-                            "`{cmd}` changes a directory tree that may contain files the rule {} covers",
+                            "`{cmd}` {tree_verb} a directory tree that may contain files the rule {} covers",
                             hit.src.rule
                         ),
                         suggestion,
@@ -432,7 +429,6 @@ impl PermissionEngine {
             risky.get_or_insert(why);
         }
         let level = self.allow_level(st, tool, c);
-        let unknown_reads = c.reads.iter().any(|p| matches!(p, PathArg::Unknown(_)));
         let check_reads = || -> Option<One> {
             if unknown_reads {
                 return Some(One::Ask(
