@@ -46,21 +46,7 @@ v = med([sys.argv[1], "--version"])
 print(f"{'ccrs --version wall time':<44} {v:.2f} ms   (spawning /bin/true: {base:.2f} ms; budget ≤ 5 ms)")
 PY
 
-# A sandbox home so no real settings or credentials are touched (the toolchain stays where it is).
-export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
-export HOME=$WORK/home CLAUDE_CONFIG_DIR=$WORK/home/.claude XDG_CONFIG_HOME=$WORK/home/.config
-mkdir -p "$HOME" "$WORK/proj"
-export ANTHROPIC_API_KEY=sk-ant-bench
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export ANTHROPIC_BASE_URL=http://127.0.0.1:$PORT
-
-start_mock() { # $1 = scenario file or empty for the demo brain
-  [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null || true
-  if [ -n "${1:-}" ]; then "$MOCK" --port "$PORT" --scenario "$1" >"$WORK/mock.out" & else "$MOCK" --port "$PORT" >"$WORK/mock.out" & fi
-  MOCK_PID=$!
-  for _ in $(seq 100); do grep -q listening "$WORK/mock.out" 2>/dev/null && return 0; sleep 0.02; done
-  echo "mock did not start" >&2; exit 1
-}
+. "$ROOT/scripts/mock_sandbox.sh"
 export -f start_mock 2>/dev/null || true
 
 cd "$WORK/proj"
@@ -91,7 +77,7 @@ if [ -f "$SCEN" ]; then
 fi
 
 # Further sections provided by other scripts, when present.
-for extra in bench_search.sh bench_idle.sh bench_read.sh; do
+for extra in bench_search.sh bench_idle.sh bench_read.sh bench_files.sh; do
   if [ -x "$ROOT/scripts/$extra" ] && [ $QUICK = 0 ]; then
     echo; echo "== $extra"; "$ROOT/scripts/$extra" || echo "$extra failed"
   fi

@@ -89,6 +89,8 @@ pub enum Command {
     /// `permissions explain <tool> <input>`: what the permission engine decides for one tool
     /// call, and why.
     PermissionsExplain { tool: String, input: String },
+    /// Check credentials, settings, network and models.
+    Doctor,
 }
 
 /// Why parsing stopped without a usable [`Args`].
@@ -471,6 +473,8 @@ const LOGOUT_ABOUT: &str = "Remove the stored credential";
 const EXPLAIN_ABOUT: &str = "Show whether a tool call would be allowed, asked or denied, and why \
                              (input: JSON, or for Bash the command, for file tools the path)";
 const EXPLAIN_USAGE: &str = "permissions explain <tool> <input>";
+const DOCTOR_ABOUT: &str =
+    "Check credentials, settings, proxy and CAs, and whether the API answers";
 
 #[derive(Default)]
 struct LoginFlags {
@@ -765,6 +769,7 @@ fn root_help() -> String {
         &[("prompt", "Your prompt")],
         OPTIONS,
         &[
+            ("doctor", DOCTOR_ABOUT),
             ("login [options]", LOGIN_ABOUT),
             ("logout", LOGOUT_ABOUT),
             (EXPLAIN_USAGE, EXPLAIN_ABOUT),
@@ -862,6 +867,11 @@ impl Args {
                             tool: tool.clone(),
                             input: input.clone(),
                         });
+                        break;
+                    }
+                    "doctor" => {
+                        p.sub("ccrs doctor", DOCTOR_ABOUT, LOGOUT_OPTIONS)?;
+                        args.command = Some(Command::Doctor);
                         break;
                     }
                     _ => {}
@@ -1219,6 +1229,11 @@ mod tests {
             error(&["permissions", "explain", "Bash"]).contains("usage: ccrs permissions explain")
         );
         assert!(error(&["permissions", "show", "a", "b"]).contains("unknown permissions command"));
+        assert_eq!(parse(&["doctor"]).command, Some(Command::Doctor));
+        assert_eq!(
+            parse(&["--settings", "s.json", "doctor"]).command,
+            Some(Command::Doctor)
+        );
         let e = error(&["login", "--api-key", "--oauth"]);
         assert!(
             e.contains("error: option '--api-key' cannot be used with option '--oauth'"),

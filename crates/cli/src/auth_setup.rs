@@ -23,7 +23,12 @@ pub fn default_provider(settings: &Settings) -> Result<Arc<DefaultAuth>> {
         // credentials"), and a permission fix is reported before the session starts.
         auth.preload_store()?;
         if auth.source() == CredentialSource::None {
-            return Err(AuthError::Missing.into());
+            // A corrupt store was moved aside: a typed error, so the front end can offer a
+            // login instead of just failing.
+            return Err(match auth.moved_aside() {
+                Some(m) => AuthError::StoreMovedAside(m).into(),
+                None => AuthError::Missing.into(),
+            });
         }
         for w in auth.take_warnings() {
             eprintln!("ccrs: warning: {w}");

@@ -20,6 +20,9 @@ pub struct LoginOptions {
     pub oauth: bool,
     /// Try to open the authorize URL in a browser (it is printed either way).
     pub open_browser: bool,
+    /// The corrupt store the session's credential provider already moved aside, to explain
+    /// the offer to log in.
+    pub moved_aside: Option<ccrs_core::auth::MovedAside>,
 }
 
 impl Default for LoginOptions {
@@ -28,6 +31,7 @@ impl Default for LoginOptions {
             api_key: false,
             oauth: false,
             open_browser: true,
+            moved_aside: None,
         }
     }
 }
@@ -385,6 +389,18 @@ pub async fn first_launch_with(
                 Err(e) => io.say(&format!("It could not be moved aside: {e}")),
             }
             io.say("Log in again, or set ANTHROPIC_API_KEY.");
+        }
+        // A corrupt store is moved aside by the read itself (ccrs_core::auth::store), now or
+        // when the session's credential provider read it.
+        Ok(l) if l.moved_aside.is_some() || opts.moved_aside.is_some() => {
+            if let Some(m) = l.moved_aside.as_ref().or(opts.moved_aside.as_ref()) {
+                io.say(&format!(
+                    "Your saved login cannot be used: {}\nThe file was moved to {} (kept, not \
+                     deleted).\nLog in again, or set ANTHROPIC_API_KEY.",
+                    m.reason,
+                    m.moved_to.display()
+                ));
+            }
         }
         Ok(_) => io.say(
             "Welcome to ccrs. No credentials found.\n\

@@ -3,6 +3,7 @@
 mod args;
 mod auth_setup;
 mod diagnostics;
+mod doctor;
 mod explain;
 mod login;
 mod output;
@@ -29,6 +30,10 @@ fn main() -> ExitCode {
     if raw.len() == 2 && matches!(raw[1].to_str(), Some("-v" | "--version" | "-V")) {
         output::text(&version_line());
         return ExitCode::SUCCESS;
+    }
+    // The detached OAuth refresher (ccrs_core::auth::refresher), started by ccrs itself.
+    if raw.len() == 2 && raw[1].to_str() == Some(ccrs_core::auth::refresher::CHILD_ARG) {
+        return ExitCode::from(ccrs_core::auth::refresher::run_child().clamp(0, 255) as u8);
     }
     // ccrs re-executed as the exec helper between itself and a program it starts: no runtime,
     // no settings, nothing else.
@@ -73,6 +78,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Atomic writes record their temp files; those of killed runs are removed here.
+    ccrs_core::fsutil::temp::enable_journal(
+        ccrs_core::paths::ccrs_config_dir().join("pending-writes"),
+    );
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -103,6 +112,7 @@ fn main() -> ExitCode {
             Some(args::Command::PermissionsExplain { tool, input }) => {
                 return explain::run(&args, tool, input).map(i32::from);
             }
+            Some(args::Command::Doctor) => return doctor::run(&args).await,
             None => {}
         }
         if args.print {
@@ -111,6 +121,10 @@ fn main() -> ExitCode {
             tui::run(args, session_id, debug_file).await
         }
     });
+    // Dropping the runtime would wait for every blocking task, and one stuck in the kernel (a
+    // FIFO opened by a dependency, a hung network file system) would keep the process alive
+    // after a cancelled tool gave up on it.
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {

@@ -70,20 +70,7 @@ impl EventSink for PrintSink {
             AgentEvent::StreamEvent(v) if self.partial => {
                 self.line(msg::stream_event(sid, parent, v))
             }
-            AgentEvent::ApiRetry {
-                attempt,
-                max_retries,
-                delay_ms,
-                status,
-                error,
-            } => self.line(msg::api_retry(
-                sid,
-                *attempt,
-                *max_retries,
-                *delay_ms,
-                *status,
-                error,
-            )),
+            AgentEvent::ApiRetry(n) => self.line(msg::api_retry(sid, n)),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
             _ => {}
         }

@@ -116,22 +116,19 @@ pub fn stream_event(session_id: &str, parent_tool_use_id: Option<&str>, event: &
     })
 }
 
-pub fn api_retry(
-    session_id: &str,
-    attempt: u32,
-    max_retries: u32,
-    delay_ms: u64,
-    status: Option<u16>,
-    error: &str,
-) -> Value {
+/// Claude Code's `system/api_retry` (`error` is its category), plus what ccrs adds for people
+/// and for hosts that render partial output: `error_message`, `discarded_output`.
+pub fn api_retry(session_id: &str, n: &ccrs_core::api::RetryNotice) -> Value {
     json!({
         "type": "system",
         "subtype": "api_retry",
-        "attempt": attempt,
-        "max_retries": max_retries,
-        "retry_delay_ms": delay_ms,
-        "error_status": status,
-        "error": error,
+        "attempt": n.attempt,
+        "max_retries": n.max_retries,
+        "retry_delay_ms": n.delay_ms,
+        "error_status": n.status,
+        "error": n.category,
+        "error_message": n.message,
+        "discarded_output": n.discarded_output,
         "session_id": session_id,
         "uuid": uuid(),
     })

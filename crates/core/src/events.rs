@@ -56,14 +56,9 @@ pub enum AgentEvent {
         input: Value,
         reason: String,
     },
-    /// A failed request will be retried.
-    ApiRetry {
-        attempt: u32,
-        max_retries: u32,
-        delay_ms: u64,
-        status: Option<u16>,
-        error: String,
-    },
+    /// A failed request will be retried (output it streamed is void: see
+    /// [`RetryNotice::discarded_output`]).
+    ApiRetry(RetryNotice),
     /// The todo list changed.
     TodosUpdated(Vec<Todo>),
     /// Something the user should know that is not part of the conversation (a settings file
@@ -92,6 +87,57 @@ impl AgentEvent {
             ev = event;
         }
         (ev, parent)
+    }
+}
+
+/// A failed API request is tried again (see `api::retry`): the one description of a retry that
+/// the client, the agent and every front end (the TUI line, print mode's `api_retry` JSON) share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryNotice {
+    /// The number of this retry (1 = the first retry; the failed attempt was the same number).
+    pub attempt: u32,
+    /// The most retries this kind of failure gets.
+    pub max_retries: u32,
+    /// The wait before the retry.
+    pub delay_ms: u64,
+    /// The HTTP status of the failure (`None` for connection errors, stalls, broken streams).
+    pub status: Option<u16>,
+    /// Claude Code's error category (`rate_limit`, `overloaded`, `server_error`, `unknown`, …).
+    pub category: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The failed attempt had already streamed output; the retry replaces it.
+    pub discarded_output: bool,
+    /// The retry is sent without streaming (the stream broke twice in a row).
+    pub non_streaming: bool,
+}
+
+impl RetryNotice {
+    /// One line for people: `overloaded (HTTP 529): Overloaded — retrying in 2s (retry 1 of
+    /// 10); the partial answer is discarded`.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} — retrying in {} (retry {} of {})",
+            self.message,
+            fmt_delay(self.delay_ms),
+            self.attempt,
+            self.max_retries
+        );
+        if self.discarded_output {
+            s.push_str("; the partial answer is discarded");
+        }
+        if self.non_streaming {
+            s.push_str("; without streaming this time");
+        }
+        s
+    }
+}
+
+fn fmt_delay(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{}s", ms.div_ceil(1000))
     }
 }
 

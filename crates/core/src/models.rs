@@ -1,8 +1,14 @@
 //! Model aliases, context windows and prices.
 //!
-//! Aliases follow Claude Code 2.1.2xx on the Anthropic API: `opus` → Claude Opus 5, `sonnet` →
-//! Claude Sonnet 5 (the default), `haiku` → Claude Haiku 4.5, `fable`/`best` → Claude Fable 5.
-//! `ANTHROPIC_DEFAULT_{OPUS,SONNET,HAIKU}_MODEL` override what an alias resolves to.
+//! Aliases follow Claude Code 2.1.332 on the Anthropic API: `opus` → Claude Opus 5.5 (the default
+//! with an API key), `sonnet` → Claude Sonnet 5.5, `haiku` → Claude Haiku 5.5, `fable`/`best` →
+//! Claude Fable 5.2. `ANTHROPIC_DEFAULT_{OPUS,SONNET,HAIKU}_MODEL` override what an alias
+//! resolves to. Beyond this table, an alias resolves to the newest model of its family that the
+//! API's `GET /v1/models` listed (see [`catalog`]), so a new generation needs no release.
+//! `name[1m]` asks for the 1M-token context window: `name` is sent with the
+//! [`CONTEXT_1M_BETA`] header. Unknown ids pass through unchanged.
+
+pub mod catalog;
 
 /// Facts about one model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,9 +50,41 @@ const fn m(
 /// cache read ($/MTok).
 pub const MODELS: &[ModelInfo] = &[
     m(
+        "claude-opus-5-5",
+        "Opus 5.5",
+        Some("opus"),
+        1_000_000,
+        128_000,
+        [4.0, 20.0, 5.0, 0.2],
+    ),
+    m(
+        "claude-sonnet-5-5",
+        "Sonnet 5.5",
+        Some("sonnet"),
+        1_000_000,
+        128_000,
+        [2.0, 10.0, 2.5, 0.1],
+    ),
+    m(
+        "claude-haiku-5-5",
+        "Haiku 5.5",
+        Some("haiku"),
+        1_000_000,
+        128_000,
+        [0.5, 0.5, 0.625, 0.05],
+    ),
+    m(
+        "claude-fable-5-2",
+        "Fable 5.2",
+        Some("fable"),
+        1_000_000,
+        128_000,
+        [8.0, 40.0, 10.0, 0.2],
+    ),
+    m(
         "claude-opus-5",
         "Opus 5",
-        Some("opus"),
+        None,
         1_000_000,
         128_000,
         [5.0, 25.0, 6.25, 0.5],
@@ -54,26 +92,26 @@ pub const MODELS: &[ModelInfo] = &[
     m(
         "claude-sonnet-5",
         "Sonnet 5",
-        Some("sonnet"),
+        None,
         1_000_000,
         128_000,
         [2.0, 10.0, 2.5, 0.2],
     ),
     m(
-        "claude-haiku-4-5-20251001",
-        "Haiku 4.5",
-        Some("haiku"),
-        200_000,
-        64_000,
-        [1.0, 5.0, 1.25, 0.1],
-    ),
-    m(
         "claude-fable-5",
         "Fable 5",
-        Some("fable"),
+        None,
         1_000_000,
         128_000,
         [10.0, 50.0, 12.5, 1.0],
+    ),
+    m(
+        "claude-haiku-4-5-20251001",
+        "Haiku 4.5",
+        None,
+        200_000,
+        64_000,
+        [1.0, 5.0, 1.25, 0.1],
     ),
     m(
         "claude-opus-4-8",
@@ -149,8 +187,21 @@ pub const MODELS: &[ModelInfo] = &[
     ),
 ];
 
-/// The model used when nothing else is configured.
-pub const DEFAULT_MODEL_ALIAS: &str = "sonnet";
+/// The model used when nothing else is configured (Claude Code's default with an API key).
+pub const DEFAULT_MODEL_ALIAS: &str = "opus";
+
+/// The `anthropic-beta` value that asks for the 1M-token context window (`name[1m]`).
+pub const CONTEXT_1M_BETA: &str = "context-1m-2025-08-07";
+
+/// Splits a `[1m]` suffix (any case) off a model name: `("claude-opus-5-5", true)`.
+pub fn split_1m(model: &str) -> (&str, bool) {
+    let n = model.len();
+    if n >= 4 && model.is_char_boundary(n - 4) && model[n - 4..].eq_ignore_ascii_case("[1m]") {
+        (&model[..n - 4], true)
+    } else {
+        (model, false)
+    }
+}
 
 fn env_override(alias: &str) -> Option<String> {
     let var = match alias {
@@ -166,32 +217,39 @@ fn env_override(alias: &str) -> Option<String> {
     })
 }
 
-/// Resolves an alias (`opus`, `sonnet`, `haiku`, `fable`, `best`, `default`, with an optional
-/// `[1m]` suffix) to a model id; anything else passes through unchanged.
+/// Resolves an alias (`opus`, `sonnet`, `haiku`, `fable`, `best`, `default`, each with an
+/// optional `[1m]` suffix) to a model id, the suffix kept (the API client turns it into the
+/// beta header); anything else passes through unchanged. Uses the cached `/v1/models` answer
+/// when there is a fresh one (see [`catalog`]).
 pub fn resolve_alias(name: &str) -> String {
+    resolve_with(name, catalog::cached())
+}
+
+/// [`resolve_alias`] with an explicit catalog (`None`: the built-in table only).
+pub fn resolve_with(name: &str, catalog: Option<&catalog::Catalog>) -> String {
     let name = name.trim();
-    let (base, suffix) = match name.strip_suffix("[1m]") {
-        Some(b) => (b, "[1m]"),
-        None => (name, ""),
-    };
+    let (base, long) = split_1m(name);
+    let suffix = if long { "[1m]" } else { "" };
     let alias = match base.to_ascii_lowercase().as_str() {
         "default" => DEFAULT_MODEL_ALIAS.to_string(),
         "best" => "fable".to_string(),
         other => other.to_string(),
     };
     if let Some(id) = env_override(&alias) {
-        return id;
+        return format!("{}{suffix}", split_1m(id.trim()).0);
+    }
+    if let Some(id) = catalog.and_then(|c| c.newest(&alias)) {
+        return format!("{id}{suffix}");
     }
     match MODELS.iter().find(|m| m.alias == Some(alias.as_str())) {
-        // The 1M window is native for every aliased model; the suffix is only kept for ids.
-        Some(m) => m.id.to_string(),
+        Some(m) => format!("{}{suffix}", m.id),
         None => format!("{base}{suffix}"),
     }
 }
 
 /// Looks a model id up, tolerating a `[1m]` suffix and dated/undated variants.
 pub fn info(id: &str) -> Option<&'static ModelInfo> {
-    let id = id.strip_suffix("[1m]").unwrap_or(id);
+    let id = split_1m(id).0;
     MODELS
         .iter()
         .find(|m| m.id == id)
@@ -200,7 +258,15 @@ pub fn info(id: &str) -> Option<&'static ModelInfo> {
                 .iter()
                 .find(|m| m.id.starts_with(id) && m.id.len() == id.len() + 9)
         })
-        .or_else(|| MODELS.iter().find(|m| id.starts_with(m.id)))
+        .or_else(|| {
+            // A dated variant of a known id (`claude-opus-5-5-20261001`), never a longer
+            // version (`claude-opus-5` is not `claude-opus-5-5`).
+            MODELS.iter().find(|m| {
+                id.strip_prefix(m.id)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
 }
 
 /// Output-token ceiling for a request: `CLAUDE_CODE_MAX_OUTPUT_TOKENS`, else the model's maximum
@@ -243,13 +309,53 @@ mod tests {
 
     #[test]
     fn aliases_resolve_and_ids_pass_through() {
-        assert_eq!(resolve_alias("opus"), "claude-opus-5");
-        assert_eq!(resolve_alias("Sonnet"), "claude-sonnet-5");
-        assert_eq!(resolve_alias("haiku"), "claude-haiku-4-5-20251001");
-        assert_eq!(resolve_alias("best"), "claude-fable-5");
-        assert_eq!(resolve_alias("claude-opus-4-8"), "claude-opus-4-8");
-        assert_eq!(resolve_alias("my-custom-model"), "my-custom-model");
-        assert_eq!(resolve_alias("opus[1m]"), "claude-opus-5");
+        let r = |n: &str| resolve_with(n, None);
+        assert_eq!(r("opus"), "claude-opus-5-5");
+        assert_eq!(r("default"), "claude-opus-5-5");
+        assert_eq!(r("Sonnet"), "claude-sonnet-5-5");
+        assert_eq!(r("haiku"), "claude-haiku-5-5");
+        assert_eq!(r("fable"), "claude-fable-5-2");
+        assert_eq!(r("best"), "claude-fable-5-2");
+        assert_eq!(r("claude-opus-4-8"), "claude-opus-4-8");
+        assert_eq!(r("my-custom-model"), "my-custom-model");
+        assert_eq!(r("opus[1m]"), "claude-opus-5-5[1m]");
+        assert_eq!(r("claude-sonnet-4-5[1M]"), "claude-sonnet-4-5[1m]");
+    }
+
+    #[test]
+    fn the_1m_suffix() {
+        assert_eq!(split_1m("claude-opus-5-5[1m]"), ("claude-opus-5-5", true));
+        assert_eq!(split_1m("x[1M]"), ("x", true));
+        assert_eq!(split_1m("claude-opus-5-5"), ("claude-opus-5-5", false));
+        assert_eq!(split_1m("[1m]"), ("", true));
+        assert_eq!(split_1m("é[1m"), ("é[1m", false));
+    }
+
+    #[test]
+    fn prices_of_the_current_generation() {
+        let u = Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 1_000_000,
+            cache_creation_input_tokens: 1_000_000,
+            cache_read_input_tokens: 1_000_000,
+            ..Default::default()
+        };
+        for (id, total) in [
+            ("claude-opus-5-5", 4.0 + 20.0 + 5.0 + 0.2),
+            ("claude-sonnet-5-5", 2.0 + 10.0 + 2.5 + 0.1),
+            ("claude-haiku-5-5", 0.5 + 0.5 + 0.625 + 0.05),
+            ("claude-fable-5-2", 8.0 + 40.0 + 10.0 + 0.2),
+            ("claude-opus-5-5[1m]", 4.0 + 20.0 + 5.0 + 0.2),
+            ("claude-opus-5-5-20261001", 4.0 + 20.0 + 5.0 + 0.2),
+            // Older ids keep their prices.
+            ("claude-opus-5", 5.0 + 25.0 + 6.25 + 0.5),
+            ("claude-haiku-4-5", 1.0 + 5.0 + 1.25 + 0.1),
+        ] {
+            let c = cost_usd(id, &u).unwrap();
+            assert!((c - total).abs() < 1e-9, "{id}: {c} != {total}");
+        }
+        assert_eq!(info("claude-opus-5").unwrap().id, "claude-opus-5");
+        assert!(info("claude-opus-6").is_none());
     }
 
     #[test]

@@ -3,18 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod mem;
+
 use ccrs_core::tools::{ToolContext, ToolRegistry};
+use mem::{reset_peak, status_kb};
 use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
-
-fn status_kb(field: &str) -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn hundred_mb_file_read_with_small_limit_is_cheap() {
@@ -39,7 +34,7 @@ async fn hundred_mb_file_read_with_small_limit_is_cheap() {
         .call(json!({"file_path": "/nonexistent/x"}), &ctx)
         .await;
     // Reset the peak to the current RSS where the kernel allows it.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let _ = reset_peak();
     let hwm_before = status_kb("VmHWM:");
 
     let t = Instant::now();

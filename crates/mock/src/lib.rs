@@ -14,35 +14,50 @@
 //! ```
 //!
 //! The server is plain HTTP/1.1 on tokio (keep-alive, Content-Length and chunked request bodies,
-//! chunked SSE responses flushed per event). See `README.md` for the scenario format.
+//! chunked SSE responses flushed per event), or HTTPS with a [`TestCa`] made at run time. A
+//! [`MockProxy`] stands in for a corporate proxy. See `README.md` for the scenario format.
 
+mod background;
 mod brain;
 mod http;
+pub mod models;
 mod oauth;
+mod proxy;
 mod scenario;
 mod server;
 pub mod sse;
 mod template;
+mod tls;
 
 pub use oauth::{TokenGrant, s256_challenge};
+pub use proxy::{MockProxy, ProxyOptions, ProxyRequest};
 pub use scenario::{
     CLAUDE_CODE_CLIENT_ID, ErrorSpec, Match, MessageReply, OAuthConfig, Reply, ReplyKind, Route,
     Scenario, UsageSpec, default_error_type,
 };
 pub use server::CapturedRequest;
+pub use tls::TestCa;
 
 use server::Shared;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
 /// A running mock server. Dropping it shuts it down.
 pub struct MockServer {
     shared: Arc<Shared>,
-    port: u16,
-    stop: Option<watch::Sender<bool>>,
-    /// The runtime thread of [`MockServer::start_blocking`].
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Serves HTTPS (`base_url` is `https://…`).
+    tls: bool,
+    running: background::Running,
+}
+
+/// The per-connection work of a server sharing `shared`.
+fn serving(
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> impl Fn(tokio::net::TcpStream) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
++ Send
++ 'static {
+    move |stream| Box::pin(server::connection(stream, shared.clone(), tls.clone()))
 }
 
 impl MockServer {
@@ -53,53 +68,70 @@ impl MockServer {
 
     /// Binds `127.0.0.1:port` (0: any free port) and serves on the current tokio runtime.
     pub async fn start_on(scenario: Scenario, port: u16) -> std::io::Result<MockServer> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let port = listener.local_addr()?.port();
+        Self::start_with(scenario, port, None).await
+    }
+
+    /// Serves HTTPS with `ca`'s server certificate (`base_url` is `https://127.0.0.1:PORT`).
+    pub async fn start_tls(scenario: Scenario, ca: &TestCa) -> std::io::Result<MockServer> {
+        Self::start_with(scenario, 0, Some(ca)).await
+    }
+
+    /// [`start_tls`](Self::start_tls) on `port` (0: any free port).
+    pub async fn start_tls_on(
+        scenario: Scenario,
+        port: u16,
+        ca: &TestCa,
+    ) -> std::io::Result<MockServer> {
+        Self::start_with(scenario, port, Some(ca)).await
+    }
+
+    async fn start_with(
+        scenario: Scenario,
+        port: u16,
+        ca: Option<&TestCa>,
+    ) -> std::io::Result<MockServer> {
+        let acceptor = ca.map(TestCa::acceptor).transpose()?;
+        let tls = acceptor.is_some();
         let shared = Arc::new(Shared::new(scenario));
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(server::run(listener, shared.clone(), rx));
+        let running = background::start(port, serving(shared.clone(), acceptor)).await?;
         Ok(MockServer {
             shared,
-            port,
-            stop: Some(tx),
-            thread: None,
+            tls,
+            running,
         })
     }
 
     /// Starts the server on its own runtime thread, for synchronous tests (e.g. ones that spawn
     /// the `ccrs` binary).
     pub fn start_blocking(scenario: Scenario) -> std::io::Result<MockServer> {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let port = std_listener.local_addr()?.port();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        Self::start_blocking_with(scenario, None)
+    }
+
+    /// [`start_blocking`](Self::start_blocking), serving HTTPS with `ca`'s server certificate.
+    pub fn start_blocking_tls(scenario: Scenario, ca: &TestCa) -> std::io::Result<MockServer> {
+        Self::start_blocking_with(scenario, Some(ca))
+    }
+
+    fn start_blocking_with(scenario: Scenario, ca: Option<&TestCa>) -> std::io::Result<MockServer> {
+        let acceptor = ca.map(TestCa::acceptor).transpose()?;
+        let tls = acceptor.is_some();
         let shared = Arc::new(Shared::new(scenario));
-        let (tx, rx) = watch::channel(false);
-        let listener = {
-            let _guard = rt.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
-        let task_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("ccrs-mock-{port}"))
-            .spawn(move || rt.block_on(server::run(listener, task_shared, rx)))?;
+        let running = background::start_blocking("ccrs-mock", serving(shared.clone(), acceptor))?;
         Ok(MockServer {
             shared,
-            port,
-            stop: Some(tx),
-            thread: Some(thread),
+            tls,
+            running,
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.running.port)
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.running.port
     }
 
     /// Every request (control requests excepted), in arrival order.
@@ -191,16 +223,5 @@ impl MockServer {
             http::percent_encode(code_challenge),
             http::percent_encode(state),
         )
-    }
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

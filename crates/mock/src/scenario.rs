@@ -146,6 +146,12 @@ pub struct MessageReply {
     /// After `after_events` events, send this `error` event and end the stream.
     pub sse_error: Option<ErrorSpec>,
     pub after_events: usize,
+    /// Send this many events, then nothing more while the connection stays open (0: the
+    /// response head only).
+    pub stall_after_events: Option<usize>,
+    /// Raw SSE text sent verbatim before the event with this index (an index past the end:
+    /// after the last event), for unknown events, comments and non-JSON data.
+    pub inject: Vec<(usize, String)>,
 }
 
 /// An API error object.
@@ -283,6 +289,12 @@ impl Reply {
         })
     }
 
+    /// A response with `content-type: text/html` and `body` (a captive portal or a proxy's page
+    /// answering in place of the API).
+    pub fn html(status: u16, body: impl Into<String>) -> Self {
+        Self::error_body(status, body).header("content-type", "text/html; charset=utf-8")
+    }
+
     /// `200` with `after_events` events of an empty message, then an `error` event.
     pub fn sse_error(
         error_type: impl Into<String>,
@@ -372,6 +384,22 @@ impl Reply {
         self
     }
 
+    /// Sends `n` events, then stalls (the connection stays open, nothing more comes).
+    pub fn stall_after_events(mut self, n: usize) -> Self {
+        if let Some(m) = self.message_mut() {
+            m.stall_after_events = Some(n);
+        }
+        self
+    }
+
+    /// Sends `raw` verbatim before event `at` (see [`MessageReply::inject`]).
+    pub fn inject(mut self, at: usize, raw: impl Into<String>) -> Self {
+        if let Some(m) = self.message_mut() {
+            m.inject.push((at, raw.into()));
+        }
+        self
+    }
+
     pub fn with_sse_error(
         mut self,
         error_type: impl Into<String>,
@@ -420,6 +448,10 @@ struct ReplyWire {
     #[serde(default)]
     after_events: usize,
     #[serde(default)]
+    stall_after_events: Option<usize>,
+    #[serde(default)]
+    inject: Vec<InjectWire>,
+    #[serde(default)]
     status: Option<u16>,
     #[serde(default)]
     error: Option<ErrorWire>,
@@ -441,6 +473,13 @@ struct ToolUseWire {
     input: Option<Value>,
     #[serde(default)]
     id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InjectWire {
+    at: usize,
+    raw: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -490,9 +529,11 @@ impl TryFrom<ReplyWire> for Reply {
             || w.model.is_some()
             || w.chunk_delay_ms != 0
             || w.cut_after_events.is_some()
-            || w.after_events != 0;
+            || w.after_events != 0
+            || w.stall_after_events.is_some()
+            || !w.inject.is_empty();
         if message_only && !kinds[0] {
-            return Err("stop_reason, usage, model, chunk_delay_ms, cut_after_events and after_events apply to message replies only".into());
+            return Err("stop_reason, usage, model, chunk_delay_ms, cut_after_events, after_events, stall_after_events and inject apply to message replies only".into());
         }
         if (w.error.is_some() || w.body.is_some()) && w.status.is_none() {
             return Err("`error` and `body` need `status`".into());
@@ -547,6 +588,8 @@ impl TryFrom<ReplyWire> for Reply {
                     message: e.message.unwrap_or_else(|| "Internal server error".into()),
                 }),
                 after_events: w.after_events,
+                stall_after_events: w.stall_after_events,
+                inject: w.inject.into_iter().map(|i| (i.at, i.raw)).collect(),
             })
         };
         Ok(Reply {
@@ -670,6 +713,9 @@ pub struct OAuthConfig {
     pub organization_uuid: String,
     /// Granted scope when the request names none.
     pub scope: String,
+    /// Wait this long between deciding a token request (a refresh token is spent at that
+    /// moment) and answering it: the window in which a killed client loses the answer.
+    pub token_delay_ms: u64,
 }
 
 impl Default for OAuthConfig {
@@ -683,6 +729,7 @@ impl Default for OAuthConfig {
             account_uuid: "00000000-0000-4000-8000-00000000acc7".into(),
             organization_uuid: "00000000-0000-4000-8000-0000000000a9".into(),
             scope: "user:inference user:profile".into(),
+            token_delay_ms: 0,
         }
     }
 }

@@ -10,9 +10,8 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncBufRead, AsyncReadExt, AsyncWrite, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
+use tokio::net::TcpStream;
 
 /// One request as the mock received it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -183,39 +182,24 @@ impl Shared {
     }
 }
 
-/// Waits until the server is told to stop (the sender was dropped or set).
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Accepts connections until shutdown.
-pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>, rx: watch::Receiver<bool>) {
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stopped(rx.clone()) => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            // Out of file descriptors and the like: back off instead of spinning.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
-        };
-        let shared = shared.clone();
-        let rx = rx.clone();
-        let conn_id = shared
-            .connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1;
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = serve_connection(stream, shared, conn_id) => {}
-                _ = stopped(rx) => {}
+/// Serves one accepted connection; with `tls`, after a TLS handshake (a client that does not
+/// trust the certificate aborts it: the connection just ends).
+pub(crate) async fn connection(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let conn_id = shared
+        .connections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        + 1;
+    match tls {
+        Some(acceptor) => {
+            if let Ok(s) = acceptor.accept(stream).await {
+                serve_connection(s, shared, conn_id).await
             }
-        });
+        }
+        None => serve_connection(stream, shared, conn_id).await,
     }
 }
 
@@ -225,12 +209,24 @@ enum After {
     Close,
 }
 
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, conn_id: u64) {
-    let _ = stream.set_nodelay(true);
-    let (rd, mut wr) = stream.into_split();
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>, conn_id: u64)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (rd, mut wr) = tokio::io::split(stream);
     let mut rd = BufReader::new(rd);
+    serve_requests(&shared, conn_id, &mut rd, &mut wr).await;
+    // Over TLS this sends close_notify, so clients see a clean end of the connection.
+    let _ = tokio::io::AsyncWriteExt::shutdown(&mut wr).await;
+}
+
+async fn serve_requests<R, W>(shared: &Shared, conn_id: u64, rd: &mut R, wr: &mut W)
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     loop {
-        let req = match http::read_request(&mut rd, &mut wr).await {
+        let req = match http::read_request(rd, wr).await {
             Ok(Some(r)) => r,
             Ok(None) => return,
             Err(e) => {
@@ -238,7 +234,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, conn_id: u64) 
                     let body = json!({"type": "error", "error": {"type": "invalid_request_error",
                         "message": format!("mock: malformed HTTP request: {e}")}});
                     let _ = http::write_response(
-                        &mut wr,
+                        wr,
                         400,
                         &json_headers(),
                         body.to_string().as_bytes(),
@@ -251,7 +247,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, conn_id: u64) 
             }
         };
         let keep_alive = req.keep_alive;
-        match handle(&shared, req, conn_id, &mut rd, &mut wr).await {
+        match handle(shared, req, conn_id, rd, wr).await {
             Ok(After::KeepAlive) if keep_alive => continue,
             _ => return,
         }
@@ -326,6 +322,10 @@ where
         }
         ("POST", "/v1/oauth/token") => {
             let a = shared.oauth.token(&req.body, req.header("content-type"));
+            let delay = shared.oauth.cfg.token_delay_ms;
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
             send(wr, &req, a).await
         }
         _ => {
@@ -353,6 +353,9 @@ where
                         body: r.body,
                     };
                     send(wr, &req, a).await
+                }
+                None if req.method == "GET" && req.path == "/v1/models" => {
+                    send(wr, &req, Answer::json(200, &crate::models::list())).await
                 }
                 None => {
                     let a = api_error(
@@ -508,17 +511,21 @@ where
         }
         ReplyKind::Hang => {
             // Never answer; return when the client gives up and closes the connection.
-            let mut buf = [0u8; 1024];
-            loop {
-                match rd.read(&mut buf).await {
-                    Ok(0) | Err(_) => return Ok(After::Close),
-                    Ok(_) => {}
-                }
-            }
+            until_closed(rd).await
         }
         ReplyKind::Demo => Ok(After::Close), // replaced above
         ReplyKind::Message(mut msg) => {
             crate::template::fill(&mut msg.content, json.as_ref());
+            // Only an explicit `"stream": false` gets the whole message (the real API also
+            // answers an absent `stream` so; hand-written requests to the mock expect SSE).
+            let streaming = json
+                .as_ref()
+                .and_then(|j| j.get("stream"))
+                .and_then(Value::as_bool)
+                != Some(false);
+            if !streaming {
+                return whole_message(&msg, &model, req, headers, rd, wr).await;
+            }
             let events = sse::message_events(&msg, &model, req.body.len());
             headers.insert(0, ("content-type".into(), "text/event-stream".into()));
             headers.insert(1, ("cache-control".into(), "no-cache".into()));
@@ -529,19 +536,33 @@ where
                 .sse_error
                 .as_ref()
                 .map(|_| msg.after_events.min(events.len()));
-            for (i, ev) in events.iter().enumerate() {
+            for i in 0..=events.len() {
+                for (_, raw) in msg
+                    .inject
+                    .iter()
+                    .filter(|(at, _)| *at == i || (i == events.len() && *at > events.len()))
+                {
+                    http::write_chunk(wr, raw.as_bytes()).await?;
+                }
+                if msg.stall_after_events == Some(i) {
+                    return until_closed(rd).await;
+                }
                 if msg.cut_after_events == Some(i) {
                     return Ok(After::Close); // abrupt: no terminating chunk
                 }
                 if error_at == Some(i) {
                     break;
                 }
+                let Some(ev) = events.get(i) else { break };
                 if i > 0 && msg.chunk_delay_ms > 0 {
                     tokio::time::sleep(Duration::from_millis(msg.chunk_delay_ms)).await;
                 }
                 http::write_chunk(wr, ev.as_bytes()).await?;
             }
-            if msg.cut_after_events.is_some_and(|n| n >= events.len()) && error_at.is_none() {
+            if msg.stall_after_events.is_some_and(|n| n > events.len()) {
+                return until_closed(rd).await;
+            }
+            if msg.cut_after_events.is_some_and(|n| n > events.len()) && error_at.is_none() {
                 return Ok(After::Close);
             }
             if let Some(e) = &msg.sse_error {
@@ -553,4 +574,81 @@ where
             Ok(After::KeepAlive)
         }
     }
+}
+
+/// Waits until the client closes the connection (a stalled or hung answer).
+async fn until_closed<R: AsyncBufRead + Unpin>(rd: &mut R) -> io::Result<After> {
+    let mut buf = [0u8; 1024];
+    loop {
+        match rd.read(&mut buf).await {
+            Ok(0) | Err(_) => return Ok(After::Close),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The HTTP status of an API error type (for an in-stream error scripted on a reply that a
+/// non-streaming request gets).
+fn status_of(error_type: &str) -> u16 {
+    match error_type {
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error" => 429,
+        "overloaded_error" => 529,
+        _ => 500,
+    }
+}
+
+/// A message reply to a non-streaming request (`"stream": false`): the whole message
+/// as JSON. Its faults map to what such a request would meet: an in-stream error becomes the
+/// HTTP error, a cut drops the connection half-way through the body, a stall sends the head
+/// and nothing more.
+async fn whole_message<R, W>(
+    msg: &crate::scenario::MessageReply,
+    model: &str,
+    req: &Request,
+    mut headers: Vec<(String, String)>,
+    rd: &mut R,
+    wr: &mut W,
+) -> io::Result<After>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    if let Some(e) = &msg.sse_error {
+        let mut a = api_error(status_of(&e.error_type), &e.error_type, &e.message);
+        a.headers.extend(headers);
+        return send(wr, req, a).await;
+    }
+    let body = sse::message_json(msg, model, req.body.len()).to_string();
+    headers.insert(0, ("content-type".into(), "application/json".into()));
+    if msg.stall_after_events.is_some() || msg.cut_after_events.is_some() {
+        let mut head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n", body.len());
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        wr.write_all(head.as_bytes()).await?;
+        if msg.stall_after_events.is_some() {
+            wr.flush().await?;
+            return until_closed(rd).await;
+        }
+        wr.write_all(&body.as_bytes()[..body.len() / 2]).await?;
+        wr.flush().await?;
+        return Ok(After::Close);
+    }
+    send(
+        wr,
+        req,
+        Answer {
+            status: 200,
+            headers,
+            body: body.into_bytes(),
+        },
+    )
+    .await
 }

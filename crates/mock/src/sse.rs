@@ -40,6 +40,78 @@ fn str_of<'a>(b: &'a Value, k: &str) -> &'a str {
     b.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
+/// A tool_use block's `id`, or a generated `toolu_mock_…` (`srvtoolu_mock_…` for server tools).
+fn tool_id(block: &Value, kind: &str) -> String {
+    let prefix = if kind == "tool_use" {
+        "toolu_mock_"
+    } else {
+        "srvtoolu_mock_"
+    };
+    block
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{prefix}{}", hex_id(24)))
+}
+
+/// The whole message as a non-streaming request (`"stream": false`) gets it: the same content,
+/// stop reason and usage as the events of [`message_events`].
+pub fn message_json(msg: &MessageReply, requested_model: &str, body_len: usize) -> Value {
+    let model = msg.model.as_deref().unwrap_or(requested_model);
+    let mut generated_chars = 0usize;
+    let mut has_tool_use = false;
+    let content: Vec<Value> = msg
+        .content
+        .iter()
+        .map(|block| {
+            let kind = str_of(block, "type");
+            match kind {
+                "text" => {
+                    generated_chars += str_of(block, "text").chars().count();
+                    json!({"type": "text", "text": str_of(block, "text")})
+                }
+                "thinking" => {
+                    generated_chars += str_of(block, "thinking").chars().count();
+                    json!({"type": "thinking", "thinking": str_of(block, "thinking"),
+                        "signature": str_of(block, "signature")})
+                }
+                "tool_use" | "server_tool_use" => {
+                    has_tool_use |= kind == "tool_use";
+                    let id = tool_id(block, kind);
+                    // A `raw_input` that is not JSON cannot be sent whole: it becomes `{}`.
+                    let input = match block.get("raw_input").and_then(Value::as_str) {
+                        Some(raw) => serde_json::from_str(raw).unwrap_or_else(|_| json!({})),
+                        None => block.get("input").cloned().unwrap_or_else(|| json!({})),
+                    };
+                    generated_chars += input.to_string().chars().count();
+                    json!({"type": kind, "id": id, "name": str_of(block, "name"), "input": input})
+                }
+                _ => block.clone(),
+            }
+        })
+        .collect();
+    let stop_reason = msg
+        .stop_reason
+        .clone()
+        .unwrap_or_else(|| if has_tool_use { "tool_use" } else { "end_turn" }.to_string());
+    let u = &msg.usage;
+    json!({
+        "id": format!("msg_mock_{}", hex_id(24)),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": {
+            "input_tokens": u.input_tokens.unwrap_or((body_len / 4) as u64),
+            "cache_creation_input_tokens": u.cache_creation_input_tokens.unwrap_or(0),
+            "cache_read_input_tokens": u.cache_read_input_tokens.unwrap_or(0),
+            "output_tokens": u.output_tokens.unwrap_or((generated_chars / 4) as u64 + 1),
+        }
+    })
+}
+
 /// The events of `msg` answering a request for `requested_model` whose body had `body_len`
 /// bytes.
 pub fn message_events(msg: &MessageReply, requested_model: &str, body_len: usize) -> Vec<String> {
@@ -106,16 +178,7 @@ pub fn message_events(msg: &MessageReply, requested_model: &str, body_len: usize
                 ));
             }
             "tool_use" | "server_tool_use" => {
-                let prefix = if kind == "tool_use" {
-                    "toolu_mock_"
-                } else {
-                    "srvtoolu_mock_"
-                };
-                let id = block
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{prefix}{}", hex_id(24)));
+                let id = tool_id(block, kind);
                 start(
                     &mut out,
                     json!({"type": kind, "id": id, "name": str_of(block, "name"), "input": {}}),

@@ -238,12 +238,19 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         Err(e)
             if matches!(
                 e.downcast_ref::<AuthError>(),
-                Some(AuthError::Missing | AuthError::Store { .. })
+                Some(AuthError::Missing | AuthError::Store { .. } | AuthError::StoreMovedAside(_))
             ) =>
         {
             // First launch, or a saved login that cannot be read: offer to log in (on the
             // plain terminal, before the UI starts).
-            match login::first_launch(&login::LoginOptions::default()).await {
+            let opts = login::LoginOptions {
+                moved_aside: match e.downcast_ref::<AuthError>() {
+                    Some(AuthError::StoreMovedAside(m)) => Some(m.clone()),
+                    _ => None,
+                },
+                ..login::LoginOptions::default()
+            };
+            match login::first_launch(&opts).await {
                 Ok(true) => crate::auth_setup::default_provider(setup.settings())?,
                 Ok(false) => return Ok(1),
                 Err(e) => {
@@ -776,19 +783,15 @@ impl Ui {
                     .entry(tool_use_id)
                     .or_insert(Refusal::Rule(reason));
             }
-            AgentEvent::ApiRetry {
-                attempt,
-                max_retries,
-                delay_ms,
-                status,
-                error,
-            } => {
-                let lines = render::retry(&t, attempt, max_retries, delay_ms, status, &error, w);
+            AgentEvent::ApiRetry(n) => {
+                let lines = render::retry(&t, &n, w);
                 self.pending.extend(lines);
                 if let Some(b) = &mut self.busy {
                     b.status = Some(format!(
-                        "Retrying in {}s… (attempt {attempt}/{max_retries})",
-                        delay_ms.div_ceil(1000)
+                        "Retrying in {}s… (attempt {}/{})",
+                        n.delay_ms.div_ceil(1000),
+                        n.attempt,
+                        n.max_retries
                     ));
                 }
             }

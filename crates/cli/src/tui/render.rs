@@ -443,17 +443,9 @@ pub fn warning(theme: &Theme, msg: &str) -> String {
 }
 
 /// `Retrying in Ns… (attempt k/N)` with the reason.
-pub fn retry(
-    theme: &Theme,
-    attempt: u32,
-    max: u32,
-    delay_ms: u64,
-    status: Option<u16>,
-    error: &str,
-    width: usize,
-) -> Vec<String> {
-    let secs = delay_ms.div_ceil(1000);
-    let reason = match status {
+pub fn retry(theme: &Theme, n: &ccrs_core::api::RetryNotice, width: usize) -> Vec<String> {
+    let secs = n.delay_ms.div_ceil(1000);
+    let reason = match n.status {
         Some(s) => format!("API error {s}"),
         None => "Connection error".to_string(),
     };
@@ -461,14 +453,25 @@ pub fn retry(
         theme,
         vec![(
             theme::WARN,
-            format!("{reason} · Retrying in {secs}s… (attempt {attempt}/{max})"),
+            format!(
+                "{reason} · Retrying in {secs}s… (attempt {}/{})",
+                n.attempt, n.max_retries
+            ),
         )],
         width,
     );
-    // The reason in full, under the first line.
-    let detail = error.split_whitespace().collect::<Vec<_>>().join(" ");
-    if !detail.is_empty() {
-        let rows = wrapped_under(theme, &detail, theme::SECONDARY, width, 1);
+    // The reason in full under the first line, and that the partial answer shown is void.
+    let detail = n.message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let discarded = if n.discarded_output {
+        "The partial answer above is discarded; the retry answers in full."
+    } else {
+        ""
+    };
+    for text in [detail.as_str(), discarded] {
+        if text.is_empty() {
+            continue;
+        }
+        let rows = wrapped_under(theme, text, theme::SECONDARY, width, 1);
         let elbow = theme.paint(theme::SECONDARY, ELBOW);
         let under_lead = theme.paint(theme::SECONDARY, UNDER);
         out.extend(rows.into_iter().map(|r| match r.strip_prefix(&elbow) {
@@ -672,12 +675,31 @@ mod tests {
 
     #[test]
     fn retry_line_mentions_attempts() {
-        let l = retry(&Theme::PLAIN, 2, 10, 1500, Some(529), "overloaded", 100);
+        let mut n = ccrs_core::api::RetryNotice {
+            attempt: 2,
+            max_retries: 10,
+            delay_ms: 1500,
+            status: Some(529),
+            category: "overloaded",
+            message: "overloaded".into(),
+            discarded_output: false,
+            non_streaming: false,
+        };
         assert_eq!(
-            l,
+            retry(&Theme::PLAIN, &n, 100),
             vec![
                 "  ⎿  API error 529 · Retrying in 2s… (attempt 2/10)",
                 "     overloaded"
+            ]
+        );
+        n.status = None;
+        n.discarded_output = true;
+        assert_eq!(
+            retry(&Theme::PLAIN, &n, 100),
+            vec![
+                "  ⎿  Connection error · Retrying in 2s… (attempt 2/10)",
+                "     overloaded",
+                "     The partial answer above is discarded; the retry answers in full."
             ]
         );
     }

@@ -303,22 +303,33 @@ fn a_corrupt_store_is_reported_and_replaced_by_a_new_login() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("corrupt") && err.contains("ccrs login"),
+        err.contains("could not be read")
+            && err.contains("moved to")
+            && err.contains("kept, not deleted")
+            && err.contains("ccrs login"),
         "{err}"
     );
-    assert!(home.store().exists(), "never deleted silently");
+    // Moved aside, never deleted.
+    let kept: Vec<_> = std::fs::read_dir(home.store().parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("credentials.json.corrupt-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read(&kept[0]).unwrap(),
+        b"{\"oauth\": {\"access_token\": 12"
+    );
 
     let mut login = home.ccrs(&server);
     login.args(["login", "--api-key"]);
     let out = run_with_stdin(login, &format!("{KEY}\n"));
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("kept as"), "{}", text(&out));
-    let kept: Vec<_> = std::fs::read_dir(home.store().parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("credentials.json.corrupt-"))
-        .collect();
-    assert_eq!(kept.len(), 1);
     let out = print_mode(&home, &server).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
 }

@@ -80,16 +80,16 @@ fn model_command_changes_the_next_request() {
     t.wait_text("● first");
     t.wait_idle();
     t.submit("/model");
-    let s = t.wait_text("claude-haiku-4-5-20251001");
-    assert!(s.contains("● sonnet"), "current model marked: {s}");
+    let s = t.wait_text("claude-haiku-5-5");
+    assert!(s.contains("● opus"), "current model marked: {s}");
     t.submit("/model haiku");
-    t.wait_text("Set model to Haiku 4.5");
-    t.wait_text("Haiku 4.5");
+    t.wait_text("Set model to Haiku 5.5");
+    t.wait_text("Haiku 5.5");
     t.submit("two");
     t.wait_text("● second");
     let reqs = wait_requests(&mock, 2);
-    assert_eq!(reqs[0]["model"], "claude-sonnet-5");
-    assert_eq!(reqs[1]["model"], "claude-haiku-4-5-20251001");
+    assert_eq!(reqs[0]["model"], "claude-opus-5-5");
+    assert_eq!(reqs[1]["model"], "claude-haiku-5-5");
 }
 
 #[test]
@@ -157,10 +157,10 @@ fn custom_command_expands_arguments_for_one_turn() {
         last_user_text(&reqs[0]),
         "Say hello to Bob (all: Bob \"the builder\").\n"
     );
-    assert_eq!(reqs[0]["model"], "claude-haiku-4-5-20251001");
+    assert_eq!(reqs[0]["model"], "claude-haiku-5-5");
     assert_eq!(last_user_text(&reqs[1]), "Make a component named Button.");
     // `model` applied to that turn only.
-    assert_eq!(reqs[2]["model"], "claude-sonnet-5");
+    assert_eq!(reqs[2]["model"], "claude-opus-5-5");
 }
 
 /// A command name about as wide as the terminal: its menu row is cut inside the name, and
@@ -531,7 +531,7 @@ fn cost_shows_the_session_usage() {
     t.submit("/cost");
     let s = t.wait_text("Usage by model:");
     assert!(s.contains("Total cost:            $0.0"), "{s}");
-    assert!(s.contains("claude-sonnet-5:"), "{s}");
+    assert!(s.contains("claude-opus-5-5:"), "{s}");
 }
 
 #[test]

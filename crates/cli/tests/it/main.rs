@@ -2,7 +2,11 @@
 
 mod auth;
 mod common;
+mod doctor;
+mod faults;
 mod interactive;
+mod login_durability;
+mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;

@@ -418,28 +418,22 @@ impl Agent {
                 let ev = events.clone();
                 let mut on_event = |e: ClientEvent| match e {
                     ClientEvent::ResponseStarted { request_id: rid } => request_id = rid,
-                    ClientEvent::Retry {
-                        attempt,
-                        max_retries,
-                        delay_ms,
-                        status,
-                        error,
-                    } => {
+                    ClientEvent::Retry(notice) => {
                         crate::debug_log!(
                             log::API,
-                            "retry {attempt}/{max_retries} in {delay_ms} ms after {}: {error}",
-                            status.map_or_else(|| "no response".to_string(), |s| s.to_string())
+                            "retry {}/{} in {} ms after {}: {}",
+                            notice.attempt,
+                            notice.max_retries,
+                            notice.delay_ms,
+                            notice
+                                .status
+                                .map_or_else(|| "no response".to_string(), |s| s.to_string()),
+                            notice.message
                         );
                         // The failed attempt's output is dropped: the retry starts over (and an
                         // interruption during the wait keeps nothing of it).
                         partial = Partial::default();
-                        ev.emit(AgentEvent::ApiRetry {
-                            attempt,
-                            max_retries,
-                            delay_ms,
-                            status,
-                            error,
-                        })
+                        ev.emit(AgentEvent::ApiRetry(notice))
                     }
                     ClientEvent::Update(u) => match u {
                         StreamUpdate::Raw(v) => ev.emit(AgentEvent::StreamEvent(v)),

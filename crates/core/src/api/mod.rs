@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod request;
+pub mod retry;
 pub mod sse;
 pub mod stream;
 
@@ -11,3 +12,4 @@ pub use crate::message as types;
 pub use crate::message::{AssistantMessage, ContentBlock, Message, Role, ToolResultContent, Usage};
 pub use client::{ApiClient, ClientConfig, StreamUpdate};
 pub use request::{MessagesRequest, SystemBlock, ToolSpec};
+pub use retry::{RetryNotice, RetryPolicy};

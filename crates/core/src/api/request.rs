@@ -66,10 +66,29 @@ impl MessagesRequest {
         messages: &[Message],
         system_prefix: Option<&str>,
     ) -> Result<Vec<u8>, serde_json::Error> {
+        self.encode(messages, system_prefix, true)
+    }
+
+    /// [`body`](Self::body) with `"stream": false` (the fallback after a stream broke twice).
+    pub fn body_non_streaming(
+        &self,
+        messages: &[Message],
+        system_prefix: Option<&str>,
+    ) -> Result<Vec<u8>, serde_json::Error> {
+        self.encode(messages, system_prefix, false)
+    }
+
+    fn encode(
+        &self,
+        messages: &[Message],
+        system_prefix: Option<&str>,
+        stream: bool,
+    ) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(&Body {
             req: self,
             messages,
             system_prefix,
+            stream,
         })
     }
 }
@@ -78,6 +97,7 @@ struct Body<'a> {
     req: &'a MessagesRequest,
     messages: &'a [Message],
     system_prefix: Option<&'a str>,
+    stream: bool,
 }
 
 fn ephemeral() -> Value {
@@ -88,7 +108,7 @@ impl Serialize for Body<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.req;
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("model", &r.model)?;
+        m.serialize_entry("model", crate::models::split_1m(&r.model).0)?;
         m.serialize_entry(
             "messages",
             &Messages {
@@ -126,7 +146,7 @@ impl Serialize for Body<'_> {
         for (k, v) in &r.extra {
             m.serialize_entry(k, v)?;
         }
-        m.serialize_entry("stream", &true)?;
+        m.serialize_entry("stream", &self.stream)?;
         m.end()
     }
 }

@@ -62,6 +62,101 @@ pub struct MessageAssembler {
     malformed: Vec<MalformedToolInput>,
 }
 
+/// The Messages API's event names: their data must be JSON.
+const KNOWN_EVENTS: &[&str] = &[
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "error",
+];
+
+/// The events a stream of `message` (a complete Messages-API message, as a non-streaming
+/// request gets it) would have had, so one assembler serves both kinds of answers and front
+/// ends see the same updates.
+pub fn events_of_message(message: &Value) -> Vec<SseEvent> {
+    let ev = |v: Value| SseEvent {
+        event: v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("message")
+            .to_string(),
+        data: v.to_string(),
+    };
+    let mut start = message.clone();
+    if let Some(m) = start.as_object_mut() {
+        m.insert("content".into(), json!([]));
+        m.insert("stop_reason".into(), Value::Null);
+        m.insert("stop_sequence".into(), Value::Null);
+    }
+    let mut out = vec![ev(json!({"type": "message_start", "message": start}))];
+    let blocks = message
+        .get("content")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, block) in blocks.into_iter().enumerate() {
+        let kind = block.get("type").and_then(Value::as_str).unwrap_or("");
+        let delta = |d: Value| ev(json!({"type": "content_block_delta", "index": i, "delta": d}));
+        let str_of = |k: &str| {
+            block
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        match kind {
+            "text" => {
+                out.push(ev(json!({"type": "content_block_start", "index": i,
+                    "content_block": {"type": "text", "text": ""}})));
+                out.push(delta(json!({"type": "text_delta", "text": str_of("text")})));
+                for c in block
+                    .get("citations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    out.push(delta(json!({"type": "citations_delta", "citation": c})));
+                }
+            }
+            "thinking" => {
+                out.push(ev(json!({"type": "content_block_start", "index": i,
+                    "content_block": {"type": "thinking", "thinking": ""}})));
+                out.push(delta(
+                    json!({"type": "thinking_delta", "thinking": str_of("thinking")}),
+                ));
+                out.push(delta(
+                    json!({"type": "signature_delta", "signature": str_of("signature")}),
+                ));
+            }
+            "tool_use" | "server_tool_use" | "mcp_tool_use" => {
+                let mut b = block.clone();
+                let input = b
+                    .as_object_mut()
+                    .and_then(|m| m.insert("input".into(), json!({})))
+                    .unwrap_or_else(|| json!({}));
+                out.push(ev(
+                    json!({"type": "content_block_start", "index": i, "content_block": b}),
+                ));
+                out.push(delta(
+                    json!({"type": "input_json_delta", "partial_json": input.to_string()}),
+                ));
+            }
+            _ => out.push(ev(
+                json!({"type": "content_block_start", "index": i, "content_block": block}),
+            )),
+        }
+        out.push(ev(json!({"type": "content_block_stop", "index": i})));
+    }
+    out.push(ev(json!({"type": "message_delta",
+        "delta": {"stop_reason": message.get("stop_reason"), "stop_sequence": message.get("stop_sequence")},
+        "usage": message.get("usage").cloned().unwrap_or_else(|| json!({}))})));
+    out.push(ev(json!({"type": "message_stop"})));
+    out
+}
+
 /// Indexes beyond this are refused (a broken server must not make us allocate gigabytes).
 const MAX_BLOCKS: usize = 4096;
 
@@ -101,12 +196,18 @@ impl MessageAssembler {
         if ev.event == "ping" || (ev.data.trim().is_empty() && ev.event != "error") {
             return Ok(());
         }
-        let v: Value = serde_json::from_str(&ev.data).map_err(|e| {
-            malformed(
-                &format!("invalid JSON in '{}' event ({e})", ev.event),
-                &ev.data,
-            )
-        })?;
+        let v: Value = match serde_json::from_str(&ev.data) {
+            Ok(v) => v,
+            // An event the API does not document, with data that is not JSON (a gateway's
+            // keep-alive or telemetry): nothing to assemble, so skip it.
+            Err(_) if !KNOWN_EVENTS.contains(&ev.event.as_str()) => return Ok(()),
+            Err(e) => {
+                return Err(malformed(
+                    &format!("invalid JSON in '{}' event ({e})", ev.event),
+                    &ev.data,
+                ));
+            }
+        };
         let ty = v
             .get("type")
             .and_then(Value::as_str)
@@ -326,6 +427,18 @@ impl MessageAssembler {
                         }
                     }
                 };
+                // A client tool call is built directly, moving its input (a large Write is
+                // not copied once more); other kinds keep their extra fields through from_value.
+                if start.get("type").and_then(Value::as_str) == Some("tool_use")
+                    && start.get("id").is_some_and(Value::is_string)
+                    && let Some(name) = start.get("name").and_then(Value::as_str)
+                {
+                    return ContentBlock::ToolUse {
+                        id,
+                        name: name.to_string(),
+                        input,
+                    };
+                }
                 start.insert("input".to_string(), input);
                 ContentBlock::from_value(Value::Object(start))
             }

@@ -12,10 +12,12 @@ pub mod helper;
 pub mod oauth;
 pub mod pkce;
 mod provider;
+pub mod refresher;
 pub mod store;
 
 pub use provider::{AuthConfig, DefaultAuth, REFRESH_MARGIN};
-pub use store::{CredentialStore, OAuthTokens, StoredCredential};
+pub use refresher::Refresher;
+pub use store::{CredentialStore, MovedAside, OAuthTokens, StoredCredential};
 
 use crate::BoxFuture;
 use std::fmt;
@@ -104,6 +106,13 @@ pub enum AuthError {
     Helper(String),
     #[error("credential store {path}: {message}")]
     Store { path: String, message: String },
+    /// The store could not be parsed; it was kept under another name. The front end offers a
+    /// new login.
+    #[error(
+        "the credential store {} could not be read ({}); it was moved to {} (kept, not deleted) — run `ccrs login` to log in again",
+        .0.path.display(), .0.reason, .0.moved_to.display()
+    )]
+    StoreMovedAside(MovedAside),
     #[error("OAuth error: {0}")]
     OAuth(String),
 }

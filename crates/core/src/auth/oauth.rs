@@ -154,9 +154,11 @@ pub(crate) enum TokenError {
     Rejected(String),
 }
 
-fn http_client(cfg: &OAuthConfig) -> Result<reqwest::Client, TokenError> {
-    crate::api::client::install_crypto_provider();
-    reqwest::Client::builder()
+fn http_client(
+    cfg: &OAuthConfig,
+    net: &crate::net::NetConfig,
+) -> Result<reqwest::Client, TokenError> {
+    net.builder()
         .connect_timeout(cfg.timeout)
         .timeout(cfg.timeout)
         .user_agent(format!("ccrs/{}", crate::VERSION))
@@ -170,7 +172,8 @@ pub(crate) async fn token_request(
     body: &Value,
     previous_refresh: Option<&str>,
 ) -> Result<OAuthTokens, TokenError> {
-    let http = http_client(cfg)?;
+    let net = crate::net::NetConfig::from_env();
+    let http = http_client(cfg, &net)?;
     let bytes = serde_json::to_vec(body)
         .map_err(|e| TokenError::Rejected(format!("cannot encode the request: {e}")))?;
     let resp = http
@@ -181,11 +184,16 @@ pub(crate) async fn token_request(
         .send()
         .await
         .map_err(|e| {
-            TokenError::Transient(format!(
+            let x = crate::net::explain(&e, &cfg.token_url, &net);
+            let msg = format!(
                 "cannot reach the token endpoint {}: {}",
-                cfg.token_url,
-                crate::error::error_chain(&e)
-            ))
+                cfg.token_url, x.message
+            );
+            match x.failure {
+                // Retrying cannot fix a certificate or a proxy setting.
+                crate::net::Failure::Tls | crate::net::Failure::Proxy => TokenError::Rejected(msg),
+                _ => TokenError::Transient(msg),
+            }
         })?;
     let status = resp.status().as_u16();
     let text = resp.text().await.map_err(|e| {

@@ -2,7 +2,8 @@
 //! precedence, helper caching and single-flight OAuth refresh across tasks and processes.
 
 use super::oauth::{self, OAuthConfig, TokenError};
-use super::store::{CredentialStore, LOCK_WAIT, OAuthTokens, StoredCredential};
+use super::refresher::{Refreshed, Refresher};
+use super::store::{CredentialStore, LOCK_WAIT, MovedAside, OAuthTokens, StoredCredential};
 use super::{AuthError, AuthHeader, AuthProvider, Credential, CredentialSource, helper};
 use crate::BoxFuture;
 use std::sync::Mutex as StdMutex;
@@ -30,6 +31,9 @@ pub struct AuthConfig {
     pub store: CredentialStore,
     pub oauth: OAuthConfig,
     pub refresh_margin: Duration,
+    /// Where OAuth refreshes run (the `ccrs` binary: a detached child, see
+    /// [`super::refresher`]).
+    pub refresher: Refresher,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -43,6 +47,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("oauth_token", &set(&self.oauth_token))
             .field("store", &self.store.path())
             .field("oauth", &self.oauth)
+            .field("refresher", &self.refresher)
             .finish()
     }
 }
@@ -54,6 +59,9 @@ fn env_nonempty(k: &str) -> Option<String> {
 
 impl AuthConfig {
     /// From the process environment, the given `apiKeyHelper` setting and the default store.
+    /// OAuth refreshes run in a detached copy of this executable, which must hand
+    /// [`super::refresher::CHILD_ARG`] to [`super::refresher::run_child`] as `ccrs`'s `main`
+    /// does (any other executable makes the refresh fall back to in-process).
     pub fn from_env(api_key_helper: Option<String>) -> Self {
         AuthConfig {
             auth_token: env_nonempty("ANTHROPIC_AUTH_TOKEN"),
@@ -65,6 +73,7 @@ impl AuthConfig {
             store: CredentialStore::at_default(),
             oauth: OAuthConfig::from_env(),
             refresh_margin: REFRESH_MARGIN,
+            refresher: Refresher::this_binary(),
         }
     }
 
@@ -80,6 +89,7 @@ impl AuthConfig {
             store,
             oauth: OAuthConfig::default(),
             refresh_margin: REFRESH_MARGIN,
+            refresher: Refresher::InProcess,
         }
     }
 
@@ -112,6 +122,8 @@ pub struct DefaultAuth {
     stored: Mutex<Option<StoredCredential>>,
     source: StdMutex<CredentialSource>,
     warnings: StdMutex<Vec<String>>,
+    /// The store was corrupt and has been moved aside (reported instead of "no credentials").
+    moved_aside: StdMutex<Option<MovedAside>>,
 }
 
 impl DefaultAuth {
@@ -145,6 +157,7 @@ impl DefaultAuth {
             stored: Mutex::new(None),
             source: StdMutex::new(source),
             warnings: StdMutex::new(Vec::new()),
+            moved_aside: StdMutex::new(None),
         }
     }
 
@@ -172,6 +185,15 @@ impl DefaultAuth {
         if self.fixed.is_none() && self.cfg.api_key_helper.is_none() {
             self.set_source(self.cfg.store.peek());
         }
+    }
+
+    /// The corrupt store this process moved aside, if any: the front end offers a new login
+    /// (and [`AuthProvider::credential`] reports [`AuthError::StoreMovedAside`] until then).
+    pub fn moved_aside(&self) -> Option<MovedAside> {
+        self.moved_aside
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Reads the store now (at start-up, so a problem with it shows before the session starts);
@@ -220,9 +242,20 @@ impl DefaultAuth {
     fn load_store(&self) -> Result<Option<StoredCredential>, AuthError> {
         let loaded = self.cfg.store.load()?;
         self.warn(loaded.warnings);
+        if let Some(m) = loaded.moved_aside {
+            *self.moved_aside.lock().unwrap_or_else(|p| p.into_inner()) = Some(m);
+        }
         let c = loaded.credential;
         self.set_source(c.as_ref().map_or(CredentialSource::None, |c| c.source()));
         Ok(c)
+    }
+
+    /// No credential: the store that was moved aside, if that is why.
+    fn missing(&self) -> AuthError {
+        match self.moved_aside() {
+            Some(m) => AuthError::StoreMovedAside(m),
+            None => AuthError::Missing,
+        }
     }
 
     async fn stored_credential(&self) -> Result<Credential, AuthError> {
@@ -231,7 +264,7 @@ impl DefaultAuth {
             *guard = self.load_store()?;
         }
         let Some(current) = guard.clone() else {
-            return Err(AuthError::Missing);
+            return Err(self.missing());
         };
         if let StoredCredential::OAuth(t) = &current {
             let now = crate::timeutil::now_ms();
@@ -247,72 +280,61 @@ impl DefaultAuth {
                 }
             }
         }
-        guard.as_ref().map(to_credential).ok_or(AuthError::Missing)
+        guard
+            .as_ref()
+            .map(to_credential)
+            .ok_or_else(|| self.missing())
     }
 
-    /// Refreshes the stored OAuth login, single-flight across processes: under the store lock,
-    /// re-reads the store and adopts a token another process already refreshed; otherwise
-    /// refreshes and saves the rotated tokens. `stale` is the access token we consider spent;
-    /// `force` (after a 401) refreshes even if the store says it is still valid. The store is
-    /// never changed when the refresh fails.
+    /// Refreshes the stored OAuth login, single-flight across processes (see
+    /// [`refresh_store`]), in a detached refresher when there is one so that the exchange
+    /// survives this process; `mem` gets what the store holds afterwards. `stale` is the access
+    /// token we consider spent; `force` (after a 401) refreshes even if the store says it is
+    /// still valid. The store is never changed when the refresh fails.
     async fn refresh_locked(
         &self,
         mem: &mut Option<StoredCredential>,
         stale: &str,
         force: bool,
     ) -> Result<(), AuthError> {
-        let lock = self.cfg.store.lock(LOCK_WAIT).await?;
-        let latest = self.load_store()?;
-        let tokens = match latest {
+        let cfg = &self.cfg;
+        let detached = match &cfg.refresher {
+            Refresher::Detached { program, args } => {
+                super::refresher::refresh_detached(
+                    program,
+                    args,
+                    &cfg.store,
+                    &cfg.oauth,
+                    cfg.refresh_margin,
+                    stale,
+                    force,
+                )
+                .await?
+            }
+            Refresher::InProcess => None,
+        };
+        let refreshed = match detached {
+            Some(r) => r,
             None => {
-                *mem = None;
-                return Err(AuthError::Missing);
-            }
-            Some(StoredCredential::OAuth(t)) => t,
-            // Someone logged in with an API key meanwhile: use it.
-            Some(c @ StoredCredential::ApiKey(_)) => {
-                *mem = Some(c);
-                return Ok(());
+                // Refresh and save in a task of their own: if this request is dropped midway,
+                // the rotated tokens are still saved (the old refresh token is spent once the
+                // server answered), and the lock is released only after that.
+                let (store, oauth) = (cfg.store.clone(), cfg.oauth.clone());
+                let (margin, stale) = (cfg.refresh_margin, stale.to_string());
+                tokio::spawn(async move {
+                    refresh_store(&store, &oauth, margin, &stale, force, LOCK_WAIT).await
+                })
+                .await
+                .map_err(|e| AuthError::OAuth(format!("the refresh was interrupted ({e})")))??
             }
         };
-        let now = crate::timeutil::now_ms();
-        if !tokens.expires_within(self.cfg.refresh_margin, now)
-            && (!force || tokens.access_token != stale)
-        {
-            *mem = Some(StoredCredential::OAuth(tokens));
-            return Ok(());
-        }
-        let Some(refresh_token) = tokens.refresh_token.clone() else {
-            return Err(AuthError::LoginExpired(
-                "the access token expired and there is no refresh token".into(),
-            ));
+        self.warn(refreshed.warnings);
+        let Some(c) = refreshed.credential else {
+            *mem = None;
+            return Err(self.missing());
         };
-        // Refresh and save in a task of their own: if this request is dropped midway, the
-        // rotated tokens are still saved (the old refresh token is spent once the server
-        // answered), and the lock is released only after that.
-        let store = self.cfg.store.clone();
-        let oauth_cfg = self.cfg.oauth.clone();
-        let task = tokio::spawn(async move {
-            let fresh = refresh_with_retries(&oauth_cfg, &refresh_token).await?;
-            let cred = StoredCredential::OAuth(fresh);
-            let saved = store.save(&lock, &cred);
-            drop(lock);
-            Ok::<_, AuthError>((cred, saved))
-        });
-        let (cred, saved) = task
-            .await
-            .map_err(|e| AuthError::OAuth(format!("the refresh was interrupted ({e})")))??;
-        match saved {
-            Ok(saved) => self.warn(saved.warnings),
-            // The old refresh token is spent: keep going with the new one in memory, and say
-            // that other processes may need a new login.
-            Err(e) => self.warn([format!(
-                "the refreshed login could not be saved ({e}); other ccrs processes may need \
-                 `ccrs login`"
-            )]),
-        }
-        self.set_source(CredentialSource::StoredOAuth);
-        *mem = Some(cred);
+        self.set_source(c.source());
+        *mem = Some(c);
         Ok(())
     }
 
@@ -352,6 +374,67 @@ impl DefaultAuth {
             _ => Ok(false),
         }
     }
+}
+
+/// The refresh itself, in whichever process runs it: under the store lock (waiting up to
+/// `lock_wait`), re-reads the store and adopts a token another process already refreshed;
+/// otherwise exchanges the refresh token and saves the rotated tokens durably the moment they
+/// arrive. The store is never changed when the exchange fails.
+pub(crate) async fn refresh_store(
+    store: &CredentialStore,
+    oauth_cfg: &OAuthConfig,
+    margin: Duration,
+    stale: &str,
+    force: bool,
+    lock_wait: Duration,
+) -> Result<Refreshed, AuthError> {
+    let lock = store.lock(lock_wait).await?;
+    let loaded = store.load_locked(&lock)?;
+    let mut warnings = loaded.warnings;
+    let tokens = match loaded.credential {
+        None => {
+            return Err(match loaded.moved_aside {
+                Some(m) => AuthError::StoreMovedAside(m),
+                None => AuthError::Missing,
+            });
+        }
+        Some(StoredCredential::OAuth(t)) => t,
+        // Someone logged in with an API key meanwhile: use it.
+        Some(c @ StoredCredential::ApiKey(_)) => {
+            return Ok(Refreshed {
+                credential: Some(c),
+                warnings,
+            });
+        }
+    };
+    let now = crate::timeutil::now_ms();
+    if !tokens.expires_within(margin, now) && (!force || tokens.access_token != stale) {
+        return Ok(Refreshed {
+            credential: Some(StoredCredential::OAuth(tokens)),
+            warnings,
+        });
+    }
+    let Some(refresh_token) = tokens.refresh_token.clone() else {
+        return Err(AuthError::LoginExpired(
+            "the access token expired and there is no refresh token".into(),
+        ));
+    };
+    let fresh = refresh_with_retries(oauth_cfg, &refresh_token).await?;
+    let cred = StoredCredential::OAuth(fresh);
+    match store.save(&lock, &cred) {
+        Ok(saved) => warnings.extend(saved.warnings),
+        // The old refresh token is spent: keep going with the new one in memory, and say
+        // that other processes may need a new login.
+        Err(e) => warnings.push(format!(
+            "the refreshed login could not be saved ({e}); other ccrs processes may need \
+             `ccrs login`"
+        )),
+    }
+    drop(lock);
+    Ok(Refreshed {
+        credential: Some(cred),
+        warnings,
+    })
 }
 
 /// One refresh with up to 3 attempts on transient failures; `invalid_grant` means log in again.
@@ -691,12 +774,13 @@ mod tests {
             auth.credential().await.unwrap().header,
             AuthHeader::ApiKey("sk-ant-key-00000000000".into())
         );
-        // A corrupt store fails the preload with the store's error.
+        // A corrupt store is moved aside by the preload and reported as such.
         std::fs::write(store.path(), b"{oops").unwrap();
-        let e = DefaultAuth::new(AuthConfig::with_store(store))
-            .preload_store()
-            .unwrap_err();
-        assert!(matches!(e, AuthError::Store { .. }), "{e}");
+        let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
+        auth.preload_store().unwrap();
+        let m = auth.moved_aside().unwrap();
+        assert_eq!(std::fs::read(&m.moved_to).unwrap(), b"{oops");
+        assert!(!store.path().exists());
     }
 
     #[tokio::test]
@@ -708,9 +792,19 @@ mod tests {
         let auth = DefaultAuth::new(AuthConfig::with_store(store.clone()));
         assert_eq!(auth.source(), CredentialSource::None);
         let e = auth.credential().await.unwrap_err();
-        assert!(matches!(e, AuthError::Store { .. }), "{e}");
+        let AuthError::StoreMovedAside(m) = &e else {
+            panic!("{e}")
+        };
         assert!(e.to_string().contains("ccrs login"), "{e}");
-        assert!(store.path().exists());
+        assert!(e.to_string().contains("kept, not deleted"), "{e}");
+        // Kept under another name, never deleted.
+        assert_eq!(std::fs::read(&m.moved_to).unwrap(), b"\x00\x01garbage");
+        assert!(!store.path().exists());
+        // Asking again says the same (until a new login).
+        assert!(matches!(
+            auth.credential().await,
+            Err(AuthError::StoreMovedAside(_))
+        ));
     }
 
     #[tokio::test]

@@ -2,9 +2,16 @@
 //!
 //! `{"oauth": {"access_token", "refresh_token", "expires_at": <unix ms>, "scopes": [..]}}` or
 //! `{"api_key": "sk-ant-…"}`. The directory is created 0700 and the file 0600 from its first
-//! byte; every write is atomic (temp file + rename) and made under an exclusive lock on
-//! `credentials.json.lock`, so concurrent ccrs processes never lose a rotated refresh token.
-//! Readers need no lock: a rename is atomic.
+//! byte; every write is made under an exclusive lock on `credentials.json.lock` and is durable
+//! before it returns: a temp file `.credentials.json.new-*` is written and fsynced, renamed over
+//! the store, and the directory fsynced. Readers need no lock: a rename is atomic.
+//!
+//! A process killed between its fsync and its rename leaves a complete temp file holding the
+//! newest login (a rotated refresh token the server has already spent the old one for): the
+//! next [`load`](CredentialStore::load) takes the lock and installs it if it is newer than the
+//! store, and removes temp files of dead writers. A store that cannot be parsed is moved aside
+//! to `credentials.json.corrupt-<ms>` (kept, never deleted) and reported as [`MovedAside`], so
+//! the front end can offer a new login.
 
 use super::{AuthError, CredentialSource};
 use serde::{Deserialize, Serialize};
@@ -104,13 +111,35 @@ impl StoreFile {
     }
 }
 
+/// A store file that could not be parsed, kept under another name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MovedAside {
+    pub path: PathBuf,
+    pub moved_to: PathBuf,
+    /// Why it could not be used (the parse error).
+    pub reason: String,
+}
+
 /// A read of the store.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub credential: Option<StoredCredential>,
     /// Things the user should hear about (e.g. permissions that were fixed).
     pub warnings: Vec<String>,
+    /// The store was corrupt and has been moved aside (nothing was loaded).
+    pub moved_aside: Option<MovedAside>,
 }
+
+/// Why a read failed.
+enum ReadError {
+    Auth(AuthError),
+    /// The file exists but is not a store (bad JSON, wrong types).
+    Corrupt(String),
+}
+
+/// How long a reader waits for the lock to repair the store (recover a temp file, move a
+/// corrupt file aside) before it reads without repairing.
+const REPAIR_WAIT: Duration = Duration::from_secs(10);
 
 /// The result of a write.
 #[derive(Debug, Default)]
@@ -182,53 +211,184 @@ impl CredentialStore {
             .map_or(CredentialSource::None, |c| c.source())
     }
 
+    /// The stored credential, read without repairing or reporting anything (`ccrs doctor`).
+    pub fn peek_credential(&self) -> Option<StoredCredential> {
+        fs::read(&self.path)
+            .ok()
+            .and_then(|b| self.peek_file(&b).ok().flatten())
+    }
+
+    /// Parses store file contents as [`load`](Self::load) would: `Err` with the reason when
+    /// they are corrupt.
+    pub fn peek_file(&self, bytes: &[u8]) -> Result<Option<StoredCredential>, String> {
+        serde_json::from_slice::<StoreFile>(bytes)
+            .map(|f| f.credential())
+            .map_err(|e| e.to_string())
+    }
+
     /// Reads the store. A missing file is `Ok` with no credential; a file readable by others
-    /// is fixed to 0600 (with a warning) or refused; an unreadable or corrupt file is a clear
-    /// error telling the user to log in again.
+    /// is fixed to 0600 (with a warning) or refused; an unreadable file is an error. Repairs
+    /// what a killed or broken writer left (see the module docs) under the lock first.
     pub fn load(&self) -> Result<Loaded, AuthError> {
-        let (file, warnings) = self.read_file()?;
-        Ok(Loaded {
-            credential: file.and_then(|f| f.credential()),
-            warnings,
-        })
+        if self.temp_files().is_empty() {
+            match self.read_file() {
+                Ok((file, warnings)) => {
+                    return Ok(Loaded {
+                        credential: file.and_then(|f| f.credential()),
+                        warnings,
+                        moved_aside: None,
+                    });
+                }
+                Err(ReadError::Auth(e)) => return Err(e),
+                Err(ReadError::Corrupt(_)) => {}
+            }
+        }
+        match self.lock_blocking(REPAIR_WAIT) {
+            Ok(lock) => self.load_locked(&lock),
+            // Someone holds the lock for long: read without repairing.
+            Err(_) => match self.read_file() {
+                Ok((file, warnings)) => Ok(Loaded {
+                    credential: file.and_then(|f| f.credential()),
+                    warnings,
+                    moved_aside: None,
+                }),
+                Err(ReadError::Auth(e)) => Err(e),
+                Err(ReadError::Corrupt(reason)) => Err(self.err(format!(
+                    "is corrupt ({reason}); run `ccrs login` to log in again"
+                ))),
+            },
+        }
+    }
+
+    /// [`load`](Self::load) for a holder of the lock: recovers a complete temp file a killed
+    /// writer left, removes dead writers' temp files, and moves a corrupt store aside.
+    pub fn load_locked(&self, lock: &StoreLock) -> Result<Loaded, AuthError> {
+        let mut warnings = Vec::new();
+        warnings.extend(self.recover(lock));
+        match self.read_file() {
+            Ok((file, w)) => {
+                warnings.extend(w);
+                Ok(Loaded {
+                    credential: file.and_then(|f| f.credential()),
+                    warnings,
+                    moved_aside: None,
+                })
+            }
+            Err(ReadError::Auth(e)) => Err(e),
+            Err(ReadError::Corrupt(reason)) => {
+                let moved_to = self.move_aside()?;
+                Ok(Loaded {
+                    credential: None,
+                    warnings,
+                    moved_aside: Some(MovedAside {
+                        path: self.path.clone(),
+                        moved_to,
+                        reason,
+                    }),
+                })
+            }
+        }
+    }
+
+    /// Temp files of this store's writers (`.credentials.json.new-*`, and the
+    /// `.credentials.json.ccrs-tmp-*` of ccrs versions that used the generic atomic write):
+    /// regular files only, never symlinks.
+    fn temp_files(&self) -> Vec<PathBuf> {
+        let (Some(dir), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return Vec::new();
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let name = name.to_string_lossy();
+        let prefixes = [format!(".{name}.new-"), format!(".{name}.ccrs-tmp-")];
+        let Ok(entries) = fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                prefixes.iter().any(|p| n.starts_with(p.as_str()))
+                    && e.file_type().is_ok_and(|t| t.is_file())
+            })
+            .map(|e| e.path())
+            .collect()
+    }
+
+    /// Under the lock every temp file is a dead writer's. The newest complete one is installed
+    /// when it is newer than the store (or the store is missing or corrupt); the rest are
+    /// removed. Returns a warning when a login was recovered.
+    fn recover(&self, _lock: &StoreLock) -> Option<String> {
+        let mtime = |p: &Path| fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
+        let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+        for t in self.temp_files() {
+            let complete = fs::read(&t)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<StoreFile>(&b).ok())
+                .is_some_and(|f| f.credential().is_some());
+            match (complete, mtime(&t)) {
+                (true, Some(m)) if best.as_ref().is_none_or(|(bm, _)| m > *bm) => {
+                    if let Some((_, old)) = best.replace((m, t)) {
+                        let _ = fs::remove_file(old);
+                    }
+                }
+                _ => {
+                    let _ = fs::remove_file(&t);
+                }
+            }
+        }
+        let (when, temp) = best?;
+        let store_ok = fs::read(&self.path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<StoreFile>(&b).ok())
+            .is_some_and(|f| f.credential().is_some());
+        if store_ok && mtime(&self.path).is_some_and(|m| m >= when) {
+            let _ = fs::remove_file(&temp);
+            return None;
+        }
+        if fs::rename(&temp, &self.path).is_err() {
+            return None;
+        }
+        sync_dir(&self.path);
+        Some(format!(
+            "recovered a login that a ccrs process saved in {} just before it was stopped",
+            temp.display()
+        ))
     }
 
     /// [`load`](Self::load)'s read: the parsed file (`None` when there is none) and warnings.
-    fn read_file(&self) -> Result<(Option<StoreFile>, Vec<String>), AuthError> {
+    fn read_file(&self) -> Result<(Option<StoreFile>, Vec<String>), ReadError> {
         let mut warnings = Vec::new();
         let meta = match fs::metadata(&self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, warnings)),
-            Err(e) => return Err(self.err(format!("cannot be read ({e})"))),
+            Err(e) => return Err(ReadError::Auth(self.err(format!("cannot be read ({e})")))),
         };
         let mode = meta.permissions().mode() & 0o777;
-        if let Some(w) = self.fix_mode(mode, |p| {
-            fs::set_permissions(p, fs::Permissions::from_mode(0o600))
-        })? {
+        if let Some(w) = self
+            .fix_mode(mode, |p| {
+                fs::set_permissions(p, fs::Permissions::from_mode(0o600))
+            })
+            .map_err(ReadError::Auth)?
+        {
             warnings.push(w);
         }
-        let bytes = fs::read(&self.path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => self.err("disappeared while being read"),
-            _ => self.err(format!(
-                "cannot be read ({e}); run `ccrs login` to replace it"
-            )),
-        });
-        let bytes = match bytes {
+        let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             // Removed between stat and read: treat as logged out.
             Err(_) if !self.path.exists() => return Ok((None, warnings)),
-            Err(e) => return Err(e),
+            Err(e) => {
+                return Err(ReadError::Auth(self.err(format!(
+                    "cannot be read ({e}); run `ccrs login` to replace it"
+                ))));
+            }
         };
-        let file: StoreFile = serde_json::from_slice(&bytes).map_err(|e| {
-            self.err(format!(
-                "is corrupt ({e}); run `ccrs login` to log in again (the old file will be kept \
-                 as {}.corrupt-<time>)",
-                self.path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ))
-        })?;
+        let file: StoreFile =
+            serde_json::from_slice(&bytes).map_err(|e| ReadError::Corrupt(e.to_string()))?;
         Ok((Some(file), warnings))
     }
 
@@ -367,6 +527,10 @@ impl CredentialStore {
                 Err(_) => saved.moved_aside = Some(self.move_aside()?),
             }
         }
+        // Whatever dead writers left is superseded by this write.
+        for t in self.temp_files() {
+            let _ = fs::remove_file(t);
+        }
         match cred {
             StoredCredential::ApiKey(k) => file.api_key = Some(k.clone()),
             StoredCredential::OAuth(t) => file.oauth = Some(t.clone()),
@@ -374,37 +538,66 @@ impl CredentialStore {
         let mut data = serde_json::to_vec_pretty(&file)
             .map_err(|e| self.err(format!("cannot encode ({e})")))?;
         data.push(b'\n');
-        crate::fsutil::atomic_write(&self.path, &data, Some(0o600))
+        self.write_durably(&data)
             .map_err(|e| self.err(format!("cannot be written ({e})")))?;
-        // `atomic_write` keeps an existing file's mode; `load` above made it 0600 already, but
-        // check rather than trust.
-        let mode = fs::metadata(&self.path)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0);
-        if mode & 0o077 != 0 {
-            fs::set_permissions(&self.path, fs::Permissions::from_mode(0o600))
-                .map_err(|e| self.err(format!("cannot be made private ({e})")))?;
-        }
         Ok(saved)
+    }
+
+    /// Writes `data` as the store: a 0600 temp file, fsync, rename, fsync of the directory. When
+    /// this returns, the new content survives a crash or power loss.
+    fn write_durably(&self, data: &[u8]) -> io::Result<()> {
+        use std::io::Write;
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = self.path.with_file_name(format!(
+            ".{name}.new-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let result = (|| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            // The umask cannot widen 0600, but a umask of 0o7xx could narrow it to nothing.
+            f.set_permissions(fs::Permissions::from_mode(0o600))?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, &self.path)?;
+            sync_dir(&self.path);
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
     }
 
     /// Removes the stored credential. Needs the lock. A file that cannot be read is moved
     /// aside instead of deleted.
-    pub fn remove(&self, _lock: &StoreLock) -> Result<Removed, AuthError> {
+    pub fn remove(&self, lock: &StoreLock) -> Result<Removed, AuthError> {
+        let loaded = match self.load_locked(lock) {
+            Ok(l) => l,
+            Err(_) if self.path.exists() => return Ok(Removed::MovedAside(self.move_aside()?)),
+            Err(e) => return Err(e),
+        };
+        if let Some(m) = loaded.moved_aside {
+            return Ok(Removed::MovedAside(m.moved_to));
+        }
         if !self.path.exists() {
             return Ok(Removed::Nothing);
         }
-        match self.load() {
-            Ok(l) => {
-                fs::remove_file(&self.path)
-                    .map_err(|e| self.err(format!("cannot be removed ({e})")))?;
-                Ok(match l.credential {
-                    Some(c) => Removed::Credential(c),
-                    None => Removed::Nothing,
-                })
-            }
-            Err(_) => Ok(Removed::MovedAside(self.move_aside()?)),
-        }
+        fs::remove_file(&self.path).map_err(|e| self.err(format!("cannot be removed ({e})")))?;
+        sync_dir(&self.path);
+        Ok(match loaded.credential {
+            Some(c) => Removed::Credential(c),
+            None => Removed::Nothing,
+        })
     }
 
     /// Takes the lock and saves: what `ccrs login` does once it has a credential.
@@ -417,6 +610,17 @@ impl CredentialStore {
     pub fn logout(&self) -> Result<Removed, AuthError> {
         let lock = self.lock_blocking(LOCK_WAIT)?;
         self.remove(&lock)
+    }
+}
+
+/// Fsyncs the directory of `path`, so a rename in it is durable.
+fn sync_dir(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -523,30 +727,113 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_store_is_a_clear_error_and_moved_aside_on_login() {
+    fn a_corrupt_store_is_moved_aside_and_reported() {
         let d = tempfile::tempdir().unwrap();
         let s = CredentialStore::new(d.path().join("credentials.json"));
-        crate::fsutil::atomic_write(s.path(), b"{not json", Some(0o600)).unwrap();
-        let e = s.load().unwrap_err().to_string();
-        assert!(e.contains("corrupt") && e.contains("ccrs login"), "{e}");
+        fs::write(s.path(), b"{not json").unwrap();
         assert_eq!(s.peek(), CredentialSource::None);
-        // Still there: never silently deleted.
-        assert!(s.path().exists());
-        let saved = s
-            .login_save(&StoredCredential::ApiKey("sk-ant-2".into()))
-            .unwrap();
-        let aside = saved.moved_aside.unwrap();
+        let l = s.load().unwrap();
+        assert!(l.credential.is_none());
+        let m = l.moved_aside.unwrap();
+        assert_eq!(m.path, s.path());
+        assert!(m.reason.contains("line 1"), "{}", m.reason);
         assert!(
-            aside
+            m.moved_to
                 .file_name()
                 .unwrap()
                 .to_string_lossy()
                 .starts_with("credentials.json.corrupt-")
         );
-        assert_eq!(fs::read(&aside).unwrap(), b"{not json");
+        // Kept, never deleted; the store is free for a new login.
+        assert_eq!(fs::read(&m.moved_to).unwrap(), b"{not json");
+        assert!(!s.path().exists());
+        s.login_save(&StoredCredential::ApiKey("sk-ant-2".into()))
+            .unwrap();
         assert_eq!(
             s.load().unwrap().credential,
             Some(StoredCredential::ApiKey("sk-ant-2".into()))
+        );
+        // A save over a corrupt file (written while this process ran) moves it aside too.
+        fs::write(s.path(), b"[]").unwrap();
+        let saved = s
+            .login_save(&StoredCredential::ApiKey("sk-ant-3".into()))
+            .unwrap();
+        assert_eq!(fs::read(saved.moved_aside.unwrap()).unwrap(), b"[]");
+    }
+
+    /// A temp file as a writer killed after its fsync (before its rename) leaves it.
+    fn leave_temp(s: &CredentialStore, tag: &str, body: &[u8], age_secs: u64) -> PathBuf {
+        let t = s
+            .path()
+            .with_file_name(format!(".credentials.json.new-{tag}"));
+        fs::write(&t, body).unwrap();
+        age(&t, age_secs);
+        t
+    }
+
+    fn age(p: &Path, secs: u64) {
+        let when = std::time::SystemTime::now() - Duration::from_secs(secs);
+        File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_complete_newer_temp_file_is_recovered_and_dead_ones_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let s = CredentialStore::new(d.path().join("credentials.json"));
+        s.login_save(&StoredCredential::OAuth(tokens("old-a", "old-r")))
+            .unwrap();
+        age(s.path(), 60);
+        let newer = serde_json::to_vec(&serde_json::json!({"oauth": {
+            "access_token": "new-a", "refresh_token": "new-r", "expires_at": 1, "scopes": []}}))
+        .unwrap();
+        leave_temp(&s, "1-a", &newer, 10);
+        let cut = leave_temp(&s, "2-b", &newer[..newer.len() / 2], 5);
+        let older = leave_temp(&s, "3-c", br#"{"api_key":"sk-ant-older"}"#, 30);
+        // A symlink with the same prefix is not ours to touch.
+        let link = s.path().with_file_name(".credentials.json.new-link");
+        std::os::unix::fs::symlink(d.path().join("elsewhere"), &link).unwrap();
+        let l = s.load().unwrap();
+        match l.credential {
+            Some(StoredCredential::OAuth(t)) => {
+                assert_eq!(t.refresh_token.as_deref(), Some("new-r"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            l.warnings.iter().any(|w| w.contains("recovered")),
+            "{:?}",
+            l.warnings
+        );
+        assert!(!cut.exists() && !older.exists());
+        assert!(fs::symlink_metadata(&link).is_ok());
+        assert_eq!(mode(s.path()), 0o600);
+        // Nothing left to recover: the next read changes nothing.
+        assert!(s.load().unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn an_older_temp_file_never_replaces_the_store() {
+        let d = tempfile::tempdir().unwrap();
+        let s = CredentialStore::new(d.path().join("credentials.json"));
+        s.login_save(&StoredCredential::ApiKey("sk-ant-current".into()))
+            .unwrap();
+        let stale = leave_temp(&s, "9-z", br#"{"api_key":"sk-ant-stale"}"#, 3600);
+        assert_eq!(
+            s.load().unwrap().credential,
+            Some(StoredCredential::ApiKey("sk-ant-current".into()))
+        );
+        assert!(!stale.exists(), "a dead writer's temp file is removed");
+        // A temp file next to no store at all is the login.
+        fs::remove_file(s.path()).unwrap();
+        leave_temp(&s, "8-y", br#"{"api_key":"sk-ant-only"}"#, 3600);
+        assert_eq!(
+            s.load().unwrap().credential,
+            Some(StoredCredential::ApiKey("sk-ant-only".into()))
         );
     }
 

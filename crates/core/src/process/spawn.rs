@@ -290,6 +290,9 @@ impl Spawn {
         // The helper leads its own group: signals for ccrs's terminal group do not reach it.
         cmd.process_group(0);
         let mut inner = cmd.spawn()?;
+        // tokio's `wait` (polled below while the helper starts) closes the child's stdin: keep
+        // the pipes aside until then.
+        let pipes = (inner.stdin.take(), inner.stdout.take(), inner.stderr.take());
         let mut status = BufReader::new(pipe::Receiver::from_owned_fd(OwnedFd::from(status_r))?);
         // ccrs keeps its copies of the helper's ends until the helper has opened its own.
         let mut held = Some((control_r, status_w));
@@ -327,6 +330,7 @@ impl Spawn {
             }
         };
         drop(held);
+        (inner.stdin, inner.stdout, inner.stderr) = pipes;
         let group = ProcessGroup::new(
             pid,
             self.group.then_some(pid),

@@ -111,7 +111,7 @@ pub fn load_settings(options: &SessionOptions) -> Settings {
 }
 
 /// Which settings files `options` asks for.
-fn load_options(options: &SessionOptions) -> LoadOptions {
+pub fn load_options(options: &SessionOptions) -> LoadOptions {
     let mut load = LoadOptions::new(&options.cwd);
     load.flag_settings = options.settings.clone();
     load.sources = options.setting_sources.clone();
@@ -198,7 +198,15 @@ impl SessionSetup {
         let cwd = options.cwd.clone();
         let mut warnings = settings.warnings.clone();
         warnings.extend(config.warnings.iter().cloned());
-        warnings.extend(permissions.warnings().iter().cloned());
+        // Rules that cannot work as written are `ccrs doctor`'s business (and the debug log's),
+        // not a message on every start.
+        for w in permissions.warnings() {
+            if w.contains(" rule \"") {
+                crate::debug_log!(log::PERMISSIONS, "{w}");
+            } else {
+                warnings.push(w.clone());
+            }
+        }
 
         let mut client_cfg = ClientConfig::from_env(&config.session_id);
         client_cfg.betas = config.betas.clone();

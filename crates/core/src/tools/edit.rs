@@ -6,19 +6,18 @@
 use super::file_state::WriteCheck;
 use super::schema::{bool_arg, str_arg};
 use super::textfile::{
-    ReplaceError, TextDoc, directory_message, format_size, is_notebook, missing_file_message,
-    replace, special_file_message, structured_patch, unified_diff,
+    MAX_DIFF_BYTES, ReplaceError, TextDoc, directory_message, format_size, is_notebook,
+    missing_file_message, replace, special_file_message, structured_patch, unified_diff,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
+use crate::fsutil::{OpenError, SpecialKind, open_regular};
 use serde_json::{Value, json};
-use std::io;
+use std::io::Read;
 use std::path::PathBuf;
 
 /// Files above this are not loaded for editing.
 pub const MAX_EDIT_BYTES: u64 = 256 * 1024 * 1024;
-/// Above this size the structured patch is left empty.
-const MAX_PATCH_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct EditTool;
 
@@ -46,6 +45,15 @@ impl EditSpec {
             replace_all: bool_arg(v, "replace_all"),
         }
     }
+
+    /// MultiEdit's `edits` (empty when missing).
+    pub(crate) fn list_from(input: &Value) -> Vec<EditSpec> {
+        input
+            .get("edits")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(EditSpec::from_value).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// What a set of edits would do to a file.
@@ -54,8 +62,11 @@ pub(crate) struct Planned {
     pub path: PathBuf,
     /// The real file to write (symlinks followed, so a link stays a link).
     pub target: PathBuf,
-    /// The file before, `None` when it is created.
-    pub before: Option<TextDoc>,
+    /// The file existed (an update, not a create).
+    pub existed: bool,
+    /// The text before (as the model sees it), kept only when it is small enough to diff
+    /// ([`MAX_DIFF_BYTES`]): a large file is held once, not twice.
+    pub before: Option<String>,
     pub after: TextDoc,
 }
 
@@ -98,38 +109,45 @@ pub(crate) fn plan_edits(
     }
     let path = ctx.resolve(file_path);
     let target = crate::paths::canonicalize_lenient(&path);
-    let meta = match std::fs::metadata(&target) {
-        Ok(m) => Some(m),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("Cannot read {}: {e}", path.display())),
-    };
-    if let Some(m) = &meta {
-        if m.is_dir() {
+    let opened = match open_regular(&target) {
+        Ok(f) => Some(f),
+        Err(OpenError::NotFound) => None,
+        Err(OpenError::NotRegular(_, SpecialKind::Directory)) => {
             return Err(directory_message(&path));
         }
-        if !m.is_file() {
-            return Err(special_file_message(&path));
-        }
-        if m.len() > MAX_EDIT_BYTES {
-            return Err(format!(
-                "File is too large to edit ({}). Maximum editable file size is {}.",
-                format_size(m.len()),
-                format_size(MAX_EDIT_BYTES)
-            ));
-        }
-    }
-    let (before, mut text) = match meta {
+        Err(OpenError::NotRegular(..)) => return Err(special_file_message(&path)),
+        Err(OpenError::Io(e)) => return Err(format!("Cannot read {}: {e}", path.display())),
+    };
+    let (doc, mut text) = match opened {
         None => {
             if !first.old.is_empty() {
                 return Err(missing_file_message(&path, &ctx.cwd));
             }
             (None, String::new())
         }
-        Some(_) => {
-            let bytes = std::fs::read(&target)
+        Some((mut file, meta)) => {
+            let too_large = |len: u64| {
+                format!(
+                    "File is too large to edit ({}). Maximum editable file size is {}.",
+                    format_size(len),
+                    format_size(MAX_EDIT_BYTES)
+                )
+            };
+            if meta.len() > MAX_EDIT_BYTES {
+                return Err(too_large(meta.len()));
+            }
+            let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+            // Bounded even if the file grows while it is read.
+            (&mut file)
+                .take(MAX_EDIT_BYTES + 1)
+                .read_to_end(&mut bytes)
                 .map_err(|e| format!("Cannot read {}: {e}", path.display()))?;
+            drop(file);
+            if bytes.len() as u64 > MAX_EDIT_BYTES {
+                return Err(too_large(bytes.len() as u64));
+            }
             let empty = bytes.is_empty();
-            let doc = TextDoc::decode_owned(bytes).map_err(|_| {
+            let mut doc = TextDoc::decode_owned(bytes).map_err(|_| {
                 format!(
                     "{} cannot be edited without changing bytes outside the edit (broken \
                      UTF-16). Use Write to replace it whole.",
@@ -151,9 +169,16 @@ pub(crate) fn plan_edits(
                     return Err(check.message().into());
                 }
             }
-            let text = doc.text.clone();
+            // The text moves out; the document keeps the encoding for writing back.
+            let text = std::mem::take(&mut doc.text);
             (Some(doc), text)
         }
+    };
+    let before = match &doc {
+        Some(d) if text.len() <= MAX_DIFF_BYTES => {
+            Some(d.with_text(text.clone()).into_display_text())
+        }
+        _ => None,
     };
     for (i, e) in edits.iter().enumerate() {
         if e.old.is_empty() {
@@ -172,13 +197,14 @@ pub(crate) fn plan_edits(
             Err(ReplaceError::Multiple(c)) => return Err(label(i, multiple(c, &e.old))),
         }
     }
-    let after = match &before {
+    let after = match &doc {
         Some(d) => d.with_text(text),
         None => TextDoc::new_utf8(text),
     };
     Ok(Planned {
         path,
         target,
+        existed: doc.is_some(),
         before,
         after,
     })
@@ -186,32 +212,41 @@ pub(crate) fn plan_edits(
 
 /// Writes a planned edit atomically and records it. Returns the structured result.
 pub(crate) fn commit(ctx: &ToolContext, p: &Planned) -> Result<Value, String> {
-    if p.before.is_none()
+    if !p.existed
         && let Some(parent) = p.target.parent()
     {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("Cannot create {}: {e}", parent.display()))?;
     }
-    let data = p.after.encode();
-    crate::fsutil::atomic_write(&p.target, &data, None)
+    let data = p.after.bytes();
+    crate::fsutil::atomic_write_cancellable(&p.target, &data, None, &|| ctx.cancel.is_cancelled())
         .map_err(|e| format!("Cannot write {}: {e}", p.path.display()))?;
     ctx.session.files.record_written(&p.target, &data);
-    let old = p
-        .before
-        .as_ref()
-        .map(TextDoc::display_text)
-        .unwrap_or_default();
-    // A line diff of a huge file costs more memory than the edit itself.
-    let patch = if old.len().max(p.after.text.len()) > MAX_PATCH_BYTES {
-        json!([])
-    } else {
-        structured_patch(&old, &p.after.display_text())
+    drop(data);
+    let patch = match p.diff_texts() {
+        Some((old, new)) => structured_patch(old, &new),
+        None => json!([]),
     };
     Ok(json!({
-        "type": if p.before.is_some() { "update" } else { "create" },
+        "type": if p.existed { "update" } else { "create" },
         "filePath": p.path.display().to_string(),
         "structuredPatch": patch,
     }))
+}
+
+impl Planned {
+    /// The texts to diff, `None` when the file is too large to diff.
+    fn diff_texts(&self) -> Option<(&str, std::borrow::Cow<'_, str>)> {
+        if self.after.text.len() > MAX_DIFF_BYTES {
+            return None;
+        }
+        let old = match &self.before {
+            Some(b) => b.as_str(),
+            None if !self.existed => "",
+            None => return None,
+        };
+        Some((old, self.after.display_text()))
+    }
 }
 
 /// A unified diff of what Edit, MultiEdit or Write would change, computed without writing.
@@ -235,44 +270,35 @@ fn preview_texts(
     ctx: &ToolContext,
 ) -> Option<(PathBuf, String, String)> {
     let file_path = str_arg(input, "file_path")?;
-    Some(match tool_name {
-        "Edit" => {
-            let p = plan_edits(ctx, file_path, &[EditSpec::from_value(input)], false).ok()?;
-            let old = p.before.as_ref().map(|d| d.display_text().into_owned());
-            (
-                p.path,
-                old.unwrap_or_default(),
-                p.after.display_text().into_owned(),
-            )
-        }
-        "MultiEdit" => {
-            let edits: Vec<EditSpec> = input
-                .get("edits")?
-                .as_array()?
-                .iter()
-                .map(EditSpec::from_value)
-                .collect();
-            let p = plan_edits(ctx, file_path, &edits, false).ok()?;
-            let old = p.before.as_ref().map(|d| d.display_text().into_owned());
-            (
-                p.path,
-                old.unwrap_or_default(),
-                p.after.display_text().into_owned(),
-            )
-        }
-        "Write" => {
-            let path = ctx.resolve(file_path);
-            let old = match std::fs::metadata(&path) {
-                // Write refuses directories and special files; never read those whole.
-                Ok(m) if !m.is_file() => return None,
-                Ok(_) => super::textfile::decode_lossy(&std::fs::read(&path).ok()?).0,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-                Err(_) => return None,
-            };
-            (path, old, str_arg(input, "content")?.to_string())
-        }
+    let edits: Vec<EditSpec> = match tool_name {
+        "Edit" => vec![EditSpec::from_value(input)],
+        "MultiEdit" => EditSpec::list_from(input),
+        "Write" => return preview_write(input, ctx, file_path),
         _ => return None,
-    })
+    };
+    let p = plan_edits(ctx, file_path, &edits, false).ok()?;
+    let (old, new) = p.diff_texts()?;
+    Some((p.path.clone(), old.to_string(), new.into_owned()))
+}
+
+/// Write's preview: the file as it is, and the new content.
+fn preview_write(
+    input: &Value,
+    ctx: &ToolContext,
+    file_path: &str,
+) -> Option<(PathBuf, String, String)> {
+    let path = ctx.resolve(file_path);
+    let target = crate::paths::canonicalize_lenient(&path);
+    let content = str_arg(input, "content")?;
+    if content.len() > MAX_DIFF_BYTES {
+        return None;
+    }
+    // Write refuses directories and special files, and huge files are not diffed.
+    let old = match super::write::read_existing(&target, &path, || Ok(())).ok()? {
+        None => String::new(),
+        Some(e) => e.text?,
+    };
+    Some((path, old, content.to_string()))
 }
 
 impl Tool for EditTool {
@@ -308,7 +334,7 @@ impl Tool for EditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("Edit", input, ctx, run_edit)
+        super::call_blocking("Edit", input, ctx, |i, c| run_edit(&i, c))
     }
 }
 

@@ -77,7 +77,8 @@ impl ContentHasher {
 }
 
 fn hash_file(path: &Path) -> Option<u64> {
-    let mut f = std::fs::File::open(path).ok()?;
+    // Never blocks on a FIFO that replaced the file.
+    let (mut f, _) = crate::fsutil::open_regular(path).ok()?;
     let mut h = ContentHasher::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {

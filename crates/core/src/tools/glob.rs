@@ -71,7 +71,7 @@ impl Tool for GlobTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        crate::tools::call_blocking("Glob", input, ctx, run)
+        crate::tools::call_blocking("Glob", input, ctx, |i, c| run(&i, c))
     }
 }
 

@@ -30,9 +30,11 @@ pub use context::ToolContext;
 pub use edit::{preview_diff, preview_patch};
 
 use crate::BoxFuture;
+use crate::events::INTERRUPTED_TOOL_USE;
 pub use crate::permissions::Subject;
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A tool the model can call.
 pub trait Tool: Send + Sync {
@@ -78,17 +80,46 @@ pub trait Tool: Send + Sync {
     }
 }
 
+/// After cancellation, how long a blocking tool body gets to notice (it checks the token) and
+/// finish cleanly before the call reports the interruption without it.
+pub const CANCEL_GRACE: Duration = Duration::from_millis(1000);
+
 /// Runs a tool body that does blocking file I/O on the blocking thread pool, so the async
-/// runtime (streaming, other tools, the UI) never stalls on the disk.
-pub fn call_blocking<'a>(
+/// runtime (streaming, other tools, the UI) never stalls on the disk. Once the call is
+/// cancelled, the body has [`CANCEL_GRACE`] to return; a body still stuck after that (in a
+/// kernel call that cannot be interrupted) is abandoned and the call ends as interrupted.
+pub fn call_blocking<'a, F>(
     name: &'static str,
     input: Value,
     ctx: &ToolContext,
-    body: fn(&Value, &ToolContext) -> ToolOutput,
+    body: F,
+) -> BoxFuture<'a, ToolOutput>
+where
+    F: FnOnce(Value, &ToolContext) -> ToolOutput + Send + 'static,
+{
+    // One copy of the machinery below for every tool, not one per body.
+    run_blocking(name, input, ctx.clone(), Box::new(body))
+}
+
+type BlockingBody = Box<dyn FnOnce(Value, &ToolContext) -> ToolOutput + Send>;
+
+fn run_blocking<'a>(
+    name: &'static str,
+    input: Value,
+    ctx: ToolContext,
+    body: BlockingBody,
 ) -> BoxFuture<'a, ToolOutput> {
-    let ctx = ctx.clone();
     Box::pin(async move {
-        match tokio::task::spawn_blocking(move || body(&input, &ctx)).await {
+        let cancel = ctx.cancel.clone();
+        let mut task = tokio::task::spawn_blocking(move || body(input, &ctx));
+        let joined = tokio::select! {
+            r = &mut task => r,
+            _ = cancel.cancelled() => match tokio::time::timeout(CANCEL_GRACE, &mut task).await {
+                Ok(r) => r,
+                Err(_) => return ToolOutput::error(INTERRUPTED_TOOL_USE),
+            },
+        };
+        match joined {
             Ok(out) => out,
             Err(e) => ToolOutput::tool_use_error(format!("{name} failed: {e}")),
         }

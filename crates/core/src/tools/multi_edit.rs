@@ -58,17 +58,13 @@ impl Tool for MultiEditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("MultiEdit", input, ctx, run)
+        super::call_blocking("MultiEdit", input, ctx, |i, c| run(&i, c))
     }
 }
 
 fn run(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let file_path = str_arg(input, "file_path").unwrap_or("");
-    let edits: Vec<EditSpec> = input
-        .get("edits")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(EditSpec::from_value).collect())
-        .unwrap_or_default();
+    let edits = EditSpec::list_from(input);
     let planned = match plan_edits(ctx, file_path, &edits, true) {
         Ok(p) => p,
         Err(m) => return ToolOutput::tool_use_error(m),

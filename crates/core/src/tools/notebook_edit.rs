@@ -3,13 +3,20 @@
 
 use super::file_state::WriteCheck;
 use super::schema::str_arg;
-use super::textfile::{is_notebook, missing_file_message, special_file_message};
+use super::textfile::{
+    directory_message, format_size, is_notebook, missing_file_message, special_file_message,
+};
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
+use crate::fsutil::{OpenError, SpecialKind, open_regular};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::io::Read;
 
 pub struct NotebookEditTool;
+
+/// Notebooks are parsed whole (Read and NotebookEdit): larger ones are refused.
+pub const MAX_NOTEBOOK_BYTES: u64 = 64 << 20;
 
 const DESCRIPTION: &str = "Edit one cell of a Jupyter notebook (.ipynb; absolute notebook_path). \
 edit_mode: replace (default) sets the source of cell_id; insert adds a cell after cell_id, or at \
@@ -157,7 +164,7 @@ impl Tool for NotebookEditTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("NotebookEdit", input, ctx, edit_notebook)
+        super::call_blocking("NotebookEdit", input, ctx, |i, c| edit_notebook(&i, c))
     }
 }
 
@@ -187,16 +194,27 @@ fn edit_notebook(input: &Value, ctx: &ToolContext) -> ToolOutput {
         return err("Cell type is required when using edit_mode=insert.");
     }
     let target = crate::paths::canonicalize_lenient(&path);
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return err(special_file_message(&path));
-    }
-    let bytes = match std::fs::read(&target) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return err(missing_file_message(&path, &ctx.cwd));
+    let (file, meta) = match open_regular(&target) {
+        Ok(f) => f,
+        Err(OpenError::NotFound) => return err(missing_file_message(&path, &ctx.cwd)),
+        Err(OpenError::NotRegular(_, SpecialKind::Directory)) => {
+            return err(directory_message(&path));
         }
-        Err(e) => return err(format!("Cannot read {}: {e}", path.display())),
+        Err(OpenError::NotRegular(..)) => return err(special_file_message(&path)),
+        Err(OpenError::Io(e)) => return err(format!("Cannot read {}: {e}", path.display())),
     };
+    // Parsed whole, with a copy for the JSON tree: a huge file must not take gigabytes.
+    if meta.len() > MAX_NOTEBOOK_BYTES {
+        return err(format!(
+            "Notebook is too large to edit ({}); at most {} are loaded. Use Bash with jq.",
+            format_size(meta.len()),
+            format_size(MAX_NOTEBOOK_BYTES)
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    if let Err(e) = file.take(MAX_NOTEBOOK_BYTES + 1).read_to_end(&mut bytes) {
+        return err(format!("Cannot read {}: {e}", path.display()));
+    }
     let check = ctx.session.files.check_write(&path);
     if check != WriteCheck::Ok {
         return err(check.message());
@@ -292,7 +310,9 @@ fn edit_notebook(input: &Value, ctx: &ToolContext) -> ToolOutput {
         Ok(d) => d,
         Err(e) => return err(format!("Cannot serialise the notebook: {e}")),
     };
-    if let Err(e) = crate::fsutil::atomic_write(&target, &data, None) {
+    if let Err(e) =
+        crate::fsutil::atomic_write_cancellable(&target, &data, None, &|| ctx.cancel.is_cancelled())
+    {
         return err(format!("Cannot write {}: {e}", path.display()));
     }
     ctx.session.files.record_written(&target, &data);

@@ -7,13 +7,16 @@
 use super::file_state::WriteCheck;
 use super::schema::str_arg;
 use super::textfile::{
-    Encoding, TextDoc, decode_lossy, detect_bom, directory_message, encode_text,
+    Encoding, MAX_DIFF_BYTES, decode_lossy, detect_bom, directory_message, encode_text,
     special_file_message, structured_patch,
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
+use crate::fsutil::{OpenError, SpecialKind, open_regular};
 use serde_json::{Value, json};
-use std::io;
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::Path;
 
 pub struct WriteTool;
 
@@ -60,58 +63,121 @@ fn err(m: impl AsRef<str>) -> ToolOutput {
     ToolOutput::tool_use_error(m)
 }
 
-fn write(input: &Value, ctx: &ToolContext) -> ToolOutput {
-    let path = ctx.resolve(str_arg(input, "file_path").unwrap_or(""));
-    let content = str_arg(input, "content").unwrap_or("");
-    let target = crate::paths::canonicalize_lenient(&path);
-    let old: Option<Vec<u8>> = match std::fs::metadata(&target) {
-        Ok(m) if m.is_dir() => return err(directory_message(&path)),
-        Ok(m) if !m.is_file() => return err(special_file_message(&path)),
-        Ok(_) => {
-            let check = ctx.session.files.check_write(&path);
-            if check != WriteCheck::Ok {
-                return err(check.message());
-            }
-            match std::fs::read(&target) {
-                Ok(b) => Some(b),
-                Err(e) => return err(format!("Cannot read {}: {e}", path.display())),
-            }
+/// The file a Write replaces.
+pub(crate) struct Existing {
+    pub encoding: Encoding,
+    /// Its text (decoded lossily), when it is small enough to diff.
+    pub text: Option<String>,
+}
+
+/// What is at `target` now (`None`: nothing). `before_read` runs once the file is known to be a
+/// regular file, before its bytes are read. Errors are messages for the model; `shown` is the
+/// path as the model gave it.
+pub(crate) fn read_existing(
+    target: &Path,
+    shown: &Path,
+    before_read: impl FnOnce() -> Result<(), String>,
+) -> Result<Option<Existing>, String> {
+    let (file, meta) = match open_regular(target) {
+        Ok(f) => f,
+        Err(OpenError::NotFound) => return Ok(None),
+        Err(OpenError::NotRegular(_, SpecialKind::Directory)) => {
+            return Err(directory_message(shown));
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if let Some(parent) = target.parent()
-                && let Err(e) = std::fs::create_dir_all(parent)
-            {
-                return err(format!("Cannot create {}: {e}", parent.display()));
-            }
-            None
-        }
-        Err(e) => return err(format!("Cannot access {}: {e}", path.display())),
+        Err(OpenError::NotRegular(..)) => return Err(special_file_message(shown)),
+        Err(OpenError::Io(e)) => return Err(format!("Cannot access {}: {e}", shown.display())),
     };
-    let data = match old.as_deref().map(detect_bom) {
+    before_read()?;
+    let read_err = |e: std::io::Error| format!("Cannot read {}: {e}", shown.display());
+    if meta.len() <= MAX_DIFF_BYTES as u64 {
+        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+        file.take(meta.len() + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        let (text, encoding) = decode_lossy(&bytes);
+        Ok(Some(Existing {
+            encoding,
+            text: Some(text),
+        }))
+    } else {
+        // Too large to diff: only its byte order mark matters.
+        let mut head = Vec::with_capacity(4);
+        file.take(4).read_to_end(&mut head).map_err(read_err)?;
+        Ok(Some(Existing {
+            encoding: detect_bom(&head),
+            text: None,
+        }))
+    }
+}
+
+fn write(input: Value, ctx: &ToolContext) -> ToolOutput {
+    let path = ctx.resolve(str_arg(&input, "file_path").unwrap_or(""));
+    // The content moves into the result: a large file is held once, not copied.
+    let content = match input {
+        Value::Object(mut m) => match m.remove("content") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let target = crate::paths::canonicalize_lenient(&path);
+    let old = match read_existing(&target, &path, || {
+        match ctx.session.files.check_write(&path) {
+            WriteCheck::Ok => Ok(()),
+            check => Err(check.message().to_string()),
+        }
+    }) {
+        Ok(o) => o,
+        Err(m) => return err(m),
+    };
+    if old.is_none()
+        && let Some(parent) = target.parent()
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return err(format!("Cannot create {}: {e}", parent.display()));
+    }
+    let data: Cow<'_, [u8]> = match old.as_ref().map(|o| o.encoding) {
         Some(enc @ (Encoding::Utf8Bom | Encoding::Utf16Le | Encoding::Utf16Be)) => {
             // Do not double the BOM if the model included one.
-            encode_text(
-                content.strip_prefix('\u{FEFF}').unwrap_or(content),
+            Cow::Owned(encode_text(
+                content.strip_prefix('\u{FEFF}').unwrap_or(&content),
                 enc,
                 false,
-            )
+            ))
         }
-        _ => TextDoc::new_utf8(content.to_string()).encode(),
+        _ => Cow::Borrowed(content.as_bytes()),
     };
-    if let Err(e) = crate::fsutil::atomic_write(&target, &data, None) {
+    if let Err(e) =
+        crate::fsutil::atomic_write_cancellable(&target, &data, None, &|| ctx.cancel.is_cancelled())
+    {
         return err(format!("Cannot write {}: {e}", path.display()));
     }
     ctx.session.files.record_written(&target, &data);
+    drop(data);
     let p = path.display().to_string();
-    match old {
-        None => ToolOutput::ok(format!("File created successfully at: {p}")).with_structured(
-            json!({"type": "create", "filePath": p, "content": content, "structuredPatch": []}),
+    let (kind, patch, text) = match old {
+        None => (
+            "create",
+            json!([]),
+            format!("File created successfully at: {p}"),
         ),
-        Some(b) => {
-            let patch = structured_patch(&decode_lossy(&b).0, content);
-            ToolOutput::ok(format!("The file {p} has been updated successfully.")).with_structured(
-                json!({"type": "update", "filePath": p, "content": content, "structuredPatch": patch}),
+        Some(old) => {
+            let patch = match old.text {
+                Some(t) if content.len() <= MAX_DIFF_BYTES => structured_patch(&t, &content),
+                _ => json!([]),
+            };
+            (
+                "update",
+                patch,
+                format!("The file {p} has been updated successfully."),
             )
         }
-    }
+    };
+    // Built by hand: `json!` would copy the content.
+    let mut structured = serde_json::Map::new();
+    structured.insert("type".into(), kind.into());
+    structured.insert("filePath".into(), p.into());
+    structured.insert("content".into(), Value::String(content));
+    structured.insert("structuredPatch".into(), patch);
+    ToolOutput::ok(text).with_structured(Value::Object(structured))
 }

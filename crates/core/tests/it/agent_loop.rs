@@ -573,11 +573,7 @@ async fn retries_are_reported_as_events() {
     assert_eq!(
         h.events.count(|e| matches!(
             e,
-            AgentEvent::ApiRetry {
-                attempt: 1,
-                status: Some(529),
-                ..
-            }
+            AgentEvent::ApiRetry(n) if n.attempt == 1 && n.status == Some(529)
         )),
         1
     );

@@ -44,12 +44,7 @@ impl Run {
         self.events
             .iter()
             .filter_map(|e| match e {
-                ClientEvent::Retry {
-                    attempt,
-                    status,
-                    delay_ms,
-                    ..
-                } => Some((*attempt, *status, *delay_ms)),
+                ClientEvent::Retry(n) => Some((n.attempt, n.status, n.delay_ms)),
                 _ => None,
             })
             .collect()
@@ -297,12 +292,19 @@ async fn retries_run_out_with_the_attempt_count() {
     ))
     .await
     .unwrap();
-    let c = client_with(&s, |cfg| cfg.max_retries = 3);
+    let c = client_with(&s, |cfg| cfg.retry.max_retries = 3);
     let e = run(&c).await.err();
+    assert_eq!(e.attempts(), 4);
+    assert!(matches!(e.last(), ApiError::Overloaded { .. }), "{e:?}");
+    let text = e.to_string();
     assert!(
-        matches!(e, ApiError::Overloaded { attempts: 4, .. }),
-        "{e:?}"
+        text.starts_with(
+            "the API is overloaded (HTTP 529): Overloaded (gave up after 4 attempts in"
+        ),
+        "{text}"
     );
+    assert_eq!(e.status(), Some(529));
+    assert_eq!(e.category(), "overloaded");
     assert_eq!(s.message_requests().len(), 4);
 }
 
@@ -313,7 +315,7 @@ async fn unauthorized_fails_fast_without_retry() {
         Reply::text("never"),
     ])
     .await;
-    let c = client_with(&s, |cfg| cfg.max_retries = 5);
+    let c = client_with(&s, |cfg| cfg.retry.max_retries = 5);
     let r = run(&c).await;
     assert!(r.elapsed < Duration::from_millis(500), "{:?}", r.elapsed);
     assert!(r.retries().is_empty());
@@ -342,23 +344,58 @@ async fn prompt_too_long_is_recognised() {
     assert_eq!(s.message_requests().len(), 1, "not retried");
 }
 
+/// The retry notices of a run.
+fn notices(r: &Run) -> Vec<ccrs_core::api::RetryNotice> {
+    r.events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Retry(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The text streamed after the last retry notice (what the front end shows in the end).
+fn text_after_last_retry(r: &Run) -> String {
+    let start = r
+        .events
+        .iter()
+        .rposition(|e| matches!(e, ClientEvent::Retry(_)))
+        .map_or(0, |i| i + 1);
+    r.events[start..]
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Update(ccrs_core::api::StreamUpdate::TextDelta(t)) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn a_stream_cut_after_text_is_an_error_not_a_hang() {
+async fn a_stream_cut_after_text_is_retried_and_the_partial_answer_replaced() {
     let s = server(vec![
         Reply::text("some text that will be cut off half way").cut_after_events(5),
-        Reply::text("must not be used"),
+        Reply::text("the whole answer"),
     ])
     .await;
     let c = client_with(&s, |_| {});
     let r = run(&c).await;
     assert!(r.elapsed < Duration::from_secs(5));
-    let e = r.err();
-    assert!(matches!(e, ApiError::StreamEnded(_)), "{e:?}");
+    let n = notices(&r);
+    assert_eq!(n.len(), 1);
+    assert!(n[0].discarded_output, "{n:?}");
+    assert!(!n[0].non_streaming);
     assert_eq!(
-        s.message_requests().len(),
-        1,
-        "text was already shown: no retry"
+        (n[0].attempt, n[0].status, n[0].category),
+        (1, None, "unknown")
     );
+    assert!(n[0].message.contains("connection lost"), "{}", n[0].message);
+    assert_eq!(text_after_last_retry(&r), "the whole answer");
+    assert_eq!(
+        r.ok().message.content,
+        vec![ContentBlock::text("the whole answer")]
+    );
+    assert_eq!(s.message_requests().len(), 2);
 }
 
 #[tokio::test]
@@ -411,46 +448,265 @@ async fn in_stream_overload_before_content_is_retried() {
 }
 
 #[tokio::test]
-async fn in_stream_error_after_content_is_not_retried() {
+async fn in_stream_overload_after_content_is_retried() {
     let s = server(vec![
         Reply::text("partial answer").with_sse_error("overloaded_error", "Overloaded", 4),
+        Reply::text("recovered in full"),
+    ])
+    .await;
+    let c = client_with(&s, |_| {});
+    let r = run(&c).await;
+    let n = notices(&r);
+    assert_eq!(n.len(), 1);
+    assert!(n[0].discarded_output);
+    assert_eq!(n[0].category, "overloaded");
+    assert!(
+        n[0].message.contains("overloaded_error: Overloaded"),
+        "{}",
+        n[0].message
+    );
+    assert_eq!(text_after_last_retry(&r), "recovered in full");
+    assert_eq!(
+        r.ok().message.content,
+        vec![ContentBlock::text("recovered in full")]
+    );
+}
+
+#[tokio::test]
+async fn an_in_stream_invalid_request_error_is_final() {
+    let s = server(vec![
+        Reply::text("partial").with_sse_error("invalid_request_error", "bad", 4),
         Reply::text("must not be used"),
     ])
     .await;
     let c = client_with(&s, |_| {});
     let e = run(&c).await.err();
     assert!(
-        matches!(&e, ApiError::StreamError { kind, .. } if kind == "overloaded_error"),
+        matches!(&e, ApiError::StreamError { kind, .. } if kind == "invalid_request_error"),
         "{e:?}"
     );
     assert_eq!(s.message_requests().len(), 1);
 }
 
 #[tokio::test]
-async fn a_silent_server_times_out() {
-    let s = server(vec![Reply::hang(), Reply::hang()]).await;
-    let c = client_with(&s, |cfg| {
-        cfg.timeout = Duration::from_millis(300);
-        cfg.max_retries = 0;
-    });
+async fn two_broken_streams_in_a_row_fall_back_to_a_non_streaming_request() {
+    let s = server(vec![
+        Reply::text("first try, cut").cut_after_events(4),
+        Reply::text("second try, overloaded").with_sse_error("overloaded_error", "Overloaded", 4),
+        Reply::content(vec![
+            json!({"type": "text", "text": "Whole answer."}),
+            json!({"type": "tool_use", "id": "toolu_9", "name": "Echo", "input": {"text": "x"}}),
+        ])
+        .usage(ccrs_mock::UsageSpec {
+            input_tokens: Some(11),
+            output_tokens: Some(22),
+            ..Default::default()
+        }),
+    ])
+    .await;
+    let c = client_with(&s, |_| {});
     let r = run(&c).await;
-    assert!(r.elapsed < Duration::from_secs(3), "{:?}", r.elapsed);
-    assert!(matches!(r.err(), ApiError::Timeout { .. }));
+    let n = notices(&r);
+    assert_eq!(n.len(), 2);
+    assert!(!n[0].non_streaming && n[1].non_streaming, "{n:?}");
+    assert_eq!(text_after_last_retry(&r), "Whole answer.");
+    let o = r.ok();
+    assert_eq!(
+        o.message.content,
+        vec![
+            ContentBlock::text("Whole answer."),
+            ContentBlock::ToolUse {
+                id: "toolu_9".into(),
+                name: "Echo".into(),
+                input: json!({"text": "x"})
+            }
+        ]
+    );
+    assert_eq!(o.message.stop_reason.as_deref(), Some("tool_use"));
+    assert_eq!(
+        (o.message.usage.input_tokens, o.message.usage.output_tokens),
+        (11, 22)
+    );
+    let reqs = s.message_requests();
+    let streams: Vec<Option<bool>> = reqs
+        .iter()
+        .map(|r| r.json.as_ref().unwrap()["stream"].as_bool())
+        .collect();
+    assert_eq!(streams, [Some(true), Some(true), Some(false)]);
+    assert_eq!(reqs[2].json.as_ref().unwrap()["max_tokens"], 1234);
 }
 
 #[tokio::test]
-async fn a_stream_that_stalls_mid_way_times_out() {
-    let s = server(vec![
-        Reply::text("slow stream of text").chunk_delay_ms(2000),
-    ])
-    .await;
+async fn a_silent_server_times_out_after_one_retry() {
+    let s = server(vec![Reply::hang(), Reply::hang(), Reply::text("never")]).await;
     let c = client_with(&s, |cfg| {
-        cfg.timeout = Duration::from_millis(300);
-        cfg.max_retries = 0;
+        cfg.stall_timeout = Duration::from_millis(300);
+        cfg.stall_limit = "API_TIMEOUT_MS=300".into();
+        cfg.retry.max_retries = 10;
     });
     let r = run(&c).await;
-    assert!(r.elapsed < Duration::from_secs(3), "{:?}", r.elapsed);
-    assert!(matches!(r.err(), ApiError::Timeout { .. }));
+    // Two attempts of 0.3 s and a 0.5 s pause: well under the bound.
+    assert!(r.elapsed < Duration::from_secs(4), "{:?}", r.elapsed);
+    assert_eq!(notices(&r).len(), 1);
+    let e = r.err();
+    assert!(
+        matches!(e.last(), ApiError::Timeout { ms: 300, .. }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string().split(" (gave up").next().unwrap(),
+        "the API sent nothing for 0.3s (API_TIMEOUT_MS=300)"
+    );
+    assert_eq!(s.message_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_stall_after_headers_or_mid_stream_ends_within_two_timeouts() {
+    for stall_at in [0, 5] {
+        let s =
+            MockServer::start(Scenario::new().fallback(
+                Reply::text("Hello there, a partial answer").stall_after_events(stall_at),
+            ))
+            .await
+            .unwrap();
+        let c = client_with(&s, |cfg| {
+            cfg.stall_timeout = Duration::from_millis(300);
+            cfg.retry.max_retries = 10;
+        });
+        let r = run(&c).await;
+        assert!(r.elapsed < Duration::from_secs(4), "{:?}", r.elapsed);
+        let n = notices(&r);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].discarded_output, stall_at > 0);
+        assert!(matches!(r.err().last(), ApiError::Timeout { .. }));
+        assert_eq!(s.message_requests().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_stream_is_not_a_stall() {
+    let s = server(vec![
+        Reply::text("slow stream of text, one piece at a time").chunk_delay_ms(150),
+    ])
+    .await;
+    let c = client_with(&s, |cfg| cfg.stall_timeout = Duration::from_millis(600));
+    let r = run(&c).await;
+    assert!(notices(&r).is_empty());
+    assert_eq!(
+        r.ok().message.content,
+        vec![ContentBlock::text(
+            "slow stream of text, one piece at a time"
+        )]
+    );
+}
+
+#[tokio::test]
+async fn an_html_page_fails_at_once_with_its_content_type_and_a_hint() {
+    let s = MockServer::start(Scenario::new().fallback(Reply::html(
+        200,
+        "<html><head><title>Network login required</title></head><body>Sign in</body></html>",
+    )))
+    .await
+    .unwrap();
+    let c = client_with(&s, |cfg| cfg.retry.max_retries = 10);
+    let r = run(&c).await;
+    assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
+    assert!(notices(&r).is_empty());
+    let e = r.err();
+    assert!(matches!(e, ApiError::NotApi { status: 200, .. }), "{e:?}");
+    let text = e.to_string();
+    for want in [
+        "HTTP 200",
+        "content-type text/html",
+        "\"Network login required\"",
+        "ANTHROPIC_BASE_URL",
+        "HTTPS_PROXY",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    assert_eq!(s.message_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_json_answer_to_a_streaming_request_is_accepted() {
+    // A gateway that ignores `"stream": true` and answers with the whole message.
+    let whole = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+        "content": [{"type": "text", "text": "Whole."}], "stop_reason": "end_turn",
+        "stop_sequence": null, "usage": {"input_tokens": 3, "output_tokens": 4}});
+    let s = server(vec![
+        Reply::error_body(200, whole.to_string()).header("content-type", "application/json"),
+    ])
+    .await;
+    let c = client_with(&s, |_| {});
+    let o = run(&c).await.ok();
+    assert_eq!(o.message.content, vec![ContentBlock::text("Whole.")]);
+    assert_eq!(o.message.usage.output_tokens, 4);
+}
+
+#[tokio::test]
+async fn unknown_events_with_non_json_data_are_skipped() {
+    let s = server(vec![
+        Reply::text("Fine, thanks.")
+            .inject(2, "event: telemetry\ndata: not json at all\n\n")
+            .inject(4, "data: {broken\n\n")
+            .inject(5, ": a comment\n\n"),
+    ])
+    .await;
+    let c = client_with(&s, |_| {});
+    let r = run(&c).await;
+    assert!(notices(&r).is_empty());
+    assert_eq!(
+        r.ok().message.content,
+        vec![ContentBlock::text("Fine, thanks.")]
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_ends_within_seconds() {
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = client_config(&format!("http://127.0.0.1:{port}"));
+    cfg.retry.max_retries = 10;
+    let c = ApiClient::new(cfg, api_key_auth(TEST_API_KEY)).unwrap();
+    let r = run(&c).await;
+    // 3 attempts, 0.5 s + 1 s of waiting.
+    assert!(r.elapsed < Duration::from_secs(5), "{:?}", r.elapsed);
+    let n = notices(&r);
+    assert_eq!(
+        n.iter()
+            .map(|n| (n.attempt, n.max_retries))
+            .collect::<Vec<_>>(),
+        [(1, 2), (2, 2)]
+    );
+    let e = r.err();
+    assert_eq!(e.attempts(), 3);
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("cannot reach the API at http://127.0.0.1:{port}"))
+            && text.contains("refused")
+            && text.contains("ANTHROPIC_BASE_URL")
+            && text.contains("gave up after 3 attempts"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_1m_model_sends_the_name_and_the_beta() {
+    let s = server(vec![Reply::text("big")]).await;
+    let c = client_with(&s, |_| {});
+    let mut req = request();
+    req.model = "claude-opus-5-5[1m]".into();
+    let messages = vec![Message::user_text("hello")];
+    c.stream(&req, &messages, &CancelToken::new(), &mut |_| {})
+        .await
+        .unwrap();
+    let sent = &s.message_requests()[0];
+    assert_eq!(sent.json.as_ref().unwrap()["model"], "claude-opus-5-5");
+    assert_eq!(sent.header("anthropic-beta"), Some("context-1m-2025-08-07"));
 }
 
 #[tokio::test]
@@ -696,9 +952,13 @@ fn error_bodies_that_are_not_json_are_shown_shortened() {
         let c = client_with(&s, |_| {});
         run(&c).await.err()
     });
+    let ApiError::Forbidden { message } = &e else {
+        panic!("{e:?}")
+    };
     assert!(
-        matches!(&e, ApiError::Forbidden { message } if message == "<html>blocked by proxy</html>"),
-        "{e:?}"
+        message.starts_with("blocked by proxy (content-type application/json: not an API answer")
+            && message.contains("HTTPS_PROXY"),
+        "{message}"
     );
 }
 
@@ -722,4 +982,59 @@ async fn the_client_reuses_one_connection() {
         "{:?}",
         reqs.iter().map(|r| r.connection).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn the_model_list_is_fetched_alongside_the_first_request_and_cached_for_a_day() {
+    let s = server(vec![Reply::text("one"), Reply::text("two")]).await;
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("cfg/models.json");
+    let c = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
+    run(&c).await.ok();
+    // In the background: the request itself never waited for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cache.exists() {
+        assert!(Instant::now() < deadline, "the model list was not cached");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/v1/messages", "/v1/models"]);
+    let models = s
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/models")
+        .unwrap();
+    assert_eq!(models.header("x-api-key"), Some(TEST_API_KEY));
+    let catalog = ccrs_core::models::catalog::read(&cache).unwrap();
+    assert_eq!(catalog.base_url, s.base_url());
+    assert_eq!(catalog.newest("opus"), Some("claude-opus-5-5"));
+    // Fresh: a new client (a new run) does not fetch it again.
+    let c2 = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
+    run(&c2).await.ok();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        s.requests()
+            .iter()
+            .filter(|r| r.path == "/v1/models")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_slow_model_list_never_delays_the_answer() {
+    let s = MockServer::start(Scenario::new().reply(Reply::text("quick")).route(
+        "GET /v1/models",
+        ccrs_mock::Route::new(200, "{}").delay_ms(5000),
+    ))
+    .await
+    .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("models.json");
+    let c = client_with(&s, |cfg| cfg.model_cache = Some(cache.clone()));
+    let r = run(&c).await;
+    assert!(r.elapsed < Duration::from_secs(3), "{:?}", r.elapsed);
+    assert_eq!(r.ok().message.content, vec![ContentBlock::text("quick")]);
+    assert!(!cache.exists());
 }

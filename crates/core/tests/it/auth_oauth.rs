@@ -61,7 +61,9 @@ fn auth_for(server: &MockServer, store: &CredentialStore) -> Arc<DefaultAuth> {
 fn client(base_url: &str, auth: Arc<dyn AuthProvider>) -> ApiClient {
     let mut cfg = ClientConfig::from_env("00000000-0000-4000-8000-000000000000");
     cfg.base_url = base_url.to_string();
-    cfg.max_retries = 0;
+    cfg.retry.max_retries = 0;
+    // Never write the model list into the real config directory.
+    cfg.model_cache = None;
     cfg.custom_headers.clear();
     cfg.betas.clear();
     ApiClient::new(cfg, auth).unwrap()
@@ -821,4 +823,33 @@ async fn a_request_dropped_during_refresh_still_saves_the_rotated_tokens() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _lock = store.lock(Duration::from_secs(2)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refresher_that_does_not_answer_falls_back_to_refreshing_in_process() {
+    // `true` exits at once without an answer; a missing program cannot be started: both
+    // leave the refresh to this process, which re-reads the store under the lock first.
+    for program in ["/bin/true", "/nonexistent/ccrs"] {
+        let server = MockServer::start(scenario(true)).await.unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let store = store_in(d.path());
+        seed(
+            &server,
+            &store,
+            "sk-ant-oat01-old",
+            "sk-ant-ort01-old",
+            now_ms() - 1000,
+        );
+        server.expire_access_tokens();
+        let mut cfg = AuthConfig::with_store(store.clone());
+        cfg.oauth = oauth_cfg(&server);
+        cfg.refresher = ccrs_core::auth::Refresher::Detached {
+            program: program.into(),
+            args: vec![],
+        };
+        let c = client(&server.base_url(), Arc::new(DefaultAuth::new(cfg)));
+        assert_eq!(ask(&c).await.unwrap(), "pong", "{program}");
+        assert_eq!(refresh_grants(&server).len(), 1, "{program}");
+        assert_ne!(stored_tokens(&store).access_token, "sk-ant-oat01-old");
+    }
 }

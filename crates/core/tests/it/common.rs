@@ -44,16 +44,11 @@ pub fn api_key_auth(key: &str) -> Arc<dyn AuthProvider> {
 
 /// Client settings for tests: no environment, few retries, short timeouts.
 pub fn client_config(base_url: &str) -> ClientConfig {
-    ClientConfig {
-        base_url: base_url.to_string(),
-        timeout: Duration::from_secs(10),
-        max_retries: 2,
-        user_agent: format!("ccrs/{}", ccrs_core::VERSION),
-        betas: Vec::new(),
-        custom_headers: Vec::new(),
-        session_id: "00000000-0000-4000-8000-000000000001".to_string(),
-        max_retry_after: Duration::from_secs(5),
-    }
+    let mut c = ClientConfig::new(base_url, "00000000-0000-4000-8000-000000000001");
+    c.timeout = Duration::from_secs(10);
+    c.retry.max_retries = 2;
+    c.retry.max_wait = Duration::from_secs(5);
+    c
 }
 
 pub fn client(server: &MockServer) -> Arc<ApiClient> {

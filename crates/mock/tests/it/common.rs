@@ -88,6 +88,10 @@ impl Conn {
         }
     }
 
+    pub fn reader(&mut self) -> &mut BufReader<TcpStream> {
+        &mut self.reader
+    }
+
     pub fn set_read_timeout(&self, d: Duration) {
         self.writer.set_read_timeout(Some(d)).unwrap();
     }

@@ -2,5 +2,6 @@
 
 mod binary;
 mod common;
+mod faults;
 mod oauth;
 mod server;

@@ -468,7 +468,7 @@ fn routes_redirects_head_and_404() {
     let r = request(s.port(), "HEAD", "/", &[("connection", "keep-alive")], b"");
     assert_eq!(r.status, 404);
     assert!(r.body.is_empty());
-    let r = request(s.port(), "GET", "/v1/models", &[], b"");
+    let r = request(s.port(), "GET", "/v1/nothing", &[], b"");
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["type"], "not_found_error");
     // Routes can be added at runtime, e.g. to point at the server itself.

@@ -12,9 +12,12 @@ pub(crate) mod walk;
 
 use crate::BoxFuture;
 use crate::events::INTERRUPTED_TOOL_USE;
+use crate::fsutil::SpecialKind;
+use crate::message::ToolResultContent;
 use crate::tools::schema::{self, opt_str};
+use crate::tools::textfile::format_size;
 use crate::tools::{Subject, Tool, ToolContext, ToolOutput};
-use search::{Found, Mode, SearchError, Spec};
+use search::{Found, Mode, SearchError, Skipped, Spec};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -74,7 +77,7 @@ impl Tool for GrepTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        crate::tools::call_blocking("Grep", input, ctx, run)
+        crate::tools::call_blocking("Grep", input, ctx, |i, c| run(&i, c))
     }
 }
 
@@ -254,18 +257,36 @@ impl Request {
     /// Runs the search and renders the result (blocking).
     fn execute(self, cancel: &crate::cancel::CancelToken) -> ToolOutput {
         let root = &self.spec.root;
-        if std::fs::metadata(root).is_err() {
-            let shown = self
-                .path_arg
+        let shown = || {
+            self.path_arg
                 .clone()
-                .unwrap_or_else(|| root.display().to_string());
-            return ToolOutput::tool_use_error(format!(
-                "Path does not exist: {shown}. Note: your current working directory is {}.",
-                self.spec.cwd.display()
-            ));
+                .unwrap_or_else(|| root.display().to_string())
+        };
+        match std::fs::metadata(root) {
+            Err(_) => {
+                return ToolOutput::tool_use_error(format!(
+                    "Path does not exist: {}. Note: your current working directory is {}.",
+                    shown(),
+                    self.spec.cwd.display()
+                ));
+            }
+            // A FIFO would block the search (forever, without a writer), a device may never end.
+            Ok(m) => {
+                if let Some(kind) =
+                    SpecialKind::of(m.file_type()).filter(|k| *k != SpecialKind::Directory)
+                {
+                    return ToolOutput::tool_use_error(format!(
+                        "{} is not a regular file ({}); Grep searches files and directories.",
+                        shown(),
+                        kind.describe()
+                    ));
+                }
+            }
         }
         match search::run(&self.spec, cancel) {
-            Ok(found) => render(found, self.page, &self.spec),
+            Ok((found, skipped)) => {
+                with_skipped(render(found, self.page, &self.spec), &skipped, &self.spec)
+            }
             Err(SearchError::Cancelled) => ToolOutput::error(INTERRUPTED_TOOL_USE),
             Err(SearchError::Invalid(msg)) => {
                 ToolOutput::tool_use_error(if msg.starts_with("Invalid") {
@@ -295,6 +316,43 @@ fn with_note(mut text: String, note: Option<String>) -> String {
         text.push_str(&n);
     }
     text
+}
+
+/// Names the files skipped for their size at the end of the result.
+fn with_skipped(out: ToolOutput, skipped: &Skipped, spec: &Spec) -> ToolOutput {
+    if skipped.count == 0 {
+        return out;
+    }
+    let mut names: Vec<String> = skipped
+        .examples
+        .iter()
+        .map(|p| walk::display_path(p, &spec.cwd))
+        .collect();
+    if skipped.count > names.len() {
+        names.push(format!("and {} more", skipped.count - names.len()));
+    }
+    let what = if spec.multiline {
+        "larger than"
+    } else {
+        "with a line longer than"
+    };
+    let note = format!(
+        "[Skipped {} {what} {}: {}. Use Bash to search them (e.g. grep -o with a bounded \
+         pattern).]",
+        plural(skipped.count, "file", "files"),
+        format_size(search::HEAP_LIMIT as u64),
+        names.join(", ")
+    );
+    let text = out.text();
+    let text = if text.is_empty() {
+        note
+    } else {
+        format!("{text}\n\n{note}")
+    };
+    ToolOutput {
+        content: ToolResultContent::Text(text),
+        ..out
+    }
 }
 
 fn render(found: Found, page: Page, spec: &Spec) -> ToolOutput {

@@ -7,6 +7,7 @@
 
 use super::walk::{self, CancelReader, Dated, NewestFirst, WalkOptions};
 use crate::cancel::CancelToken;
+use crate::fsutil::open_nonblocking;
 use grep_matcher::Matcher;
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{
@@ -15,7 +16,6 @@ use grep_searcher::{
 use ignore::types::TypesBuilder;
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,6 +23,20 @@ use std::sync::Mutex;
 /// Lines longer than this (in bytes, terminator included) are replaced by a marker, as
 /// `rg --max-columns 500` does: minified files would otherwise flood the context.
 pub(crate) const MAX_COLUMNS: usize = 500;
+/// A searcher's buffer holds at least one whole line (with `multiline`, the whole file): files
+/// that need more are skipped and reported, so one minified or generated file cannot take
+/// gigabytes.
+pub(crate) const HEAP_LIMIT: usize = 64 << 20;
+/// Skipped files named in the report.
+const SKIPPED_NAMED: usize = 5;
+
+/// Files skipped because they need more than [`HEAP_LIMIT`] of buffer.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Skipped {
+    pub count: usize,
+    /// The first few, in path order.
+    pub examples: Vec<PathBuf>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -121,7 +135,7 @@ fn build_types(names: &[String]) -> Result<Option<ignore::types::Types>, String>
 }
 
 /// Runs the search (blocking; call from a blocking thread).
-pub(crate) fn run(spec: &Spec, cancel: &CancelToken) -> Result<Found, SearchError> {
+pub(crate) fn run(spec: &Spec, cancel: &CancelToken) -> Result<(Found, Skipped), SearchError> {
     let matcher = build_matcher(&spec.pattern, spec.case_insensitive, spec.multiline)
         .map_err(SearchError::Invalid)?;
     let types = build_types(&spec.types).map_err(SearchError::Invalid)?;
@@ -142,6 +156,7 @@ pub(crate) fn run(spec: &Spec, cancel: &CancelToken) -> Result<Found, SearchErro
         matcher,
         cancel,
         results: Mutex::new(Vec::new()),
+        skipped: Mutex::new(Vec::new()),
     };
     let mut builder = WorkerBuilder { shared: &shared };
     wb.build_parallel().visit(&mut builder);
@@ -152,7 +167,20 @@ pub(crate) fn run(spec: &Spec, cancel: &CancelToken) -> Result<Found, SearchErro
         .results
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
-    Ok(merge(spec, parts))
+    let mut skipped = shared
+        .skipped
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
+    skipped.sort();
+    let count = skipped.len();
+    skipped.truncate(SKIPPED_NAMED);
+    Ok((
+        merge(spec, parts),
+        Skipped {
+            count,
+            examples: skipped,
+        },
+    ))
 }
 
 struct Shared<'a> {
@@ -160,6 +188,8 @@ struct Shared<'a> {
     matcher: RegexMatcher,
     cancel: &'a CancelToken,
     results: Mutex<Vec<Local>>,
+    /// Files skipped for [`HEAP_LIMIT`].
+    skipped: Mutex<Vec<PathBuf>>,
 }
 
 /// One thread's results.
@@ -376,6 +406,7 @@ fn searcher(spec: &Spec, binary: BinaryDetection) -> Searcher {
         .before_context(if content { spec.before } else { 0 })
         .after_context(if content { spec.after } else { 0 })
         .binary_detection(binary)
+        .heap_limit(Some(HEAP_LIMIT))
         .build()
 }
 
@@ -438,7 +469,11 @@ impl Worker<'_> {
         {
             return;
         }
-        let Ok(file) = File::open(&path) else { return };
+        // A walked entry is a regular file; the path given as `path` was checked before the
+        // search. Neither open can block, should the file have been swapped for a FIFO.
+        let Ok(file) = open_nonblocking(&path) else {
+            return;
+        };
         let searcher = if explicit {
             self.explicit
                 .get_or_insert_with(|| searcher(spec, BinaryDetection::convert(0)))
@@ -469,11 +504,16 @@ impl Worker<'_> {
             inner: &file,
             cancel: sh.cancel,
         };
-        if searcher
-            .search_reader(&sh.matcher, reader, &mut sink)
-            .is_err()
-        {
-            // Unreadable file (or cancelled): skipped silently, like ripgrep without messages.
+        if let Err(e) = searcher.search_reader(&sh.matcher, reader, &mut sink) {
+            // grep-searcher reports its heap limit only in the message.
+            if e.to_string().contains("allocation limit") {
+                sh.skipped
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(path);
+            }
+            // Otherwise unreadable (or cancelled): skipped silently, like ripgrep without
+            // messages.
             return;
         }
         let quit_on_binary = searcher.binary_detection().quit_byte().is_some();

@@ -18,6 +18,7 @@ pub use media::{IMAGE_MAX_BASE64, PDF_MAX_BASE64};
 pub use text::{DEFAULT_LIMIT, MAX_LINE_CHARS};
 
 use super::file_state::{ContentHasher, Snapshot};
+use super::notebook_edit::MAX_NOTEBOOK_BYTES;
 use super::schema::{str_arg, uint_arg};
 use super::textfile::{
     Encoding, decode_lossy, detect_bom, directory_message, format_size, is_notebook, is_pdf,
@@ -25,8 +26,9 @@ use super::textfile::{
 };
 use super::{Subject, Tool, ToolContext, ToolOutput};
 use crate::BoxFuture;
-use media::{read_image, read_pdf};
-use notebook::{NB_MAX_BYTES, read_notebook};
+use crate::fsutil::{OpenError, SpecialKind, open_regular};
+use media::{Media, read_media};
+use notebook::read_notebook;
 use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
@@ -77,7 +79,7 @@ impl Tool for ReadTool {
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        super::call_blocking("Read", input, ctx, read)
+        super::call_blocking("Read", input, ctx, |i, c| read(&i, c))
     }
 }
 
@@ -111,28 +113,25 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let pages = str_arg(input, "pages").filter(|p| !p.trim().is_empty());
     let path = ctx.resolve(file_path);
 
-    let meta = match std::fs::metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+    // Metadata of the open file, before the bytes: a change while reading shows up as a
+    // modification later.
+    let (mut file, meta) = match open_regular(&path) {
+        Ok(f) => f,
+        Err(OpenError::NotFound) => {
             return ToolOutput::tool_use_error(missing_file_message(&path, &ctx.cwd));
         }
-        Err(e) => return io_error(&path, &e),
+        Err(OpenError::NotRegular(_, SpecialKind::Directory)) => {
+            return ToolOutput::tool_use_error(directory_message(&path));
+        }
+        Err(OpenError::NotRegular(_, kind)) => {
+            return ToolOutput::tool_use_error(format!(
+                "{} is not a regular file ({}); Read only reads files.",
+                path.display(),
+                kind.describe()
+            ));
+        }
+        Err(OpenError::Io(e)) => return io_error(&path, &e),
     };
-    if meta.is_dir() {
-        return ToolOutput::tool_use_error(directory_message(&path));
-    }
-    if !meta.is_file() {
-        return ToolOutput::tool_use_error(format!(
-            "{} is not a regular file (a device, FIFO or socket); Read only reads files.",
-            path.display()
-        ));
-    }
-    let mut file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) => return io_error(&path, &e),
-    };
-    // Metadata before the bytes: a change while reading shows up as a modification later.
-    let meta = file.metadata().unwrap_or(meta);
     let snap = Snapshot::of_meta(&meta);
     let head = match read_head(&mut file) {
         Ok(h) => h,
@@ -141,7 +140,15 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
     let max_bytes = max_tokens(ctx).saturating_mul(4);
 
     if let Some(media_type) = sniff_image(&head) {
-        return read_image(&path, file, head, meta.len(), media_type, snap, ctx);
+        return read_media(
+            &path,
+            file,
+            head,
+            meta.len(),
+            Media::Image(media_type),
+            snap,
+            ctx,
+        );
     }
     if is_pdf(&head) {
         if let Some(p) = pages {
@@ -152,10 +159,10 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
                 format_size(PDF_MAX_BASE64)
             ));
         }
-        return read_pdf(&path, file, head, meta.len(), snap, ctx);
+        return read_media(&path, file, head, meta.len(), Media::Pdf, snap, ctx);
     }
     if is_notebook(&path) {
-        if meta.len() > NB_MAX_BYTES {
+        if meta.len() > MAX_NOTEBOOK_BYTES {
             return ToolOutput::tool_use_error(format!(
                 "Notebook is too large to read whole ({}). Use Bash with jq to read part of it, \
                  e.g. jq '.cells[0:10]' {}",
@@ -163,7 +170,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
                 path.display()
             ));
         }
-        let bytes = match read_rest(file, head) {
+        let bytes = match read_rest(file, head, meta.len()) {
             Ok(b) => b,
             Err(e) => return io_error(&path, &e),
         };
@@ -175,7 +182,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
         // Not a notebook after all: show the text.
         return read_text_from(
             &path,
-            Cursor::new(bytes),
+            BufReader::new(Cursor::new(bytes)),
             Encoding::Utf8,
             offset,
             limit,
@@ -196,7 +203,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
                     format_size(UTF16_MAX)
                 ));
             }
-            let bytes = match read_rest(file, head) {
+            let bytes = match read_rest(file, head, meta.len()) {
                 Ok(b) => b,
                 Err(e) => return io_error(&path, &e),
             };
@@ -206,7 +213,7 @@ fn read(input: &Value, ctx: &ToolContext) -> ToolOutput {
             // The record's hash is of the bytes on disk, not of the decoded text.
             read_text_from(
                 &path,
-                Cursor::new(text.into_bytes()),
+                BufReader::with_capacity(64 * 1024, Cursor::new(text.into_bytes())),
                 Encoding::Utf8,
                 offset,
                 limit,
@@ -242,7 +249,11 @@ fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-pub(super) fn read_rest(mut file: File, mut head: Vec<u8>) -> io::Result<Vec<u8>> {
-    file.read_to_end(&mut head)?;
+/// The file's bytes after `head`, up to `len` in all: the size it had when its metadata was
+/// taken (a file growing meanwhile cannot make the read unbounded).
+pub(super) fn read_rest(file: File, mut head: Vec<u8>, len: u64) -> io::Result<Vec<u8>> {
+    head.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(head.len()));
+    file.take(len.saturating_sub(head.len() as u64))
+        .read_to_end(&mut head)?;
     Ok(head)
 }

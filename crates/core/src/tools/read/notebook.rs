@@ -14,8 +14,6 @@ use std::path::Path;
 const NB_OUTPUT_CHARS: usize = 8000;
 const NB_IMAGE_MAX_BASE64: usize = 1024 * 1024;
 const NB_MAX_IMAGES: usize = 8;
-/// Notebooks are parsed whole.
-pub(super) const NB_MAX_BYTES: u64 = 64 << 20;
 
 /// Removes ANSI escape sequences (tracebacks are coloured).
 fn strip_ansi(s: &str) -> String {

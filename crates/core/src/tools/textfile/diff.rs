@@ -7,6 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
+/// Texts larger than this are not diffed: a line diff of a huge file costs more memory than the
+/// change itself, and nobody reads it.
+pub const MAX_DIFF_BYTES: usize = 16 * 1024 * 1024;
 
 /// Claude Code's `structuredPatch`: hunks with 3 lines of context, 1-based starts, lines
 /// prefixed `-`, `+` or ` ` (without their newline). Both texts LF-normalised.

@@ -187,6 +187,25 @@ impl TextDoc {
         encode_text(&self.text, self.encoding, self.escaped)
     }
 
+    /// The bytes to write, borrowed from the text when it is plain UTF-8 (no copy of a large
+    /// file).
+    pub fn bytes(&self) -> Cow<'_, [u8]> {
+        if self.encoding == Encoding::Utf8 && !self.escaped {
+            Cow::Borrowed(self.text.as_bytes())
+        } else {
+            Cow::Owned(self.encode())
+        }
+    }
+
+    /// [`Self::display_text`], without a copy when nothing is escaped.
+    pub fn into_display_text(self) -> String {
+        if self.escaped {
+            self.display_text().into_owned()
+        } else {
+            self.text
+        }
+    }
+
     /// The text as the model sees it (escaped bytes shown as U+FFFD).
     pub fn display_text(&self) -> Cow<'_, str> {
         if !self.escaped {
@@ -249,6 +268,7 @@ mod tests {
         let bytes = b"caf\xe9 ok\n\xff\xfe tail\n".to_vec();
         let d = TextDoc::decode(&bytes).unwrap();
         assert_eq!(d.encode(), bytes);
+        assert_eq!(d.bytes(), bytes);
         assert!(d.display_text().contains('\u{FFFD}'));
         let d2 = d.with_text(d.text.replace("ok", "fine"));
         assert_eq!(d2.encode(), b"caf\xe9 fine\n\xff\xfe tail\n".to_vec());
@@ -258,6 +278,7 @@ mod tests {
             (plain.text.as_str(), plain.encoding),
             ("plain", Encoding::Utf8)
         );
+        assert!(matches!(plain.bytes(), Cow::Borrowed(b"plain")));
         let bom = TextDoc::decode_owned(b"\xEF\xBB\xBFb".to_vec()).unwrap();
         assert_eq!((bom.text.as_str(), bom.encoding), ("b", Encoding::Utf8Bom));
         // Real text in the escape range next to invalid bytes cannot round-trip.

@@ -10,7 +10,7 @@ mod paste;
 mod replace;
 mod sniff;
 
-pub use diff::{structured_patch, unified_diff};
+pub use diff::{MAX_DIFF_BYTES, structured_patch, unified_diff};
 pub use encoding::{DecodeError, Encoding, TextDoc, decode_lossy, detect_bom, encode_text};
 pub use messages::{
     directory_message, edit_distance, format_size, missing_file_message, similar_file,

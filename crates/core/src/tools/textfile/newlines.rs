@@ -25,7 +25,17 @@ pub(super) struct NewlineMap {
 }
 
 impl NewlineMap {
-    pub(super) fn new(raw: &str) -> (String, NewlineMap) {
+    /// The normalised text (borrowed when there is no CRLF: no copy of a large LF file) and the
+    /// map back.
+    pub(super) fn new(raw: &str) -> (Cow<'_, str>, NewlineMap) {
+        if !raw.contains("\r\n") {
+            return (
+                Cow::Borrowed(raw),
+                NewlineMap {
+                    crlf_at: Vec::new(),
+                },
+            );
+        }
         let mut norm = String::with_capacity(raw.len());
         let mut crlf_at = Vec::new();
         let mut last = 0;
@@ -36,10 +46,28 @@ impl NewlineMap {
             last = i + 2;
         }
         norm.push_str(&raw[last..]);
-        (norm, NewlineMap { crlf_at })
+        (Cow::Owned(norm), NewlineMap { crlf_at })
     }
 
     pub(super) fn to_raw(&self, norm_off: usize) -> usize {
         norm_off + self.crlf_at.partition_point(|&p| p < norm_off)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lf_text_is_borrowed_and_crlf_offsets_map_back() {
+        let (norm, map) = NewlineMap::new("a\nb\n");
+        assert!(matches!(norm, Cow::Borrowed(_)));
+        assert_eq!(map.to_raw(3), 3);
+        let raw = "a\r\nb\nc\r\nd";
+        let (norm, map) = NewlineMap::new(raw);
+        assert_eq!(norm, "a\nb\nc\nd");
+        let d = norm.find('d').unwrap();
+        assert_eq!(&raw[map.to_raw(d)..], "d");
+        assert_eq!(map.to_raw(1), 1);
     }
 }

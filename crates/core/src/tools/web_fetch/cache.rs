@@ -108,6 +108,18 @@ impl PageCache {
     }
 }
 
+/// A page with this content, for tests.
+#[cfg(test)]
+pub(super) fn test_page(content: &str) -> FetchedPage {
+    FetchedPage {
+        url: "https://a.com/".into(),
+        status: 200,
+        content_type: "text/html".into(),
+        bytes: content.len(),
+        content: content.into(),
+    }
+}
+
 /// The process-wide page cache.
 pub fn global_cache() -> Arc<PageCache> {
     static CACHE: OnceLock<Arc<PageCache>> = OnceLock::new();
@@ -117,16 +129,6 @@ pub fn global_cache() -> Arc<PageCache> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn page(content: &str) -> FetchedPage {
-        FetchedPage {
-            url: "https://a.com/".into(),
-            status: 200,
-            content_type: "text/html".into(),
-            bytes: content.len(),
-            content: content.into(),
-        }
-    }
 
     /// A clock the test moves by hand.
     fn manual_clock() -> (Arc<Mutex<Duration>>, Clock) {
@@ -140,7 +142,7 @@ mod tests {
     fn cache_entries_expire() {
         let (offset, clock) = manual_clock();
         let cache = PageCache::new(clock);
-        cache.insert("k", page("hello"));
+        cache.insert("k", test_page("hello"));
         *offset.lock().unwrap() = Duration::from_secs(14 * 60);
         assert_eq!(cache.get("k").unwrap().content, "hello");
         *offset.lock().unwrap() = Duration::from_secs(15 * 60);
@@ -152,25 +154,25 @@ mod tests {
     fn cache_is_bounded_by_count_and_bytes() {
         let (_offset, clock) = manual_clock();
         let cache = PageCache::with_limits(CACHE_TTL, 3, 10, clock);
-        cache.insert("a", page("1111"));
-        cache.insert("b", page("2222"));
+        cache.insert("a", test_page("1111"));
+        cache.insert("b", test_page("2222"));
         // Using "a" makes "b" the least recently used.
         assert!(cache.get("a").is_some());
-        cache.insert("c", page("33"));
+        cache.insert("c", test_page("33"));
         assert_eq!(cache.len(), 3);
-        cache.insert("d", page("4"));
+        cache.insert("d", test_page("4"));
         assert_eq!(cache.len(), 3);
         assert!(cache.get("b").is_none(), "least recently used goes first");
         // Bytes: a(4) + c(2) + d(1) = 7; adding 5 more evicts until ≤ 10.
-        cache.insert("e", page("55555"));
+        cache.insert("e", test_page("55555"));
         assert!(cache.get("a").is_none());
         assert!(cache.get("e").is_some());
         assert!(cache.get("d").is_some());
         // An entry larger than the whole budget is not stored.
-        cache.insert("huge", page("x".repeat(11).as_str()));
+        cache.insert("huge", test_page("x".repeat(11).as_str()));
         assert!(cache.get("huge").is_none());
         // Re-inserting a key replaces it.
-        cache.insert("d", page("new"));
+        cache.insert("d", test_page("new"));
         assert_eq!(cache.get("d").unwrap().content, "new");
     }
 }

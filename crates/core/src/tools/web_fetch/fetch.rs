@@ -18,8 +18,8 @@ fn http_client() -> Result<&'static reqwest::Client, String> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            crate::api::client::install_crypto_provider();
-            reqwest::Client::builder()
+            // Proxies and extra CAs as every ccrs client has them (crate::net).
+            crate::net::client_builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(Duration::from_secs(30))
                 .build()

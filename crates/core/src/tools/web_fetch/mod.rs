@@ -212,16 +212,6 @@ impl Tool for WebFetch {
 mod tests {
     use super::*;
 
-    fn page(content: &str) -> FetchedPage {
-        FetchedPage {
-            url: "https://a.com/".into(),
-            status: 200,
-            content_type: "text/html".into(),
-            bytes: content.len(),
-            content: content.into(),
-        }
-    }
-
     #[tokio::test]
     async fn invalid_url_is_a_tool_use_error() {
         let dir = tempfile::tempdir().unwrap();
@@ -241,7 +231,7 @@ mod tests {
         let cache = Arc::new(PageCache::default());
         // A host that cannot resolve: only the cache can answer.
         let url = "https://cached.invalid/page";
-        cache.insert(url, page("# Cached page"));
+        cache.insert(url, cache::test_page("# Cached page"));
         let t = WebFetch::with_cache(cache);
         let out = t
             .call(
