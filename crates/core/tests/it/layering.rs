@@ -27,10 +27,13 @@ const LAYERS: &[(&str, u8)] = &[
     ("models", 1),
     ("prompt", 1),
     ("sandbox", 1),
+    ("net", 1),
     // Then tools, the loop, the session.
     ("tools", 2),
     ("agent", 3),
     ("session", 4),
+    // A report on all of the above.
+    ("doctor", 4),
 ];
 
 /// Imports that break the rule today and are being removed by a named change. The test fails
