@@ -176,14 +176,14 @@ impl Agent {
                 ),
             );
         }
-        let (reason, suggestions) = match decision {
+        let (reason, suggestions, why) = match decision {
             Decision::Allow { .. } => return Ok(subject),
             Decision::Deny { message, .. } => return Err(deny(message, denials)),
             Decision::Ask {
                 reason,
                 suggestions,
-                ..
-            } => (reason, suggestions),
+                why,
+            } => (reason, suggestions, why),
         };
         let request = PermissionRequest {
             tool_name: tool.name().to_string(),
@@ -191,6 +191,7 @@ impl Agent {
             input: input.clone(),
             subject,
             reason,
+            why,
             suggestions,
         };
         let answer = tokio::select! {

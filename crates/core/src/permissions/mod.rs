@@ -95,6 +95,9 @@ pub struct PermissionRequest {
     pub subject: Subject,
     /// Why approval is needed, for display.
     pub reason: String,
+    /// What decided each part of the call (the rule and its file, the protected path, the
+    /// construct not understood, …): the question shows it under the reason.
+    pub why: Why,
     /// Rules that "yes, and don't ask again" would add (Bash/WebFetch/MCP rules go to
     /// `.claude/settings.local.json`; file-path rules last for the session).
     ///

@@ -499,3 +499,31 @@ fn every_decision_says_why() {
     assert!(d.is_allow());
     assert_eq!(d.why().0[0].basis, Basis::Mode(Mode::BypassPermissions));
 }
+
+#[tokio::test]
+async fn the_question_carries_what_decided_it() {
+    // The front end is told which rule (and from where) made it ask, part by part.
+    let danger = FakeTool::new("Danger", json!({"type": "object"}), |_, _| {
+        ToolOutput::ok("ran")
+    })
+    .subject(Subject::Other);
+    let prompter = ScriptedPrompter::new([PromptAnswer::AllowOnce]);
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::tool_use_with_id("toolu_1", "Danger", json!({})))
+            .reply(Reply::text("ok")),
+    )
+    .tool(danger)
+    .rule(RuleBehavior::Ask, "Danger")
+    .prompter(prompter.clone())
+    .build()
+    .await;
+    h.query("go").await;
+    let asked = prompter.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    let why = asked[0].why.to_string();
+    assert_eq!(
+        why, "Danger: ask rule Danger (from the command line)",
+        "{asked:#?}"
+    );
+}
