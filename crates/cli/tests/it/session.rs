@@ -59,10 +59,10 @@ fn print_mode_and_the_tui_send_byte_identical_first_requests() {
                 "Review a then b (all: a b); the notes are in @notes.txt\n"
             );
             // The command's `model` applies to its turn.
-            assert_eq!(body["model"], "claude-haiku-4-5-20251001");
+            assert_eq!(body["model"], "claude-haiku-5-5");
         } else {
             assert_eq!(content[0]["text"], input);
-            assert_eq!(body["model"], "claude-sonnet-5");
+            assert_eq!(body["model"], "claude-opus-5-5");
         }
     }
 }

@@ -32,7 +32,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("tools", 2),
     ("agent", 3),
     ("session", 4),
-    // A report on all of the above.
+    // A health report over everything (`ccrs doctor`).
     ("doctor", 4),
 ];
 
