@@ -211,9 +211,12 @@ fn check_one(
         sb.dirty.set(true);
     }
     for o in t.opens.iter().filter(|o| o.write && o.path.is_absolute()) {
-        // The sandbox holds everything a generated command may change.
+        // The sandbox holds everything a generated command may change (a path through
+        // `/proc/self/cwd` is in the shell's directory, which generated commands never leave).
         assert!(
-            o.path.starts_with(sb.root.ancestors().nth(3).unwrap()) || o.path.starts_with("/dev"),
+            o.path.starts_with(sb.root.ancestors().nth(3).unwrap())
+                || o.path.starts_with("/dev")
+                || through_cwd_link(&o.path),
             "{cmd:?} wrote {} outside the sandbox",
             o.path.display()
         );
@@ -265,7 +268,7 @@ fn check_one(
             return found(format!("allowed ({why}) but {p} ran"));
         }
         for o in &t.opens {
-            if o.write && o.path.is_relative() {
+            if o.write && (o.path.is_relative() || through_cwd_link(&o.path)) {
                 return found(format!(
                     "allowed ({why}) but {} was written",
                     o.path.display()
@@ -297,11 +300,38 @@ fn check_one(
     Ok(None)
 }
 
+/// A number from the environment (decimal or `0x` hex); a value that is not one fails the
+/// test rather than quietly running the default.
+/// `/proc/self/cwd/…`, `/proc/thread-self/cwd/…`, `/proc/<pid>/cwd/…`: strace shows such a
+/// path as the program wrote it, not where it leads (the process's directory).
+fn through_cwd_link(p: &Path) -> bool {
+    let parts: Vec<_> = p.components().take(4).collect();
+    matches!(parts.as_slice(), [std::path::Component::RootDir, a, b, c]
+        if a.as_os_str() == "proc"
+            && (b.as_os_str() == "self"
+                || b.as_os_str() == "thread-self"
+                || b.as_os_str().to_string_lossy().bytes().all(|x| x.is_ascii_digit()))
+            && c.as_os_str() == "cwd")
+}
+
+#[test]
+fn paths_through_the_cwd_link_are_recognised() {
+    assert!(through_cwd_link(Path::new("/proc/self/cwd/.env")));
+    assert!(through_cwd_link(Path::new("/proc/1234/cwd/x")));
+    assert!(through_cwd_link(Path::new("/proc/thread-self/cwd")));
+    assert!(!through_cwd_link(Path::new("/proc/self/root/x")));
+    assert!(!through_cwd_link(Path::new("/tmp/proc/self/cwd/x")));
+}
+
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    let Ok(v) = std::env::var(name) else {
+        return default;
+    };
+    let parsed = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(&hex.replace('_', ""), 16),
+        None => v.replace('_', "").parse(),
+    };
+    parsed.unwrap_or_else(|e| panic!("{name}={v:?} is not a number: {e}"))
 }
 
 fn seed_of(seed: u64, i: usize) -> u64 {
