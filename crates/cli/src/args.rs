@@ -7,6 +7,9 @@
 //! (`<v>`), an optional value (`[v]`) or several (`<v...>`), all come from that string, which help
 //! and error messages also print as is.
 
+mod mcp;
+
+pub use mcp::{AddArgs, McpCommand};
 use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 
@@ -89,6 +92,8 @@ pub enum Command {
     /// `permissions explain <tool> <input>`: what the permission engine decides for one tool
     /// call, and why.
     PermissionsExplain { tool: String, input: String },
+    /// `ccrs mcp …`: configure MCP servers.
+    Mcp(Box<McpCommand>),
     /// Check credentials, settings, network and models.
     Doctor,
 }
@@ -772,6 +777,7 @@ fn root_help() -> String {
             ("doctor", DOCTOR_ABOUT),
             ("login [options]", LOGIN_ABOUT),
             ("logout", LOGOUT_ABOUT),
+            ("mcp", "Configure and manage MCP servers"),
             (EXPLAIN_USAGE, EXPLAIN_ABOUT),
         ],
     )
@@ -867,6 +873,10 @@ impl Args {
                             tool: tool.clone(),
                             input: input.clone(),
                         });
+                        break;
+                    }
+                    "mcp" => {
+                        args.command = Some(Command::Mcp(Box::new(mcp::parse(&mut p)?)));
                         break;
                     }
                     "doctor" => {

@@ -6,6 +6,7 @@ mod diagnostics;
 mod doctor;
 mod explain;
 mod login;
+mod mcp_cmd;
 mod output;
 mod print_mode;
 mod sdk_messages;
@@ -111,6 +112,10 @@ fn main() -> ExitCode {
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
             Some(args::Command::PermissionsExplain { tool, input }) => {
                 return explain::run(&args, tool, input).map(i32::from);
+            }
+            Some(args::Command::Mcp(cmd)) => {
+                let cwd = std::env::current_dir()?;
+                return mcp_cmd::run((**cmd).clone(), &cwd).await;
             }
             Some(args::Command::Doctor) => return doctor::run(&args).await,
             None => {}

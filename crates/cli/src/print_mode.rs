@@ -8,8 +8,9 @@ use crate::setup;
 use anyhow::{Result, bail};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
+use ccrs_core::hooks::EndReason;
 use ccrs_core::permissions::DenyPrompter;
-use ccrs_core::session::{Prepared, QueryResult, SessionSetup, UserInput};
+use ccrs_core::session::{Outcome, Prepared, QueryResult, SessionSetup, UserInput};
 use serde_json::Value;
 use std::io::{IsTerminal, Read};
 use std::sync::{Arc, Mutex};
@@ -23,11 +24,23 @@ struct PrintSink {
     format: OutputFormat,
     verbose: bool,
     partial: bool,
+    /// `--include-hook-events`: every hook run (else only SessionStart's, as Claude Code).
+    hook_events: bool,
     session_id: String,
     collected: Mutex<Vec<Value>>,
 }
 
 impl PrintSink {
+    /// Whether events become JSON lines at all (a tool's result can be as large as a file:
+    /// text output builds none).
+    fn wants_lines(&self) -> bool {
+        match self.format {
+            OutputFormat::StreamJson => true,
+            OutputFormat::Json => self.verbose,
+            _ => false,
+        }
+    }
+
     fn line(&self, v: Value) {
         match self.format {
             OutputFormat::StreamJson => {
@@ -45,6 +58,7 @@ impl PrintSink {
 
 impl EventSink for PrintSink {
     fn emit(&self, event: AgentEvent) {
+        let lines = self.wants_lines();
         let sid = self.session_id.as_str();
         // A subagent's events carry the id of the tool call that runs it.
         let (event, parent) = event.innermost();
@@ -55,7 +69,7 @@ impl EventSink for PrintSink {
                 block,
                 usage,
                 request_id,
-            } => self.line(msg::assistant(
+            } if lines => self.line(msg::assistant(
                 sid,
                 parent,
                 message_id,
@@ -64,7 +78,7 @@ impl EventSink for PrintSink {
                 usage,
                 request_id.as_deref(),
             )),
-            AgentEvent::ToolFinished { id, output, .. } => {
+            AgentEvent::ToolFinished { id, output, .. } if lines => {
                 self.line(msg::tool_result(sid, parent, id, output))
             }
             AgentEvent::StreamEvent(v) if self.partial => {
@@ -72,6 +86,22 @@ impl EventSink for PrintSink {
             }
             AgentEvent::ApiRetry(n) => self.line(msg::api_retry(sid, n)),
             AgentEvent::Warning(w) => eprintln!("ccrs: warning: {w}"),
+            AgentEvent::HookStarted {
+                hook_id,
+                hook_name,
+                event,
+                ..
+            } if self.hook_events || event == "SessionStart" => {
+                self.line(msg::hook_started(sid, hook_id, hook_name, event))
+            }
+            AgentEvent::HookFinished(run) => {
+                if let Some(m) = &run.message {
+                    eprintln!("ccrs: {m}");
+                }
+                if self.hook_events || run.event == "SessionStart" {
+                    self.line(msg::hook_response(sid, run));
+                }
+            }
             _ => {}
         }
     }
@@ -183,10 +213,13 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         format: args.output_format,
         verbose: args.verbose,
         partial: args.include_partial_messages,
+        hook_events: args.include_hook_events,
         session_id: session.id().to_string(),
         collected: Mutex::new(Vec::new()),
     });
     let cwd_str = cwd.display().to_string();
+    // `init` and the first request wait for the MCP servers (unless MCP_CONNECTION_NONBLOCKING).
+    session.wait_for_mcp().await;
     let init = msg::init(&msg::InitInfo {
         cwd: &cwd_str,
         session_id: session.id(),
@@ -195,6 +228,8 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         permission_mode: session.permission_mode().as_str(),
         api_key_source: session.auth_source().api_key_source(),
         slash_commands: session.slash_commands(),
+        skills: session.skills().iter().map(|s| s.name.clone()).collect(),
+        mcp_servers: session.mcp().status_json(),
     });
     let cancel = CancelToken::new();
     output::cancel_on_broken_pipe(&cancel);
@@ -213,7 +248,7 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
         )),
         Prepared::Unknown { name, .. } => local_result(format!("Unknown command: /{name}")),
     };
-    session.close();
+    session.shutdown().await;
     let (result, is_error) = msg::result(&res, session.id(), args.max_turns, args.max_budget_usd);
     match args.output_format {
         OutputFormat::StreamJson => sink.line(result.clone()),
@@ -227,7 +262,16 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             }
         }
         OutputFormat::Text if !is_error => {
-            output::text(result.get("result").and_then(Value::as_str).unwrap_or(""));
+            let text = result.get("result").and_then(Value::as_str).unwrap_or("");
+            match &res.outcome {
+                // `continue: false` leaves no answer; say why the run ended.
+                Outcome::HookStopped { reason } if text.is_empty() => {
+                    eprintln!("ccrs: stopped by a hook: {reason}")
+                }
+                _ => {
+                    output::text(text);
+                }
+            }
         }
         OutputFormat::Text => {
             let errors = result
@@ -256,6 +300,9 @@ pub async fn run(args: Args, session_id: String) -> Result<i32> {
             }
         }
     }
+    session
+        .end(EndReason::Other, sink.clone() as Arc<dyn EventSink>)
+        .await;
     if output::broken() {
         return Ok(output::BROKEN_PIPE_STATUS);
     }

@@ -19,6 +19,9 @@ pub struct InitInfo<'a> {
     pub permission_mode: &'a str,
     pub api_key_source: &'a str,
     pub slash_commands: Vec<String>,
+    pub skills: Vec<String>,
+    /// `[{"name", "status"}]`.
+    pub mcp_servers: Vec<Value>,
 }
 
 pub fn init(i: &InitInfo) -> Value {
@@ -28,7 +31,7 @@ pub fn init(i: &InitInfo) -> Value {
         "cwd": i.cwd,
         "session_id": i.session_id,
         "tools": i.tools,
-        "mcp_servers": [],
+        "mcp_servers": i.mcp_servers,
         "model": i.model,
         "permissionMode": i.permission_mode,
         "slash_commands": i.slash_commands,
@@ -37,7 +40,7 @@ pub fn init(i: &InitInfo) -> Value {
         "ccrs_version": ccrs_core::VERSION,
         "output_style": "default",
         "agents": [],
-        "skills": [],
+        "skills": i.skills,
         "plugins": [],
         "uuid": uuid(),
         "fast_mode_state": "off",
@@ -118,6 +121,37 @@ pub fn stream_event(session_id: &str, parent_tool_use_id: Option<&str>, event: &
 
 /// Claude Code's `system/api_retry` (`error` is its category), plus what ccrs adds for people
 /// and for hosts that render partial output: `error_message`, `discarded_output`.
+/// `system/hook_started` (Claude Code 2.1.197's shape).
+pub fn hook_started(session_id: &str, hook_id: &str, hook_name: &str, event: &str) -> Value {
+    json!({
+        "type": "system",
+        "subtype": "hook_started",
+        "hook_id": hook_id,
+        "hook_name": hook_name,
+        "hook_event": event,
+        "uuid": uuid(),
+        "session_id": session_id,
+    })
+}
+
+/// `system/hook_response`: `output` is stdout then stderr, as Claude Code joins them.
+pub fn hook_response(session_id: &str, r: &ccrs_core::events::HookRun) -> Value {
+    json!({
+        "type": "system",
+        "subtype": "hook_response",
+        "hook_id": r.hook_id,
+        "hook_name": r.hook_name,
+        "hook_event": r.event,
+        "output": format!("{}{}", r.stdout, r.stderr),
+        "stdout": r.stdout,
+        "stderr": r.stderr,
+        "exit_code": r.exit_code,
+        "outcome": r.outcome,
+        "uuid": uuid(),
+        "session_id": session_id,
+    })
+}
+
 pub fn api_retry(session_id: &str, n: &ccrs_core::api::RetryNotice) -> Value {
     json!({
         "type": "system",
@@ -163,6 +197,7 @@ pub fn result(
         Option<u16>,
     ) = match &res.outcome {
         Outcome::Completed => ("success", false, vec![], "completed", None),
+        Outcome::HookStopped { .. } => ("success", false, vec![], "hook_stopped", None),
         Outcome::MaxTurns => (
             "error_max_turns",
             true,

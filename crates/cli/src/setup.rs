@@ -66,10 +66,14 @@ pub fn options(args: &Args, cwd: &Path) -> Result<SessionOptions> {
         max_turns: args.max_turns,
         max_budget_usd: args.max_budget_usd,
         max_thinking_tokens: args.max_thinking_tokens,
+        thinking: args.thinking.clone(),
         settings: args.settings.clone(),
         setting_sources,
         betas: args.betas.clone(),
         disable_slash_commands: args.disable_slash_commands,
+        bare: args.bare,
+        mcp_config: args.mcp_config.clone(),
+        strict_mcp_config: args.strict_mcp_config,
     })
 }
 
@@ -81,19 +85,15 @@ pub fn not_yet_honoured(args: &Args) -> Vec<String> {
         (args.resume.is_some(), "--resume"),
         (args.fork_session, "--fork-session"),
         (args.fallback_model.is_some(), "--fallback-model"),
-        (!args.mcp_config.is_empty(), "--mcp-config"),
-        (args.strict_mcp_config, "--strict-mcp-config"),
         (
             args.permission_prompt_tool.is_some(),
             "--permission-prompt-tool",
         ),
         (args.agents.is_some(), "--agents"),
         (args.agent.is_some(), "--agent"),
-        (args.thinking.is_some(), "--thinking"),
         (args.effort.is_some(), "--effort"),
         (args.json_schema.is_some(), "--json-schema"),
         (args.replay_user_messages, "--replay-user-messages"),
-        (args.bare, "--bare"),
         (args.ide, "--ide"),
     ];
     given

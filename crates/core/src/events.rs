@@ -64,6 +64,16 @@ pub enum AgentEvent {
     /// Something the user should know that is not part of the conversation (a settings file
     /// that was skipped, a rule that was ignored, ...).
     Warning(String),
+    /// A hook started (`statusMessage` is what it asked to show meanwhile).
+    HookStarted {
+        /// Pairs it with its [`HookRun`] (stream-json's `hook_id`).
+        hook_id: String,
+        hook_name: String,
+        event: String,
+        status_message: Option<String>,
+    },
+    /// A hook finished; its `message`, when set, is for the user.
+    HookFinished(HookRun),
     /// An event of a nested loop (a subagent) run by the tool call `parent_tool_use_id`
     /// (stream-json's `parent_tool_use_id`). Produced by [`ChildSink`].
     Nested {
@@ -227,6 +237,26 @@ impl ToolOutput {
     pub fn text(&self) -> String {
         self.content.as_text()
     }
+}
+
+/// One hook run, as reported to the front end (stream-json's `hook_response`, the debug view).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HookRun {
+    pub hook_id: String,
+    /// `PreToolUse:Bash`, `Stop`, `SessionStart:startup`: the event and what it matched.
+    pub hook_name: String,
+    pub event: String,
+    /// The command line (or `callback`).
+    pub command: String,
+    pub exit_code: Option<i32>,
+    /// `success`, `blocked` (exit 2), `error` or `cancelled`.
+    pub outcome: &'static str,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration_ms: u64,
+    /// What the user should be told: a `systemMessage`, a non-blocking error, a timeout,
+    /// output that was not valid JSON.
+    pub message: Option<String>,
 }
 
 /// One entry of the TodoWrite list.

@@ -144,6 +144,29 @@ pub fn paths(before_cursor: &str, cwd: &Path) -> Option<Completion> {
     })
 }
 
+/// The `@words` of a prompt that name no file or directory: they are sent as plain text, and
+/// the user is told so (issue 20 point 7).
+pub fn unmatched_at_words(prompt: &str, cwd: &Path) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in prompt.split_whitespace() {
+        let Some(path) = w.strip_prefix('@') else {
+            continue;
+        };
+        let path = path.trim_end_matches([',', '.', ';', ':', '!', '?', ')', '"', '\'']);
+        if path.is_empty() || path.starts_with('"') {
+            continue;
+        }
+        let p = expand_dir(path, cwd);
+        if !p.exists() && !expand_dir(w.trim_start_matches('@'), cwd).exists() {
+            let word = format!("@{path}");
+            if !out.contains(&word) {
+                out.push(word);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +208,14 @@ mod tests {
         let all = paths("@", d.path()).unwrap();
         assert!(all.items.iter().all(|i| i.value != "@.hidden"));
         assert!(paths("no at word", d.path()).is_none());
+    }
+
+    #[test]
+    fn unmatched_at_words_are_found() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("main.rs"), "").unwrap();
+        let v = unmatched_at_words("look at @main.rs, @ma and @ma again; mail a@b.c", d.path());
+        assert_eq!(v, ["@ma"]);
+        assert!(unmatched_at_words("@main.rs.", d.path()).is_empty());
     }
 }

@@ -10,16 +10,19 @@ mod complete;
 mod editor;
 mod highlight;
 mod history;
+mod keys;
+mod live;
 mod markdown;
+mod mcp_view;
+mod picker;
 mod prompt;
-// Round 2 of issue 20 wires the scrollable question into the permission prompt.
-#[cfg_attr(not(test), allow(dead_code))]
 mod question;
 mod render;
 mod slash;
 mod terminal;
 mod text;
 mod theme;
+mod transcript;
 
 use crate::args::Args;
 use crate::login;
@@ -28,29 +31,30 @@ use anyhow::Result;
 use ccrs_core::auth::{AuthError, DefaultAuth};
 use ccrs_core::cancel::CancelToken;
 use ccrs_core::events::{AgentEvent, EventSink};
-use ccrs_core::message::ContentBlock;
-use ccrs_core::permissions::{Mode, PermissionEngine, PromptAnswer};
+use ccrs_core::hooks::status_line::{StatusInput, StatusLine};
+use ccrs_core::hooks::{EndReason, Hooks};
+use ccrs_core::permissions::{PermissionEngine, PromptAnswer};
 use ccrs_core::session::{
-    CustomCommand, Outcome, Prepared, QueryResult, Session, SessionSetup, ToolSet, Turn, UserInput,
+    CustomCommand, Prepared, QueryResult, Session, SessionSetup, ToolSet, Turn, UserInput,
 };
-use ccrs_core::tools::{ToolContext, schema};
+use ccrs_core::tools::ToolContext;
 use complete::Completion;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyModifiers};
 use editor::Editor;
 use futures_core::Stream;
 use history::History;
 use markdown::Markdown;
-use prompt::{ActivePrompt, Decision, PromptJob, UiPrompter};
-use render::{CallState, Refusal};
+use prompt::{ActivePrompt, PromptJob, UiPrompter};
+use render::Refusal;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Stdout};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use terminal::Screen;
-use theme::{Style, Theme};
+use theme::Theme;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Spinner frame interval (only while the model works).
 const SPINNER_INTERVAL: Duration = Duration::from_millis(120);
@@ -71,6 +75,8 @@ const VERBS: &[&str] = &[
 ];
 /// Menu rows shown under the input.
 const MENU_ROWS: usize = 6;
+/// Nothing typed this long after an answer fires the `idle_prompt` notification hook.
+const IDLE_NOTIFY_AFTER: Duration = Duration::from_secs(60);
 /// Queued prompts shown in the live region.
 const QUEUE_ROWS: usize = 3;
 
@@ -107,6 +113,10 @@ struct Busy {
     /// The tool call waiting or running.
     running: Option<String>,
     interrupted: bool,
+    /// Time spent waiting for the user's answers (the spinner's clock stops meanwhile).
+    paused: Duration,
+    /// The user refused a call without a message: the turn ends quietly.
+    refused: bool,
 }
 
 impl Busy {
@@ -123,6 +133,8 @@ impl Busy {
             status: None,
             running: None,
             interrupted: false,
+            paused: Duration::ZERO,
+            refused: false,
         }
     }
 
@@ -148,7 +160,12 @@ enum Wake {
     Done(QueryResult),
     Tick,
     Draw,
+    HintOver,
     Signal(SignalKind),
+    /// The status line has a new text.
+    Status,
+    /// Nothing was typed for a while after the answer (`idle_prompt` notification).
+    Idle,
 }
 
 struct Signals {
@@ -198,6 +215,8 @@ struct Ui {
     model: String,
     busy: Option<Busy>,
     prompt: Option<ActivePrompt>,
+    /// `/model` or `/permissions` open in the live region.
+    picker: Option<picker::Picker>,
     menu: Option<Menu>,
     /// Prompts typed while the model works, sent after the turn.
     queue: Vec<String>,
@@ -208,8 +227,12 @@ struct Ui {
     in_thinking: bool,
     refusals: HashMap<String, Refusal>,
     todos_shown: bool,
+    /// The last folded tool output (title, whole text), for Ctrl-O.
+    folded: Option<(String, String)>,
     /// A transient message in the status line.
     hint: Option<String>,
+    /// When the hint's confirmation window ends.
+    hint_until: Option<Instant>,
     ctrl_c_at: Option<Instant>,
     esc_at: Option<Instant>,
     exit: bool,
@@ -220,6 +243,11 @@ struct Ui {
     custom: Vec<CustomCommand>,
     last_draw: Instant,
     draw_at: Option<Instant>,
+    hooks: Hooks,
+    /// The `statusLine` command's runner and its latest text.
+    status_line: Option<(StatusLine, watch::Receiver<Option<String>>)>,
+    /// When the `idle_prompt` notification fires if nothing is typed.
+    idle_at: Option<Instant>,
 }
 
 /// Starts the interactive session. Returns the process exit code.
@@ -232,7 +260,8 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let cwd = std::env::current_dir()?;
     let mut options = setup::options(&args, &cwd)?;
     options.session_id = Some(session_id);
-    let setup = SessionSetup::load(options)?;
+    let mut setup = SessionSetup::load(options)?;
+    crate::mcp_cmd::ask_approvals(&mut setup, &mut login::Terminal);
     let auth = match crate::auth_setup::default_provider(setup.settings()) {
         Ok(a) => a,
         Err(e)
@@ -264,6 +293,8 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
     let (prompt_tx, prompt_rx) = mpsc::unbounded_channel();
     let prompter = Arc::new(UiPrompter::new(prompt_tx));
     let mut session = setup.start(auth.clone(), prompter)?;
+    // A person answers here: permission prompts and idle waits notify hooks.
+    session.hooks().set_interactive(true);
     let mut warnings: Vec<String> = session.warnings().to_vec();
     warnings.extend(setup::not_yet_honoured(&args));
 
@@ -295,6 +326,7 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         model: session.model().to_string(),
         busy: None,
         prompt: None,
+        picker: None,
         menu: None,
         queue: Vec::new(),
         pending: Vec::new(),
@@ -303,7 +335,9 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         in_thinking: false,
         refusals: HashMap::new(),
         todos_shown: false,
+        folded: None,
         hint: None,
+        hint_until: None,
         ctrl_c_at: None,
         esc_at: None,
         exit: false,
@@ -313,14 +347,24 @@ pub async fn run(args: Args, session_id: String, debug_file: Option<PathBuf>) ->
         custom: session.custom_commands().to_vec(),
         last_draw: Instant::now(),
         draw_at: None,
+        hooks: session.hooks().clone(),
+        status_line: session.hooks().status_line_runner(),
+        idle_at: None,
     };
     ui.header(&warnings, debug_file.as_deref());
     if let Some(p) = args.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         ui.queue.push(p.to_string());
     }
+    ui.refresh_status_line(&session);
     ui.run(&mut session).await;
+    session
+        .end(EndReason::PromptInputExit, ui.sink.clone())
+        .await;
+    while let Ok(ev) = ui.agent_rx.try_recv() {
+        ui.on_agent_event(ev);
+    }
     ui.shutdown(&session);
-    session.close();
+    session.shutdown().await;
     Ok(0)
 }
 
@@ -372,13 +416,28 @@ impl Ui {
             }
             self.draw_if_due();
             let draw_at = self.draw_at;
+            let hint_until = self.hint_until;
+            let idle_at = self.idle_at;
             let wake = tokio::select! {
                 ev = next_event(&mut self.events) => Wake::Term(ev),
                 s = self.signals.recv() => Wake::Signal(s),
                 _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
+                _ = sleep_until(hint_until), if hint_until.is_some() => Wake::HintOver,
+                _ = sleep_until(idle_at), if idle_at.is_some() => Wake::Idle,
+                _ = status_changed(&mut self.status_line) => Wake::Status,
             };
             match wake {
+                Wake::Idle => {
+                    self.idle_at = None;
+                    self.hooks.notify(
+                        "idle_prompt",
+                        "Claude is waiting for your input",
+                        &self.sink,
+                    );
+                }
+                Wake::Status => self.request_draw(),
                 Wake::Term(ev) => {
+                    self.idle_at = None;
                     let mut submit = self.on_term(ev);
                     // Handle a burst (typing fast, a non-bracketed paste) before drawing.
                     let mut n = 0;
@@ -403,6 +462,7 @@ impl Ui {
                 }
                 Wake::Signal(s) => self.on_signal(s),
                 Wake::Draw => self.draw_now(),
+                Wake::HintOver => self.expire_hint(),
                 _ => {}
             }
         }
@@ -442,6 +502,32 @@ impl Ui {
             let lines = render::error(&self.theme, &format!("{e:#}"), self.width());
             self.pending.extend(lines);
         }
+    }
+
+    /// Opens `path` in `$VISUAL`/`$EDITOR` (vi without either) with the terminal given back.
+    fn edit(&mut self, path: &std::path::Path) {
+        let editor = ["VISUAL", "EDITOR"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "vi".into());
+        self.suspend();
+        // The editor may carry arguments (`code -w`): let the shell split them.
+        let status = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(path)
+            .status();
+        self.resume();
+        let note = match status {
+            Ok(s) if s.success() => format!(
+                "  ⎿  Edited {} (applies from the next conversation: /clear)",
+                path.display()
+            ),
+            Ok(s) => format!("  ⎿  {editor} ended with {s}"),
+            Err(e) => format!("  ⎿  cannot run {editor}: {e}"),
+        };
+        self.pending.push(self.theme.paint(theme::SECONDARY, &note));
     }
 
     /// `/logout`.
@@ -497,9 +583,25 @@ impl Ui {
         self.history.add(&sent);
         let w = self.width();
         self.item(render::user_prompt(&self.theme, &shown, w));
+        let turn_text = sent.clone();
         let prepared = session.prepare(UserInput::Text(sent)).await;
         self.custom = session.custom_commands().to_vec();
         match prepared {
+            // Without arguments, /model and /permissions open a picker in the live region.
+            Prepared::Local { builtin, args }
+                if builtin.name == "model" && args.trim().is_empty() =>
+            {
+                self.picker = Some(picker::Picker::models(session.model()));
+            }
+            Prepared::Local { builtin, args }
+                if builtin.name == "permissions" && args.trim().is_empty() =>
+            {
+                self.picker = Some(picker::Picker::rules(
+                    &self.engine,
+                    &self.cwd,
+                    &ccrs_core::paths::claude_dir(),
+                ));
+            }
             Prepared::Local { builtin, args } => {
                 let outcome = {
                     let mut ctx = slash::Ctx {
@@ -518,6 +620,27 @@ impl Ui {
                     slash::Outcome::Exit => self.exit = true,
                     slash::Outcome::Login => self.login().await,
                     slash::Outcome::Logout => self.logout().await,
+                    slash::Outcome::Compact(instructions) => {
+                        self.pending
+                            .push(self.theme.paint(theme::SECONDARY, "  ⎿  Compacting…"));
+                        self.draw_now();
+                        let cancel = ccrs_core::cancel::CancelToken::new();
+                        let report = session
+                            .compact(
+                                Some(instructions.as_str()).filter(|i| !i.trim().is_empty()),
+                                &cancel,
+                            )
+                            .await;
+                        self.pending.push(
+                            self.theme
+                                .paint(theme::SECONDARY, &format!("  ⎿  {}", report.headline())),
+                        );
+                        self.request_draw();
+                    }
+                    slash::Outcome::Edit(path) => {
+                        self.edit(&path);
+                        session.reload_memory();
+                    }
                 }
             }
             Prepared::Unknown { name, suggestions } => {
@@ -525,6 +648,12 @@ impl Ui {
                 self.pending.extend(lines);
             }
             Prepared::Turn(turn) => {
+                for word in complete::unmatched_at_words(&turn_text, &self.cwd) {
+                    self.pending.push(render::warning(
+                        &self.theme,
+                        &format!("{word} matches no file: sent as plain text"),
+                    ));
+                }
                 for n in &turn.notes {
                     self.pending
                         .push(self.theme.paint(theme::SECONDARY, &format!("  ⎿  {n}")));
@@ -560,6 +689,7 @@ impl Ui {
             loop {
                 self.draw_if_due();
                 let draw_at = self.draw_at;
+                let hint_until = self.hint_until;
                 // Agent events first: the stream's text shows before the query's end.
                 let wake = tokio::select! {
                     biased;
@@ -569,7 +699,9 @@ impl Ui {
                     res = &mut fut => Wake::Done(res),
                     s = self.signals.recv() => Wake::Signal(s),
                     _ = sleep_until(draw_at), if draw_at.is_some() => Wake::Draw,
+                    _ = sleep_until(hint_until), if hint_until.is_some() => Wake::HintOver,
                     _ = tick.tick() => Wake::Tick,
+                    _ = status_changed(&mut self.status_line) => Wake::Status,
                 };
                 match wake {
                     Wake::Agent(ev) => self.on_agent_event(ev),
@@ -581,6 +713,8 @@ impl Ui {
                     }
                     Wake::Done(res) => break res,
                     Wake::Signal(s) => self.on_signal(s),
+                    Wake::HintOver => self.expire_hint(),
+                    Wake::Status | Wake::Idle => {}
                     Wake::Draw => {
                         // Nothing changed since the frame was asked for: do not ask for
                         // another (that would redraw at the frame rate while busy).
@@ -588,7 +722,10 @@ impl Ui {
                         continue;
                     }
                     Wake::Tick => {
-                        if let Some(b) = &mut self.busy {
+                        // The spinner stands still while a question waits for the user.
+                        if let Some(b) = &mut self.busy
+                            && self.prompt.is_none()
+                        {
                             b.frame = b.frame.wrapping_add(1);
                         }
                         if let Some(p) = &self.prompt
@@ -608,227 +745,27 @@ impl Ui {
         }
         self.model = session.model().to_string();
         self.finish_query(&result);
+        self.refresh_status_line(session);
+        self.idle_at = Some(Instant::now() + IDLE_NOTIFY_AFTER);
     }
 
-    fn flush_streams(&mut self) {
-        let lines = self.thinking.finish();
-        self.pending.extend(lines);
-        self.in_thinking = false;
-        let lines = self.md.finish();
-        self.pending.extend(lines);
-    }
-
-    fn finish_query(&mut self, res: &QueryResult) {
-        self.flush_streams();
-        // A question the agent stopped waiting for.
-        self.prompt = None;
-        let t = self.theme;
-        let w = self.width();
-        match &res.outcome {
-            Outcome::Completed => {}
-            Outcome::Cancelled => self.item(vec![format!(
-                "{}{}",
-                t.paint(theme::SECONDARY, "  ⎿  "),
-                t.paint(theme::ERROR, "Interrupted · tell ccrs what to do instead")
-            )]),
-            Outcome::Failed(e) => {
-                let lines = render::error(&t, &format!("API Error: {e}"), w);
-                self.item(lines);
-            }
-            Outcome::MaxTurns => self.item(vec![t.paint(
-                theme::WARN,
-                "  ⎿  Stopped: the turn limit (--max-turns) was reached",
-            )]),
-            Outcome::MaxBudget => self.item(vec![t.paint(
-                theme::WARN,
-                "  ⎿  Stopped: the budget (--max-budget-usd) was reached",
-            )]),
-        }
-        self.busy = None;
-        self.request_draw();
-    }
-
-    fn title(&self, name: &str, input: &serde_json::Value) -> (String, String) {
-        let summary = match self.tools.get(name) {
-            Some(t) => t.summary(input),
-            None => schema::default_summary(input),
-        };
-        let cwd = self.cwd.to_string_lossy();
-        let summary = summary.replace(&format!("{cwd}/"), "");
-        (name.to_string(), summary)
-    }
-
-    fn stream_lines(&mut self, lines: Vec<String>, first: bool) {
-        if lines.is_empty() {
-            return;
-        }
-        if first {
-            self.pending.push(String::new());
-        }
-        self.pending.extend(lines);
-    }
-
-    fn on_agent_event(&mut self, ev: AgentEvent) {
-        let t = self.theme;
-        let w = self.width();
-        match ev {
-            AgentEvent::RequestStarted { .. } => {
-                if let Some(b) = &mut self.busy {
-                    b.chars_now = 0;
-                    b.status = None;
-                }
-            }
-            AgentEvent::TextDelta(s) => {
-                if self.in_thinking {
-                    let lines = self.thinking.finish();
-                    self.pending.extend(lines);
-                    self.in_thinking = false;
-                }
-                if let Some(b) = &mut self.busy {
-                    b.chars_now += s.len();
-                    b.status = None;
-                }
-                let first = self.md.nothing_emitted();
-                let lines = self.md.push(&s);
-                self.stream_lines(lines, first);
-            }
-            AgentEvent::ThinkingDelta(s) => {
-                if let Some(b) = &mut self.busy {
-                    b.chars_now += s.len();
-                    b.status = None;
-                }
-                if !self.in_thinking {
-                    self.in_thinking = true;
-                    self.item(vec![t.paint(theme::DIM.italic(), "✻ Thinking…")]);
-                }
-                let lines = self.thinking.push(&s);
-                self.pending.extend(lines);
-            }
-            AgentEvent::BlockComplete { block, .. } => match block {
-                ContentBlock::Text { .. } => {
-                    let first = self.md.nothing_emitted();
-                    let lines = self.md.finish();
-                    self.stream_lines(lines, first);
-                }
-                ContentBlock::Thinking { .. } | ContentBlock::RedactedThinking { .. } => {
-                    let lines = self.thinking.finish();
-                    self.pending.extend(lines);
-                    self.in_thinking = false;
-                }
-                ContentBlock::ToolUse { name, input, .. } => {
-                    self.flush_streams();
-                    let (n, s) = self.title(&name, &input);
-                    if let Some(b) = &mut self.busy {
-                        b.running = Some(render::tool_call(&t, &n, &s, CallState::Running, w));
-                    }
-                }
-                _ => {}
-            },
-            AgentEvent::MessageComplete(m) => {
-                if let Some(b) = &mut self.busy {
-                    b.tokens_done += m.usage.output_tokens;
-                    b.chars_now = 0;
-                }
-            }
-            AgentEvent::ToolStarted { name, input, .. } => {
-                self.todos_shown = false;
-                let (n, s) = self.title(&name, &input);
-                if let Some(b) = &mut self.busy {
-                    b.running = Some(render::tool_call(&t, &n, &s, CallState::Running, w));
-                }
-            }
-            AgentEvent::ToolFinished {
-                id,
-                name,
-                input,
-                output,
-            } => {
-                if let Some(b) = &mut self.busy {
-                    b.running = None;
-                }
-                let refusal = self.refusals.remove(&id);
-                if name == "TodoWrite" && !output.is_error && refusal.is_none() {
-                    if !self.todos_shown {
-                        let list = render::todos_from_input(&input);
-                        self.item(render::todos(&t, &list, w));
-                    }
-                    self.todos_shown = false;
-                    return;
-                }
-                self.count_changes(&output);
-                let state = if output.is_error || refusal.is_some() {
-                    CallState::Error
-                } else {
-                    CallState::Ok
-                };
-                let (n, s) = self.title(&name, &input);
-                let mut lines = vec![render::tool_call(&t, &n, &s, state, w)];
-                lines.extend(render::tool_result(
-                    &t,
-                    &name,
-                    &input,
-                    &output,
-                    refusal.as_ref(),
-                    &self.cwd,
-                    w,
-                ));
-                self.item(lines);
-            }
-            AgentEvent::PermissionDenied {
-                tool_use_id,
-                reason,
-                ..
-            } => {
-                self.refusals
-                    .entry(tool_use_id)
-                    .or_insert(Refusal::Rule(reason));
-            }
-            AgentEvent::ApiRetry(n) => {
-                let lines = render::retry(&t, &n, w);
-                self.pending.extend(lines);
-                if let Some(b) = &mut self.busy {
-                    b.status = Some(format!(
-                        "Retrying in {}s… (attempt {}/{})",
-                        n.delay_ms.div_ceil(1000),
-                        n.attempt,
-                        n.max_retries
-                    ));
-                }
-            }
-            AgentEvent::TodosUpdated(list) => {
-                self.todos_shown = true;
-                self.item(render::todos(&t, &list, w));
-            }
-            AgentEvent::Warning(msg) => {
-                let line = render::warning(&t, &msg);
-                self.pending.push(line);
-            }
-            // Nothing runs nested loops yet (subagents will).
-            AgentEvent::StreamEvent(_) | AgentEvent::ToolResults(_) | AgentEvent::Nested { .. } => {
-            }
-        }
-        self.request_draw();
-    }
-
-    fn count_changes(&mut self, output: &ccrs_core::tools::ToolOutput) {
-        let Some(s) = &output.structured else {
+    /// Asks the `statusLine` command for a new text.
+    fn refresh_status_line(&self, session: &Session) {
+        let Some((line, _)) = &self.status_line else {
             return;
         };
-        match s.get("type").and_then(serde_json::Value::as_str) {
-            Some("update") => {
-                if let Some(p) = s.get("structuredPatch") {
-                    let (a, d) = render::patch_counts(p);
-                    self.lines_added += a as u64;
-                    self.lines_removed += d as u64;
-                }
-            }
-            Some("create") => {
-                if let Some(c) = s.get("content").and_then(serde_json::Value::as_str) {
-                    self.lines_added += c.lines().count() as u64;
-                }
-            }
-            _ => {}
-        }
+        let usage = session.usage();
+        line.refresh(StatusInput {
+            model_id: session.model().to_string(),
+            model_display: ccrs_core::models::info(session.model())
+                .map_or_else(|| session.model().to_string(), |m| m.display.to_string()),
+            cost_usd: session.cost_usd(),
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            api_duration_ms: session.api_duration().as_millis() as u64,
+            lines_added: self.lines_added,
+            lines_removed: self.lines_removed,
+            exceeds_200k_tokens: usage.iter().any(|m| m.usage.total_input() > 200_000),
+        });
     }
 
     fn open_prompt(&mut self, job: PromptJob) {
@@ -847,518 +784,6 @@ impl Ui {
         }
         self.prompt = Some(ActivePrompt::new(job, &self.preview_ctx, title));
         self.menu = None;
-    }
-
-    /// Terminal input. Returns a submitted input (shown, sent).
-    fn on_term(&mut self, ev: Option<std::io::Result<Event>>) -> Option<(String, String)> {
-        let ev = match ev {
-            Some(Ok(e)) => e,
-            // The terminal is gone: nothing more can be typed.
-            Some(Err(_)) | None => {
-                if let Some(b) = &self.busy {
-                    b.cancel.cancel();
-                }
-                self.exit = true;
-                return None;
-            }
-        };
-        let out = match ev {
-            Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
-            Event::Paste(s) => {
-                if let Some(p) = &mut self.prompt {
-                    if let Some(ed) = &mut p.feedback {
-                        ed.insert_str(&s.replace(['\r', '\n'], " "));
-                    }
-                } else {
-                    self.editor.paste(&s);
-                    self.history.reset();
-                    self.update_live_menu();
-                }
-                None
-            }
-            Event::Resize(w, h) => {
-                self.resize(w, h);
-                None
-            }
-            _ => None,
-        };
-        self.request_draw();
-        out
-    }
-
-    fn interrupt(&mut self) {
-        if let Some(b) = &mut self.busy
-            && !b.interrupted
-        {
-            b.cancel.cancel();
-            b.interrupted = true;
-        }
-    }
-
-    fn cycle_mode(&mut self) {
-        let next = match self.engine.mode() {
-            Mode::Default => Mode::AcceptEdits,
-            Mode::AcceptEdits => Mode::Plan,
-            Mode::Plan if self.bypass_allowed => Mode::BypassPermissions,
-            _ => Mode::Default,
-        };
-        self.engine.set_mode(next);
-    }
-
-    fn on_key(&mut self, k: KeyEvent) -> Option<(String, String)> {
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = k.modifiers.contains(KeyModifiers::ALT);
-        let shift = k.modifiers.contains(KeyModifiers::SHIFT);
-        if !(ctrl && k.code == KeyCode::Char('c')) {
-            self.ctrl_c_at = None;
-            if self.hint.as_deref().is_some_and(|h| h.contains("Ctrl-C")) {
-                self.hint = None;
-            }
-        }
-        if k.code != KeyCode::Esc {
-            self.esc_at = None;
-            if self.hint.as_deref().is_some_and(|h| h.contains("Esc")) {
-                self.hint = None;
-            }
-        }
-        if ctrl && k.code == KeyCode::Char('c') {
-            if self.busy.is_some() {
-                self.interrupt();
-            } else if !self.editor.is_empty() {
-                self.editor.clear();
-                self.history.reset();
-                self.menu = None;
-            } else if self.ctrl_c_at.is_some_and(|t| t.elapsed() < CONFIRM_WINDOW) {
-                self.exit = true;
-            } else {
-                self.ctrl_c_at = Some(Instant::now());
-                self.hint = Some("Press Ctrl-C again to exit".into());
-            }
-            return None;
-        }
-        if let Some(p) = &mut self.prompt {
-            if let Some(d) = p.key(k)
-                && let Some(p) = self.prompt.take()
-            {
-                let id = p.job.request.tool_use_id.clone();
-                if let Decision::No(fb) = &d {
-                    self.refusals.insert(id, Refusal::User(fb.clone()));
-                }
-                let (line, _) = p.answer(&d, &self.theme);
-                self.item(vec![line]);
-            }
-            return None;
-        }
-        if ctrl && k.code == KeyCode::Char('d') {
-            if self.editor.is_empty() && self.busy.is_none() {
-                self.exit = true;
-            } else {
-                self.editor.delete();
-            }
-            return None;
-        }
-        if k.code == KeyCode::BackTab {
-            self.cycle_mode();
-            return None;
-        }
-        if k.code == KeyCode::Esc {
-            if self.menu.as_ref().is_some_and(|m| !m.live) {
-                self.menu = None;
-            } else if self.busy.is_some() {
-                self.interrupt();
-            } else if !self.editor.is_empty() {
-                if self.esc_at.is_some_and(|t| t.elapsed() < CONFIRM_WINDOW) {
-                    self.editor.clear();
-                    self.menu = None;
-                    self.hint = None;
-                } else {
-                    self.esc_at = Some(Instant::now());
-                    self.hint = Some("Esc again to clear the input".into());
-                }
-            }
-            return None;
-        }
-        let w = self.width();
-        let pw = 2;
-        let mut edited = true;
-        match k.code {
-            KeyCode::Enter if shift || alt => self.editor.insert_char('\n'),
-            KeyCode::Char('j') if ctrl => self.editor.insert_char('\n'),
-            KeyCode::Enter => {
-                if self.editor.before_cursor().ends_with('\\') {
-                    self.editor.backspace();
-                    self.editor.insert_char('\n');
-                } else {
-                    // Enter on a chosen file accepts it; the prompt is sent with the next one.
-                    if let Some(m) = self.menu.take()
-                        && !m.live
-                        && m.selected.is_some()
-                    {
-                        return None;
-                    }
-                    if self.editor.text().trim().is_empty() {
-                        return None;
-                    }
-                    self.history.reset();
-                    return Some(self.editor.take());
-                }
-            }
-            KeyCode::Tab => {
-                self.complete();
-                edited = false;
-            }
-            KeyCode::Backspace if alt || ctrl => self.editor.kill_word_back(),
-            KeyCode::Backspace => self.editor.backspace(),
-            KeyCode::Delete => self.editor.delete(),
-            KeyCode::Left if ctrl || alt => self.editor.word_left(),
-            KeyCode::Right if ctrl || alt => self.editor.word_right(),
-            KeyCode::Left => self.editor.left(),
-            KeyCode::Right => self.editor.right(),
-            KeyCode::Home => self.editor.home(),
-            KeyCode::End => self.editor.end(),
-            KeyCode::Up => {
-                edited = false;
-                if let Some(m) = &mut self.menu
-                    && !m.completion.items.is_empty()
-                {
-                    let n = m.completion.items.len();
-                    m.selected = Some(m.selected.map_or(n - 1, |s| (s + n - 1) % n));
-                    self.apply_menu_selection();
-                } else if !self.editor.vertical(-1, w, pw) {
-                    let cur = self.editor.text().to_string();
-                    if let Some(h) = self.history.prev(&cur) {
-                        self.editor.set(&h);
-                    }
-                }
-            }
-            KeyCode::Down => {
-                edited = false;
-                if let Some(m) = &mut self.menu
-                    && !m.completion.items.is_empty()
-                {
-                    let n = m.completion.items.len();
-                    m.selected = Some(m.selected.map_or(0, |s| (s + 1) % n));
-                    self.apply_menu_selection();
-                } else if !self.editor.vertical(1, w, pw)
-                    && let Some(h) = self.history.next()
-                {
-                    self.editor.set(&h);
-                }
-            }
-            KeyCode::Char(c) if ctrl => match c {
-                'a' => self.editor.home(),
-                'e' => self.editor.end(),
-                'b' => self.editor.left(),
-                'f' => self.editor.right(),
-                'w' | 'h' => self.editor.kill_word_back(),
-                'u' => self.editor.kill_to_start(),
-                'k' => self.editor.kill_to_end(),
-                'y' => self.editor.yank(),
-                'l' => {
-                    self.screen.invalidate();
-                    edited = false;
-                }
-                'z' => {
-                    self.stop();
-                    edited = false;
-                }
-                _ => edited = false,
-            },
-            KeyCode::Char(c) if alt => match c {
-                'b' => self.editor.word_left(),
-                'f' => self.editor.word_right(),
-                'd' => self.editor.kill_word_forward(),
-                _ => edited = false,
-            },
-            KeyCode::Char(c) => self.editor.insert_char(c),
-            _ => edited = false,
-        }
-        if edited {
-            self.history.reset();
-            self.update_live_menu();
-        }
-        None
-    }
-
-    /// Slash suggestions follow the input while it is a lone `/word` (any other menu closes).
-    fn update_live_menu(&mut self) {
-        let before = self.editor.before_cursor();
-        // The command list is gathered only while a command is being typed, not per keystroke.
-        let typing_command = before.starts_with('/') && before.len() == self.editor.text().len();
-        self.menu = if typing_command {
-            complete::slash(before, &slash::all_names(&self.custom)).map(|c| Menu {
-                completion: c,
-                selected: None,
-                live: true,
-            })
-        } else {
-            None
-        };
-    }
-
-    fn apply_menu_selection(&mut self) {
-        let Some(m) = &mut self.menu else { return };
-        let Some(i) = m.selected else { return };
-        let Some(c) = m.completion.items.get(i) else {
-            return;
-        };
-        let value = c.value.clone();
-        self.editor
-            .replace_before_cursor(m.completion.replace_len, &value);
-        m.completion.replace_len = value.len();
-    }
-
-    fn complete(&mut self) {
-        if let Some(m) = &mut self.menu
-            && (m.selected.is_some() || m.live)
-            && !m.completion.items.is_empty()
-        {
-            // Tab again: next candidate.
-            let n = m.completion.items.len();
-            if n == 1 {
-                let v = m.completion.items[0].value.clone();
-                let len = m.completion.replace_len;
-                self.menu = None;
-                self.editor.replace_before_cursor(len, &v);
-                if !v.ends_with('/') {
-                    self.editor.insert_char(' ');
-                }
-                return;
-            }
-            m.selected = Some(m.selected.map_or(0, |s| (s + 1) % n));
-            self.apply_menu_selection();
-            return;
-        }
-        let before = self.editor.before_cursor().to_string();
-        let names = slash::all_names(&self.custom);
-        let c = complete::slash(&before, &names).or_else(|| complete::paths(&before, &self.cwd));
-        let Some(c) = c else { return };
-        if c.items.len() == 1 {
-            let v = c.items[0].value.clone();
-            self.editor.replace_before_cursor(c.replace_len, &v);
-            if !v.ends_with('/') {
-                self.editor.insert_char(' ');
-            }
-            self.menu = None;
-            return;
-        }
-        let prefix = c.common_prefix();
-        let mut c = c;
-        if prefix.len() > c.replace_len {
-            self.editor.replace_before_cursor(c.replace_len, &prefix);
-            c.replace_len = prefix.len();
-        }
-        self.menu = Some(Menu {
-            completion: c,
-            selected: None,
-            live: false,
-        });
-    }
-
-    fn mode_label(&self) -> (String, Style) {
-        match self.engine.mode() {
-            Mode::Default => (
-                "shift+tab: accept edits / plan · /help".into(),
-                theme::SECONDARY,
-            ),
-            Mode::AcceptEdits => (
-                "⏵⏵ accept edits on (shift+tab to cycle)".into(),
-                Style::fg(theme::Color::Magenta),
-            ),
-            Mode::Plan => (
-                "⏸ plan mode on (shift+tab to cycle)".into(),
-                Style::fg(theme::Color::Cyan),
-            ),
-            Mode::BypassPermissions => (
-                "⏵⏵ bypass permissions on (shift+tab to cycle)".into(),
-                theme::ERROR,
-            ),
-            Mode::DontAsk => (
-                "dontAsk mode: calls no rule allows are denied".into(),
-                theme::WARN,
-            ),
-        }
-    }
-
-    /// The live region: rows and the cursor.
-    fn live(&self) -> (Vec<String>, Option<(usize, usize)>) {
-        let t = self.theme;
-        let w = self.width();
-        let max = self.screen.max_live_rows();
-        let mut rows: Vec<String> = Vec::new();
-        if let Some(b) = &self.busy {
-            rows.push(String::new());
-            if let Some(r) = &b.running {
-                rows.push(r.clone());
-            }
-            let frame = SPINNER_FRAMES[b.frame % SPINNER_FRAMES.len()];
-            let secs = b.started.elapsed().as_secs();
-            let verb = if b.interrupted {
-                "Interrupting"
-            } else {
-                b.verb
-            };
-            let mut detail = format!(
-                "({secs}s · ↓ {} tokens · esc to interrupt)",
-                slash::thousands(b.tokens())
-            );
-            if let Some(s) = &b.status {
-                detail = format!("({secs}s · {s})");
-            }
-            rows.push(format!(
-                "{} {} {}",
-                t.paint(theme::ACCENT, frame),
-                t.paint(theme::ACCENT, &format!("{verb}…")),
-                t.paint(theme::SECONDARY, &detail)
-            ));
-        }
-        rows.push(String::new());
-        for q in self.queue.iter().take(QUEUE_ROWS) {
-            let first = q.lines().next().unwrap_or("");
-            rows.push(t.paint(
-                theme::SECONDARY,
-                &text::truncate(&format!("  ⏵ queued: {}", text::sanitize(first)), w - 1),
-            ));
-        }
-        let footer = self.footer();
-        if let Some(p) = &self.prompt {
-            let room = max.saturating_sub(rows.len() + 1).max(4);
-            let (lines, cursor) = p.render(&t, w, room);
-            let off = rows.len();
-            rows.extend(lines);
-            rows.push(footer);
-            return (rows, cursor.map(|(r, c)| (r + off, c)));
-        }
-        let view = self.editor.view("> ", w);
-        let menu_rows: Vec<String> = self.menu_rows();
-        let fixed = rows.len() + menu_rows.len() + 2;
-        let room = max.saturating_sub(fixed).max(1);
-        // Show the part of a tall input around the cursor.
-        let (start, end) = if view.rows.len() > room {
-            let s = view.cursor.0.saturating_sub(room - 1);
-            (s, s + room)
-        } else {
-            (0, view.rows.len())
-        };
-        let off = rows.len();
-        for (i, r) in view.rows[start..end].iter().enumerate() {
-            if start + i == 0 {
-                rows.push(format!(
-                    "{}{}",
-                    t.paint(Style::plain().bold(), ">"),
-                    r.strip_prefix('>').unwrap_or(r)
-                ));
-            } else {
-                rows.push(r.clone());
-            }
-        }
-        let cursor = (off + view.cursor.0 - start, view.cursor.1);
-        rows.push(t.paint(theme::SECONDARY, &"─".repeat(w.saturating_sub(1))));
-        rows.extend(menu_rows);
-        rows.push(footer);
-        (rows, Some(cursor))
-    }
-
-    fn menu_rows(&self) -> Vec<String> {
-        let Some(m) = &self.menu else {
-            return Vec::new();
-        };
-        let t = self.theme;
-        let w = self.width();
-        let items = &m.completion.items;
-        let sel = m.selected.unwrap_or(usize::MAX);
-        let start = if sel != usize::MAX && sel >= MENU_ROWS {
-            sel + 1 - MENU_ROWS
-        } else {
-            0
-        };
-        let name_w = items
-            .iter()
-            .map(|c| text::width(&c.value))
-            .max()
-            .unwrap_or(0)
-            .min(32);
-        let mut out = Vec::new();
-        for (i, c) in items.iter().enumerate().skip(start).take(MENU_ROWS) {
-            let pad = name_w.saturating_sub(text::width(&c.value));
-            let line = format!("  {}{}  {}", c.value, " ".repeat(pad), c.detail);
-            let line = text::truncate(&line, w.saturating_sub(1));
-            // The description is dimmed, unless the cut ended the row (with `…`) before it.
-            let split = line.len().min(2 + c.value.len() + pad);
-            out.push(if i == sel {
-                t.paint(theme::SELECTED, &line)
-            } else if c.detail.is_empty() || !line.is_char_boundary(split) {
-                line
-            } else {
-                let (a, b) = line.split_at(split);
-                format!("{}{}", a, t.paint(theme::SECONDARY, b))
-            });
-        }
-        if items.len() > MENU_ROWS + start {
-            out.push(t.paint(
-                theme::SECONDARY,
-                &format!("  … {} more", items.len() - MENU_ROWS - start),
-            ));
-        }
-        out
-    }
-
-    fn footer(&self) -> String {
-        let t = self.theme;
-        let w = self.width();
-        let (label, style) = match &self.hint {
-            Some(h) => (h.clone(), theme::WARN),
-            None => self.mode_label(),
-        };
-        let model = ccrs_core::models::info(&self.model)
-            .map(|m| m.display.to_string())
-            .unwrap_or_else(|| self.model.clone());
-        let right = model;
-        let left = format!("  {label}");
-        let gap = w
-            .saturating_sub(1)
-            .saturating_sub(text::width(&left) + text::width(&right));
-        if gap < 2 {
-            return t.paint(style, &text::truncate(&left, w.saturating_sub(1)));
-        }
-        format!(
-            "{}{}{}",
-            t.paint(style, &left),
-            " ".repeat(gap),
-            t.paint(theme::SECONDARY, &right)
-        )
-    }
-
-    /// Asks for a frame: now if the last one is old enough, else at the next frame slot.
-    fn request_draw(&mut self) {
-        if self.draw_at.is_none() {
-            let due = self.last_draw + FRAME_INTERVAL;
-            self.draw_at = Some(due);
-        }
-    }
-
-    fn draw_if_due(&mut self) {
-        if let Some(at) = self.draw_at
-            && Instant::now() >= at
-        {
-            self.draw_now();
-        }
-    }
-
-    fn draw_now(&mut self) {
-        self.draw_at = None;
-        self.last_draw = Instant::now();
-        // The size now, not the last resize event's: a frame laid out for a wider terminal
-        // than the real one would wrap and leave stale rows behind.
-        if let Ok((w, h)) = crossterm::terminal::size()
-            && (w as usize, h as usize) != self.screen.size()
-        {
-            self.resize(w, h);
-        }
-        let (live, cursor) = self.live();
-        let scroll = std::mem::take(&mut self.pending);
-        // A write error means the terminal is gone; the next read will end the session.
-        let _ = self.screen.frame(&scroll, &live, cursor);
     }
 
     fn shutdown(&mut self, session: &Session) {
@@ -1392,6 +817,18 @@ impl Ui {
 async fn next_event(events: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
     match events {
         Some(e) => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *e).poll_next(cx)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the status line's text changes (never without a status line).
+async fn status_changed(line: &mut Option<(StatusLine, watch::Receiver<Option<String>>)>) {
+    match line {
+        Some((_, rx)) => {
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
         None => std::future::pending().await,
     }
 }

@@ -3,6 +3,7 @@
 //! collapses to one line in the scrollback once answered.
 
 use super::editor::Editor;
+use super::question::{self, BodyLine};
 use super::render;
 use super::text::{self, Span, paint};
 use super::theme::{self, Style, Theme};
@@ -13,6 +14,8 @@ use ccrs_core::permissions::{
 use ccrs_core::tools::ToolContext;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// A question waiting for the user.
@@ -122,6 +125,10 @@ pub fn preview(req: &PermissionRequest, ctx: &ToolContext) -> Preview {
     }
 }
 
+/// Keys pressed this soon after the question appeared, or after the last key typed into the
+/// input box, do not answer it: they were meant for the input box (issue 20 point 1).
+pub const GRACE: Duration = Duration::from_millis(400);
+
 /// A prompt on screen.
 pub struct ActivePrompt {
     pub job: PromptJob,
@@ -131,6 +138,15 @@ pub struct ActivePrompt {
     pub selected: usize,
     /// Typing the "what to do instead" feedback (option 3).
     pub feedback: Option<Editor>,
+    /// Keys before this instant go to the input box (or nowhere), never to the question.
+    armed_at: Instant,
+    /// Rows of the body scrolled away.
+    scroll: usize,
+    /// The last frame's largest useful scroll and page size (for PgUp/PgDn).
+    max_scroll: Cell<usize>,
+    page: Cell<usize>,
+    /// When the question appeared (the spinner's clock stops while it waits).
+    pub shown_at: Instant,
 }
 
 /// The user's decision.
@@ -141,15 +157,39 @@ pub enum Decision {
     No(Option<String>),
 }
 
+/// What a key did to the question.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reaction {
+    /// Answered.
+    Decided(Decision),
+    /// Not for the question: the input box takes it (text typed ahead).
+    ToInput,
+    /// Used by the question (a move, a scroll) or ignored.
+    Handled,
+}
+
+/// Whether "don't ask again" saves the rule in the project or keeps it for this session only
+/// (core keeps path rules in the session: PermissionEngine::persist_allow).
+fn saved_for_session(rule: &str) -> bool {
+    let tool = rule.split('(').next().unwrap_or(rule);
+    ccrs_core::permissions::rules::PATH_TOOLS.contains(&tool)
+}
+
 impl ActivePrompt {
     pub fn new(job: PromptJob, ctx: &ToolContext, title: String) -> Self {
         let preview = preview(&job.request, ctx);
+        let now = Instant::now();
         ActivePrompt {
             job,
             preview,
             title,
             selected: 0,
             feedback: None,
+            armed_at: now + GRACE,
+            scroll: 0,
+            max_scroll: Cell::new(0),
+            page: Cell::new(1),
+            shown_at: now,
         }
     }
 
@@ -179,63 +219,102 @@ impl ActivePrompt {
         }
     }
 
-    /// Handles a key; returns the decision once there is one.
-    pub fn key(&mut self, k: KeyEvent) -> Option<Decision> {
+    /// The text of option 2: the rules exactly as they will be written, and where.
+    fn always_label(&self) -> String {
+        let rules = self.job.request.suggestions.join(", ");
+        if self
+            .job
+            .request
+            .suggestions
+            .iter()
+            .all(|r| saved_for_session(r))
+        {
+            format!("Yes, and don't ask again for {rules} during this session")
+        } else {
+            format!(
+                "Yes, and don't ask again for {rules} in this project (saved to .claude/settings.local.json)"
+            )
+        }
+    }
+
+    /// Handles a key pressed at `now`. Letters never answer; any other key answers only once
+    /// the question has been on screen for [`GRACE`] with no typing in between.
+    pub fn key(&mut self, k: KeyEvent, now: Instant) -> Reaction {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
         if let Some(ed) = &mut self.feedback {
             match k.code {
                 KeyCode::Enter => {
                     let t = ed.text().trim().to_string();
-                    return Some(Decision::No((!t.is_empty()).then_some(t)));
+                    return Reaction::Decided(Decision::No((!t.is_empty()).then_some(t)));
                 }
-                KeyCode::Esc => return Some(Decision::No(None)),
+                KeyCode::Esc => return Reaction::Decided(Decision::No(None)),
                 KeyCode::Backspace => ed.backspace(),
                 KeyCode::Left => ed.left(),
                 KeyCode::Right => ed.right(),
                 KeyCode::Home => ed.home(),
                 KeyCode::End => ed.end(),
-                KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                    ed.kill_to_start()
-                }
-                KeyCode::Char('w') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                    ed.kill_word_back()
-                }
-                KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                    ed.insert_char(c)
-                }
+                KeyCode::Char('u') if ctrl => ed.kill_to_start(),
+                KeyCode::Char('w') if ctrl => ed.kill_word_back(),
+                KeyCode::Char(c) if !ctrl => ed.insert_char(c),
                 _ => {}
             }
-            return None;
+            return Reaction::Handled;
+        }
+        let digit = matches!(k.code, KeyCode::Char('1'..='3')) && !ctrl && !alt;
+        let typing = match k.code {
+            KeyCode::Char(_) => !ctrl && !alt,
+            KeyCode::Backspace | KeyCode::Delete | KeyCode::Left | KeyCode::Right => true,
+            _ => false,
+        };
+        if now < self.armed_at || (typing && !digit) {
+            if typing || k.code == KeyCode::Enter {
+                // Typed ahead: the input box gets it, and the question waits for a pause.
+                self.armed_at = self.armed_at.max(now + GRACE);
+                return Reaction::ToInput;
+            }
+            return Reaction::Handled;
         }
         let opts = self.options();
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         let up = matches!(k.code, KeyCode::Up | KeyCode::BackTab)
-            || (ctrl && k.code == KeyCode::Char('p'))
-            || (!ctrl && k.code == KeyCode::Char('k'));
+            || (ctrl && k.code == KeyCode::Char('p'));
         let down = matches!(k.code, KeyCode::Down | KeyCode::Tab)
-            || (ctrl && k.code == KeyCode::Char('n'))
-            || (!ctrl && k.code == KeyCode::Char('j'));
+            || (ctrl && k.code == KeyCode::Char('n'));
         if up {
             self.selected = (self.selected + opts.len() - 1) % opts.len();
-            return None;
+            return Reaction::Handled;
         }
         if down {
             self.selected = (self.selected + 1) % opts.len();
-            return None;
+            return Reaction::Handled;
         }
-        if ctrl {
-            return None;
-        }
+        let page = self.page.get().max(1);
+        let max = self.max_scroll.get();
         match k.code {
-            KeyCode::Esc => Some(Decision::No(None)),
+            KeyCode::PageDown => self.scroll = (self.scroll + page).min(max),
+            KeyCode::PageUp => self.scroll = self.scroll.min(max).saturating_sub(page),
+            KeyCode::End if ctrl => self.scroll = max,
+            KeyCode::Home if ctrl => self.scroll = 0,
+            KeyCode::Esc => return Reaction::Decided(Decision::No(None)),
             KeyCode::Enter => {
                 let n = opts.get(self.selected).copied().unwrap_or(1);
-                self.choose(n)
+                if let Some(d) = self.choose(n) {
+                    return Reaction::Decided(d);
+                }
             }
-            KeyCode::Char('1') | KeyCode::Char('y') | KeyCode::Char('Y') => self.choose(1),
-            KeyCode::Char('2') | KeyCode::Char('a') | KeyCode::Char('A') => self.choose(2),
-            KeyCode::Char('3') | KeyCode::Char('n') | KeyCode::Char('N') => self.choose(3),
-            _ => None,
+            KeyCode::Char(c @ '1'..='3') => {
+                if let Some(d) = self.choose(c as usize - '0' as usize) {
+                    return Reaction::Decided(d);
+                }
+            }
+            _ => {}
         }
+        Reaction::Handled
+    }
+
+    /// Something was typed into the input box (a paste): the question waits for a pause.
+    pub fn hold(&mut self, now: Instant) {
+        self.armed_at = self.armed_at.max(now + GRACE);
     }
 
     /// Answers the agent and returns the line that stays in the scrollback.
@@ -248,10 +327,10 @@ impl ActivePrompt {
             Decision::Always => (
                 PromptAnswer::AllowAlways,
                 format!(
-                    "{} {} · Yes, and don't ask again for {}",
+                    "{} {} · {}",
                     theme.paint(theme::OK, "✔"),
                     self.title,
-                    self.job.request.suggestions.join(", ")
+                    self.always_label()
                 ),
             ),
             Decision::No(fb) => (
@@ -279,7 +358,7 @@ impl ActivePrompt {
     }
 
     /// The prompt's lines for the live region (at most `max_rows`) and the cursor when the
-    /// feedback line is being typed.
+    /// feedback line is being typed. The body scrolls; head, reason and options always show.
     pub fn render(
         &self,
         theme: &Theme,
@@ -290,32 +369,18 @@ impl ActivePrompt {
         let w = width.max(20);
         let inner = w.saturating_sub(4).max(10);
         let mut head: Vec<String> = Vec::new();
-        let mut body: Vec<String> = Vec::new();
+        let mut body: Vec<BodyLine> = Vec::new();
         head.push(theme.paint(theme::PERMISSION, &"─".repeat(w.saturating_sub(1))));
-        let wrap_plain = |s: &str, style: Style, indent: &str| -> Vec<String> {
-            let mut out = Vec::new();
-            for line in text::sanitize(s).lines() {
-                for row in text::wrap_spans(
-                    &[Span::new(style, line)],
-                    inner,
-                    &[Span::plain(indent)],
-                    &[Span::plain(indent)],
-                ) {
-                    out.push(paint(theme, &row));
-                }
-            }
-            out
-        };
         match &self.preview {
             Preview::Command {
                 command,
                 description,
             } => {
                 head.push(theme.paint(theme::PERMISSION, " Bash command"));
-                body.push(String::new());
-                body.extend(wrap_plain(command, Style::plain().bold(), "   "));
+                body.push(BodyLine::text(Style::plain(), "", 0));
+                body.push(BodyLine::text(Style::plain().bold(), command.as_str(), 3));
                 if let Some(d) = description {
-                    body.extend(wrap_plain(d, theme::SECONDARY, "   "));
+                    body.push(BodyLine::text(theme::SECONDARY, d.as_str(), 3));
                 }
             }
             Preview::Diff {
@@ -325,40 +390,45 @@ impl ActivePrompt {
                 note,
             } => {
                 head.push(theme.paint(theme::PERMISSION, &format!(" {verb}")));
-                body.push(format!(
-                    "   {}",
-                    theme.paint(Style::plain().bold(), &text::truncate(path, inner))
-                ));
+                body.push(BodyLine::text(Style::plain().bold(), path.as_str(), 3));
                 if let Some(n) = note {
-                    body.push(theme.paint(theme::WARN, &format!("   ⚠ {n}")));
+                    body.push(BodyLine::text(theme::WARN, format!("⚠ {n}"), 3));
                 }
                 let (add, del) = render::patch_counts(patch);
                 if add + del == 0 {
-                    body.push(theme.paint(theme::SECONDARY, "   (no changes)"));
+                    body.push(BodyLine::text(theme::SECONDARY, "(no changes)", 3));
                 }
                 for l in render::structured_patch(theme, patch, inner.saturating_sub(1), usize::MAX)
                 {
-                    body.push(format!("   {l}"));
+                    body.push(BodyLine::Rendered(format!("   {l}")));
                 }
             }
             Preview::Url { url, prompt } => {
                 head.push(theme.paint(theme::PERMISSION, " Fetch"));
-                body.push(String::new());
-                body.extend(wrap_plain(url, Style::plain().bold(), "   "));
+                body.push(BodyLine::text(Style::plain(), "", 0));
+                body.push(BodyLine::text(Style::plain().bold(), url.as_str(), 3));
                 if let Some(p) = prompt {
-                    body.extend(wrap_plain(p, theme::SECONDARY, "   "));
+                    body.push(BodyLine::text(theme::SECONDARY, p.as_str(), 3));
                 }
             }
             Preview::Generic { text: t } => {
                 head.push(theme.paint(theme::PERMISSION, &format!(" {}", req.tool_name)));
-                body.push(String::new());
-                body.extend(wrap_plain(t, Style::plain(), "   "));
+                body.push(BodyLine::text(Style::plain(), "", 0));
+                body.push(BodyLine::text(Style::plain(), t.as_str(), 3));
             }
         }
         let mut tail: Vec<String> = Vec::new();
         tail.push(String::new());
         if !req.reason.is_empty() {
-            tail.extend(wrap_plain(&req.reason, theme::SECONDARY, " "));
+            // Wrapped, never cut.
+            for row in text::wrap_spans(
+                &[Span::new(theme::SECONDARY, text::sanitize(&req.reason))],
+                w - 1,
+                &[Span::plain(" ")],
+                &[Span::plain(" ")],
+            ) {
+                tail.push(paint(theme, &row));
+            }
         }
         // What decided it (the rule and its file, a protected path, what was not understood),
         // one line per part of the call; a long compound command shows the first few.
@@ -391,10 +461,7 @@ impl ActivePrompt {
             let pointer = if sel { "❯" } else { " " };
             let label = match n {
                 1 => "Yes".to_string(),
-                2 => format!(
-                    "Yes, and don't ask again for {} in this project",
-                    req.suggestions.join(", ")
-                ),
+                2 => self.always_label(),
                 _ => "No, and tell ccrs what to do differently (esc)".to_string(),
             };
             let style = if sel { theme::SELECTED } else { Style::plain() };
@@ -421,21 +488,12 @@ impl ActivePrompt {
                 tail.push(paint(theme, &row));
             }
         }
-        // Trim the preview so the whole prompt fits: the options must stay visible.
-        let room = max_rows.saturating_sub(head.len() + tail.len()).max(1);
-        if body.len() > room {
-            let hidden = body.len() - room + 1;
-            body.truncate(room.saturating_sub(1));
-            body.push(theme.paint(
-                theme::SECONDARY,
-                &format!("   … +{hidden} lines (enlarge the terminal to see all)"),
-            ));
-        }
-        let offset = head.len() + body.len();
-        let mut all = head;
-        all.extend(body);
-        all.extend(tail);
-        (all, cursor.map(|(r, c)| (r + offset, c)))
+        let tail_len = tail.len();
+        let l = question::layout(theme, &head, &body, &tail, w, max_rows, self.scroll);
+        self.max_scroll.set(l.max_scroll);
+        self.page.set(l.page);
+        let offset = l.rows.len() - tail_len;
+        (l.rows, cursor.map(|(r, c)| (r + offset, c)))
     }
 }
 
@@ -536,26 +594,51 @@ mod tests {
         );
     }
 
+    /// A moment after the question appeared, with no typing since.
+    fn later() -> Instant {
+        Instant::now() + GRACE * 2
+    }
+
+    fn decided(r: Reaction) -> Option<Decision> {
+        match r {
+            Reaction::Decided(d) => Some(d),
+            _ => None,
+        }
+    }
+
     #[test]
     fn keys_choose_answers() {
         let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
-        assert_eq!(p.key(key(KeyCode::Down)), None);
-        assert_eq!(p.key(key(KeyCode::Enter)), Some(Decision::Always));
+        assert_eq!(p.key(key(KeyCode::Down), later()), Reaction::Handled);
+        assert_eq!(
+            decided(p.key(key(KeyCode::Enter), later())),
+            Some(Decision::Always)
+        );
         let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec![]);
-        assert_eq!(p.key(key(KeyCode::Char('a'))), None, "no rule to save");
-        assert_eq!(p.key(key(KeyCode::Char('y'))), Some(Decision::Once));
+        assert_eq!(
+            decided(p.key(key(KeyCode::Char('2')), later())),
+            None,
+            "no rule to save"
+        );
+        assert_eq!(
+            decided(p.key(key(KeyCode::Char('1')), later())),
+            Some(Decision::Once)
+        );
         let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
-        assert_eq!(p.key(key(KeyCode::Esc)), Some(Decision::No(None)));
+        assert_eq!(
+            decided(p.key(key(KeyCode::Esc), later())),
+            Some(Decision::No(None))
+        );
         let (mut p, rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
-        assert_eq!(p.key(key(KeyCode::Char('n'))), None);
+        assert_eq!(p.key(key(KeyCode::Char('3')), later()), Reaction::Handled);
         for c in "use /tmp".chars() {
-            p.key(key(KeyCode::Char(c)));
+            p.key(key(KeyCode::Char(c)), later());
         }
         let (lines, cursor) = p.render(&Theme::PLAIN, 80, 30);
         let (r, c) = cursor.unwrap();
         assert!(lines[r].contains("use /tmp"));
         assert_eq!(c, text::width(&lines[r]));
-        let d = p.key(key(KeyCode::Enter)).unwrap();
+        let d = decided(p.key(key(KeyCode::Enter), later())).unwrap();
         assert_eq!(d, Decision::No(Some("use /tmp".into())));
         let (line, answer) = p.answer(&d, &Theme::PLAIN);
         assert_eq!(line, "  ✘ Bash(x) · No: use /tmp");
@@ -569,16 +652,71 @@ mod tests {
     }
 
     #[test]
-    fn long_previews_are_trimmed_to_keep_options_visible() {
+    fn letters_and_early_keys_never_answer() {
+        let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls)".into()]);
+        // At once: even digits, Enter and Esc are typing meant for the input box (or ignored).
+        let now = Instant::now();
+        assert_eq!(p.key(key(KeyCode::Char('2')), now), Reaction::ToInput);
+        assert_eq!(p.key(key(KeyCode::Enter), now), Reaction::ToInput);
+        assert_eq!(p.key(key(KeyCode::Esc), now), Reaction::Handled);
+        // Later: letters still go to the input box, and each one restarts the wait.
+        let t = later();
+        for c in "yes always no".chars() {
+            assert_eq!(p.key(key(KeyCode::Char(c)), t), Reaction::ToInput, "{c}");
+        }
+        assert_eq!(p.key(key(KeyCode::Enter), t), Reaction::ToInput);
+        assert_eq!(p.key(key(KeyCode::Char('1')), t), Reaction::ToInput);
+        // After a pause, a deliberate key answers.
+        let calm = t + GRACE;
+        assert_eq!(
+            decided(p.key(key(KeyCode::Char('1')), calm)),
+            Some(Decision::Once)
+        );
+        // A paste holds the question too.
+        let (mut p, _rx) = job("Bash", json!({"command": "ls"}), vec![]);
+        let t = later();
+        p.hold(t);
+        assert_eq!(p.key(key(KeyCode::Enter), t), Reaction::ToInput);
+    }
+
+    #[test]
+    fn long_previews_scroll_and_keep_options_visible() {
         let cmd = (0..100)
             .map(|i| format!("echo {i}"))
             .collect::<Vec<_>>()
             .join("\n");
-        let (p, _rx) = job("Bash", json!({"command": cmd}), vec!["Bash(x)".into()]);
+        let (mut p, _rx) = job("Bash", json!({"command": cmd}), vec!["Bash(x)".into()]);
         let (lines, _) = p.render(&Theme::PLAIN, 60, 20);
         assert_eq!(lines.len(), 20);
         assert!(lines.iter().any(|l| l.contains("3. No")));
-        assert!(lines.iter().any(|l| l.contains("… +")));
+        assert!(lines.iter().any(|l| l.contains("more lines below")));
+        let mut seen_last = false;
+        for _ in 0..40 {
+            p.key(key(KeyCode::PageDown), later());
+            let (lines, _) = p.render(&Theme::PLAIN, 60, 20);
+            assert!(lines.len() <= 20);
+            assert!(lines.iter().any(|l| l.contains("3. No")));
+            seen_last |= lines.iter().any(|l| l.trim() == "echo 99");
+        }
+        assert!(seen_last);
+    }
+
+    #[test]
+    fn always_says_where_the_rule_goes() {
+        let (p, _rx) = job("Bash", json!({"command": "ls"}), vec!["Bash(ls *)".into()]);
+        assert!(
+            p.always_label()
+                .contains("Bash(ls *) in this project (saved to .claude/settings.local.json)")
+        );
+        let (p, _rx) = job(
+            "Edit",
+            json!({"file_path": "a"}),
+            vec!["Edit(/p/src/**)".into()],
+        );
+        assert!(
+            p.always_label()
+                .ends_with("Edit(/p/src/**) during this session")
+        );
     }
 
     #[tokio::test]

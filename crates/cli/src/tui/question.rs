@@ -1,5 +1,5 @@
 //! The layout of a permission question in the live region, as a pure function of the content,
-//! the window's size and a scroll offset (issue 20 points 1–2, wired up in round 2).
+//! the window's size and a scroll offset (issue 20 points 1–2).
 //!
 //! The question's head (its title) and tail (the reason, "Do you want to proceed?" and the
 //! options) always show; the body between them (the whole command, the diff) is never cut: when

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 /// Result lines shown under a tool call before `… +N lines`.
 pub const RESULT_LINES: usize = 3;
+/// Lines of a created file shown under the call.
+pub const CREATE_LINES: usize = 8;
 /// Diff lines shown under an edit before `… +N lines`.
 pub const DIFF_LINES: usize = 60;
 
@@ -77,7 +79,10 @@ fn head_lines(s: &str, max: usize, style: Style) -> Vec<(Style, String)> {
         .map(|l| (style, (*l).to_string()))
         .collect();
     if all.len() > max {
-        out.push((theme::SECONDARY, format!("… +{} lines", all.len() - max)));
+        out.push((
+            theme::SECONDARY,
+            format!("… +{} lines (ctrl+o to expand)", all.len() - max),
+        ));
     }
     out
 }
@@ -180,9 +185,9 @@ pub fn tool_result(
                         display_path(path, cwd)
                     ),
                 )];
-                let shown = head_lines(content, 8, Style::plain());
+                let shown = head_lines(content, CREATE_LINES, Style::plain());
                 for (i, (st, line)) in shown.into_iter().enumerate() {
-                    if i < 8 && st == Style::plain() {
+                    if i < CREATE_LINES && st == Style::plain() {
                         l.push((st, format!("{:>4} {line}", i + 1)));
                     } else {
                         l.push((st, line));

@@ -17,6 +17,10 @@ pub enum Outcome {
     Print(Vec<String>),
     Login,
     Logout,
+    /// Open this file in the user's editor (then read the memory files again).
+    Edit(PathBuf),
+    /// Compact the conversation with these instructions.
+    Compact(String),
     Exit,
 }
 
@@ -58,7 +62,11 @@ pub fn handle(b: &Builtin, args: &str, ctx: &mut Ctx<'_>) -> Outcome {
         "status" => Outcome::Print(status(ctx)),
         "permissions" => Outcome::Print(permissions(ctx)),
         "todos" => Outcome::Print(todos(ctx)),
+        "memory" => memory(ctx, args),
+        "compact" => Outcome::Compact(args.to_string()),
         "sandbox" => Outcome::Print(ctx.session.sandbox_report().lines()),
+        "skills" => Outcome::Print(skills(ctx)),
+        "mcp" => Outcome::Print(super::mcp_view::lines(&t, &ctx.session.mcp().report())),
         "login" => Outcome::Login,
         "logout" => Outcome::Logout,
         _ => Outcome::Exit,
@@ -172,7 +180,7 @@ fn help(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 /// "1M", "200k".
-fn tokens_short(n: u64) -> String {
+pub(super) fn tokens_short(n: u64) -> String {
     if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1000 {
@@ -182,7 +190,7 @@ fn tokens_short(n: u64) -> String {
     }
 }
 
-fn price(p: f64) -> String {
+pub(super) fn price(p: f64) -> String {
     if p.fract() == 0.0 {
         format!("${p:.0}")
     } else {
@@ -349,6 +357,76 @@ pub fn cost_lines(
     out
 }
 
+/// `/memory`: the files in the order the model gets them (imports indented under the file
+/// that imports them), what each costs, what was skipped; `/memory N` opens file N.
+fn memory(ctx: &Ctx<'_>, args: &str) -> Outcome {
+    let t = ctx.theme;
+    let m = ctx.session.memory();
+    let files: Vec<_> = m.files().iter().chain(m.later_files()).collect();
+    let arg = args.trim();
+    if !arg.is_empty() {
+        return match arg
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| files.get(n.wrapping_sub(1)))
+        {
+            Some(f) => Outcome::Edit(f.path.clone()),
+            None => Outcome::Print(vec![t.paint(
+                theme::ERROR,
+                &format!("  ⎿  /memory: give a number from 1 to {}", files.len()),
+            )]),
+        };
+    }
+    if files.is_empty() {
+        return Outcome::Print(vec![format!(
+            "  ⎿  No memory files. {}",
+            t.paint(
+                theme::SECONDARY,
+                "(CLAUDE.md in this directory or above, ~/.claude/CLAUDE.md; /init writes one)"
+            )
+        )]);
+    }
+    let mut out = vec![format!(
+        "  {} {}",
+        t.paint(Style::plain().bold(), "Memory files"),
+        t.paint(
+            theme::SECONDARY,
+            &format!("(about {} tokens with every request)", m.reminder_tokens())
+        )
+    )];
+    for (i, f) in files.iter().enumerate() {
+        let depth = std::iter::successors(f.parent.as_ref(), |p| {
+            files
+                .iter()
+                .find(|g| &g.path == *p)
+                .and_then(|g| g.parent.as_ref())
+        })
+        .count();
+        out.push(format!(
+            "    {:>2}. {}{} {}",
+            i + 1,
+            "  ".repeat(depth),
+            text::sanitize(&f.path.display().to_string()),
+            t.paint(
+                theme::SECONDARY,
+                &format!("({}, ~{} tokens)", f.kind.label(), f.tokens())
+            )
+        ));
+    }
+    for p in m.problems() {
+        out.push(t.paint(
+            theme::SECONDARY,
+            &format!(
+                "    skipped {}: {}",
+                text::sanitize(&p.path.display().to_string()),
+                p.reason
+            ),
+        ));
+    }
+    out.push(t.paint(theme::SECONDARY, "  /memory N opens file N in $EDITOR"));
+    Outcome::Print(out)
+}
+
 fn cost(ctx: &Ctx<'_>) -> Vec<String> {
     let s = &ctx.session;
     cost_lines(
@@ -479,6 +557,37 @@ fn permissions(ctx: &Ctx<'_>) -> Vec<String> {
         theme::SECONDARY,
         "  \"Yes, and don't ask again\" saves rules to .claude/settings.local.json.",
     ));
+    out
+}
+
+/// `/skills`: each skill, where it comes from and what it is for.
+fn skills(ctx: &Ctx<'_>) -> Vec<String> {
+    let t = ctx.theme;
+    let skills = ctx.session.skills();
+    if skills.is_empty() {
+        return vec![t.paint(
+            theme::SECONDARY,
+            "  ⎿  No skills (.claude/skills/<name>/SKILL.md or ~/.claude/skills/<name>/SKILL.md)",
+        )];
+    }
+    let mut out = vec![format!("  Skills ({})", skills.len())];
+    for s in skills {
+        let scope = match s.scope {
+            ccrs_core::session::commands::Scope::Project => "project",
+            ccrs_core::session::commands::Scope::User => "user",
+        };
+        let manual = if s.model_invocable {
+            ""
+        } else {
+            ", not offered to the model"
+        };
+        out.push(format!(
+            "  {} · {} {}",
+            text::sanitize(&s.name),
+            text::sanitize(&s.description),
+            t.paint(theme::SECONDARY, &format!("({scope}{manual})"))
+        ));
+    }
     out
 }
 

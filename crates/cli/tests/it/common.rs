@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
+/// Longer than the TUI's question grace period (400 ms).
+pub const QUESTION_GRACE: Duration = Duration::from_millis(600);
 
 pub struct Env {
     pub _tmp: tempfile::TempDir,
@@ -124,6 +126,7 @@ impl Tui {
             "CCRS_MANAGED_SETTINGS_PATH",
             e.home.join("no-managed-settings.json"),
         );
+        cmd.env("CCRS_MANAGED_MEMORY_DIR", e.home.join("no-managed-memory"));
         cmd.env("ANTHROPIC_API_KEY", "sk-ant-test-key");
         cmd.env("ANTHROPIC_BASE_URL", mock.base_url());
         for (k, v) in &opts.extra_env {
@@ -199,6 +202,14 @@ impl Tui {
     }
 
     /// Types text and presses Enter.
+    /// Answers the permission question on screen. Keys that come within the UI's grace period
+    /// after a question appears go to the input box (issue 20 point 1), so a deliberate answer
+    /// waits longer than that, counted from when the question was seen: load cannot shorten it.
+    pub fn answer(&mut self, keys: &str) {
+        std::thread::sleep(QUESTION_GRACE);
+        self.send(keys);
+    }
+
     pub fn submit(&mut self, s: &str) {
         self.send(s);
         // The text must be on screen before Enter, or Enter could arrive inside the same read
@@ -365,6 +376,7 @@ pub fn ccrs_command(home: &Path, cwd: &Path, mock: &MockServer) -> Command {
             "CCRS_MANAGED_SETTINGS_PATH",
             home.join("no-managed-settings.json"),
         )
+        .env("CCRS_MANAGED_MEMORY_DIR", home.join("no-managed-memory"))
         .env("ANTHROPIC_API_KEY", "sk-ant-test-key")
         .env("ANTHROPIC_BASE_URL", mock.base_url());
     cmd

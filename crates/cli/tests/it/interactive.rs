@@ -25,12 +25,17 @@ fn a_prompt_streams_the_answer_inline() {
     assert_eq!(last_user_text(&reqs[0]), "say hello");
     t.wait_idle();
     // Every frame is one write, but the reader may have caught one half-way: wait for its end.
+    // One snapshot of the output, taken when no frame is half-way: reading it twice could catch
+    // a later frame half-written.
     let frames_closed = |raw: &[u8]| count(raw, b"\x1b[?2026h") == count(raw, b"\x1b[?2026l");
     let start = Instant::now();
-    while !frames_closed(&t.raw()) && start.elapsed() < TIMEOUT {
+    let raw = loop {
+        let raw = t.raw();
+        if frames_closed(&raw) || start.elapsed() > TIMEOUT {
+            break raw;
+        }
         std::thread::sleep(Duration::from_millis(5));
-    }
-    let raw = t.raw();
+    };
     // Inline rendering: no alternate screen, no full-screen clear, synchronized frames.
     assert_eq!(count(&raw, b"\x1b[?1049h"), 0, "alternate screen used");
     assert_eq!(count(&raw, b"\x1b[2J"), 0, "screen cleared");
@@ -81,7 +86,9 @@ fn model_command_changes_the_next_request() {
     t.wait_idle();
     t.submit("/model");
     let s = t.wait_text("claude-haiku-5-5");
-    assert!(s.contains("● opus"), "current model marked: {s}");
+    assert!(s.contains("❯ Opus 5.5"), "current model selected: {s}");
+    t.send("\x1b");
+    t.wait_for(|s| !s.contains("Select a model"));
     t.submit("/model haiku");
     t.wait_text("Set model to Haiku 5.5");
     t.wait_text("Haiku 5.5");
@@ -125,11 +132,11 @@ fn custom_command_expands_arguments_for_one_turn() {
     let e = env();
     write(
         &e.cwd.join(".claude/commands/greet.md"),
-        "---\ndescription: Greet someone\nargument-hint: <name>\nmodel: haiku\n---\nSay hello to $1 (all: $ARGUMENTS).\n",
+        "---\ndescription: Greet someone\nargument-hint: <name>\nmodel: haiku\n---\nSay hello to $0 (all: $ARGUMENTS).\n",
     );
     write(
         &e.home.join(".claude/commands/frontend/component.md"),
-        "Make a component named $1.",
+        "Make a component named $0.",
     );
     let mock = MockServer::start_blocking(
         Scenario::new()
@@ -155,10 +162,12 @@ fn custom_command_expands_arguments_for_one_turn() {
     let reqs = wait_requests(&mock, 3);
     assert_eq!(
         last_user_text(&reqs[0]),
-        "Say hello to Bob (all: Bob \"the builder\").\n"
+        "<command-message>greet</command-message>\n<command-name>/greet</command-name>\n<command-args>Bob \"the builder\"</command-args>\n\nSay hello to Bob (all: Bob \"the builder\").\n"
     );
     assert_eq!(reqs[0]["model"], "claude-haiku-5-5");
-    assert_eq!(last_user_text(&reqs[1]), "Make a component named Button.");
+    assert!(
+        last_user_text(&reqs[1]).ends_with("</command-args>\n\nMake a component named Button.")
+    );
     // `model` applied to that turn only.
     assert_eq!(reqs[2]["model"], "claude-opus-5-5");
 }
@@ -661,7 +670,7 @@ fn permission_yes_runs_the_command() {
         "{s}"
     );
     assert!(!e.cwd.join("created.txt").exists());
-    t.send("y");
+    t.answer("1");
     let s = t.wait_text("File created.");
     assert!(s.contains("✔ Bash(touch created.txt) · Yes"), "{s}");
     assert!(s.contains("● Bash(touch created.txt)"), "{s}");
@@ -684,7 +693,7 @@ fn permission_no_with_feedback_skips_the_command_and_tells_the_model() {
     t.submit("make a file");
     t.wait_text("Do you want to proceed?");
     // Arrow keys + Enter: down twice to option 3.
-    t.send("\x1b[B\x1b[B");
+    t.answer("\x1b[B\x1b[B");
     t.wait_for(|s| s.lines().any(|l| l.contains("❯ 3. No")));
     t.send("\r");
     t.wait_text("what to do differently:");
@@ -712,25 +721,37 @@ fn permission_no_with_feedback_skips_the_command_and_tells_the_model() {
 }
 
 #[test]
-fn permission_esc_denies_without_feedback() {
+fn permission_esc_denies_ends_the_turn_and_records_the_refusal() {
     let e = env();
     let mock = MockServer::start_blocking(
         Scenario::new()
             .reply(touch("nope.txt"))
-            .reply(Reply::text("Stopped.")),
+            .reply(Reply::text("What instead?")),
     )
     .unwrap();
     let mut t = Tui::start(&e, &mock);
     t.submit("make a file");
     t.wait_text("Do you want to proceed?");
-    t.send("\x1b");
-    t.wait_text("Stopped.");
+    t.answer("\x1b");
+    let s = t.wait_text("✘ Bash(touch nope.txt) · No");
+    assert!(!s.contains("Interrupted"), "{s}");
+    t.wait_idle();
     assert!(!e.cwd.join("nope.txt").exists());
+    // No request after the refusal: the turn ended and waits for the user.
+    assert_eq!(mock.message_requests().len(), 1);
+    t.submit("do something else");
+    t.wait_text("What instead?");
     let reqs = wait_requests(&mock, 2);
     let r = &tool_results(&reqs[1])[0];
     let text = r["content"].to_string();
     assert!(text.contains("doesn't want to proceed"), "{text}");
     assert!(!text.contains("The user said"), "{text}");
+    // The conversation says the turn was stopped there, then the new prompt follows.
+    let last = last_user_text(&reqs[1]);
+    assert!(
+        last.contains("[Request interrupted by user for tool use]\ndo something else"),
+        "{last}"
+    );
 }
 
 #[test]
@@ -747,7 +768,7 @@ fn permission_always_saves_the_rule_and_the_next_call_runs_unasked() {
     let mut t = Tui::start(&e, &mock);
     t.submit("first");
     t.wait_text("Do you want to proceed?");
-    t.send("2");
+    t.answer("2");
     t.wait_text("Once.");
     let local = std::fs::read_to_string(e.cwd.join(".claude/settings.local.json")).unwrap();
     let v: Value = serde_json::from_str(&local).unwrap();
@@ -870,7 +891,7 @@ fn custom_command_allowed_tools_apply_to_that_turn_only() {
     t.submit("again please");
     t.wait_text("Do you want to proceed?");
     assert!(!e.cwd.join("allowed.txt").exists());
-    t.send("1");
+    t.answer("1");
     t.wait_text("Made it again.");
     assert!(e.cwd.join("allowed.txt").exists());
 }
@@ -920,7 +941,6 @@ fn write_prompt_shows_the_new_file_and_no_leaves_it_absent() {
                 "Write",
                 serde_json::json!({"file_path": target.to_string_lossy(), "content": "first line\nsecond line\n"}),
             ))
-            .reply(Reply::text("Not written.")),
     )
     .unwrap();
     let mut t = Tui::start(&e, &mock);
@@ -930,10 +950,15 @@ fn write_prompt_shows_the_new_file_and_no_leaves_it_absent() {
     assert!(s.contains("new_file.txt"), "{s}");
     assert!(s.contains("+first line"), "{s}");
     assert!(s.contains("+second line"), "{s}");
-    t.send("n");
+    t.answer("3");
     t.wait_text("what to do differently:");
-    t.send("\x1b"); // no feedback after all
-    t.wait_text("Not written.");
+    t.send("\r"); // no feedback after all: the turn ends
+    t.wait_for(|s| {
+        s.lines()
+            .any(|l| l.contains("✘ Write(") && l.trim_end().ends_with("· No"))
+    });
+    t.wait_idle();
+    assert_eq!(mock.message_requests().len(), 1);
     assert!(!target.exists());
 }
 
@@ -959,7 +984,7 @@ fn edit_of_an_attached_file_shows_the_diff_then_applies_it() {
     assert!(s.contains("2 -beta"), "{s}");
     assert!(s.contains("2 +BETA"), "{s}");
     assert!(s.contains("3 +beta two"), "{s}");
-    t.send("1");
+    t.answer("1");
     let s = t.wait_text("Edited.");
     assert!(
         s.contains("Updated notes.txt with 2 additions and 1 removal"),

@@ -2,14 +2,21 @@
 
 mod auth;
 mod common;
+mod compact;
 mod doctor;
 mod faults;
+mod hooks;
 mod interactive;
 mod login_durability;
+mod mcp;
+mod memory;
 mod odd_files;
 mod permissions;
 mod print_mode;
 mod processes;
+mod questions;
 mod sandbox;
 mod session;
+mod skills;
+mod thinking;
 mod tui_display;

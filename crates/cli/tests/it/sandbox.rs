@@ -467,7 +467,7 @@ fn in_the_tui_dangerously_disable_sandbox_asks_and_yes_runs_outside() {
     let s = t.wait_text("Do you want to proceed?");
     assert!(s.contains("outside the sandbox"), "{s}");
     assert!(!target.exists());
-    t.send("1\r");
+    t.answer("1");
     t.wait_text("Done outside.");
     assert!(target.exists());
 }
@@ -494,7 +494,7 @@ fn in_the_tui_a_new_domain_is_asked_about() {
     t.submit("go");
     let s = t.wait_text("Do you want to proceed?");
     assert!(s.contains("localhost"), "{s}");
-    t.send("1\r");
+    t.answer("1");
     t.wait_text("Fetched.");
     let reqs = crate::common::wait_requests(&mock, 2);
     let r = tool_results(&reqs[1]).into_iter().next().unwrap();

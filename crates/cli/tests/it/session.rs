@@ -22,7 +22,7 @@ fn print_mode_and_the_tui_send_byte_identical_first_requests() {
     let e = env();
     write(
         &e.cwd.join(".claude/commands/cmd.md"),
-        "---\ndescription: Review two things\nmodel: haiku\n---\nReview $1 then $2 (all: $ARGUMENTS); the notes are in @notes.txt\n",
+        "---\ndescription: Review two things\nmodel: haiku\n---\nReview $0 then $1 (all: $ARGUMENTS); the notes are in @notes.txt\n",
     );
     write(&e.cwd.join("notes.txt"), "first note\nsecond note\n");
     for input in ["/cmd a b", "explain @notes.txt, briefly"] {
@@ -47,7 +47,9 @@ fn print_mode_and_the_tui_send_byte_identical_first_requests() {
 
         let body: Value = serde_json::from_str(&printed).unwrap();
         let content = &body["messages"][0]["content"];
-        let attachment = content[1]["text"].as_str().unwrap();
+        // A command's name and arguments come first, as Claude Code sends them.
+        let at = usize::from(input.starts_with('/'));
+        let attachment = content[at + 1]["text"].as_str().unwrap();
         assert!(
             attachment.contains("Called the Read tool with the following input")
                 && attachment.contains("1\tfirst note\n2\tsecond note"),
@@ -56,6 +58,10 @@ fn print_mode_and_the_tui_send_byte_identical_first_requests() {
         if input.starts_with('/') {
             assert_eq!(
                 content[0]["text"],
+                "<command-message>cmd</command-message>\n<command-name>/cmd</command-name>\n<command-args>a b</command-args>\n"
+            );
+            assert_eq!(
+                content[1]["text"],
                 "Review a then b (all: a b); the notes are in @notes.txt\n"
             );
             // The command's `model` applies to its turn.
@@ -72,7 +78,7 @@ fn print_mode_expands_commands_and_lists_them_in_init() {
     let e = env();
     write(
         &e.home.join(".claude/commands/frontend/component.md"),
-        "Make a component named $1.",
+        "Make a component named $0.",
     );
     let mock = MockServer::start_blocking(Scenario::new().reply(Reply::text("made"))).unwrap();
     let out = ccrs(
@@ -94,7 +100,7 @@ fn print_mode_expands_commands_and_lists_them_in_init() {
     );
     let body = mock.message_requests()[0].json.clone().unwrap();
     assert_eq!(
-        body["messages"][0]["content"][0]["text"],
+        body["messages"][0]["content"][1]["text"],
         "Make a component named Button."
     );
     // `/init` prompts the model in print mode too.

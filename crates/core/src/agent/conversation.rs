@@ -49,6 +49,14 @@ impl Conversation {
         self.messages.push(Message::user(content));
     }
 
+    /// Replaces the history (compaction). Goes through [`Self::push`], so it stays valid.
+    pub fn replace(&mut self, messages: Vec<Message>) {
+        self.messages.clear();
+        for m in messages {
+            self.push(m);
+        }
+    }
+
     /// Forgets everything (`/clear`).
     pub fn clear(&mut self) {
         self.messages.clear();

@@ -4,9 +4,15 @@
 //! runs one tool call (validation, permission, execution: the one place every call passes),
 //! `tool_set` is the registry that can grow while the session runs.
 
+mod compact;
 mod conversation;
+pub mod deferred;
 mod tool_call;
 mod tool_set;
+
+pub use compact::{AutoCompact, CONTINUATION, CompactReport, CompactTrigger, estimate_tokens};
+/// Consecutive `Stop` hook blocks after which the loop stops anyway (as Claude Code 2.1).
+const MAX_STOP_BLOCKS: u32 = 8;
 
 pub use conversation::Conversation;
 pub use tool_set::ToolSet;
@@ -18,6 +24,7 @@ use crate::api::{
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
 use crate::events::{AgentEvent, EventSink, INTERRUPTED, INTERRUPTED_TOOL_USE};
+use crate::hooks::Hooks;
 use crate::log;
 use crate::permissions::{PermissionEngine, PermissionPrompter, RuleBehavior};
 use crate::tools::context::SessionState;
@@ -28,7 +35,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a tool gets to wind down after cancellation before it is abandoned.
-const CANCEL_GRACE: Duration = Duration::from_secs(3);
+const CANCEL_GRACE: Duration = Duration::from_millis(1500);
+/// The input of a tool call missing from the conversation (cannot happen; never panic on it).
+static NO_INPUT: Value = Value::Null;
 
 /// What stays fixed for the agent's requests.
 #[derive(Clone, Debug)]
@@ -99,6 +108,9 @@ pub enum Outcome {
     Cancelled,
     /// A transport, HTTP or auth error ended the query.
     Failed(ApiError),
+    /// A hook ended it: `continue: false` (`reason` is its `stopReason`), or a
+    /// `UserPromptSubmit` hook blocked the prompt (`reason` says so; nothing was sent).
+    HookStopped { reason: String },
 }
 
 /// The summary of one query (one user prompt and everything it caused).
@@ -154,9 +166,19 @@ pub struct Agent {
     cwd: PathBuf,
     env: Arc<Vec<(String, String)>>,
     conversation: Conversation,
+    /// The session's memory files: reading a file below the cwd brings in the `CLAUDE.md`
+    /// files of its directories.
+    memory: Option<Arc<std::sync::Mutex<crate::memory::Memory>>>,
+    /// Input + output tokens of the last answer: the context's size (0: not known).
+    last_context_tokens: u64,
+    /// When to compact on its own.
+    auto_compact: AutoCompact,
     /// Usage of the whole session, per model.
     session_usage: Vec<ModelUsage>,
     session_api_duration: Duration,
+    hooks: Hooks,
+    /// Which tools are offered by name only (`ENABLE_TOOL_SEARCH`).
+    tool_search: deferred::SearchMode,
 }
 
 /// Collects what streamed so far, so an interrupted answer can be kept.
@@ -198,29 +220,36 @@ fn add_usage(list: &mut Vec<ModelUsage>, model: &str, usage: &Usage) {
 }
 
 /// A query's grant of `allowed_tools` rules: added for the query, removed when it ends in any
-/// way (the guard is dropped with the query's future).
+/// way (the guard is dropped with the query's future), with those tools granted meanwhile
+/// (`SessionState::turn_grants`, a skill's `allowed-tools`).
 struct TurnGrant {
     engine: Arc<PermissionEngine>,
     rules: Vec<String>,
+    session: Arc<SessionState>,
 }
 
 impl TurnGrant {
-    fn new(engine: &Arc<PermissionEngine>, rules: &[String]) -> Option<Self> {
-        if rules.is_empty() {
-            return None;
+    fn new(engine: &Arc<PermissionEngine>, rules: &[String], session: &Arc<SessionState>) -> Self {
+        if !rules.is_empty() {
+            engine.add_session_rules(RuleBehavior::Allow, rules);
         }
-        engine.add_session_rules(RuleBehavior::Allow, rules);
-        Some(TurnGrant {
+        TurnGrant {
             engine: engine.clone(),
             rules: rules.to_vec(),
-        })
+            session: session.clone(),
+        }
     }
 }
 
 impl Drop for TurnGrant {
     fn drop(&mut self) {
-        self.engine
-            .remove_session_rules(RuleBehavior::Allow, &self.rules);
+        if let Ok(mut g) = self.session.turn_grants.lock() {
+            self.rules.append(&mut g);
+        }
+        if !self.rules.is_empty() {
+            self.engine
+                .remove_session_rules(RuleBehavior::Allow, &self.rules);
+        }
     }
 }
 
@@ -237,9 +266,29 @@ impl Agent {
             cwd: parts.cwd,
             env: Arc::new(parts.env),
             conversation: Conversation::default(),
+            memory: None,
+            last_context_tokens: 0,
+            auto_compact: AutoCompact::default(),
             session_usage: Vec::new(),
             session_api_duration: Duration::ZERO,
+            hooks: Hooks::none(),
+            tool_search: deferred::SearchMode::Off,
         }
+    }
+
+    /// The hooks every tool call and stop of this loop runs (a subagent's loop gets its
+    /// parent's [`Hooks::for_subagent`] view, so its stop fires `SubagentStop`).
+    pub fn set_hooks(&mut self, hooks: Hooks) {
+        self.hooks = hooks;
+    }
+
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// Sets whether deferrable tools are offered by name only (needs ToolSearch registered).
+    pub fn set_tool_search(&mut self, mode: deferred::SearchMode) {
+        self.tool_search = mode;
     }
 
     /// The tool registry, shared: tools registered through it are offered from the next
@@ -269,6 +318,32 @@ impl Agent {
         self.prompter = prompter;
     }
 
+    /// When the conversation is compacted on its own.
+    pub fn set_auto_compact(&mut self, auto: AutoCompact) {
+        self.auto_compact = auto;
+    }
+
+    /// Delivers nested memory files with the results of the Read calls that reach them.
+    pub fn set_memory(&mut self, memory: Arc<std::sync::Mutex<crate::memory::Memory>>) {
+        self.memory = Some(memory);
+    }
+
+    /// The memory files that reading `paths` brings in, as reminder blocks.
+    fn memory_for_reads(&self, paths: &[String]) -> Vec<ContentBlock> {
+        let Some(memory) = &self.memory else {
+            return Vec::new();
+        };
+        let mut m = memory.lock().unwrap_or_else(|e| e.into_inner());
+        paths
+            .iter()
+            .flat_map(|p| m.on_file_read(&self.cwd.join(p)))
+            .map(|f| {
+                crate::debug_log!(log::SESSION, "memory: {} (nested)", f.path.display());
+                ContentBlock::text(crate::memory::render_later(&f))
+            })
+            .collect()
+    }
+
     /// The conversation as sent to the API.
     pub fn messages(&self) -> &[Message] {
         self.conversation.messages()
@@ -287,6 +362,7 @@ impl Agent {
     /// Starts a new conversation (`/clear`): history, read records and todos are forgotten.
     pub fn clear(&mut self) {
         self.conversation.clear();
+        self.last_context_tokens = 0;
         self.session.files.clear();
         if let Ok(mut t) = self.session.todos.lock() {
             t.clear();
@@ -308,17 +384,46 @@ impl Agent {
             .collect()
     }
 
-    fn tool_specs(&self) -> Vec<ToolSpec> {
-        self.tools
+    /// Which tools the next request sends whole, deferred or by name only.
+    fn tool_plan(&self, model: &str) -> deferred::Plan {
+        let visible: Vec<_> = self
+            .tools
             .snapshot()
             .iter()
             .filter(|t| !self.permissions.hides_tool(t.name()))
-            .map(|t| ToolSpec {
-                name: t.name().to_string(),
-                description: t.description().to_string(),
-                input_schema: t.input_schema(),
-            })
-            .collect()
+            .cloned()
+            .collect();
+        deferred::plan(
+            &visible,
+            self.tool_search,
+            self.conversation.messages(),
+            crate::models::context_window(model),
+        )
+    }
+
+    /// `content` with a reminder of the deferred tools the model has not been told about yet
+    /// (first, or after tool results, which must come first).
+    fn with_deferred_notice(
+        &self,
+        mut content: Vec<ContentBlock>,
+        model: &str,
+    ) -> Vec<ContentBlock> {
+        let plan = self.tool_plan(model);
+        if let Some(n) = deferred::notice(&plan.deferred, self.conversation.messages()) {
+            if content
+                .first()
+                .is_some_and(|b| matches!(b, ContentBlock::ToolResult { .. }))
+            {
+                content.push(n);
+            } else {
+                content.insert(0, n);
+            }
+        }
+        content
+    }
+
+    fn tool_specs(&self, model: &str) -> Vec<ToolSpec> {
+        self.tool_plan(model).specs
     }
 
     fn request(&self, model: &str) -> MessagesRequest {
@@ -328,7 +433,7 @@ impl Agent {
             .unwrap_or_else(|| crate::models::max_output_tokens(model));
         let mut req = MessagesRequest::new(model, max_tokens);
         req.system = self.config.system.clone();
-        req.tools = self.tool_specs();
+        req.tools = self.tool_specs(model);
         if let Some(budget) = self.config.thinking_budget.filter(|b| *b >= 1024) {
             // The budget must stay below max_tokens.
             if budget >= max_tokens {
@@ -380,17 +485,22 @@ impl Agent {
         cancel: &CancelToken,
     ) -> QueryResult {
         let started = Instant::now();
-        let _grant = TurnGrant::new(&self.permissions, &turn.allowed_tools);
+        let _grant = TurnGrant::new(&self.permissions, &turn.allowed_tools, &self.session);
         let model = turn
             .model
             .clone()
             .unwrap_or_else(|| self.config.model.clone());
+        let prompt = self.with_deferred_notice(prompt, &model);
         self.conversation.push(Message::user(prompt));
         let mut res = QueryResult::new();
         let mut base_ctx = self.tool_context();
         base_ctx.model = model.clone();
         base_ctx.events = events.clone();
         base_ctx.cancel = cancel.clone();
+        // A 400 "prompt is too long" compacts and retries once per query.
+        let mut compacted_for_length = false;
+        // Consecutive times a Stop hook kept the loop going.
+        let mut stop_blocks = 0;
         loop {
             if cancel.is_cancelled() {
                 self.conversation
@@ -404,6 +514,12 @@ impl Agent {
             {
                 res.outcome = Outcome::MaxBudget;
                 break;
+            }
+            if self.auto_compact.enabled
+                && self.last_context_tokens >= self.auto_compact.threshold(&model)
+            {
+                let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                events.emit(AgentEvent::Warning(report.headline()));
             }
             res.num_turns += 1;
             let req = self.request(&model);
@@ -492,12 +608,22 @@ impl Agent {
                     res.outcome = Outcome::Cancelled;
                     break;
                 }
+                Err(ApiError::PromptTooLong { message }) if !compacted_for_length => {
+                    crate::debug_log!(log::API, "prompt too long ({message}): compacting");
+                    compacted_for_length = true;
+                    let report = self.compact(CompactTrigger::Auto, None, cancel).await;
+                    events.emit(AgentEvent::Warning(report.headline()));
+                    continue;
+                }
                 Err(e) => {
                     crate::debug_log!(log::API, "request failed: {e}");
                     res.outcome = Outcome::Failed(e);
                     break;
                 }
             };
+            // The streamed copies are only needed for an interruption; a tool call's input can
+            // be tens of MB, so hold no copy of it that the conversation already has.
+            drop(partial);
             crate::debug_log!(
                 log::API,
                 "response {}: stop {}, {} input + {} output tokens, {} ms",
@@ -512,21 +638,23 @@ impl Agent {
             if res.ttft.is_none() {
                 res.ttft = ttft;
             }
+            self.last_context_tokens = message.usage.total_input() + message.usage.output_tokens;
             res.usage.add(&message.usage);
             add_usage(&mut res.model_usage, &req.model, &message.usage);
             add_usage(&mut self.session_usage, &req.model, &message.usage);
             res.stop_reason = message.stop_reason.clone();
             res.result_text = message.last_text().unwrap_or("").to_string();
-            events.emit(AgentEvent::MessageComplete(message.clone()));
             let assistant = message.to_message();
-            let tool_uses: Vec<(String, String, Value)> = assistant
+            events.emit(AgentEvent::MessageComplete(message));
+            // Ids and names only: each input is borrowed from the conversation when it runs.
+            let tool_uses: Vec<(String, String)> = assistant
                 .tool_uses()
-                .map(|(i, n, v)| (i.to_string(), n.to_string(), v.clone()))
+                .map(|(i, n, _)| (i.to_string(), n.to_string()))
                 .collect();
             let has_content = conversation::has_content(&assistant);
             self.conversation.push(assistant);
             if tool_uses.is_empty() {
-                if message.stop_reason.as_deref() == Some("pause_turn") && has_content {
+                if res.stop_reason.as_deref() == Some("pause_turn") && has_content {
                     // A server tool paused the turn: send the conversation again to continue.
                     if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {
                         res.outcome = Outcome::MaxTurns;
@@ -534,13 +662,63 @@ impl Agent {
                     }
                     continue;
                 }
-                res.outcome = Outcome::Completed;
-                break;
+                // The model is done, unless a Stop hook says it is not.
+                let check = self
+                    .hooks
+                    .stop(stop_blocks > 0, &res.result_text, &events, cancel)
+                    .await;
+                if cancel.is_cancelled() {
+                    res.outcome = Outcome::Cancelled;
+                    break;
+                }
+                if let Some(reason) = check.stop {
+                    res.outcome = Outcome::HookStopped { reason };
+                    break;
+                }
+                let Some(feedback) = check.block else {
+                    res.outcome = Outcome::Completed;
+                    break;
+                };
+                if stop_blocks >= MAX_STOP_BLOCKS {
+                    events.emit(AgentEvent::Warning(format!(
+                        "a Stop hook blocked stopping {MAX_STOP_BLOCKS} times in a row; stopping anyway"
+                    )));
+                    res.outcome = Outcome::Completed;
+                    break;
+                }
+                stop_blocks += 1;
+                crate::debug_log!(
+                    log::HOOKS,
+                    "Stop blocked ({stop_blocks}): the loop continues"
+                );
+                self.conversation
+                    .push(Message::user(vec![ContentBlock::text(format!(
+                        "Stop hook feedback:\n{feedback}"
+                    ))]));
+                if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {
+                    res.outcome = Outcome::MaxTurns;
+                    break;
+                }
+                continue;
             }
+            stop_blocks = 0;
             let mut results = Vec::with_capacity(tool_uses.len());
-            for (id, name, input) in tool_uses {
+            let mut read_paths = Vec::new();
+            let mut hook_context = Vec::new();
+            let mut hook_stop: Option<String> = None;
+            for (id, name) in tool_uses {
                 if cancel.is_cancelled() {
                     results.push(interrupted_result(id));
+                    continue;
+                }
+                if hook_stop.is_some() {
+                    results.push(ContentBlock::ToolResult {
+                        tool_use_id: id,
+                        content: crate::api::ToolResultContent::Text(
+                            "Not run: a hook stopped the session.".into(),
+                        ),
+                        is_error: true,
+                    });
                     continue;
                 }
                 let malformed = malformed_tool_inputs
@@ -549,36 +727,62 @@ impl Agent {
                     .map(|m| m.error.clone());
                 let mut ctx = base_ctx.clone();
                 ctx.tool_use_id = id.clone();
-                let output = self
+                let input = self
+                    .conversation
+                    .messages()
+                    .last()
+                    .and_then(|m| m.tool_uses().find(|(i, _, _)| *i == id))
+                    .map_or(&NO_INPUT, |(_, _, v)| v);
+                let run = self
                     .run_tool(
                         &id,
                         &name,
-                        &input,
+                        input,
                         malformed,
                         &ctx,
                         &events,
                         &mut res.permission_denials,
                     )
                     .await;
+                if name == "Read"
+                    && !run.output.is_error
+                    && let Some(p) = input.get("file_path").and_then(Value::as_str)
+                {
+                    read_paths.push(p.to_string());
+                }
                 results.push(ContentBlock::ToolResult {
                     tool_use_id: id,
-                    content: output.content,
-                    is_error: output.is_error,
+                    content: run.output.content,
+                    is_error: run.output.is_error,
                 });
+                hook_context.extend(run.context);
+                hook_stop = hook_stop.or(run.stop);
                 for (model, usage) in self.session.take_side_usage() {
                     add_usage(&mut res.model_usage, &model, &usage);
                     add_usage(&mut self.session_usage, &model, &usage);
                 }
             }
+            results.extend(self.memory_for_reads(&read_paths));
+            // What hooks add goes after the results (the API wants tool results first).
+            results.extend(
+                hook_context
+                    .iter()
+                    .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
+            );
             let interrupted = cancel.is_cancelled();
             if interrupted {
                 results.push(ContentBlock::text(INTERRUPTED_TOOL_USE));
             }
+            let results = self.with_deferred_notice(results, &model);
             let user = Message::user(results);
             events.emit(AgentEvent::ToolResults(user.clone()));
             self.conversation.push(user);
             if interrupted {
                 res.outcome = Outcome::Cancelled;
+                break;
+            }
+            if let Some(reason) = hook_stop {
+                res.outcome = Outcome::HookStopped { reason };
                 break;
             }
             if self.config.max_turns.is_some_and(|m| res.num_turns >= m) {

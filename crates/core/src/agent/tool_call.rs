@@ -1,16 +1,46 @@
 //! One tool call, start to finish: the one place every call of the model passes. In order:
-//! input validation, the permission decision (rules, then the front end's prompter), the run
-//! (cancellable), and the `ToolFinished` event. Hooks (`PreToolUse` before the permission
-//! decision, `PostToolUse` after the run) belong here and nowhere else.
+//! input validation, the `PreToolUse` hooks (they may deny, ask, allow or change the input),
+//! the permission decision (rules, then `PermissionRequest` hooks, then the front end's
+//! prompter), the run (cancellable), the `PostToolUse` (or `PostToolUseFailure`) hooks, and
+//! the `ToolFinished` event.
 
 use super::{Agent, CANCEL_GRACE, PermissionDenial};
 use crate::events::{AgentEvent, EventSink, INTERRUPTED_TOOL_USE, ToolOutput};
+use crate::hooks::{PermissionVerdict, PreDecision, ToolCallInfo};
 use crate::log;
 use crate::permissions::{Decision, PermissionRequest, PromptAnswer};
 use crate::tools::{Subject, Tool, ToolContext, schema};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// A finished call: its result, and what its hooks asked for.
+#[derive(Debug)]
+pub(super) struct ToolRun {
+    pub output: ToolOutput,
+    /// Hook texts for the model, sent after this turn's results.
+    pub context: Vec<String>,
+    /// A hook said `continue: false`: the query ends after this turn's calls.
+    pub stop: Option<String>,
+}
+
+impl Default for ToolRun {
+    fn default() -> Self {
+        ToolRun {
+            output: ToolOutput::ok(""),
+            context: Vec::new(),
+            stop: None,
+        }
+    }
+}
+
+/// What the permission step let through: the subject that was checked, and the input to run
+/// when a `PermissionRequest` hook changed it.
+struct Authorized {
+    subject: Subject,
+    input: Option<Value>,
+    stop: Option<String>,
+}
 
 /// A short description of what a call touches, for the debug log.
 fn describe(subject: &Subject) -> String {
@@ -51,46 +81,100 @@ impl Agent {
         ctx: &ToolContext,
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
-    ) -> ToolOutput {
-        let finish = |output: ToolOutput| {
+    ) -> ToolRun {
+        let mut run = ToolRun::default();
+        // The event takes the structured result (Write's holds the whole file); the loop only
+        // needs what goes back to the model.
+        let finish = |output: ToolOutput, input: &Value, mut run: ToolRun| {
+            run.output = ToolOutput {
+                content: output.content.clone(),
+                is_error: output.is_error,
+                structured: None,
+            };
             events.emit(AgentEvent::ToolFinished {
                 id: id.to_string(),
                 name: name.to_string(),
                 input: input.clone(),
-                output: output.clone(),
+                output,
             });
-            output
+            run
         };
         if let Some(err) = malformed {
-            return finish(ToolOutput::tool_use_error(format!(
-                "InputValidationError: {err}"
-            )));
+            return finish(
+                ToolOutput::tool_use_error(format!("InputValidationError: {err}")),
+                input,
+                run,
+            );
         }
         let Some(tool) = self
             .tools
             .get(name)
             .filter(|t| !self.permissions.hides_tool(t.name()))
         else {
-            return finish(ToolOutput::tool_use_error(format!(
-                "Error: No such tool available: {name}"
-            )));
+            return finish(
+                ToolOutput::tool_use_error(format!("Error: No such tool available: {name}")),
+                input,
+                run,
+            );
         };
-        let problems = schema::validate(&tool.input_schema(), input);
-        if !problems.is_empty() {
-            return finish(ToolOutput::tool_use_error(format!(
-                "InputValidationError: {} failed due to the following issue{}:\n{}",
-                tool.name(),
-                if problems.len() == 1 { "" } else { "s" },
-                problems.join("\n")
-            )));
+        if let Some(err) = invalid_input(tool.as_ref(), input) {
+            return finish(err, input, run);
         }
-        let subject = match self
-            .authorize(tool.as_ref(), id, input, ctx, events, denials)
+        let pre = self
+            .hooks
+            .pre_tool_use(
+                &ToolCallInfo {
+                    tool_name: tool.name(),
+                    tool_use_id: id,
+                    input,
+                },
+                events,
+                &ctx.cancel,
+            )
+            .await;
+        run.context = pre.context;
+        if let Some(reason) = pre.stop {
+            let text = format!("Not run: a PreToolUse hook stopped the session. {reason}");
+            run.stop = Some(reason);
+            return finish(ToolOutput::error(text.trim_end()), input, run);
+        }
+        // A hook's input replaces the model's and is checked like it.
+        let updated = pre.updated_input;
+        let input = match &updated {
+            Some(v) => {
+                if let Some(mut err) = invalid_input(tool.as_ref(), v) {
+                    err = ToolOutput::error(format!(
+                        "{} (the input a PreToolUse hook gave)",
+                        err.text()
+                    ));
+                    return finish(err, v, run);
+                }
+                crate::debug_log!(
+                    log::HOOKS,
+                    "{} {id}: input replaced by a PreToolUse hook",
+                    tool.name()
+                );
+                v
+            }
+            None => input,
+        };
+        let authorized = match self
+            .authorize(tool.as_ref(), id, input, pre.decision, ctx, events, denials)
             .await
         {
-            Ok(subject) => subject,
-            Err(refusal) => return finish(refusal),
+            Ok(a) => a,
+            Err(refusal) => return finish(refusal, input, run),
         };
+        if authorized.stop.is_some() {
+            run.stop = authorized.stop;
+        }
+        // It runs as checked (the Bash tool: in the directory and shell the engine saw); an
+        // input a hook replaced is described afresh.
+        let subject = match &authorized.input {
+            Some(v) => tool.subject(v, ctx),
+            None => authorized.subject,
+        };
+        let input = authorized.input.as_ref().unwrap_or(input);
         events.emit(AgentEvent::ToolStarted {
             id: id.to_string(),
             name: tool.name().to_string(),
@@ -103,7 +187,6 @@ impl Agent {
             tool.summary(input)
         );
         let started = Instant::now();
-        // It runs as checked (the Bash tool: in the directory and shell the engine saw).
         let call = tool.call_checked(input.clone(), &subject, ctx);
         tokio::pin!(call);
         let output = tokio::select! {
@@ -117,33 +200,68 @@ impl Agent {
                 }
             }
         };
+        let elapsed = started.elapsed();
         crate::debug_log!(
             log::TOOLS,
             "{} {id} finished in {} ms{}",
             tool.name(),
-            started.elapsed().as_millis(),
+            elapsed.as_millis(),
             if output.is_error {
                 " with an error"
             } else {
                 ""
             }
         );
-        finish(output)
+        let text;
+        let response = match &output.structured {
+            Some(v) => v,
+            None => {
+                text = Value::String(output.text());
+                &text
+            }
+        };
+        let error_text = output.is_error.then(|| output.text());
+        let post = self
+            .hooks
+            .post_tool_use(
+                &ToolCallInfo {
+                    tool_name: tool.name(),
+                    tool_use_id: id,
+                    input,
+                },
+                response,
+                error_text
+                    .as_deref()
+                    .map(|e| (e, ctx.cancel.is_cancelled())),
+                elapsed.as_millis() as u64,
+                events,
+                &ctx.cancel,
+            )
+            .await;
+        run.context.extend(post.context);
+        if run.stop.is_none() {
+            run.stop = post.stop;
+        }
+        finish(output, input, run)
     }
 
-    /// The permission decision for a valid call: the engine's rules, then the prompter for what
-    /// they leave open: the subject that was allowed, or (`Err`) the refusal to send back as the
-    /// result.
+    /// The permission decision for a valid call: the `PreToolUse` hooks' decision, the
+    /// engine's rules, then a `PermissionRequest` hook or the prompter for what they leave
+    /// open. `Err` carries the refusal to send back as the result.
+    ///
+    /// A hook's `allow` skips the question but not a deny rule; its `ask` asks even where the
+    /// rules allow; its `deny` refuses.
+    #[allow(clippy::too_many_arguments)]
     async fn authorize(
         &self,
         tool: &dyn Tool,
         id: &str,
         input: &Value,
+        hook: Option<PreDecision>,
         ctx: &ToolContext,
         events: &Arc<dyn EventSink>,
         denials: &mut Vec<PermissionDenial>,
-    ) -> Result<Subject, ToolOutput> {
-        let subject = tool.subject(input, ctx);
+    ) -> Result<Authorized, ToolOutput> {
         let deny = |message: String, denials: &mut Vec<PermissionDenial>| {
             events.emit(AgentEvent::PermissionDenied {
                 tool_name: tool.name().to_string(),
@@ -158,6 +276,22 @@ impl Agent {
             });
             ToolOutput::error(message)
         };
+        let allowed = |subject: Subject| {
+            Ok(Authorized {
+                subject,
+                input: None,
+                stop: None,
+            })
+        };
+        if let Some(PreDecision::Deny { message }) = hook {
+            crate::debug_log!(
+                log::PERMISSIONS,
+                "{} {id}: denied by a PreToolUse hook",
+                tool.name()
+            );
+            return Err(deny(message, denials));
+        }
+        let subject = tool.subject(input, ctx);
         let decision = self.permissions.check(tool.name(), &subject);
         if crate::log::enabled(log::PERMISSIONS) {
             let (verdict, text) = match &decision {
@@ -168,23 +302,86 @@ impl Agent {
             crate::log::write(
                 log::PERMISSIONS,
                 format_args!(
-                    "{} {id} ({}), mode {}: {verdict}{text} — because: {}",
+                    "{} {id} ({}), mode {}: {verdict}{text}{} — because: {}",
                     tool.name(),
                     describe(&subject),
                     self.permissions.mode(),
+                    match &hook {
+                        Some(PreDecision::Allow { .. }) => " (a PreToolUse hook allows it)",
+                        Some(PreDecision::Ask { .. }) => " (a PreToolUse hook asks)",
+                        _ => "",
+                    },
                     decision.why(),
                 ),
             );
         }
-        let (reason, suggestions, why) = match decision {
-            Decision::Allow { .. } => return Ok(subject),
-            Decision::Deny { message, .. } => return Err(deny(message, denials)),
-            Decision::Ask {
-                reason,
-                suggestions,
+        let (reason, suggestions, why) = match (decision, hook) {
+            (Decision::Deny { message, .. }, _) => return Err(deny(message, denials)),
+            (Decision::Allow { why }, Some(PreDecision::Ask { reason })) => (
+                reason.unwrap_or_else(|| format!("A hook asks before {} runs", tool.name())),
+                Vec::new(),
                 why,
-            } => (reason, suggestions, why),
+            ),
+            (Decision::Allow { .. }, _) => return allowed(subject),
+            (Decision::Ask { .. }, Some(PreDecision::Allow { .. })) => return allowed(subject),
+            (
+                Decision::Ask {
+                    reason,
+                    suggestions,
+                    why,
+                },
+                hook,
+            ) => match hook {
+                Some(PreDecision::Ask {
+                    reason: Some(hook_reason),
+                }) => (hook_reason, suggestions, why),
+                _ => (reason, suggestions, why),
+            },
         };
+        let call = ToolCallInfo {
+            tool_name: tool.name(),
+            tool_use_id: id,
+            input,
+        };
+        // A `PermissionRequest` hook answers the question in the user's place.
+        match self
+            .hooks
+            .permission_request(&call, &suggestions, events, &ctx.cancel)
+            .await
+        {
+            Some(PermissionVerdict::Allow { updated_input }) => {
+                crate::debug_log!(
+                    log::PERMISSIONS,
+                    "{} {id}: allowed by a PermissionRequest hook",
+                    tool.name()
+                );
+                self.permissions.approved(&subject, false);
+                return Ok(Authorized {
+                    subject,
+                    input: updated_input,
+                    stop: None,
+                });
+            }
+            Some(PermissionVerdict::Deny { message, interrupt }) => {
+                crate::debug_log!(
+                    log::PERMISSIONS,
+                    "{} {id}: denied by a PermissionRequest hook",
+                    tool.name()
+                );
+                if interrupt {
+                    ctx.cancel.cancel();
+                }
+                return Err(deny(message, denials));
+            }
+            None => {}
+        }
+        if self.hooks.interactive() {
+            self.hooks.notify(
+                "permission_prompt",
+                &format!("Claude needs your permission to use {}", tool.name()),
+                events,
+            );
+        }
         let request = PermissionRequest {
             tool_name: tool.name().to_string(),
             tool_use_id: id.to_string(),
@@ -194,7 +391,10 @@ impl Agent {
             why,
             suggestions,
         };
+        // An answer given together with the turn's end (the user's "No" stops the turn) is
+        // recorded as given: the answer first.
         let answer = tokio::select! {
+            biased;
             a = self.prompter.ask(&request) => a,
             _ = ctx.cancel.cancelled() => PromptAnswer::Deny { message: INTERRUPTED_TOOL_USE.to_string() },
         };
@@ -211,7 +411,7 @@ impl Agent {
         match answer {
             PromptAnswer::AllowOnce => {
                 self.permissions.approved(&request.subject, false);
-                Ok(request.subject)
+                allowed(request.subject)
             }
             PromptAnswer::AllowAlways => {
                 self.permissions.approved(&request.subject, true);
@@ -223,9 +423,23 @@ impl Agent {
                         "could not save the permission rule: {e}"
                     )));
                 }
-                Ok(request.subject)
+                allowed(request.subject)
             }
             PromptAnswer::Deny { message } => Err(deny(message, denials)),
         }
     }
+}
+
+/// The schema check of an input; `Some` is the error result.
+fn invalid_input(tool: &dyn Tool, input: &Value) -> Option<ToolOutput> {
+    let problems = schema::validate(&tool.input_schema(), input);
+    if problems.is_empty() {
+        return None;
+    }
+    Some(ToolOutput::tool_use_error(format!(
+        "InputValidationError: {} failed due to the following issue{}:\n{}",
+        tool.name(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.join("\n")
+    )))
 }

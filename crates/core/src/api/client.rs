@@ -553,6 +553,9 @@ impl ApiClient {
         if req.thinking.is_some() && !crate::env::flag("DISABLE_INTERLEAVED_THINKING") {
             add_beta("interleaved-thinking-2025-05-14");
         }
+        if req.tools.iter().any(|t| t.defer_loading) {
+            add_beta(super::request::TOOL_SEARCH_BETA);
+        }
         // `name[1m]` asks for the 1M-token context window: the model is sent as `name`.
         if crate::models::split_1m(&req.model).1 {
             add_beta(crate::models::CONTEXT_1M_BETA);

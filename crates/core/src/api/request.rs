@@ -18,12 +18,19 @@ impl SystemBlock {
     }
 }
 
+/// The beta that `defer_loading` tools and `tool_reference` blocks need (tool search).
+pub const TOOL_SEARCH_BETA: &str = "advanced-tool-use-2025-11-20";
+
 /// A tool definition as sent to the API.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ToolSpec {
     pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
     pub input_schema: Value,
+    /// Loaded on demand (tool search): the API expands it where a `tool_reference` names it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub defer_loading: bool,
 }
 
 /// Everything of a request except the messages.
@@ -235,6 +242,7 @@ mod tests {
             name: "Bash".into(),
             description: "run".into(),
             input_schema: json!({"type":"object"}),
+            ..Default::default()
         }];
         let msgs = vec![
             Message::user_text("hi"),

@@ -7,11 +7,14 @@
 //! frontmatter between `---` lines: `description`, `argument-hint`, `allowed-tools` (rules
 //! allowed for that turn only) and `model` (that turn only).
 //!
-//! Arguments follow the Claude Code 2.0 documentation: `$ARGUMENTS` is the raw argument
-//! string and `$1`, `$2`, … are the arguments split on whitespace (quotes group), counted from
-//! 1; a missing one expands to nothing and `\$1` stays a literal `$1`. When the body uses no
-//! placeholder at all, non-empty arguments are appended as `ARGUMENTS: …` (as 2.1 does) so
-//! they are never silently dropped.
+//! Arguments as Claude Code 2.1.197 expands them (recorded against the mock): `$ARGUMENTS` is
+//! the raw argument string; `$0`, `$1`, … and `$ARGUMENTS[0]`, … are the arguments split on
+//! whitespace (quotes group), counted from **0**; a missing one expands to nothing; `\$1`
+//! stays a literal `$1`; `${CLAUDE_SESSION_ID}` is the session id. When the body uses no
+//! placeholder at all, non-empty arguments are appended as `ARGUMENTS: …` so they are never
+//! silently dropped. `` !`cmd` `` spans are run by the session (see [`shell_spans`]); the
+//! model gets the command's name and arguments first ([`invocation_block`]), as Claude Code
+//! sends them.
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +91,25 @@ pub const BUILTINS: &[Builtin] = &[
         "Show the permission rules in force and where they come from",
     ),
     local("todos", &[], "", "Show the current todo list"),
+    local("skills", &[], "", "List the skills the model can load"),
+    local(
+        "compact",
+        &[],
+        "[instructions]",
+        "Summarize the conversation to free context (memory, todos and your last message stay)",
+    ),
+    local(
+        "memory",
+        &[],
+        "[number]",
+        "List the memory files (CLAUDE.md) in use, or open one in $EDITOR",
+    ),
+    local(
+        "mcp",
+        &[],
+        "",
+        "Show the MCP servers: state, tools, why one failed",
+    ),
     local(
         "sandbox",
         &[],
@@ -177,6 +199,8 @@ pub struct CustomCommand {
     pub argument_hint: Option<String>,
     pub allowed_tools: Vec<String>,
     pub model: Option<String>,
+    /// `disable-model-invocation`: only the user may run it (not the model's Skill tool).
+    pub disable_model_invocation: bool,
     pub body: String,
     pub path: PathBuf,
 }
@@ -277,6 +301,7 @@ pub fn parse(name: &str, scope: Scope, text: &str, path: PathBuf) -> CustomComma
     let mut argument_hint = None;
     let mut allowed_tools = Vec::new();
     let mut model = None;
+    let mut disable_model_invocation = false;
     let mut body = text;
     let t = text.trim_start_matches('\u{feff}');
     if let Some(rest) = t
@@ -311,6 +336,7 @@ pub fn parse(name: &str, scope: Scope, text: &str, path: PathBuf) -> CustomComma
                 "description" => description = Some(unquote(v)),
                 "argument-hint" => argument_hint = Some(unquote(v)),
                 "model" => model = Some(unquote(v)).filter(|m| !m.is_empty()),
+                "disable-model-invocation" => disable_model_invocation = unquote(v) == "true",
                 "allowed-tools" => {
                     if v.trim().is_empty() {
                         current_list = Some("allowed-tools");
@@ -339,9 +365,35 @@ pub fn parse(name: &str, scope: Scope, text: &str, path: PathBuf) -> CustomComma
         argument_hint: argument_hint.filter(|h| !h.is_empty()),
         allowed_tools,
         model,
+        disable_model_invocation,
         body: body.to_string(),
         path,
     }
+}
+
+/// The text block Claude Code 2.1.197 puts before an expanded custom command.
+pub fn invocation_block(name: &str, args: &str) -> String {
+    format!(
+        "<command-message>{name}</command-message>\n<command-name>/{name}</command-name>\n<command-args>{}</command-args>\n",
+        args.trim()
+    )
+}
+
+/// The `` !`cmd` `` spans of an expanded body: where each is, and the command.
+pub fn shell_spans(body: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = body[from..].find("!`").map(|i| i + from) {
+        let start = i + 2;
+        match body[start..].find('`') {
+            Some(len) if len > 0 && !body[start..start + len].contains('\n') => {
+                out.push((i..start + len + 1, body[start..start + len].to_string()));
+                from = start + len + 1;
+            }
+            _ => from = start,
+        }
+    }
+    out
 }
 
 /// Splits arguments on whitespace; `"…"` and `'…'` group words.
@@ -376,8 +428,13 @@ pub fn split_args(args: &str) -> Vec<String> {
     out
 }
 
-/// The prompt a command sends for `args`.
+/// The prompt a command sends for `args` (without a session id).
 pub fn expand(body: &str, args: &str) -> String {
+    expand_in(body, args, "")
+}
+
+/// The prompt a command sends for `args` in session `session_id`.
+pub fn expand_in(body: &str, args: &str, session_id: &str) -> String {
     let args = args.trim();
     let positional = split_args(args);
     let mut out = String::with_capacity(body.len() + args.len());
@@ -391,7 +448,24 @@ pub fn expand(body: &str, args: &str) -> String {
             i += 2;
             continue;
         }
-        if rest.starts_with("$ARGUMENTS") {
+        if rest.starts_with("${CLAUDE_SESSION_ID}") {
+            out.push_str(session_id);
+            i += "${CLAUDE_SESSION_ID}".len();
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("$ARGUMENTS") {
+            // `$ARGUMENTS[N]`: one argument, counted from 0.
+            if let Some(idx) = after.strip_prefix('[')
+                && let Some(close) = idx.find(']')
+                && let Ok(n) = idx[..close].parse::<usize>()
+            {
+                if let Some(a) = positional.get(n) {
+                    out.push_str(a);
+                }
+                used = true;
+                i += "$ARGUMENTS[".len() + close + 1;
+                continue;
+            }
             out.push_str(args);
             used = true;
             i += "$ARGUMENTS".len();
@@ -401,9 +475,8 @@ pub fn expand(body: &str, args: &str) -> String {
             let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
             if digits > 0
                 && let Ok(n) = rest[1..1 + digits].parse::<usize>()
-                && n >= 1
             {
-                if let Some(a) = positional.get(n - 1) {
+                if let Some(a) = positional.get(n) {
                     out.push_str(a);
                 }
                 used = true;
@@ -431,11 +504,24 @@ mod tests {
 
     #[test]
     fn expands_arguments_and_positionals() {
+        // Recorded from Claude Code 2.1.197 (`/cmd2 x 'y z' w`): positionals count from 0.
         assert_eq!(
-            expand("Fix issue #$1 with priority $2: $ARGUMENTS", "123 high"),
+            expand_in(
+                "zero=$0 one=$1 two=$2 three=$3 arr=$ARGUMENTS[1] esc=\\$1 sess=${CLAUDE_SESSION_ID}\n",
+                "x 'y z' w",
+                "sid-1"
+            ),
+            "zero=x one=y z two=w three= arr=y z esc=$1 sess=sid-1\n"
+        );
+        assert_eq!(
+            expand("First arg $1, second $2, all: $ARGUMENTS\n", "x 'y z'"),
+            "First arg y z, second , all: x 'y z'\n"
+        );
+        assert_eq!(
+            expand("Fix issue #$0 with priority $1: $ARGUMENTS", "123 high"),
             "Fix issue #123 with priority high: 123 high"
         );
-        assert_eq!(expand("A $1 B $3.", "x"), "A x B .");
+        assert_eq!(expand("A $0 B $2.", "x"), "A x B .");
         assert_eq!(
             expand("Cost \\$1 each", "x"),
             "Cost $1 each\n\nARGUMENTS: x"
@@ -446,8 +532,24 @@ mod tests {
             "Plain body\n\nARGUMENTS: a b"
         );
         assert_eq!(
-            expand("Say $1 to $2", "\"hello world\" 'dear friend'"),
+            expand("Say $0 to $1", "\"hello world\" 'dear friend'"),
             "Say hello world to dear friend"
+        );
+        assert_eq!(expand("$ARGUMENTS[9] $ARGUMENTS[x]", "a"), " a[x]");
+    }
+
+    #[test]
+    fn shell_spans_and_the_invocation_block() {
+        let body = "A: !`echo hi; echo err >&2`\nnot !` ` nor !`un\nclosed` but !`date`";
+        let spans: Vec<String> = shell_spans(body).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(spans, ["echo hi; echo err >&2", " ", "date"]);
+        assert_eq!(
+            shell_spans("no bang `x` here"),
+            Vec::<(std::ops::Range<usize>, String)>::new()
+        );
+        assert_eq!(
+            invocation_block("cmd", "x 'y z'"),
+            "<command-message>cmd</command-message>\n<command-name>/cmd</command-name>\n<command-args>x 'y z'</command-args>\n"
         );
     }
 

@@ -45,6 +45,10 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// The budget when thinking is on without a number (`alwaysThinkingEnabled`, `--thinking
+/// enabled`): Claude Code's.
+pub const DEFAULT_THINKING_BUDGET: u64 = 31_999;
+
 /// Everything a session's start needs, precedence applied.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -199,10 +203,31 @@ pub fn resolve(
         .map(|p| read_prompt(p, cwd, "--append-system-prompt-file"))
         .transpose()?;
 
-    let thinking_budget = opts
+    // An explicit budget (`0` turns thinking off), then `--thinking`, then the setting.
+    let explicit = opts
         .max_thinking_tokens
-        .or_else(|| var("MAX_THINKING_TOKENS").and_then(|v| v.trim().parse::<u64>().ok()))
-        .filter(|b| *b > 0);
+        .or_else(|| var("MAX_THINKING_TOKENS").and_then(|v| v.trim().parse::<u64>().ok()));
+    let always = settings
+        .get("alwaysThinkingEnabled")
+        .and_then(serde_json::Value::as_bool);
+    let thinking_budget = match opts.thinking.as_deref().map(str::trim) {
+        Some("disabled") => None,
+        Some(mode) => {
+            if mode != "enabled" {
+                warnings.push(format!(
+                    "--thinking {mode}: this version of ccrs sends a fixed thinking budget (as --thinking enabled)"
+                ));
+            }
+            Some(explicit.filter(|b| *b > 0).unwrap_or(DEFAULT_THINKING_BUDGET))
+        }
+        None => match explicit {
+            Some(b) => Some(b),
+            None => always
+                .unwrap_or(false)
+                .then_some(DEFAULT_THINKING_BUDGET),
+        },
+    }
+    .filter(|b| *b > 0);
 
     Ok(Config {
         session_id: session_id(opts)?,
@@ -672,6 +697,30 @@ mod tests {
             (c.thinking_budget, c.max_turns, c.max_budget_usd),
             (None, Some(3), Some(0.5))
         );
+        // alwaysThinkingEnabled: Claude Code's budget unless a number is given; --thinking
+        // disabled wins over everything, enabled over the setting's false.
+        let mut w = World::new();
+        w.set_json(Src::User, json!({"alwaysThinkingEnabled": true}));
+        assert_eq!(
+            w.resolve().unwrap().0.thinking_budget,
+            Some(DEFAULT_THINKING_BUDGET)
+        );
+        w.opts.max_thinking_tokens = Some(5000);
+        assert_eq!(w.resolve().unwrap().0.thinking_budget, Some(5000));
+        w.opts.thinking = Some("disabled".into());
+        assert_eq!(w.resolve().unwrap().0.thinking_budget, None);
+        let mut w = World::new();
+        w.set_json(Src::User, json!({"alwaysThinkingEnabled": false}));
+        assert_eq!(w.resolve().unwrap().0.thinking_budget, None);
+        w.opts.thinking = Some("enabled".into());
+        assert_eq!(
+            w.resolve().unwrap().0.thinking_budget,
+            Some(DEFAULT_THINKING_BUDGET)
+        );
+        w.opts.thinking = Some("adaptive".into());
+        let (c, _) = w.resolve().unwrap();
+        assert_eq!(c.thinking_budget, Some(DEFAULT_THINKING_BUDGET));
+        assert!(c.warnings.iter().any(|x| x.contains("--thinking adaptive")));
     }
 
     #[test]

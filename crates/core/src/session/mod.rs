@@ -18,6 +18,7 @@ pub mod attach;
 pub mod commands;
 pub mod config;
 pub mod options;
+pub mod skills;
 
 pub use crate::agent::{ModelUsage, Outcome, QueryResult, ToolSet, TurnOptions};
 pub use commands::{BUILTINS, Builtin, BuiltinKind, CustomCommand};
@@ -29,8 +30,11 @@ use crate::api::{ApiClient, ClientConfig, ContentBlock, Message, SystemBlock};
 use crate::auth::{AuthProvider, CredentialSource};
 use crate::cancel::CancelToken;
 use crate::error::ApiError;
-use crate::events::{EventSink, Todo};
+use crate::events::{AgentEvent, EventSink, Todo};
+use crate::hooks::{EndReason, Hooks, SessionFacts, StartSource};
 use crate::log;
+use crate::mcp::McpManager;
+use crate::memory::{Discovery, Memory};
 use crate::permissions::{Mode, PermissionConfig, PermissionEngine, PermissionPrompter};
 use crate::sandbox::{Sandbox, SandboxReport};
 use crate::settings::{LoadOptions, Settings, SettingsSource};
@@ -78,6 +82,8 @@ pub enum UserInput {
 pub struct Turn {
     /// The user message.
     pub content: Vec<ContentBlock>,
+    /// The prompt as `UserPromptSubmit` hooks see it: the text typed (a command expanded).
+    pub prompt: String,
     pub options: TurnOptions,
     /// What attaching `@paths` did, for the user ("Read src/a.rs (12 lines)").
     pub notes: Vec<String>,
@@ -124,6 +130,8 @@ pub struct SessionSetup {
     options: SessionOptions,
     settings: Settings,
     config: Config,
+    mcp: crate::mcp::config::Loaded,
+    mcp_connector: Option<Arc<dyn crate::mcp::Connector>>,
 }
 
 impl SessionSetup {
@@ -154,11 +162,45 @@ impl SessionSetup {
                 ),
             );
         }
+        let mcp = mcp_servers(&options, &settings);
         Ok(SessionSetup {
             options,
             settings,
             config,
+            mcp,
+            mcp_connector: None,
         })
+    }
+
+    /// The transport of `{"type":"sdk"}` MCP servers (the SDK front end: `mcp_message` control
+    /// requests). Set before [`Self::prepare`], which starts the servers.
+    pub fn set_mcp_connector(&mut self, c: Arc<dyn crate::mcp::Connector>) {
+        self.mcp_connector = Some(c);
+    }
+
+    /// Project (`.mcp.json`) servers nobody approved or rejected yet. Print mode and the SDK
+    /// use them (as Claude Code does); the terminal UI asks first ([`Self::answer_mcp`]).
+    pub fn pending_mcp_servers(&self) -> &[String] {
+        &self.mcp.pending
+    }
+
+    /// Records the user's answer about the pending project servers (in
+    /// `.claude/settings.local.json`, as Claude Code does); refused ones do not start. `None`:
+    /// no answer — they do not start, and nothing is remembered.
+    pub fn answer_mcp(
+        &mut self,
+        names: &[String],
+        choice: Option<crate::mcp::store::Approval>,
+    ) -> Result<(), crate::mcp::store::StoreError> {
+        use crate::mcp::store::{Approval, Files};
+        self.mcp.pending.retain(|p| !names.contains(p));
+        if matches!(choice, None | Some(Approval::No)) {
+            self.mcp.servers.retain(|s| !names.contains(&s.name));
+        }
+        match choice {
+            Some(c) => Files::new(&self.options.cwd).approve(names, c),
+            None => Ok(()),
+        }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -194,6 +236,8 @@ impl SessionSetup {
             options,
             settings,
             config,
+            mcp: mcp_loaded,
+            mcp_connector,
         } = self;
         let cwd = options.cwd.clone();
         let mut warnings = settings.warnings.clone();
@@ -210,11 +254,27 @@ impl SessionSetup {
 
         let mut client_cfg = ClientConfig::from_env(&config.session_id);
         client_cfg.betas = config.betas.clone();
+        let search_mode = crate::agent::deferred::SearchMode::parse(
+            crate::env::var("ENABLE_TOOL_SEARCH").as_deref(),
+            &client_cfg.base_url,
+        );
         let client = Arc::new(ApiClient::new(client_cfg, auth)?);
-        let tools = select_tools(&config.tools)?;
+        let mut tools = select_tools(&config.tools)?;
+        let (skills, problems) = skills::discover(&cwd, &crate::paths::claude_dir());
+        warnings.extend(problems);
+        let skill_tool_wanted = match &config.tools {
+            ToolSelection::Default => true,
+            ToolSelection::Only(w) => w.iter().any(|w| w == "Skill"),
+        };
+        if skill_tool_wanted && let Some(t) = skills::SkillTool::new(&skills) {
+            tools.register(Arc::new(t));
+        }
         let system = system_prompt(&config, &cwd);
         let prompter_for_sandbox = prompter.clone();
-        let agent = Agent::new(AgentParts {
+        let hooks = Hooks::from_settings(&settings, SessionFacts::new(&config.session_id, &cwd));
+        hooks.set_permissions(permissions.clone());
+        warnings.extend(hooks.warnings().iter().cloned());
+        let mut agent = Agent::new(AgentParts {
             config: AgentConfig {
                 model: config.model.clone(),
                 small_model: crate::models::resolve_alias("haiku"),
@@ -232,6 +292,7 @@ impl SessionSetup {
             cwd: cwd.clone(),
             env: config.env.clone(),
         });
+        agent.set_hooks(hooks.clone());
         // The Bash sandbox (`sandbox.enabled`): it refuses to start only with failIfUnavailable.
         if let Some(sb) = Sandbox::new(settings.sandbox(), &cwd, &config.additional_dirs)
             .map_err(SessionError::Sandbox)?
@@ -241,15 +302,144 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
-        Ok(Session {
+        agent.set_auto_compact(crate::agent::AutoCompact::from_env(
+            settings
+                .get("autoCompactEnabled")
+                .and_then(serde_json::Value::as_bool),
+        ));
+        let memory = Memory::discover(memory_discovery(&options, &config));
+        for p in memory.problems().iter().filter(|p| !p.quiet) {
+            warnings.push(format!("memory: {}: {}", p.path.display(), p.reason));
+        }
+        crate::debug_log!(
+            log::SESSION,
+            "memory: {} files, about {} tokens on every request",
+            memory.files().len(),
+            memory.reminder_tokens()
+        );
+        let memory = Arc::new(std::sync::Mutex::new(memory));
+        agent.set_memory(memory.clone());
+        let mut roots = vec![cwd.clone()];
+        roots.extend(config.additional_dirs.iter().cloned());
+        let mcp = McpManager::new(
+            agent.tools().clone(),
+            crate::mcp::StartContext::from_env(cwd.clone(), roots),
+        );
+        let search_allowed = match &config.tools {
+            ToolSelection::Default => true,
+            ToolSelection::Only(list) => list
+                .iter()
+                .any(|t| t == crate::agent::deferred::TOOL_SEARCH),
+        };
+        if search_mode != crate::agent::deferred::SearchMode::Off && search_allowed {
+            agent
+                .tools()
+                .register(Arc::new(crate::mcp::search::ToolSearch::new(
+                    agent.tools().clone(),
+                    &mcp,
+                )));
+            agent.set_tool_search(search_mode);
+        }
+        warnings.extend(mcp_loaded.warnings.iter().cloned());
+        if let Some(c) = mcp_connector {
+            mcp.set_connector(c);
+        }
+        mcp.start(mcp_loaded.servers);
+        let mut session = Session {
             agent,
             settings,
             load: load_options(&options),
             config,
             commands,
+            memory,
+            skills,
             warnings,
-        })
+            hooks,
+            session_start: None,
+            ended: false,
+            mcp,
+            mcp_reported: 0,
+        };
+        session.start_hooks(StartSource::Startup, None);
+        Ok(session)
     }
+}
+
+/// Where the session looks for memory files: every source `--setting-sources` keeps, the
+/// `--add-dir` directories (only those with `--bare`).
+fn memory_discovery(options: &SessionOptions, config: &Config) -> Discovery {
+    let mut d = Discovery::new(&options.cwd);
+    d.additional_dirs = config.additional_dirs.clone();
+    if let Some(sources) = &options.setting_sources {
+        d.user = sources.contains(&SettingsSource::User);
+        d.project = sources.contains(&SettingsSource::Project);
+        d.local = sources.contains(&SettingsSource::Local);
+    }
+    d.bare = options.bare;
+    d
+}
+
+/// Runs `SessionStart` hooks (after `SessionEnd` ones when a conversation ends): their context
+/// and their reports.
+async fn run_start_hooks(
+    hooks: Hooks,
+    source: StartSource,
+    end: Option<EndReason>,
+    model: String,
+) -> (Vec<String>, Vec<AgentEvent>) {
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let r2 = reports.clone();
+    let sink: Arc<dyn EventSink> = Arc::new(move |e: AgentEvent| {
+        if let Ok(mut r) = r2.lock() {
+            r.push(e);
+        }
+    });
+    let cancel = CancelToken::new();
+    if let Some(reason) = end {
+        hooks.session_end(reason, &sink, &cancel).await;
+    }
+    let context = hooks.session_start(source, &model, &sink, &cancel).await;
+    let reports = reports
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default();
+    (context, reports)
+}
+
+/// The text of a message's text blocks (an SDK prompt).
+fn prompt_text(content: &[ContentBlock]) -> String {
+    content
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The MCP servers the options and settings configure (see [`crate::mcp::config`]).
+fn mcp_servers(options: &SessionOptions, settings: &Settings) -> crate::mcp::config::Loaded {
+    let on = |s: SettingsSource| {
+        options
+            .setting_sources
+            .as_ref()
+            .is_none_or(|list| list.contains(&s))
+    };
+    let src = crate::mcp::config::Sources {
+        cwd: options.cwd.clone(),
+        global_file: crate::mcp::config::global_file(),
+        flag_configs: options.mcp_config.clone(),
+        strict: options.strict_mcp_config,
+        project_source: on(SettingsSource::Project),
+        user_source: on(SettingsSource::User) || on(SettingsSource::Local),
+    };
+    let layers: Vec<_> = settings
+        .layers
+        .iter()
+        .map(|l| (l.source, &l.value))
+        .collect();
+    crate::mcp::config::load(&src, &layers, &|k| crate::env::var(k))
 }
 
 /// Restricts the built-in tools per `--tools`.
@@ -257,7 +447,8 @@ fn select_tools(sel: &ToolSelection) -> Result<ToolRegistry, SessionError> {
     let mut reg = ToolRegistry::builtin();
     if let ToolSelection::Only(wanted) = sel {
         for w in wanted {
-            if reg.get(w).is_none() {
+            // `Skill` exists when skills do (registered after this).
+            if reg.get(w).is_none() && w != "Skill" {
                 return Err(SessionError::UnknownTool {
                     name: w.clone(),
                     available: reg.names().join(", "),
@@ -298,6 +489,14 @@ fn system_prompt(config: &Config, cwd: &Path) -> Vec<SystemBlock> {
     blocks
 }
 
+/// `SessionStart` hooks under way (they run while the user types; the first turn waits for
+/// their context).
+enum SessionStartHooks {
+    Running(tokio::task::JoinHandle<(Vec<String>, Vec<AgentEvent>)>),
+    /// No runtime was there to start them: they run at the first turn.
+    Due(StartSource, Option<EndReason>),
+}
+
 /// A running session.
 pub struct Session {
     agent: Agent,
@@ -306,7 +505,18 @@ pub struct Session {
     load: LoadOptions,
     config: Config,
     commands: Vec<CustomCommand>,
+    /// The `CLAUDE.md` files, sent before the first user message of a conversation (shared
+    /// with the agent, which adds nested ones as files are read).
+    memory: Arc<std::sync::Mutex<Memory>>,
+    skills: Vec<skills::Skill>,
     warnings: Vec<String>,
+    hooks: Hooks,
+    session_start: Option<SessionStartHooks>,
+    /// `SessionEnd` hooks ran.
+    ended: bool,
+    mcp: McpManager,
+    /// How many MCP failures have been told as warnings.
+    mcp_reported: usize,
 }
 
 impl Session {
@@ -394,9 +604,104 @@ impl Session {
         self.agent.messages()
     }
 
-    /// Starts a new conversation (`/clear`).
+    /// Starts a new conversation (`/clear`): `SessionEnd` (reason `clear`) and `SessionStart`
+    /// (source `clear`) hooks run in the background; the next turn gets their context. The
+    /// memory files are read again for it.
     pub fn clear(&mut self) {
         self.agent.clear();
+        self.memory().reload();
+        self.start_hooks(StartSource::Clear, Some(EndReason::Clear));
+    }
+
+    /// The session's hooks: the SDK front end registers its callbacks here, the terminal UI
+    /// marks the session interactive and runs the status line through it.
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// Starts `SessionStart` hooks (after `SessionEnd` ones for `end`) in the background, or
+    /// marks them due at the next turn without a runtime.
+    fn start_hooks(&mut self, source: StartSource, end: Option<EndReason>) {
+        use crate::hooks::HookEvent;
+        let wanted = self.hooks.has(HookEvent::SessionStart)
+            || (end.is_some() && self.hooks.has(HookEvent::SessionEnd));
+        if !wanted {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.session_start = Some(SessionStartHooks::Due(source, end));
+            return;
+        }
+        let hooks = self.hooks.clone();
+        let model = self.model().to_string();
+        self.session_start = Some(SessionStartHooks::Running(tokio::spawn(async move {
+            run_start_hooks(hooks, source, end, model).await
+        })));
+    }
+
+    /// The context of `SessionStart` hooks (waiting for them if they still run); their reports
+    /// go to `events`.
+    async fn session_start_context(&mut self, events: &Arc<dyn EventSink>) -> Vec<String> {
+        let (context, reports) = match self.session_start.take() {
+            None => return Vec::new(),
+            Some(SessionStartHooks::Running(h)) => h.await.unwrap_or_default(),
+            Some(SessionStartHooks::Due(source, end)) => {
+                run_start_hooks(self.hooks.clone(), source, end, self.model().to_string()).await
+            }
+        };
+        for e in reports {
+            events.emit(e);
+        }
+        context
+    }
+
+    /// Ends the session: `SessionEnd` hooks run (once) with `reason`, their reports go to
+    /// `events`, then what the session started is stopped. Front ends call it before exiting.
+    pub async fn end(&mut self, reason: EndReason, events: Arc<dyn EventSink>) {
+        if !self.ended {
+            self.ended = true;
+            // Start hooks still running are not waited for: the session is over.
+            if let Some(SessionStartHooks::Running(h)) = self.session_start.take() {
+                h.abort();
+            }
+            self.hooks
+                .session_end(reason, &events, &CancelToken::new())
+                .await;
+        }
+        self.shutdown().await;
+    }
+
+    /// Compacts the conversation now (`/compact [instructions]`): the memory files are read
+    /// again and put back with the summary, the todo list and the last user message. Never
+    /// fails (see [`crate::agent::CompactReport`]).
+    pub async fn compact(
+        &mut self,
+        instructions: Option<&str>,
+        cancel: &CancelToken,
+    ) -> crate::agent::CompactReport {
+        self.memory().reload();
+        Box::pin(
+            self.agent
+                .compact(crate::agent::CompactTrigger::Manual, instructions, cancel),
+        )
+        .await
+    }
+
+    /// The context's size in tokens (the last request's, or an estimate), and the size at which
+    /// it is compacted on its own.
+    pub fn context_tokens(&self) -> u64 {
+        self.agent.context_tokens()
+    }
+
+    /// The memory files loaded (`/memory`), and what was skipped.
+    pub fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the memory files again (after `/memory` edited one). The new text reaches the
+    /// model with the next conversation (`/clear`) or compaction, as in Claude Code.
+    pub fn reload_memory(&mut self) {
+        self.memory().reload();
     }
 
     /// The current todo list.
@@ -455,6 +760,11 @@ impl Session {
     }
 
     /// The custom commands as last discovered.
+    /// The skills found at start (`/skills`, stream-json `init`).
+    pub fn skills(&self) -> &[skills::Skill] {
+        &self.skills
+    }
+
     pub fn custom_commands(&self) -> &[CustomCommand] {
         &self.commands
     }
@@ -462,6 +772,40 @@ impl Session {
     /// Reads the command directories again (files may have changed).
     pub fn reload_commands(&mut self) {
         self.commands = commands::discover(self.agent.cwd(), &crate::paths::claude_dir());
+    }
+
+    /// The MCP servers (state, tools, prompts: `/mcp`, stream-json `init`).
+    pub fn mcp(&self) -> &McpManager {
+        &self.mcp
+    }
+
+    /// Waits for the MCP servers still starting (bounded by their start-up limits) unless
+    /// `MCP_CONNECTION_NONBLOCKING` is set: print mode and the SDK call it before `init`, as
+    /// Claude Code does. The terminal UI does not (see [`crate::mcp`]).
+    pub async fn wait_for_mcp(&self) {
+        self.mcp.settle(true).await;
+    }
+
+    /// Servers that failed since the last call, as warnings (name, reason, end of stderr).
+    fn mcp_failures(&mut self) -> Vec<String> {
+        let failed: Vec<_> = self
+            .mcp
+            .report()
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    crate::mcp::State::Failed(_) | crate::mcp::State::NeedsAuth(_)
+                )
+            })
+            .collect();
+        let new = failed
+            .iter()
+            .skip(self.mcp_reported)
+            .map(crate::mcp::failure_text)
+            .collect();
+        self.mcp_reported = failed.len();
+        new
     }
 
     /// The commands that can be sent as input (stream-json `init`'s `slash_commands`): the
@@ -478,6 +822,11 @@ impl Session {
         for c in &self.commands {
             if !out.contains(&c.name) {
                 out.push(c.name.clone());
+            }
+        }
+        for p in self.mcp.prompts() {
+            if !out.contains(&p.command) {
+                out.push(p.command);
             }
         }
         out
@@ -497,6 +846,8 @@ impl Session {
         };
         let mut options = TurnOptions::default();
         let mut prompt = text;
+        let mut invocation: Option<String> = None;
+        let mut shell_problems = Vec::new();
         if !self.config.disable_slash_commands
             && let Some((name, args)) = commands::parse_invocation(&prompt)
         {
@@ -510,6 +861,23 @@ impl Session {
                     BuiltinKind::Prompt(p) => prompt = p.to_string(),
                 }
             } else {
+                if let Some((server, p)) = self.mcp.prompt(&name) {
+                    crate::debug_log!(log::SESSION, "command /{name}: MCP prompt of {server}");
+                    return match self.mcp.get_prompt(&server, &p, &args).await {
+                        Ok(content) => Prepared::Turn(Turn {
+                            content,
+                            ..Default::default()
+                        }),
+                        // The model hears of it too (an empty turn cannot be sent).
+                        Err(e) => Prepared::Turn(Turn {
+                            content: vec![ContentBlock::text(format!(
+                                "The user ran /{name} {args}, but the MCP prompt could not be loaded: {e}"
+                            ))],
+                            problems: vec![format!("/{name}: {e}")],
+                            ..Default::default()
+                        }),
+                    };
+                }
                 let Some(c) = self.commands.iter().find(|c| c.name == name) else {
                     return Prepared::Unknown {
                         suggestions: commands::suggestions(&name, &self.commands),
@@ -519,39 +887,150 @@ impl Session {
                 crate::debug_log!(log::SESSION, "command /{name} from {}", c.path.display());
                 options.model = c.model.as_deref().map(crate::models::resolve_alias);
                 options.allowed_tools = c.allowed_tools.clone();
-                prompt = commands::expand(&c.body, &args);
+                let expanded = commands::expand_in(&c.body, &args, &self.config.session_id);
+                let (text, problems) = self.run_shell_spans(&expanded, &c.allowed_tools).await;
+                shell_problems = problems;
+                invocation = Some(commands::invocation_block(&name, &args));
+                prompt = text;
             }
         }
         let ctx = self.agent.tool_context();
         let attached = attach::attach(&prompt, &ctx, Some(self.agent.permissions())).await;
-        let mut content = vec![ContentBlock::text(prompt)];
+        let mut content: Vec<ContentBlock> =
+            invocation.map(ContentBlock::text).into_iter().collect();
+        content.push(ContentBlock::text(prompt.clone()));
         content.extend(attached.blocks);
+        shell_problems.extend(attached.problems);
         Prepared::Turn(Turn {
             content,
+            prompt,
             options,
             notes: attached.notes,
-            problems: attached.problems,
+            problems: shell_problems,
         })
     }
 
+    /// Runs a custom command's `` !`cmd` `` spans and puts their output in their place. Each
+    /// goes through the permission engine as a Bash call would, with the command's
+    /// `allowed-tools` granted: what the rules do not allow is not run (nobody is asked: the
+    /// command is being prepared, not run by the model) and is reported instead.
+    async fn run_shell_spans(&self, body: &str, allowed: &[String]) -> (String, Vec<String>) {
+        use crate::permissions::{Decision, RuleBehavior};
+        use crate::tools::Tool;
+        let spans = commands::shell_spans(body);
+        if spans.is_empty() {
+            return (body.to_string(), Vec::new());
+        }
+        let engine = self.agent.permissions().clone();
+        engine.add_session_rules(RuleBehavior::Allow, allowed);
+        let ctx = self.agent.tool_context();
+        let bash = crate::tools::bash::BashTool::new();
+        let mut out = String::with_capacity(body.len());
+        let mut problems = Vec::new();
+        let mut last = 0;
+        for (range, cmd) in spans {
+            out.push_str(&body[last..range.start]);
+            last = range.end;
+            let input = serde_json::json!({ "command": cmd });
+            let refusal = match engine.check(bash.name(), &bash.subject(&input, &ctx)) {
+                Decision::Allow { .. } => None,
+                Decision::Deny { message, .. } => Some(message),
+                Decision::Ask { reason, .. } => Some(reason),
+            };
+            if let Some(why) = refusal {
+                crate::debug_log!(log::PERMISSIONS, "command span !`{cmd}` not run: {why}");
+                problems.push(format!(
+                    "!`{cmd}` was not run: {why} (the command's allowed-tools can allow it, e.g. `Bash({}:*)`)",
+                    cmd.split_whitespace().next().unwrap_or("")
+                ));
+                out.push_str(&format!("[!`{cmd}` was not run: permission needed]"));
+                continue;
+            }
+            let result = bash.call(input, &ctx).await;
+            if result.is_error {
+                problems.push(format!("!`{cmd}` failed"));
+            }
+            out.push_str(result.content.as_text().trim_end_matches('\n'));
+        }
+        out.push_str(&body[last..]);
+        engine.remove_session_rules(RuleBehavior::Allow, allowed);
+        (out, problems)
+    }
+
     /// Runs a turn until the model stops, a limit is hit, `cancel` fires or an error ends it.
+    /// `SessionStart` context (first turn) and `UserPromptSubmit` hooks come first: a hook
+    /// may block the prompt (nothing is sent) or add context after it.
     pub async fn run(
         &mut self,
-        turn: Turn,
+        mut turn: Turn,
         events: Arc<dyn EventSink>,
         cancel: &CancelToken,
     ) -> QueryResult {
+        let started = std::time::Instant::now();
+        self.mcp.settle(false).await;
+        for w in self.mcp_failures() {
+            events.emit(crate::events::AgentEvent::Warning(w));
+        }
+        let mut context = self.session_start_context(&events).await;
+        let prompt = if turn.prompt.is_empty() {
+            prompt_text(&turn.content)
+        } else {
+            std::mem::take(&mut turn.prompt)
+        };
+        let check = self
+            .hooks
+            .user_prompt_submit(&prompt, &events, cancel)
+            .await;
+        if let Some(reason) = check.blocked.or(check.stop) {
+            crate::debug_log!(
+                log::HOOKS,
+                "the prompt was stopped by a UserPromptSubmit hook"
+            );
+            let mut r = QueryResult::new();
+            r.result_text = reason.clone();
+            r.outcome = crate::agent::Outcome::HookStopped { reason };
+            r.duration = started.elapsed();
+            return r;
+        }
+        context.extend(check.context);
+        turn.content.extend(
+            context
+                .iter()
+                .map(|c| ContentBlock::text(crate::hooks::reminder(c))),
+        );
+        let mut content = turn.content;
+        // The memory files open the conversation, in the first user message (Claude Code's
+        // place for them: the system prompt stays the same for every project, and cached).
+        if self.agent.messages().is_empty() {
+            let memory = self.memory();
+            if !memory.files().is_empty() {
+                content.insert(0, ContentBlock::text(memory.reminder()));
+            }
+        }
         // On the heap: the loop's state is large, and a front end's own future holds this one.
-        Box::pin(
+        let res = Box::pin(
             self.agent
-                .query_turn(turn.content, &turn.options, events, cancel),
+                .query_turn(content, &turn.options, events.clone(), cancel),
         )
-        .await
+        .await;
+        for w in self.mcp_failures() {
+            events.emit(crate::events::AgentEvent::Warning(w));
+        }
+        res
     }
 
-    /// Stops what the session started in the background (shells). Also done on drop.
+    /// Stops the MCP servers gently (end of input, a short grace, then the kill), then what
+    /// [`Self::close`] stops.
+    pub async fn shutdown(&self) {
+        self.mcp.shutdown().await;
+        self.close();
+    }
+
+    /// Stops what the session started in the background (shells, MCP servers, with everything
+    /// they started). Also done on drop.
     pub fn close(&self) {
         self.agent.session_state().shells.kill_all();
+        self.mcp.kill_all();
     }
 }
 

@@ -73,6 +73,8 @@ pub struct SessionOptions {
     pub max_budget_usd: Option<f64>,
     /// `--max-thinking-tokens`.
     pub max_thinking_tokens: Option<u64>,
+    /// `--thinking`: `enabled`, `adaptive` or `disabled`.
+    pub thinking: Option<String>,
     /// `--settings`: a file (relative to `cwd`) or inline JSON; the flag settings layer.
     pub settings: Option<String>,
     /// `--setting-sources`: which of user/project/local to read (`None` = all).
@@ -82,6 +84,12 @@ pub struct SessionOptions {
     /// `--disable-slash-commands`: custom commands are not expanded (the text goes to the
     /// model as typed).
     pub disable_slash_commands: bool,
+    /// `--bare`: no memory files (`CLAUDE.md`) are looked for.
+    pub bare: bool,
+    /// `--mcp-config`: files (relative to `cwd`) or inline JSON.
+    pub mcp_config: Vec<String>,
+    /// `--strict-mcp-config`: only the servers of `--mcp-config`.
+    pub strict_mcp_config: bool,
 }
 
 /// Splits `--setting-sources user,project,local` (an empty string = none).

@@ -43,6 +43,18 @@ pub enum SettingsWriteError {
 /// directory if needed), keeping every other key and not duplicating rules. The write is atomic.
 /// A file that is not valid JSON is left untouched and an error is returned.
 pub fn add_allow_rules(path: &Path, rules: &[String]) -> Result<(), SettingsWriteError> {
+    edit_rules(path, "allow", rules, &[])
+}
+
+/// Adds `add` to and removes `remove` from the `permissions.<list>` array (`allow`, `ask` or
+/// `deny`) of the settings file at `path`, like [`add_allow_rules`]: other keys kept, no
+/// duplicates, an atomic write, a file it does not understand left untouched.
+pub fn edit_rules(
+    path: &Path,
+    list: &str,
+    add: &[String],
+    remove: &[String],
+) -> Result<(), SettingsWriteError> {
     let io = |source: std::io::Error| SettingsWriteError::Io {
         path: path.to_path_buf(),
         source,
@@ -63,19 +75,20 @@ pub fn add_allow_rules(path: &Path, rules: &[String]) -> Result<(), SettingsWrit
     let Value::Object(perms) = perms else {
         return Err(shape("\"permissions\" is not an object"));
     };
-    let allow = perms
-        .entry("allow")
+    let entry = perms
+        .entry(list)
         .or_insert_with(|| Value::Array(Vec::new()));
-    let Value::Array(list) = allow else {
-        return Err(shape("\"permissions.allow\" is not an array"));
+    let Value::Array(rules) = entry else {
+        return Err(shape(&format!("\"permissions.{list}\" is not an array")));
     };
-    let before = list.len();
-    for r in rules {
-        if !list.iter().any(|v| v.as_str() == Some(r)) {
-            list.push(Value::String(r.clone()));
+    let before = rules.clone();
+    rules.retain(|v| !v.as_str().is_some_and(|r| remove.iter().any(|x| x == r)));
+    for r in add {
+        if !rules.iter().any(|v| v.as_str() == Some(r)) {
+            rules.push(Value::String(r.clone()));
         }
     }
-    if list.len() == before && path.exists() {
+    if *rules == before && path.exists() {
         return Ok(());
     }
     if let Some(dir) = path.parent() {
@@ -146,5 +159,31 @@ mod tests {
             assert!(err.to_string().contains("s.json"), "{err}");
             assert_eq!(std::fs::read_to_string(&p).unwrap(), bad);
         }
+    }
+
+    #[test]
+    fn edit_rules_removes_and_adds_in_any_list() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.json");
+        std::fs::write(
+            &p,
+            r#"{"permissions":{"allow":["Read","Bash(ls)"],"deny":["WebFetch"]},"model":"x"}"#,
+        )
+        .unwrap();
+        edit_rules(&p, "allow", &[], &["Bash(ls)".into()]).unwrap();
+        edit_rules(&p, "deny", &["Read(.env)".into()], &[]).unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(v["permissions"]["allow"], serde_json::json!(["Read"]));
+        assert_eq!(
+            v["permissions"]["deny"],
+            serde_json::json!(["WebFetch", "Read(.env)"])
+        );
+        assert_eq!(v["model"], "x");
+        std::fs::write(&p, r#"{"permissions": {"deny": "Bash"}}"#).unwrap();
+        assert!(edit_rules(&p, "deny", &[], &["Bash".into()]).is_err());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            r#"{"permissions": {"deny": "Bash"}}"#
+        );
     }
 }

@@ -25,6 +25,9 @@ pub struct SessionState {
     pub side_usage: Mutex<Vec<(String, crate::api::Usage)>>,
     /// The Bash sandbox, when the settings enable it (set once by the front end).
     pub sandbox: std::sync::OnceLock<Arc<crate::sandbox::Sandbox>>,
+    /// Allow rules a tool granted until the end of the current turn (a skill's
+    /// `allowed-tools`); the agent removes them when the turn ends.
+    pub turn_grants: Mutex<Vec<String>>,
 }
 
 impl SessionState {
@@ -36,6 +39,7 @@ impl SessionState {
             todos: Mutex::new(Vec::new()),
             side_usage: Mutex::new(Vec::new()),
             sandbox: std::sync::OnceLock::new(),
+            turn_grants: Mutex::new(Vec::new()),
         }
     }
 

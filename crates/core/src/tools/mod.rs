@@ -74,6 +74,12 @@ pub trait Tool: Send + Sync {
         self.call(input, ctx)
     }
 
+    /// Whether the tool may be offered by name only, its schema loaded when the model asks for
+    /// it through ToolSearch (MCP tools; see `agent::deferred`).
+    fn deferrable(&self) -> bool {
+        false
+    }
+
     /// A one-line summary of the call for display, e.g. `cargo test` for Bash.
     fn summary(&self, input: &Value) -> String {
         schema::default_summary(input)

@@ -20,6 +20,7 @@ fn request() -> MessagesRequest {
         name: "Echo".into(),
         description: "echo".into(),
         input_schema: json!({"type": "object", "properties": {"text": {"type": "string"}}}),
+        ..Default::default()
     }];
     r
 }

@@ -28,9 +28,12 @@ const LAYERS: &[(&str, u8)] = &[
     ("prompt", 1),
     ("sandbox", 1),
     ("net", 1),
+    ("memory", 1),
+    ("hooks", 1),
     // Then tools, the loop, the session.
     ("tools", 2),
     ("agent", 3),
+    ("mcp", 3),
     ("session", 4),
     // A health report over everything (`ccrs doctor`).
     ("doctor", 4),

@@ -8,6 +8,7 @@ mod layering;
 mod network;
 mod perm_trace;
 mod permissions_corpus;
+mod permissions_editor;
 mod permissions_engine;
 mod permissions_fuzz;
 mod permissions_table;

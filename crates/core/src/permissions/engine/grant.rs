@@ -4,6 +4,8 @@
 
 use super::super::rules::{PATH_TOOLS, RuleBehavior, RuleSource, SourcedRule, Specifier};
 use super::{Compiled, PermissionEngine};
+use crate::settings::SettingsWriteError;
+use std::path::Path;
 
 /// A rule that cannot be granted: it does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,5 +75,48 @@ impl PermissionEngine {
         }
         st.rules.extend(to_file);
         Ok(file_rules)
+    }
+
+    /// The rule editor (`/permissions`): adds `add` to or removes `remove` from the `behavior`
+    /// list of the settings file `file` (of `source`), on disk (atomically, through the settings
+    /// writer) and in force at once. Without a file, session rules are edited. Nothing changes
+    /// when a rule does not parse or the file cannot be written.
+    pub fn edit_rules(
+        &self,
+        behavior: RuleBehavior,
+        source: RuleSource,
+        file: Option<&Path>,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), SettingsWriteError> {
+        let mut compiled = Vec::new();
+        for r in add {
+            let src = SourcedRule {
+                behavior,
+                rule: r.clone(),
+                source: source.clone(),
+                file: file.map(Path::to_path_buf),
+            };
+            let c = self
+                .compile(&src)
+                .map_err(|message| SettingsWriteError::InvalidRule { message })?;
+            compiled.push(c);
+        }
+        if let Some(path) = file {
+            crate::settings::edit_rules(path, behavior.as_str(), add, remove)?;
+        }
+        let mut st = self.write_state();
+        // One file per source: the source says which rules came from it.
+        st.rules.retain(|c| {
+            !(c.src.behavior == behavior && c.src.source == source && remove.contains(&c.src.rule))
+        });
+        for c in compiled {
+            if !st.rules.iter().any(|o| {
+                o.src.behavior == behavior && o.src.source == source && o.src.rule == c.src.rule
+            }) {
+                st.rules.push(c);
+            }
+        }
+        Ok(())
     }
 }
