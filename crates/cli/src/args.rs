@@ -96,6 +96,9 @@ pub enum Command {
     Login { api_key: bool, oauth: bool },
     /// Remove the stored credential.
     Logout,
+    /// `permissions explain <tool> <input>`: what the permission engine decides for one tool
+    /// call, and why.
+    PermissionsExplain { tool: String, input: String },
     /// `ccrs mcp …`: configure MCP servers.
     Mcp(Box<McpCommand>),
     /// Check credentials, settings, network and models.
@@ -509,6 +512,9 @@ const ABOUT: &str = "ccrs — a lightweight, drop-in reimplementation of Claude 
                      Starts an interactive session by default; use -p/--print for non-interactive output.";
 const LOGIN_ABOUT: &str = "Log in with an API key (recommended) or a Claude account";
 const LOGOUT_ABOUT: &str = "Remove the stored credential";
+const EXPLAIN_ABOUT: &str = "Show whether a tool call would be allowed, asked or denied, and why \
+                             (input: JSON, or for Bash the command, for file tools the path)";
+const EXPLAIN_USAGE: &str = "permissions explain <tool> <input>";
 const DOCTOR_ABOUT: &str =
     "Check credentials, settings, proxy and CAs, and whether the API answers";
 
@@ -809,6 +815,7 @@ fn root_help() -> String {
             ("login [options]", LOGIN_ABOUT),
             ("logout", LOGOUT_ABOUT),
             ("mcp", "Configure and manage MCP servers"),
+            (EXPLAIN_USAGE, EXPLAIN_ABOUT),
         ],
     )
 }
@@ -870,6 +877,39 @@ impl Args {
                     "logout" => {
                         p.sub("ccrs logout", LOGOUT_ABOUT, LOGOUT_OPTIONS)?;
                         args.command = Some(Command::Logout);
+                        break;
+                    }
+                    "permissions" => {
+                        // The session's options (--settings, --allowedTools, …) apply here too.
+                        p.cmd = "ccrs permissions";
+                        let mut words = Vec::new();
+                        while let Some(tok) = p.next(OPTIONS, &mut args)? {
+                            match tok {
+                                Tok::Help => {
+                                    let usage = format!("ccrs {EXPLAIN_USAGE} [options]");
+                                    return Err(ArgsError::Help(help(
+                                        &usage,
+                                        EXPLAIN_ABOUT,
+                                        &[],
+                                        OPTIONS,
+                                        &[],
+                                    )));
+                                }
+                                Tok::Word { text, .. } => words.push(text),
+                            }
+                        }
+                        let [sub, tool, input] = words.as_slice() else {
+                            return Err(p.error(format_args!("usage: ccrs {EXPLAIN_USAGE}")));
+                        };
+                        if sub != "explain" {
+                            return Err(p.error(format_args!(
+                                "unknown permissions command '{sub}' (usage: ccrs {EXPLAIN_USAGE})"
+                            )));
+                        }
+                        args.command = Some(Command::PermissionsExplain {
+                            tool: tool.clone(),
+                            input: input.clone(),
+                        });
                         break;
                     }
                     "mcp" => {
@@ -1208,6 +1248,34 @@ mod tests {
         assert!(a.verbose && a.prompt.is_none());
         assert_eq!(a.command, login(false, true));
         assert_eq!(parse(&["logout"]).command, Some(Command::Logout));
+        assert_eq!(
+            parse(&[
+                "permissions",
+                "explain",
+                "Bash",
+                "ls -la",
+                "--allowedTools",
+                "Bash(ls)"
+            ])
+            .command,
+            Some(Command::PermissionsExplain {
+                tool: "Bash".into(),
+                input: "ls -la".into()
+            })
+        );
+        let a = parse(&[
+            "permissions",
+            "explain",
+            "Read",
+            "x",
+            "--permission-mode",
+            "plan",
+        ]);
+        assert_eq!(a.permission_mode.as_deref(), Some("plan"));
+        assert!(
+            error(&["permissions", "explain", "Bash"]).contains("usage: ccrs permissions explain")
+        );
+        assert!(error(&["permissions", "show", "a", "b"]).contains("unknown permissions command"));
         assert_eq!(parse(&["doctor"]).command, Some(Command::Doctor));
         assert_eq!(
             parse(&["--settings", "s.json", "doctor"]).command,
@@ -1256,6 +1324,7 @@ mod tests {
         }
         assert!(!h.contains("--mcp-debug") && !h.contains("--ide"));
         assert!(h.contains("login [options]") && h.contains("Log in with an API key"));
+        assert!(h.contains("permissions explain <tool> <input>"), "{h}");
         assert!(h.contains("logout") && h.contains("Remove the stored credential"));
         // Help wins over what follows it.
         assert!(help_text(&["--help", "--bogus"]).starts_with("Usage:"));

@@ -4,6 +4,7 @@ mod args;
 mod auth_setup;
 mod diagnostics;
 mod doctor;
+mod explain;
 mod login;
 mod mcp_cmd;
 mod output;
@@ -128,6 +129,9 @@ fn main() -> ExitCode {
                 return login::login(&opts).await.map(|()| 0);
             }
             Some(args::Command::Logout) => return login::logout().map(|()| 0),
+            Some(args::Command::PermissionsExplain { tool, input }) => {
+                return explain::run(&args, tool, input).map(i32::from);
+            }
             Some(args::Command::Mcp(cmd)) => {
                 let cwd = std::env::current_dir()?;
                 return mcp_cmd::run((**cmd).clone(), &cwd).await;

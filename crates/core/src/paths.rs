@@ -58,6 +58,21 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// A component-by-component walk (`out` so far, `todo` left) continues at a symlink's target:
+/// an absolute target starts again at `/`, its components come before what is left.
+pub fn follow_link(out: &mut PathBuf, todo: &mut VecDeque<OsString>, target: &Path) {
+    if target.is_absolute() {
+        *out = PathBuf::from("/");
+    }
+    for c in target.components().rev() {
+        match c {
+            Component::Normal(s) => todo.push_front(s.to_os_string()),
+            Component::ParentDir => todo.push_front("..".into()),
+            _ => {}
+        }
+    }
+}
+
 /// Symlink hops followed before giving up (the kernel's limit is 40).
 const MAX_SYMLINK_HOPS: usize = 40;
 
@@ -105,16 +120,7 @@ pub fn canonicalize_lenient(p: &Path) -> PathBuf {
                         continue;
                     }
                 };
-                if target.is_absolute() {
-                    out = PathBuf::from("/");
-                }
-                for c in target.components().rev() {
-                    match c {
-                        Component::Normal(s) => todo.push_front(s.to_os_string()),
-                        Component::ParentDir => todo.push_front("..".into()),
-                        _ => {}
-                    }
-                }
+                follow_link(&mut out, &mut todo, &target);
             }
             Ok(_) => out = next,
             Err(_) => {

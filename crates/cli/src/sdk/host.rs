@@ -255,6 +255,7 @@ mod tests {
             input: json!({"command": "ls"}),
             subject: Subject::Other,
             reason: String::new(),
+            why: Default::default(),
             suggestions: vec!["Bash(ls)".into()],
         }
     }

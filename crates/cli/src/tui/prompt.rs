@@ -430,6 +430,30 @@ impl ActivePrompt {
                 tail.push(paint(theme, &row));
             }
         }
+        // What decided it (the rule and its file, a protected path, what was not understood),
+        // one line per part of the call; a long compound command shows the first few.
+        const WHY_SHOWN: usize = 4;
+        for r in req.why.0.iter().take(WHY_SHOWN) {
+            let line = if r.part.is_empty() {
+                format!("· {}", r.basis)
+            } else {
+                format!("· {} — {}", r.part, r.basis)
+            };
+            for row in text::wrap_spans(
+                &[Span::new(theme::SECONDARY, text::sanitize(&line))],
+                inner,
+                &[Span::plain(" ")],
+                &[Span::plain("   ")],
+            ) {
+                tail.push(paint(theme, &row));
+            }
+        }
+        if req.why.0.len() > WHY_SHOWN {
+            tail.push(theme.paint(
+                theme::SECONDARY,
+                &format!(" · … and {} more", req.why.0.len() - WHY_SHOWN),
+            ));
+        }
         tail.push(" Do you want to proceed?".to_string());
         let mut cursor = None;
         for (i, n) in self.options().into_iter().enumerate() {
@@ -476,7 +500,7 @@ impl ActivePrompt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ccrs_core::tools::Subject;
+    use ccrs_core::permissions::{Basis, RuleBehavior, Subject, Why};
     use serde_json::json;
 
     fn job(
@@ -491,6 +515,14 @@ mod tests {
             input,
             subject: Subject::Other,
             reason: format!("{tool} needs approval"),
+            why: Why::one(
+                "rm -rf build",
+                Basis::Rule {
+                    behavior: RuleBehavior::Ask,
+                    rule: "Bash(rm:*)".into(),
+                    origin: "/home/me/project/.claude/settings.json".into(),
+                },
+            ),
             suggestions,
         };
         let title = format!("{tool}(x)");
@@ -530,6 +562,7 @@ mod tests {
             input: json!({"file_path": f.to_string_lossy(), "old_string": "two", "new_string": "TWO\nand a half"}),
             subject: Subject::Write(vec![f.clone()]),
             reason: "Edit needs approval".into(),
+            why: Why::default(),
             suggestions: vec!["Edit".into()],
         };
         let ctx = ToolContext::for_tests(d.path());
@@ -549,6 +582,7 @@ mod tests {
             input: json!({"file_path": "f.txt", "old_string": "zzz", "new_string": "y"}),
             subject: Subject::Other,
             reason: String::new(),
+            why: Why::default(),
             suggestions: vec![],
         };
         let ctx = ToolContext::for_tests(d.path());
@@ -695,6 +729,7 @@ mod tests {
             input: json!({"command": "ls"}),
             subject: Subject::Other,
             reason: String::new(),
+            why: Why::default(),
             suggestions: vec![],
         };
         let ui = tokio::spawn(async move {

@@ -3,10 +3,10 @@
 //! are Bash commands with visible effects (files created), so a test sees what really ran.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ccrs_core::permissions::Subject;
 use ccrs_core::permissions::{
     Decision, Mode, PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule,
 };
-use ccrs_core::tools::Subject;
 use ccrs_mock::{MockServer, Reply, Scenario};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -396,16 +396,16 @@ fn allow_always_writes_the_rule_and_the_next_identical_call_needs_no_question() 
         local_settings_path: Some(e.cwd.join(".claude/settings.local.json")),
         ..Default::default()
     });
-    let subject = Subject::Shell {
-        command: command.into(),
-        cwd: e.cwd.clone(),
-    };
+    let subject = Subject::bash(command, e.cwd.clone());
     let Decision::Ask { suggestions, .. } = engine.check("Bash", &subject) else {
         panic!("expected a question")
     };
     assert_eq!(suggestions, ["Bash(touch made.txt)", "Bash(git init *)"]);
-    engine.persist_allow(&suggestions).unwrap();
-    assert_eq!(engine.check("Bash", &subject), Decision::Allow);
+    ccrs_core::settings::persist_always_allow(&engine, &suggestions).unwrap();
+    {
+        let d = engine.check("Bash", &subject);
+        assert!(d.is_allow(), "{d:?}");
+    }
     let saved: Value = serde_json::from_str(
         &std::fs::read_to_string(e.cwd.join(".claude/settings.local.json")).unwrap(),
     )
@@ -517,4 +517,64 @@ fn file_tools_follow_modes_and_rules() {
         !tr["content"].as_str().unwrap_or("").contains("TOKEN"),
         "{tr}"
     );
+}
+
+/// `ccrs permissions explain`: the decision and what decided it, with the settings and flags in
+/// force (the paths of the test's temporary directories replaced).
+#[test]
+fn permissions_explain_prints_the_decision_and_why() {
+    let e = env();
+    e.project(json!({"permissions": {
+        "deny": ["Bash(rm -rf:*)", "Read(.env)"],
+        "allow": ["Bash(npm test:*)"]
+    }}));
+    let mock = MockServer::start_blocking(Scenario::new()).unwrap();
+    let mut shown = String::new();
+    for (args, code) in [
+        (
+            &["permissions", "explain", "Bash", "/bin/rm -fr build"][..],
+            1,
+        ),
+        (
+            &["permissions", "explain", "Bash", "npm test && git status"][..],
+            0,
+        ),
+        (
+            &["permissions", "explain", "Bash", "echo ${x:-{}; ls; echo }"][..],
+            2,
+        ),
+        (&["permissions", "explain", "Bash", "npm install"][..], 2),
+        (&["permissions", "explain", "Read", ".env"][..], 1),
+        (
+            &[
+                "permissions",
+                "explain",
+                "Write",
+                ".git/hooks/pre-commit",
+                "--permission-mode",
+                "acceptEdits",
+            ][..],
+            2,
+        ),
+        (
+            &[
+                "permissions",
+                "explain",
+                "Bash",
+                "{\"command\": \"make all\"}",
+                "--allowedTools",
+                "Bash(make:*)",
+            ][..],
+            0,
+        ),
+    ] {
+        let out = e.run(&mock, args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        shown.push_str(&format!("$ ccrs {}\n", args.join(" ")));
+        shown.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    let shown = shown.replace(&e.root.display().to_string(), "<tmp>");
+    insta::assert_snapshot!(shown);
+    // The request never reached the model.
+    assert!(mock.message_requests().is_empty());
 }

@@ -225,7 +225,7 @@ fn debug_log_records_requests_decisions_and_tool_runs() {
         "[DEBUG] [api] HTTP 200",
         "[DEBUG] [api] response msg_",
         "[DEBUG] [permissions] Bash toolu_a (run `echo hello`",
-        "allow",
+        "allow — because: echo hello: allow rule Bash(echo hello) (from the command line)",
         "[DEBUG] [permissions] Bash toolu_b (run `touch x`",
         "deny: Permission to",
         "Bash(touch:*)",

@@ -34,9 +34,10 @@ impl Default for ToolRun {
     }
 }
 
-/// What the permission step let through: the input to run when a `PermissionRequest` hook
-/// changed it.
+/// What the permission step let through: the subject that was checked, and the input to run
+/// when a `PermissionRequest` hook changed it.
 struct Authorized {
+    subject: Subject,
     input: Option<Value>,
     stop: Option<String>,
 }
@@ -47,11 +48,11 @@ fn describe(subject: &Subject) -> String {
         Subject::Passive => "nothing outside ccrs".to_string(),
         Subject::Read(p) => format!("read {}", join(p)),
         Subject::Write(p) => format!("write {}", join(p)),
-        Subject::Shell { command, cwd } => format!("run `{command}` in {}", cwd.display()),
-        Subject::SandboxedShell { command, cwd } => {
+        Subject::Shell { command, cwd, .. } => format!("run `{command}` in {}", cwd.display()),
+        Subject::SandboxedShell { command, cwd, .. } => {
             format!("run `{command}` sandboxed in {}", cwd.display())
         }
-        Subject::UnsandboxedShell { command, cwd } => {
+        Subject::UnsandboxedShell { command, cwd, .. } => {
             format!("run `{command}` outside the sandbox in {}", cwd.display())
         }
         Subject::Fetch(url) => format!("fetch {url}"),
@@ -186,6 +187,12 @@ impl Agent {
             ));
             return finish(err, v, run);
         }
+        // It runs as checked (the Bash tool: in the directory and shell the engine saw); an
+        // input a hook replaced is described afresh.
+        let subject = match &authorized.input {
+            Some(v) => tool.subject(v, ctx),
+            None => authorized.subject,
+        };
         let input = authorized.input.as_ref().unwrap_or(input);
         // Checkpoints for `/rewind`: what a file edit is about to change is kept first.
         if let Some(t) = self.conversation.transcript()
@@ -206,7 +213,7 @@ impl Agent {
             tool.summary(input)
         );
         let started = Instant::now();
-        let call = tool.call(input.clone(), ctx);
+        let call = tool.call_checked(input.clone(), &subject, ctx);
         tokio::pin!(call);
         let output = tokio::select! {
             out = &mut call => out,
@@ -295,10 +302,13 @@ impl Agent {
             });
             ToolOutput::error(message)
         };
-        let allowed = Ok(Authorized {
-            input: None,
-            stop: None,
-        });
+        let allowed = |subject: Subject| {
+            Ok(Authorized {
+                subject,
+                input: None,
+                stop: None,
+            })
+        };
         if let Some(PreDecision::Deny { message }) = hook {
             crate::debug_log!(
                 log::PERMISSIONS,
@@ -310,15 +320,15 @@ impl Agent {
         let subject = tool.subject(input, ctx);
         let decision = self.permissions.check(tool.name(), &subject);
         if crate::log::enabled(log::PERMISSIONS) {
-            let (verdict, why) = match &decision {
-                Decision::Allow => ("allow", ""),
-                Decision::Deny { message } => ("deny: ", message.as_str()),
+            let (verdict, text) = match &decision {
+                Decision::Allow { .. } => ("allow", ""),
+                Decision::Deny { message, .. } => ("deny: ", message.as_str()),
                 Decision::Ask { reason, .. } => ("ask: ", reason.as_str()),
             };
             crate::log::write(
                 log::PERMISSIONS,
                 format_args!(
-                    "{} {id} ({}), mode {}: {verdict}{why}{}",
+                    "{} {id} ({}), mode {}: {verdict}{text}{} — because: {}",
                     tool.name(),
                     describe(&subject),
                     self.permissions.mode(),
@@ -326,29 +336,32 @@ impl Agent {
                         Some(PreDecision::Allow { .. }) => " (a PreToolUse hook allows it)",
                         Some(PreDecision::Ask { .. }) => " (a PreToolUse hook asks)",
                         _ => "",
-                    }
+                    },
+                    decision.why(),
                 ),
             );
         }
-        let (reason, suggestions) = match (decision, hook) {
-            (Decision::Deny { message }, _) => return Err(deny(message, denials)),
-            (Decision::Allow, Some(PreDecision::Ask { reason })) => (
+        let (reason, suggestions, why) = match (decision, hook) {
+            (Decision::Deny { message, .. }, _) => return Err(deny(message, denials)),
+            (Decision::Allow { why }, Some(PreDecision::Ask { reason })) => (
                 reason.unwrap_or_else(|| format!("A hook asks before {} runs", tool.name())),
                 Vec::new(),
+                why,
             ),
-            (Decision::Allow, _) => return allowed,
-            (Decision::Ask { .. }, Some(PreDecision::Allow { .. })) => return allowed,
+            (Decision::Allow { .. }, _) => return allowed(subject),
+            (Decision::Ask { .. }, Some(PreDecision::Allow { .. })) => return allowed(subject),
             (
                 Decision::Ask {
                     reason,
                     suggestions,
+                    why,
                 },
                 hook,
             ) => match hook {
                 Some(PreDecision::Ask {
                     reason: Some(hook_reason),
-                }) => (hook_reason, suggestions),
-                _ => (reason, suggestions),
+                }) => (hook_reason, suggestions, why),
+                _ => (reason, suggestions, why),
             },
         };
         let call = ToolCallInfo {
@@ -370,6 +383,7 @@ impl Agent {
                 );
                 self.permissions.approved(&subject, false);
                 return Ok(Authorized {
+                    subject,
                     input: updated_input,
                     stop: None,
                 });
@@ -400,6 +414,7 @@ impl Agent {
             input: input.clone(),
             subject,
             reason,
+            why,
             suggestions,
         };
         // An answer given together with the turn's end (the user's "No" stops the turn) is
@@ -423,23 +438,27 @@ impl Agent {
         match answer {
             PromptAnswer::AllowOnce => {
                 self.permissions.approved(&request.subject, false);
-                allowed
+                allowed(request.subject)
             }
             PromptAnswer::AllowWithInput(new) => {
                 self.permissions.approved(&request.subject, false);
                 Ok(Authorized {
+                    subject: request.subject,
                     input: Some(new),
                     stop: None,
                 })
             }
             PromptAnswer::AllowAlways => {
                 self.permissions.approved(&request.subject, true);
-                if let Err(e) = self.permissions.persist_allow(&request.suggestions) {
+                // The engine takes the rules into force; settings writes them to the file.
+                if let Err(e) =
+                    crate::settings::persist_always_allow(&self.permissions, &request.suggestions)
+                {
                     events.emit(AgentEvent::Warning(format!(
                         "could not save the permission rule: {e}"
                     )));
                 }
-                allowed
+                allowed(request.subject)
             }
             PromptAnswer::Deny { message } => Err(deny(message, denials)),
         }

@@ -2,6 +2,7 @@
 //! detection, as bash would do them. Words with parameter expansions or substitutions are
 //! dynamic: their value is unknown until run time.
 
+use super::commands::Shell;
 use super::shell::{Part, Word};
 use std::path::Path;
 
@@ -19,8 +20,9 @@ pub struct Field {
 }
 
 /// Expands `word` statically; `None` when its value depends on run time (variables,
-/// substitutions, `~user`) or expands to too many words.
-pub fn expand(word: &Word, home: Option<&Path>) -> Option<Vec<Field>> {
+/// substitutions, `~user`) or expands to too many words. In POSIX sh a word bash would
+/// brace-expand is `None` too: dash leaves it alone, bash in POSIX mode does not.
+pub fn expand(word: &Word, home: Option<&Path>, shell: Shell) -> Option<Vec<Field>> {
     let mut chars: Vec<(char, bool)> = Vec::new();
     for p in &word.parts {
         match p {
@@ -28,6 +30,12 @@ pub fn expand(word: &Word, home: Option<&Path>) -> Option<Vec<Field>> {
             Part::Quoted(s) => chars.extend(s.chars().map(|c| (c, true))),
             _ => return None,
         }
+    }
+    if shell == Shell::Posix {
+        if find_brace(&chars).is_some() {
+            return None;
+        }
+        return Some(vec![field(&tilde(chars, home)?)]);
     }
     let mut out = Vec::new();
     for alt in brace(chars, 0)? {
@@ -227,7 +235,7 @@ mod tests {
             .words
             .iter()
             .map(|w| {
-                expand(w, Some(Path::new("/home/u")))
+                expand(w, Some(Path::new("/home/u")), Shell::Bash)
                     .map(|fs| fs.into_iter().map(|f| f.text).collect())
             })
             .collect()
@@ -264,7 +272,11 @@ mod tests {
         let Node::Simple(simple) = &s.body[0] else {
             panic!()
         };
-        let g = |i: usize| expand(&simple.words[i], None).unwrap()[0].glob.clone();
+        let g = |i: usize| {
+            expand(&simple.words[i], None, Shell::Bash).unwrap()[0]
+                .glob
+                .clone()
+        };
         assert_eq!(g(1).as_deref(), Some("*.rs"));
         assert_eq!(g(2).as_deref(), Some("a\\*b?"));
         assert_eq!(g(3), None);

@@ -4,46 +4,86 @@
 //! runs the call, `Deny` answers the model with the message, `Ask` goes to the front end's
 //! [`PermissionPrompter`] (print mode denies, the terminal UI asks, the SDK asks its host).
 //!
-//! Modules: `rules` (the rule grammar), `shell` (a bash parser), `expand` (static word
-//! expansion), `commands` (what known commands read and write), `sed` (sed script safety),
-//! `bash` (Bash command lines → one check per command), `paths` (path patterns, symlinks,
-//! protected paths), `web` (WebFetch domains), `engine` (the decisions).
+//! Modules: `subject` (what a call touches), `rules` (the rule grammar), `shell` (a bash and
+//! POSIX sh parser that records what it does not understand), `expand` (static word expansion),
+//! `commands` (what known commands read and write), `sed` (sed script safety), `bash` (command
+//! lines → one check per command), `canon` (commands as programs, for deny rules), `paths`
+//! (path patterns, symlinks, protected paths), `web` (WebFetch domains), `engine` (the
+//! decisions), `explain` (why).
 
 pub mod bash;
+mod canon;
 mod commands;
 mod engine;
 mod expand;
+mod explain;
 mod mode;
 pub mod paths;
 pub mod rules;
 mod sed;
 pub mod shell;
+mod subject;
 mod web;
 
 pub use engine::{
-    BYPASS_ROOT_REFUSAL, PermissionConfig, PermissionEngine, WalkReadDeny, bypass_refusal,
-    bypass_refusal_for,
+    BYPASS_ROOT_REFUSAL, InvalidRule, PermissionConfig, PermissionEngine, WalkReadDeny,
+    bypass_refusal, bypass_refusal_for,
 };
+pub use explain::{Basis, Reason, Why};
 pub use mode::Mode;
 pub use rules::{RuleBehavior, RuleSource, SourcedRule, split_rule_list};
+pub use subject::{Dialect, Subject};
 
 use crate::BoxFuture;
-use crate::tools::Subject;
 use serde_json::Value;
 
-/// The engine's verdict on one call.
+/// The engine's verdict on one call, with what decided it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    Allow,
+    Allow {
+        why: Why,
+    },
     /// Needs the user's approval. `suggestions` are the rules "don't ask again" would add.
     Ask {
         reason: String,
         suggestions: Vec<String>,
+        why: Why,
     },
     /// Refused; `message` goes back to the model as the tool_result.
     Deny {
         message: String,
+        why: Why,
     },
+}
+
+impl Decision {
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Decision::Allow { .. })
+    }
+
+    pub fn is_ask(&self) -> bool {
+        matches!(self, Decision::Ask { .. })
+    }
+
+    pub fn is_deny(&self) -> bool {
+        matches!(self, Decision::Deny { .. })
+    }
+
+    /// What decided it.
+    pub fn why(&self) -> &Why {
+        match self {
+            Decision::Allow { why } | Decision::Ask { why, .. } | Decision::Deny { why, .. } => why,
+        }
+    }
+
+    /// "allow", "ask" or "deny".
+    pub fn verdict(&self) -> &'static str {
+        match self {
+            Decision::Allow { .. } => "allow",
+            Decision::Ask { .. } => "ask",
+            Decision::Deny { .. } => "deny",
+        }
+    }
 }
 
 /// What the front end is asked.
@@ -55,6 +95,9 @@ pub struct PermissionRequest {
     pub subject: Subject,
     /// Why approval is needed, for display.
     pub reason: String,
+    /// What decided each part of the call (the rule and its file, the protected path, the
+    /// construct not understood, …): the question shows it under the reason.
+    pub why: Why,
     /// Rules that "yes, and don't ask again" would add (Bash/WebFetch/MCP rules go to
     /// `.claude/settings.local.json`; file-path rules last for the session).
     ///

@@ -9,15 +9,27 @@ use std::path::{Component, Path, PathBuf};
 const MAX_GLOB_MATCHES: usize = 1000;
 const MAX_GLOB_SCANNED: usize = 20_000;
 
-/// Directories whose contents acceptEdits never writes on its own (Claude Code 2.1).
-const PROTECTED_DIRS: &[&str] = &[".git", ".claude", ".vscode", ".idea", ".husky"];
-/// Files acceptEdits never writes on its own: shell start-up files and tool configuration that
-/// runs code.
+/// Directories whose contents are protected: a write there always asks, whatever the rules or
+/// the mode (git's configuration and hooks, ccrs's and editors' settings, tool configuration
+/// that runs code). Claude Code 2.1's list.
+const PROTECTED_DIRS: &[&str] = &[
+    ".git",
+    ".claude",
+    ".vscode",
+    ".idea",
+    ".husky",
+    ".cargo",
+    ".devcontainer",
+    ".yarn",
+    ".mvn",
+];
+/// Protected files, by name anywhere: shell start-up files and configuration that runs code.
 const PROTECTED_FILES: &[&str] = &[
     ".bashrc",
     ".bash_profile",
     ".bash_login",
     ".bash_logout",
+    ".bash_aliases",
     ".profile",
     ".zshrc",
     ".zprofile",
@@ -26,10 +38,31 @@ const PROTECTED_FILES: &[&str] = &[
     ".zlogout",
     ".gitconfig",
     ".gitmodules",
+    ".gitattributes",
     ".ripgreprc",
     ".mcp.json",
     ".claude.json",
     ".envrc",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".pnp.cjs",
+    ".pnp.loader.mjs",
+    ".pnpmfile.cjs",
+    "bunfig.toml",
+    ".bunfig.toml",
+    ".bazelrc",
+    ".bazelversion",
+    ".bazeliskrc",
+    ".pre-commit-config.yaml",
+    "lefthook.yml",
+    ".lefthook.yml",
+    "lefthook.yaml",
+    ".lefthook.yaml",
+    "gradle-wrapper.properties",
+    "maven-wrapper.properties",
+    ".devcontainer.json",
+    "pyrightconfig.json",
 ];
 
 /// Lexically normalises an absolute path (`.` and `..` removed).
@@ -64,18 +97,109 @@ pub fn inside(real: &Path, dirs: &[PathBuf]) -> bool {
     dirs.iter().any(|d| real.starts_with(d))
 }
 
-/// Is this a path acceptEdits must not write on its own?
+/// Is this a protected path (a write asks whatever the rules or the mode)? Names compare
+/// without case (case-insensitive file systems) and without trailing dots or blanks, as
+/// Windows and macOS file systems would.
 pub fn is_protected(p: &Path) -> bool {
-    let mut comps = p.components().peekable();
-    while let Some(c) = comps.next() {
-        let Component::Normal(name) = c else { continue };
-        let Some(name) = name.to_str() else { continue };
-        let last = comps.peek().is_none();
-        if PROTECTED_DIRS.contains(&name) || (last && PROTECTED_FILES.contains(&name)) {
-            return true;
+    let names: Vec<String> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(
+                n.to_string_lossy()
+                    .trim_end_matches(['.', ' '])
+                    .to_lowercase(),
+            ),
+            _ => None,
+        })
+        .collect();
+    let is = |n: &String, list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(n));
+    names.iter().any(|n| is(n, PROTECTED_DIRS))
+        || names.last().is_some_and(|n| is(n, PROTECTED_FILES))
+        || names.windows(2).any(|w| w[0] == ".config" && w[1] == "git")
+}
+
+/// Does the directory hold a protected directory or file right below it (`.git`, `.claude`,
+/// `.bashrc`, …)? A command that moves or removes the whole directory changes those too.
+pub fn holds_protected(dir: &Path) -> bool {
+    dir.is_dir()
+        && PROTECTED_DIRS
+            .iter()
+            .chain(PROTECTED_FILES)
+            .any(|n| dir.join(n).symlink_metadata().is_ok())
+}
+
+/// A path as a shell process reaches it, when that differs from how ccrs reaches it: through
+/// `/proc/self` (or `/proc/thread-self`, `/dev/fd`, `/dev/std*`), which is the process that
+/// opens the path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProcPath {
+    /// No such link on the way: resolve as usual.
+    Plain,
+    /// `/proc/self/cwd/REST`: REST under the shell's working directory.
+    Cwd(PathBuf),
+    /// `/proc/self/root/REST`: `/REST`.
+    Root(PathBuf),
+    /// Another file of `/proc/self` (a descriptor, the environment, …): what it is depends on
+    /// the process.
+    Other,
+}
+
+/// Where resolving `p` (absolute) goes through the opening process's own `/proc` entry.
+pub fn proc_path(p: &Path) -> ProcPath {
+    let mut todo: std::collections::VecDeque<std::ffi::OsString> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut out = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(c) = todo.pop_front() {
+        if c == ".." {
+            out.pop();
+            continue;
+        }
+        if out == Path::new("/proc") && (c == "self" || c == "thread-self") {
+            // Inside the process's own directory only `cwd` and `root` lead elsewhere that
+            // matters here; `fd/..` is the directory itself.
+            let mut inside: Vec<std::ffi::OsString> = Vec::new();
+            let mut rest = todo.into_iter();
+            for n in rest.by_ref() {
+                if n == ".." {
+                    if inside.pop().is_none() {
+                        return ProcPath::Other;
+                    }
+                    continue;
+                }
+                let first = inside.is_empty();
+                inside.push(n.clone());
+                if first && (n == "cwd" || n == "root") {
+                    break;
+                }
+            }
+            let rest: PathBuf = rest.collect();
+            return match inside.first().and_then(|n| n.to_str()) {
+                Some("cwd") if inside.len() == 1 => ProcPath::Cwd(rest),
+                Some("root") if inside.len() == 1 => ProcPath::Root(rest),
+                _ => ProcPath::Other,
+            };
+        }
+        let next = out.join(&c);
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() && hops < 40 => {
+                hops += 1;
+                let Ok(target) = std::fs::read_link(&next) else {
+                    return ProcPath::Plain;
+                };
+                crate::paths::follow_link(&mut out, &mut todo, &target);
+            }
+            Ok(_) => out = next,
+            Err(_) => return ProcPath::Plain,
         }
     }
-    false
+    ProcPath::Plain
 }
 
 /// Device files a redirection may write without it being a file write (the process's own
@@ -182,7 +306,15 @@ impl PathPattern {
             let anchored = body.contains('/') && !(single_dir && behavior != RuleBehavior::Allow);
             (roots.cwd.clone(), spec, anchored)
         };
-        let mut rel = rel.trim_start_matches('/').trim_end_matches('/');
+        // Doubled slashes are one, as in any path.
+        let collapsed = rel
+            .split('/')
+            .enumerate()
+            .filter(|(i, c)| *i == 0 || !c.is_empty())
+            .map(|(_, c)| c)
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut rel = collapsed.trim_start_matches('/').trim_end_matches('/');
         while let Some(r) = rel.strip_prefix("./") {
             rel = r;
         }
@@ -471,6 +603,10 @@ mod tests {
         assert!(is_protected(Path::new("/p/.mcp.json")));
         assert!(!is_protected(Path::new("/p/src/main.rs")));
         assert!(!is_protected(Path::new("/p/.bashrc.d/x")));
+        assert!(is_protected(Path::new("/p/.GIT/config")));
+        assert!(is_protected(Path::new("/p/.git./hooks/x")));
+        assert!(is_protected(Path::new("/h/.config/git/config")));
+        assert!(is_protected(Path::new("/p/.npmrc")));
     }
 
     #[test]

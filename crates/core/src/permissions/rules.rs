@@ -1,6 +1,7 @@
 //! Permission rule grammar: `Tool`, `Tool(*)`, `Tool(specifier)`, where they came from, and
 //! how each kind of specifier matches.
 
+use super::canon::{Invocation, Pattern};
 use super::paths::{PathPattern, Roots};
 use super::web::DomainPattern;
 use regex::Regex;
@@ -204,17 +205,27 @@ pub struct CommandPattern {
     re: Regex,
     /// No wildcard: the rule names one command line exactly.
     exact: bool,
+    /// Characters of fixed text before the first wildcard.
+    literal: usize,
+    /// `npm test :*` (a blank before `:*`): Claude Code never matches it, nor does ccrs.
+    never: bool,
+    /// The rule's command as a program with options (for deny and ask rules).
+    program: Option<Pattern>,
 }
 
 impl CommandPattern {
     pub fn parse(spec: &str) -> Result<Self, RuleError> {
-        // Only trimmed: blanks inside quotes are part of the command.
-        let s = spec.trim().to_string();
+        // Only trimmed: blanks inside quotes are part of the command. `\(` and `\)` are
+        // parentheses (settings files escape them so the rule's own parentheses balance).
+        let s = spec.trim().replace("\\(", "(").replace("\\)", ")");
         if s.is_empty() {
             return Err(RuleError::EmptySpecifier);
         }
+        let program = Pattern::parse(&s);
+        let mut never = false;
         let (body, open_tail) = if let Some(p) = s.strip_suffix(":*").filter(|p| !p.ends_with('\\'))
         {
+            never = p.ends_with(char::is_whitespace);
             (p.trim_end().to_string(), true)
         } else if let Some(p) = s.strip_suffix(" *").filter(|p| !p.ends_with('\\')) {
             (p.to_string(), true)
@@ -228,6 +239,8 @@ impl CommandPattern {
         }
         let mut re = String::from("(?s)^");
         let mut exact = !open_tail;
+        let mut literal = 0usize;
+        let mut wild = false;
         let mut chars = body.chars().peekable();
         while let Some(c) = chars.next() {
             match c {
@@ -235,12 +248,21 @@ impl CommandPattern {
                     if let Some(n) = chars.next() {
                         re.push_str(&regex::escape(&n.to_string()));
                     }
+                    if !wild {
+                        literal += 1;
+                    }
                 }
                 '*' => {
                     exact = false;
+                    wild = true;
                     re.push_str(".*");
                 }
-                c => re.push_str(&regex::escape(&c.to_string())),
+                c => {
+                    re.push_str(&regex::escape(&c.to_string()));
+                    if !wild {
+                        literal += 1;
+                    }
+                }
             }
         }
         if open_tail {
@@ -249,11 +271,32 @@ impl CommandPattern {
         }
         re.push('$');
         let re = Regex::new(&re).map_err(|e| RuleError::BadCommand(e.to_string()))?;
-        Ok(CommandPattern { re, exact })
+        Ok(CommandPattern {
+            re,
+            exact,
+            literal,
+            never,
+            program,
+        })
     }
 
     pub fn matches(&self, command: &str) -> bool {
-        self.re.is_match(command)
+        !self.never && self.re.is_match(command)
+    }
+
+    /// Does the rule match this allow form (its fixed text long enough to name the program)?
+    pub fn matches_form(&self, text: &str, min_literal: usize) -> bool {
+        self.literal >= min_literal && self.matches(text)
+    }
+
+    /// Does the rule name this command as a program (any spelling of its options)?
+    pub fn matches_invocation(&self, inv: &Invocation) -> bool {
+        !self.never && self.program.as_ref().is_some_and(|p| p.matches(inv))
+    }
+
+    /// A rule written so that it never matches (a blank before `:*`).
+    pub fn never_matches(&self) -> bool {
+        self.never
     }
 
     /// True for an exact command (no `*`, no `:*`).
@@ -340,7 +383,14 @@ pub fn parse_rule(text: &str, behavior: RuleBehavior, roots: &Roots) -> Result<R
         None | Some("*") => Specifier::Any,
         Some("") => return Err(RuleError::EmptySpecifier),
         Some(s) => match tool.exact() {
-            Some("Bash") => Specifier::Command(CommandPattern::parse(s)?),
+            Some("Bash") => {
+                let mut p = CommandPattern::parse(s)?;
+                // Deny and ask rules hold however they are written.
+                if behavior != RuleBehavior::Allow {
+                    p.never = false;
+                }
+                Specifier::Command(p)
+            }
             Some(t) if PATH_TOOLS.contains(&t) => {
                 Specifier::Path(PathPattern::parse(s, behavior, roots).map_err(RuleError::BadPath)?)
             }

@@ -5,8 +5,9 @@
 //! the permission prompter (print mode's prompter denies); denied ones get a 403 that names the
 //! host.
 
-use crate::permissions::{PermissionPrompter, PermissionRequest, PromptAnswer};
-use crate::tools::Subject;
+use crate::permissions::{
+    Basis, PermissionPrompter, PermissionRequest, PromptAnswer, Subject, Why,
+};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -225,6 +226,10 @@ async fn allowed(
         subject: Subject::Fetch(format!("https://{host}:{port}")),
         reason: format!(
             "A sandboxed command wants to connect to {host}:{port}, which is not an allowed domain"
+        ),
+        why: Why::one(
+            format!("{host}:{port}"),
+            Basis::NeedsApproval("the sandbox's network allows only listed domains".into()),
         ),
         suggestions: vec![rule.clone()],
     };

@@ -82,7 +82,7 @@ pub async fn attach(
         }
         seen.push(path.clone());
         if let Some(engine) = permissions
-            && let Decision::Deny { message } =
+            && let Decision::Deny { message, .. } =
                 engine.check("Read", &Subject::Read(vec![path.clone()]))
         {
             out.problems.push(format!("@{w}: not attached: {message}"));

@@ -272,12 +272,27 @@ impl SessionSetup {
         &self.config
     }
 
+    /// The permission engine's configuration (also used by `ccrs permissions explain`).
+    pub fn permission_config(&self) -> PermissionConfig {
+        let cwd = &self.options.cwd;
+        PermissionConfig {
+            mode: self.config.mode,
+            rules: self.config.rules.clone(),
+            cwd: cwd.clone(),
+            additional_dirs: self.config.additional_dirs.clone(),
+            local_settings_path: Some(cwd.join(".claude").join("settings.local.json")),
+            disable_bypass: self.config.disable_bypass,
+            home: None,
+        }
+    }
+
     /// Starts the session with the front end's credential provider and prompter.
     pub fn start(
         self,
         auth: Arc<dyn AuthProvider>,
         prompter: Arc<dyn PermissionPrompter>,
     ) -> Result<Session, SessionError> {
+        let permissions = Arc::new(PermissionEngine::new(self.permission_config()));
         let SessionSetup {
             options,
             settings,
@@ -286,15 +301,6 @@ impl SessionSetup {
             mcp_connector,
         } = self;
         let cwd = options.cwd.clone();
-        let permissions = Arc::new(PermissionEngine::new(PermissionConfig {
-            mode: config.mode,
-            rules: config.rules.clone(),
-            cwd: cwd.clone(),
-            additional_dirs: config.additional_dirs.clone(),
-            local_settings_path: Some(cwd.join(".claude").join("settings.local.json")),
-            disable_bypass: config.disable_bypass,
-            home: None,
-        }));
         let mut warnings = settings.warnings.clone();
         warnings.extend(config.warnings.iter().cloned());
         // Rules that cannot work as written are `ccrs doctor`'s business (and the debug log's),
@@ -1128,8 +1134,8 @@ impl Session {
             last = range.end;
             let input = serde_json::json!({ "command": cmd });
             let refusal = match engine.check(bash.name(), &bash.subject(&input, &ctx)) {
-                Decision::Allow => None,
-                Decision::Deny { message } => Some(message),
+                Decision::Allow { .. } => None,
+                Decision::Deny { message, .. } => Some(message),
                 Decision::Ask { reason, .. } => Some(reason),
             };
             if let Some(why) = refusal {

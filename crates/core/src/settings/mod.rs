@@ -11,7 +11,7 @@ mod validate;
 mod write;
 
 pub use sandbox::{SandboxSettings, SettingPath};
-pub use write::{SettingsWriteError, add_allow_rules, edit_rules};
+pub use write::{SettingsWriteError, add_allow_rules, edit_rules, persist_always_allow};
 
 use crate::permissions::{Mode, RuleBehavior, RuleSource, SourcedRule};
 use serde_json::{Map, Value};

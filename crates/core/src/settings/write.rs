@@ -2,8 +2,26 @@
 //! the file.
 
 use super::parse_settings;
+use crate::permissions::PermissionEngine;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
+
+/// "Yes, and don't ask again": the engine takes the rules into force for the session at once,
+/// and those that belong in `.claude/settings.local.json` (Bash, WebFetch and other tool rules;
+/// file-path rules only last the session) are added to it. A malformed rule changes nothing;
+/// an invalid settings file is never overwritten (the session keeps the rules).
+pub fn persist_always_allow(
+    engine: &PermissionEngine,
+    rules: &[String],
+) -> Result<(), SettingsWriteError> {
+    let to_file = engine
+        .grant_always(rules)
+        .map_err(|e| SettingsWriteError::InvalidRule { message: e.message })?;
+    match engine.local_settings_path() {
+        Some(path) if !to_file.is_empty() => add_allow_rules(path, &to_file),
+        _ => Ok(()),
+    }
+}
 
 /// Why "don't ask again" could not save its rules.
 #[derive(Debug, thiserror::Error)]

@@ -31,35 +31,10 @@ pub use edit::{preview_diff, preview_patch};
 
 use crate::BoxFuture;
 use crate::events::INTERRUPTED_TOOL_USE;
+pub use crate::permissions::Subject;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What a tool call touches, as far as permissions are concerned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Subject {
-    /// No side effects outside ccrs and no file access (TodoWrite, BashOutput, ...): always allowed.
-    Passive,
-    /// Reads these paths (absolute, not yet canonicalised): Read, Glob, Grep, ...
-    Read(Vec<PathBuf>),
-    /// Creates or modifies these paths (absolute): Write, Edit, MultiEdit, NotebookEdit.
-    Write(Vec<PathBuf>),
-    /// Runs this shell command line (Bash), in this directory.
-    Shell { command: String, cwd: PathBuf },
-    /// Bash inside the sandbox with `autoAllowBashIfSandboxed`: allowed without a question
-    /// unless a deny rule, an ask rule or plan mode says otherwise (see `crate::sandbox`).
-    SandboxedShell { command: String, cwd: PathBuf },
-    /// Bash outside the sandbox on the model's request (`dangerouslyDisableSandbox`): deny
-    /// rules apply, and otherwise it always asks (except in bypassPermissions mode).
-    UnsandboxedShell { command: String, cwd: PathBuf },
-    /// Fetches this URL (WebFetch).
-    Fetch(String),
-    /// Anything else that needs approval unless a rule allows it (WebSearch, MCP tools).
-    Other,
-    /// ExitPlanMode presenting a plan: in plan mode the user must approve it.
-    ExitPlan { plan: String },
-}
 
 /// A tool the model can call.
 pub trait Tool: Send + Sync {
@@ -92,6 +67,18 @@ pub trait Tool: Send + Sync {
 
     /// Runs the call. Failures are returned as error outputs, never as panics.
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput>;
+
+    /// Runs the call the permission engine checked as `subject` (from [`Tool::subject`]). A
+    /// tool whose subject holds values resolved at check time (the Bash tool's working
+    /// directory and shell) runs with exactly those; the others ignore it.
+    fn call_checked<'a>(
+        &'a self,
+        input: Value,
+        _subject: &'a Subject,
+        ctx: &'a ToolContext,
+    ) -> BoxFuture<'a, ToolOutput> {
+        self.call(input, ctx)
+    }
 
     /// Whether the tool may be offered by name only, its schema loaded when the model asks for
     /// it through ToolSearch (MCP tools; see `agent::deferred`).

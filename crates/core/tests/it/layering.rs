@@ -43,15 +43,7 @@ const LAYERS: &[(&str, u8)] = &[
 
 /// Imports that break the rule today and are being removed by a named change. The test fails
 /// when one of them is gone too, so the list cannot go stale.
-const PENDING: &[(&str, &str, &str)] = &[
-    // issue 14 (perm): `Subject` moves into permissions, tools produce it.
-    ("permissions", "tools", "Subject lives in tools"),
-    (
-        "sandbox",
-        "tools",
-        "the proxy asks about a host with a Subject from tools",
-    ),
-];
+const PENDING: &[(&str, &str, &str)] = &[];
 
 fn layer(module: &str) -> Option<u8> {
     LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)

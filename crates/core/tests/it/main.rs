@@ -6,6 +6,8 @@ mod auth_oauth;
 mod common;
 mod layering;
 mod network;
+mod perm_trace;
+mod permissions_corpus;
 mod permissions_editor;
 mod permissions_engine;
 mod permissions_fuzz;

@@ -32,12 +32,9 @@ fn edited_rules_hold_at_once_and_are_written() {
         home: Some(dir.join("home")),
         ..Default::default()
     });
-    let ls = Subject::Shell {
-        command: "touch a.txt".into(),
-        cwd: dir.clone(),
-    };
+    let ls = Subject::bash("touch a.txt", dir.clone());
     let fetch = Subject::Fetch("https://example.com/".into());
-    assert_eq!(e.check("Bash", &ls), Decision::Allow);
+    assert!(e.check("Bash", &ls).is_allow());
     e.edit_rules(
         RuleBehavior::Allow,
         RuleSource::LocalSettings,
@@ -82,7 +79,7 @@ fn edited_rules_hold_at_once_and_are_written() {
         &[],
     )
     .unwrap();
-    assert_eq!(e.check("Bash", &ls), Decision::Allow);
+    assert!(e.check("Bash", &ls).is_allow());
     let v2: Value = serde_json::from_str(&std::fs::read_to_string(&local).unwrap()).unwrap();
     assert_eq!(v2, v);
 }

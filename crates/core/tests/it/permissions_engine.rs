@@ -34,10 +34,7 @@ fn engine(dir: &Path, rules: &[(RuleBehavior, &str)], mode: Mode) -> PermissionE
 }
 
 fn bash(dir: &Path, cmd: &str) -> Subject {
-    Subject::Shell {
-        command: cmd.into(),
-        cwd: dir.to_path_buf(),
-    }
+    Subject::bash(cmd, dir.to_path_buf())
 }
 
 fn ask_suggestions(d: Decision) -> Vec<String> {
@@ -68,16 +65,22 @@ fn allow_always_for_a_compound_saves_one_rule_per_command_and_then_allows_it() {
             "Bash(rm -rf build)"
         ]
     );
-    e.persist_allow(&s).unwrap();
+    ccrs_core::settings::persist_always_allow(&e, &s).unwrap();
     assert_eq!(local_allow(&dir), json!(s));
-    assert_eq!(e.check("Bash", &bash(&dir, cmd)), Decision::Allow);
+    {
+        let d = e.check("Bash", &bash(&dir, cmd));
+        assert!(d.is_allow(), "{d:?}");
+    }
     // A fresh engine reading the file (as the next session would) allows it too.
     let rules: Vec<(RuleBehavior, &str)> = s
         .iter()
         .map(|r| (RuleBehavior::Allow, r.as_str()))
         .collect();
     let fresh = engine(&dir, &rules, Mode::Default);
-    assert_eq!(fresh.check("Bash", &bash(&dir, cmd)), Decision::Allow);
+    {
+        let d = fresh.check("Bash", &bash(&dir, cmd));
+        assert!(d.is_allow(), "{d:?}");
+    }
     // The saved rules are no wider than the commands: rm of something else still asks.
     assert!(matches!(
         e.check("Bash", &bash(&dir, "rm -rf src")),
@@ -117,19 +120,19 @@ fn file_rules_stay_in_the_session_and_others_are_saved() {
     let mut all = s.clone();
     all.extend(fetch);
     all.extend(mcp);
-    e.persist_allow(&all).unwrap();
+    ccrs_core::settings::persist_always_allow(&e, &all).unwrap();
     assert_eq!(
         local_allow(&dir),
         json!(["WebFetch(domain:docs.rs)", "mcp__srv__t"])
     );
-    assert_eq!(
-        e.check("Edit", &Subject::Write(vec![target])),
-        Decision::Allow
-    );
-    assert_eq!(
-        e.check("WebFetch", &Subject::Fetch("https://docs.rs/y".into())),
-        Decision::Allow
-    );
+    {
+        let d = e.check("Edit", &Subject::Write(vec![target]));
+        assert!(d.is_allow(), "{d:?}");
+    }
+    {
+        let d = e.check("WebFetch", &Subject::Fetch("https://docs.rs/y".into()));
+        assert!(d.is_allow(), "{d:?}");
+    }
     let session: Vec<RuleSource> = e.rules().into_iter().map(|r| r.source).collect();
     assert_eq!(
         session,
@@ -149,7 +152,8 @@ fn an_invalid_local_settings_file_is_never_overwritten() {
     let bad = "{\"permissions\": {\"allow\": [\"Bash(ls)\",]}}";
     std::fs::write(dir.join(".claude/settings.local.json"), bad).unwrap();
     let e = engine(&dir, &[], Mode::Default);
-    let err = e.persist_allow(&["Bash(npm test)".into()]).unwrap_err();
+    let err =
+        ccrs_core::settings::persist_always_allow(&e, &["Bash(npm test)".into()]).unwrap_err();
     assert!(matches!(err, SettingsWriteError::Invalid { .. }), "{err}");
     assert!(err.to_string().contains("settings.local.json"), "{err}");
     assert_eq!(
@@ -157,9 +161,12 @@ fn an_invalid_local_settings_file_is_never_overwritten() {
         bad
     );
     // The user's answer still holds for this session.
-    assert_eq!(e.check("Bash", &bash(&dir, "npm test")), Decision::Allow);
+    {
+        let d = e.check("Bash", &bash(&dir, "npm test"));
+        assert!(d.is_allow(), "{d:?}");
+    }
     // A malformed rule is refused before anything changes.
-    let err = e.persist_allow(&["Bash(oops".into()]).unwrap_err();
+    let err = ccrs_core::settings::persist_always_allow(&e, &["Bash(oops".into()]).unwrap_err();
     assert!(matches!(err, SettingsWriteError::InvalidRule { .. }));
 }
 
@@ -174,7 +181,10 @@ fn session_rules_and_read_denied() {
         RuleBehavior::Allow,
         &["Bash(make:*)".into(), "Bash(bad".into()],
     );
-    assert_eq!(e.check("Bash", &bash(&dir, "make all")), Decision::Allow);
+    {
+        let d = e.check("Bash", &bash(&dir, "make all"));
+        assert!(d.is_allow(), "{d:?}");
+    }
     e.add_session_rules(RuleBehavior::Deny, &["Bash(make install)".into()]);
     assert!(matches!(
         e.check("Bash", &bash(&dir, "make install")),
@@ -226,7 +236,7 @@ fn deny_messages_name_the_rule_and_its_file() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().canonicalize().unwrap();
     let e = engine(&dir, &[(RuleBehavior::Deny, "Bash(curl:*)")], Mode::Default);
-    let Decision::Deny { message } = e.check("Bash", &bash(&dir, "ls && curl x")) else {
+    let Decision::Deny { message, .. } = e.check("Bash", &bash(&dir, "ls && curl x")) else {
         panic!()
     };
     assert!(message.contains("Bash(curl:*)"), "{message}");
@@ -274,7 +284,7 @@ fn dont_ask_denies_with_the_reason() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().canonicalize().unwrap();
     let e = engine(&dir, &[], Mode::DontAsk);
-    let Decision::Deny { message } = e.check("Bash", &bash(&dir, "npm publish")) else {
+    let Decision::Deny { message, .. } = e.check("Bash", &bash(&dir, "npm publish")) else {
         panic!()
     };
     assert!(message.contains("npm publish"), "{message}");
@@ -300,7 +310,10 @@ fn concurrent_checks_and_persists() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(e.check("Bash", &bash(&dir, "cmd3 19")), Decision::Allow);
+    {
+        let d = e.check("Bash", &bash(&dir, "cmd3 19"));
+        assert!(d.is_allow(), "{d:?}");
+    }
     assert_eq!(e.rules().len(), 80);
 }
 
@@ -384,4 +397,133 @@ async fn plan_rejection_sends_the_feedback_and_stays_in_plan_mode() {
     assert!(tr["content"].as_str().unwrap().contains("add tests first"));
     assert_eq!(h.agent.permissions().mode(), Mode::Plan);
     assert_eq!(res.permission_denials.len(), 1);
+}
+
+#[test]
+fn always_allow_never_grants_a_protected_path() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    std::fs::create_dir_all(dir.join(".git/hooks")).unwrap();
+    let e = engine(&dir, &[], Mode::Default);
+    // An ordinary edit at the project root suggests a rule for the root…
+    let s = ask_suggestions(e.check("Edit", &Subject::Write(vec![dir.join("notes.txt")])));
+    ccrs_core::settings::persist_always_allow(&e, &s).unwrap();
+    assert!(
+        e.check("Edit", &Subject::Write(vec![dir.join("notes.txt")]))
+            .is_allow()
+    );
+    // …which still does not let anything write git hooks, settings or shell rc files.
+    for p in [
+        dir.join(".git/hooks/pre-commit"),
+        dir.join(".claude/settings.local.json"),
+        dir.join("home/.bashrc"),
+    ] {
+        let d = e.check("Write", &Subject::Write(vec![p.clone()]));
+        let Decision::Ask {
+            suggestions, why, ..
+        } = &d
+        else {
+            panic!("{} should ask: {d:?}", p.display())
+        };
+        assert!(suggestions.is_empty(), "no 'always' for {}", p.display());
+        assert!(
+            matches!(why.0[0].basis, ccrs_core::permissions::Basis::Protected(_)),
+            "{why:?}"
+        );
+    }
+    // A Bash command writing one offers no rule either.
+    let d = e.check(
+        "Bash",
+        &bash(&dir, "npm test && echo x > .git/hooks/post-commit"),
+    );
+    assert!(ask_suggestions(d).is_empty());
+}
+
+#[test]
+fn a_walk_leaves_out_files_an_ask_rule_covers() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    let e = engine(
+        &dir,
+        &[(RuleBehavior::Ask, "Read(secrets/**)")],
+        Mode::Default,
+    );
+    assert!(e.has_read_deny_rules());
+    let walk = WalkReadDeny::new(std::sync::Arc::new(e), &dir);
+    assert!(walk.denied(&dir.join("secrets/key"), false));
+    assert!(!walk.denied(&dir.join("src/main.rs"), false));
+}
+
+#[test]
+fn every_decision_says_why() {
+    use ccrs_core::permissions::Basis;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().canonicalize().unwrap();
+    let e = engine(
+        &dir,
+        &[
+            (RuleBehavior::Deny, "Bash(rm -rf:*)"),
+            (RuleBehavior::Allow, "Bash(npm test:*)"),
+        ],
+        Mode::Default,
+    );
+    let settings = dir.join(".claude/settings.json").display().to_string();
+    // A deny: the rule as written and its file, whatever the spelling of the command.
+    let d = e.check("Bash", &bash(&dir, "ls && /bin/rm -fr build"));
+    assert!(d.is_deny());
+    assert_eq!(d.why().rule(), Some(("Bash(rm -rf:*)", settings.as_str())));
+    // An allow: each command with what allowed it.
+    let d = e.check("Bash", &bash(&dir, "npm test && git status"));
+    assert!(d.is_allow(), "{d:?}");
+    let text = d.why().to_string();
+    assert!(
+        text.contains("npm test: allow rule Bash(npm test:*)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("git status: git is a command ccrs models exactly"),
+        "{text}"
+    );
+    // What is not understood says so.
+    let d = e.check("Bash", &bash(&dir, "echo ${x:-{}; ls; echo }"));
+    assert!(
+        d.why()
+            .0
+            .iter()
+            .any(|r| matches!(&r.basis, Basis::NotUnderstood(w) if w.contains("${"))),
+        "{d:?}"
+    );
+    // The mode.
+    e.set_mode(Mode::BypassPermissions);
+    let d = e.check("Bash", &bash(&dir, "npm install"));
+    assert!(d.is_allow());
+    assert_eq!(d.why().0[0].basis, Basis::Mode(Mode::BypassPermissions));
+}
+
+#[tokio::test]
+async fn the_question_carries_what_decided_it() {
+    // The front end is told which rule (and from where) made it ask, part by part.
+    let danger = FakeTool::new("Danger", json!({"type": "object"}), |_, _| {
+        ToolOutput::ok("ran")
+    })
+    .subject(Subject::Other);
+    let prompter = ScriptedPrompter::new([PromptAnswer::AllowOnce]);
+    let mut h = Harness::builder(
+        Scenario::new()
+            .reply(Reply::tool_use_with_id("toolu_1", "Danger", json!({})))
+            .reply(Reply::text("ok")),
+    )
+    .tool(danger)
+    .rule(RuleBehavior::Ask, "Danger")
+    .prompter(prompter.clone())
+    .build()
+    .await;
+    h.query("go").await;
+    let asked = prompter.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    let why = asked[0].why.to_string();
+    assert_eq!(
+        why, "Danger: ask rule Danger (from the command line)",
+        "{asked:#?}"
+    );
 }

@@ -10,7 +10,7 @@
 use ccrs_core::permissions::{
     Decision, Mode, PermissionConfig, PermissionEngine, RuleBehavior, RuleSource, SourcedRule,
 };
-use ccrs_core::tools::Subject;
+use ccrs_core::permissions::{Dialect, Subject};
 use std::path::{Path, PathBuf};
 
 struct Fixture {
@@ -35,6 +35,10 @@ impl Fixture {
             "home/.claude",
             "home/notes",
             "proj-evil",
+            "proj/secrets",
+            "outside/repo/.git",
+            "outside/bare.git/objects",
+            "outside/bare.git/refs",
         ] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
@@ -49,9 +53,18 @@ impl Fixture {
             "home/.ssh/id_rsa",
             "home/.bashrc",
             "proj-evil/x",
+            "proj/secrets/key",
+            "outside/repo/.git/HEAD",
+            "outside/bare.git/HEAD",
         ] {
             std::fs::write(root.join(f), "x").unwrap();
         }
+        // A repository whose configuration runs a program on `git status`.
+        std::fs::write(
+            root.join("outside/repo/.git/config"),
+            "[core]\n\tfsmonitor = touch /tmp/ccrs-pwned\n",
+        )
+        .unwrap();
         std::os::unix::fs::symlink(root.join("outside"), p.join("link_out")).unwrap();
         std::os::unix::fs::symlink(p.join("src"), p.join("link_in")).unwrap();
         std::os::unix::fs::symlink(root.join("outside/secret.txt"), p.join("innocent.txt"))
@@ -133,6 +146,10 @@ enum S {
     Bash(&'static str),
     /// Bash with the shell's cwd elsewhere.
     BashIn(&'static str, &'static str),
+    /// Bash in the sandbox with autoAllowBashIfSandboxed.
+    Sandboxed(&'static str),
+    /// Bash outside the sandbox on request (dangerouslyDisableSandbox).
+    Unsandboxed(&'static str),
     Read(&'static str),
     /// A read-only tool other than Read.
     ReadBy(&'static str, &'static str),
@@ -199,6 +216,15 @@ const HARMLESS: &[&str] = &[
     "allow Bash(cd:*)",
     "allow Bash(git fetch:*)",
 ];
+
+/// A deny rule for `rm -rf` in every spelling, with rm otherwise allowed.
+const RM_DENY: &[&str] = &[
+    "allow Bash(rm:*)",
+    "allow Bash(ls:*)",
+    "deny Bash(rm -rf:*)",
+];
+/// A deny rule for `git push`, with git otherwise allowed.
+const GIT_DENY: &[&str] = &["allow Bash(git:*)", "deny Bash(git push:*)"];
 
 #[rustfmt::skip]
 const CASES: &[Case] = &[
@@ -465,7 +491,10 @@ const CASES: &[Case] = &[
     c("rule past safe env", &["allow Bash(npm test)"], D, Bash("CI=1 npm test"), Allow),
     c("rule with quotes as typed", &["allow Bash(git commit -m \"fix it\")"], D, Bash("git commit -m \"fix it\""), Allow),
     c("rule in a compound", &["allow Bash(npm test)", "allow Bash(npm run build)"], D, Bash("npm run build && npm test"), Allow),
-    c("rule allows a read outside", &["allow Bash(cat /etc/hostname)"], D, Bash("cat /etc/hostname"), Allow),
+    // As in Claude Code (checked against 2.1.197): an exact rule does not reach outside the
+    // working directories; a Read rule does. (This case was Allow before.)
+    c("exact rule does not allow a read outside", &["allow Bash(cat /etc/hostname)"], D, Bash("cat /etc/hostname"), Ask),
+    c("a Read rule allows a read outside", &["allow Bash(cat:*)", "allow Read(//etc/**)"], D, Bash("cat /etc/hostname"), Allow),
     c("blanket Bash", &["allow Bash"], D, Bash("rm -rf build"), Allow),
     c("blanket Bash(*)", &["allow Bash(*)"], D, Bash("$CMD x"), Allow),
     c("blanket with a deny guard", &["allow Bash", "deny Bash(rm:*)"], D, Bash("$CMD x"), Ask),
@@ -475,7 +504,11 @@ const CASES: &[Case] = &[
     c("rule does not cover a redirect", &["allow Bash(echo:*)"], D, Bash("echo x > out.txt"), Ask),
     c("Edit rule covers a redirect", &["allow Bash(echo:*)", "allow Edit(out.txt)"], D, Bash("echo x > out.txt"), Allow),
     c("xargs paths come from stdin", &["allow Bash(grep:*)"], D, Bash("ls | xargs grep foo"), Ask),
-    c("find -exec with rule", &["allow Bash(grep:*)"], D, Bash("find . -name '*.rs' -exec grep -l foo {} +"), Allow),
+    // As in Claude Code: find -exec needs a rule naming the whole command. (Was Allow.)
+    c("find -exec with a rule for what it runs", &["allow Bash(grep:*)"], D, Bash("find . -name '*.rs' -exec grep -l foo {} +"), Ask),
+    c("find -exec with a prefix rule", &["allow Bash(find:*)", "allow Bash(rm:*)"], D, Bash("find . -name x -exec rm {} \\;"), Ask),
+    c("find -exec with an exact rule", &["allow Bash(find . -name x -exec cat {} \\;)"], D, Bash("find . -name x -exec cat {} \\;"), Allow),
+    c("find -fprint with a prefix rule", &["allow Bash(find:*)"], D, Bash("find . -fprint out.txt"), Ask),
     c("pattern rule does not cover reads outside", &["allow Bash(cat:*)"], D, Bash("cat /etc/hostname"), AskWith("outside")),
     c("pattern rule for a plain fetch", &["allow Bash(git fetch:*)"], D, Bash("git fetch origin"), Allow),
     c("pattern rule not -c", &["allow Bash(git:*)"], D, Bash("git -c core.pager=x log"), AskWith("does not cover")),
@@ -484,7 +517,13 @@ const CASES: &[Case] = &[
     c("pattern rm inside", &["allow Bash(rm:*)"], D, Bash("rm -rf build"), Allow),
     c("pattern rm outside", &["allow Bash(rm:*)"], D, Bash("rm -rf /tmp/x"), Ask),
     c("pattern rm home", &["allow Bash(rm:*)"], D, Bash("rm -rf ~"), Ask),
-    c("exact rule approves its paths", &["allow Bash(cp src/main.rs /tmp/b)"], D, Bash("cp src/main.rs /tmp/b"), Allow),
+    // As in Claude Code: an exact rule does not approve writes outside. (Was Allow.)
+    c("exact rule does not approve a write outside", &["allow Bash(cp src/main.rs /tmp/b)"], D, Bash("cp src/main.rs /tmp/b"), Ask),
+    c("exact rule approves a write inside", &["allow Bash(cp src/main.rs docs/b)"], D, Bash("cp src/main.rs docs/b"), Allow),
+    c("exact mkdir outside", &["allow Bash(mkdir -p /tmp/x/y)"], D, Bash("mkdir -p /tmp/x/y"), Ask),
+    c("timeout with a duration that is not a number", &["allow Bash(timeout:*)"], D, Bash("timeout a"), NotAllow),
+    c("timeout with a dynamic duration", &["allow Bash(timeout:*)", "allow Bash(ls:*)"], D, Bash("timeout $T ls"), NotAllow),
+    c("timeout with a duration and a reader", &["allow Bash(timeout:*)"], D, Bash("timeout 2.5s ls"), Allow),
     c("exact rule is not a prefix", &["allow Bash(cp src/main.rs /tmp/b)"], D, Bash("cp src/main.rs /tmp/b /tmp/c"), Ask),
     c("malformed rule not widened", &["allow Bash(npm install"], D, Bash("npm install"), Ask),
     c("malformed name not widened", &["allow Bash npm"], D, Bash("npm install"), Ask),
@@ -539,6 +578,167 @@ const CASES: &[Case] = &[
     c("unrelated read fine", &["deny Read(.env)"], D, Bash("cat src/main.rs"), Allow),
     c("Edit deny blocks a redirect", &["deny Edit(docs/**)"], D, Bash("echo x > docs/readme.md"), Deny),
     c("Edit deny blocks tee", &["deny Edit(src/**)", "allow Bash(tee:*)"], D, Bash("echo x | tee src/main.rs"), Deny),
+    // --- Issue 14: the analyzer fails closed ------------------------------------------------
+    c("${} word: a brace does not nest", HARMLESS, D, Bash("echo ${x:-{}; touch ../pwned; echo }"), NotAllow),
+    c("${} word: a brace, quoted", HARMLESS, D, Bash("echo \"${x:-{}; touch ../pwned; echo }\""), NotAllow),
+    c("${} word: a brace, in sh -c", HARMLESS, D, Bash("sh -c 'echo ${x:-{}; touch ../pwned; echo }'"), NotAllow),
+    c("${} word: a brace, in eval", HARMLESS, D, Bash("eval 'echo ${x:-{}; touch ../pwned; echo }'"), NotAllow),
+    c("${} word: an escaped brace", HARMLESS, D, Bash("echo ${x:-\\}; touch ../pwned; echo }"), NotAllow),
+    c("${} word: single quotes in double quotes", HARMLESS, D, Bash("echo \"${x:-'$(touch x)'}\""), NotAllow),
+    c("${} word: single quotes", HARMLESS, D, Bash("echo ${x:-'$(touch x)'}"), NotAllow),
+    c("${} word: assignment with single quotes", HARMLESS, D, Bash("echo ${y='$(touch x)'}"), NotAllow),
+    c("${} word: assignment, double-quoted", HARMLESS, D, Bash("echo \"${y='$(touch x)'}\""), NotAllow),
+    c("${} word: replacement with quotes", HARMLESS, D, Bash("echo \"${x/a/'$(touch x)'}\""), NotAllow),
+    c("${} plain default is fine", &[], D, Bash("echo ${HOME:-/tmp}/x ${X-y}"), Allow),
+    c("arithmetic: single quotes", HARMLESS, D, Bash("echo $(( '$(touch x)' ))"), NotAllow),
+    c("arithmetic: single quotes, double-quoted", HARMLESS, D, Bash("echo \"$(( '$(touch x)' ))\""), NotAllow),
+    c("arithmetic command: single quotes", HARMLESS, D, Bash("(( '$(touch x)' ))"), NotAllow),
+    c("arithmetic for: single quotes", HARMLESS, D, Bash("for (('$(touch x)';0;)); do :; done"), NotAllow),
+    c("arithmetic: plain", &[], D, Bash("echo $(( 1 + 2 * 3 ))"), Allow),
+    c("process substitution inside [[", HARMLESS, D, Bash("[[ -n <(touch x) ]]"), NotAllow),
+    c("process substitution inside [[ as an operand", HARMLESS, D, Bash("[[ x == <(touch x) ]]"), NotAllow),
+    c("backslash-newline inside $( in double quotes", HARMLESS, D, Bash("echo \"$\\\n(touch x)\""), NotAllow),
+    c("backslash-newline inside $(", HARMLESS, D, Bash("echo $\\\n(touch x)"), NotAllow),
+    c("backslash-newline after $(", HARMLESS, D, Bash("echo $(\\\ntouch x)"), NotAllow),
+    c("backslash-newline inside <(", HARMLESS, D, Bash("cat <\\\n(touch x)"), NotAllow),
+    c("backslash-newline between words is fine", &[], D, Bash("ls \\\n  -la \\\n  src"), Allow),
+    c("backslash-newline between $( and (", HARMLESS, D, Bash("x='a[$(touch y)]'; echo $(\\\n(x))"), NotAllow),
+    c("backslash-newline between $( and ( in quotes", HARMLESS, D, Bash("echo \"$(\\\n( '$(touch x)' ))\""), NotAllow),
+    c("old $[ ] arithmetic", HARMLESS, D, Bash("echo $[ $(touch x) ]"), NotAllow),
+    c("[[ -v ]] of a variable holding a subscript", HARMLESS, D, Bash("x='a[$(touch y)]'; [[ -v $x ]]"), NotAllow),
+    c("test -v of a variable holding a subscript", HARMLESS, D, Bash("x='a[$(touch y)]'; test -v \"$x\""), NotAllow),
+    c("$((name)) of a variable holding a subscript", HARMLESS, D, Bash("x='a[$(touch y)]'; echo $((x))"), NotAllow),
+    c("${y:=…} then $((y))", HARMLESS, D, Bash(": ${y:='a[$(touch z)]'}; echo $((y))"), NotAllow),
+    c("array keys evaluated at assignment", HARMLESS, D, Bash("a=([$(touch x)]=1)"), NotAllow),
+    c("array key from a variable", HARMLESS, D, Bash("x='a[$(touch y)]'; a=([x]=1)"), NotAllow),
+    c("$_ holds the last argument", HARMLESS, D, Bash("echo 'a[$(touch y)]' >/dev/null; echo $((_))"), NotAllow),
+    c("printf -v then arithmetic", HARMLESS, D, Bash("printf -v y '%s' 'a[$(touch x)]'; echo $((y))"), NotAllow),
+    c("declare -i evaluates later assignments", &["allow Bash(declare:*)"], D, Bash("declare -i n; n='a[$(touch x)]'"), NotAllow),
+    c("mapfile -C callback", &["allow Bash(mapfile:*)"], D, Bash("mapfile -C 'touch x' -c 1 a < src/main.rs"), NotAllow),
+    c("sh -c is POSIX sh: $' is not a quote in dash", HARMLESS, D, Bash("sh -c \"echo \\$'\\\\' ; touch x ; echo '\""), NotAllow),
+    c("sh -c is POSIX sh: &> backgrounds", HARMLESS, D, Bash("sh -c 'ls &> /tmp/x'"), NotAllow),
+    c("sh -c of a reader", &[], D, Bash("sh -c 'ls -la && git status'"), Allow),
+    c("dash -c of bash-only syntax", HARMLESS, D, Bash("dash -c '[[ -n x ]] && ls'"), NotAllow),
+    c("eval always asks", &["allow Bash(eval:*)"], D, Bash("eval ls"), Ask),
+    c("source always asks", &["allow Bash(source:*)"], D, Bash("source ./env.sh"), Ask),
+    c("dot always asks", &["allow Bash(.:*)"], D, Bash(". ./env.sh"), Ask),
+    c("command substitution asks", &["allow Bash(echo:*)"], D, Bash("echo $(ls)"), Ask),
+    c("backquotes ask", &["allow Bash(echo:*)"], D, Bash("echo `ls`"), Ask),
+    c("an exact rule covers a substitution", &["allow Bash(echo $(date))"], D, Bash("echo $(date)"), Allow),
+    c("unknown option of a read-only command", &[], D, Bash("git status --x"), Ask),
+    c("unknown option of ls", &[], D, Bash("ls --zzz"), Ask),
+    c("cd with two directories", &[], D, Bash("cd a b"), Ask),
+    c("zsh runs commands ccrs does not analyse", HARMLESS, D, Bash("zsh -c 'ls'"), NotAllow),
+    // --- Issue 14: protected paths and untrusted repositories --------------------------------
+    c("sed -i with a backup path", &[], AE, Bash("sed -i/tmp/x s/a/b/ src/main.rs"), NotAllow),
+    c("sed -i with an attached backup suffix path", &[], AE, Bash("sed -i'../../pwned*' s/a/b/ src/main.rs"), NotAllow),
+    c("sed -i.bak inside is fine", &[], AE, Bash("sed -i.bak s/a/b/ src/main.rs"), Allow),
+    c("git status in a planted repository", &[], D, Bash("git -C {O}/repo status"), NotAllow),
+    c("git status in a planted repository, acceptEdits", &[], AE, Bash("git -C {O}/repo status"), NotAllow),
+    c("git status in a planted repository through cd", HARMLESS, D, Bash("cd {O}/repo && git status"), NotAllow),
+    c("git --git-dir to a crafted directory", &["allow Bash(git status:*)"], D, Bash("git --git-dir={O}/repo/.git status"), NotAllow),
+    c("git in a bare repository", &["allow Bash(git log:*)"], D, Bash("git -C {O}/bare.git log"), NotAllow),
+    c("git status here is fine", &[], D, Bash("git status"), Allow),
+    c("git -C sub of this repository is fine", &[], D, Bash("git -C sub status"), Allow),
+    c("Edit allowed writes .claude settings", &["allow Edit"], D, WriteBy("Write", "{P}/.claude/settings.local.json"), Ask),
+    c("Edit(./**) and .claude settings", &["allow Edit(./**)"], D, Write("{P}/.claude/settings.local.json"), AskWith("protected")),
+    c("Edit(./**) and a git hook", &["allow Edit(./**)"], D, Write("{P}/.git/hooks/pre-commit"), AskWith("protected")),
+    c("Edit(//**) and the shell rc", &["allow Edit(//**)"], D, Write("{H}/.bashrc"), AskWith("protected")),
+    c("acceptEdits and a git hook", &[], AE, WriteBy("Write", "{P}/.git/hooks/post-checkout"), AskWith("protected")),
+    c("protected ignores case", &["allow Edit(./**)"], D, Write("{P}/.GIT/config"), AskWith("protected")),
+    c("npmrc is protected", &[], AE, Write("{P}/.npmrc"), AskWith("protected")),
+    c("bypass still asks for .claude", &[], BY, Bash("echo x > .claude/settings.json"), AskWith("protected")),
+    c("blanket Bash still asks for a hook", &["allow Bash"], D, Bash("cp x .git/hooks/pre-commit"), AskWith("protected")),
+    c("mv of the project root's .git", &["allow Bash(mv:*)"], D, Bash("mv .git /tmp/g"), NotAllow),
+    // --- Issue 14: Read/Edit deny rules through Bash -----------------------------------------
+    c("/proc/self/cwd is the shell's directory", &["deny Read(//{P}/sub/.env)"], D, Bash("cd sub; cat /proc/self/cwd/.env"), Deny),
+    c("/proc/self/cwd in a redirection", &["deny Read(//{P}/sub/.env)"], D, Bash("cd sub; cat < /proc/self/cwd/.env"), Deny),
+    c("/proc/thread-self/cwd", &["deny Read(//{P}/sub/.env)"], D, Bash("cd sub && head /proc/thread-self/cwd/.env"), Deny),
+    c("/dev/fd/.. is /proc/self", &["deny Read(//{P}/sub/.env)"], D, Bash("cd sub; cat /dev/fd/../cwd/.env"), Deny),
+    c("/proc/self/root", &["deny Read(//{P}/.env)"], D, Bash("cat /proc/self/root{P}/.env"), Deny),
+    c("a function shadowing a wrapper", &["deny Bash(rm:*)", "allow Bash(git status)"], D, Bash("nice(){ rm -rf x; }; nice -n 2 git status"), Deny),
+    c("a function shadowing a wrapper, no deny", HARMLESS, D, Bash("nice(){ touch x; }; nice -n 2 git status"), NotAllow),
+    c("a function shadowing ls", &["deny Read(.env)"], D, Bash("ls() { cat .env; }; ls"), Deny),
+    c("command_not_found_handle", HARMLESS, D, Bash("command_not_found_handle() { echo hi; }; nosuchcommand"), NotAllow),
+    c("a function named pwd (the exit trap)", HARMLESS, D, Bash("pwd() { echo hi; }"), NotAllow),
+    c("an alias shadowing ls", HARMLESS, D, Bash("shopt -s expand_aliases\nalias ls='touch x'\nls"), NotAllow),
+    c("cp into a denied directory with -t", &["deny Edit(src/**)", "allow Bash(cp:*)"], D, Bash("cp docs/readme.md -t src"), Deny),
+    c("cp into a denied directory", &["deny Edit(src/**)", "allow Bash(cp:*)"], D, Bash("cp docs/readme.md src"), Deny),
+    c("cp -r into a denied directory", &["deny Edit(src/**)", "allow Bash(cp:*)"], D, Bash("cp -r docs src"), Deny),
+    c("mv into a denied directory", &["deny Edit(src/**)", "allow Bash(mv:*)"], D, Bash("mv docs/readme.md src"), Deny),
+    c("a rename dance out of a denied directory", &["deny Read(secrets/**)", "allow Bash(mv:*)", "allow Bash(cat:*)"], D, Bash("mv secrets s2 && cat s2/key"), NotAllow),
+    c("a rename dance, read after", &["deny Read(secrets/**)", "allow Bash(mv:*)", "allow Bash(cat:*)"], D, Bash("mv secrets/key k2; cat k2"), NotAllow),
+    c("git diff --no-index of a directory", &["deny Read(.env)"], D, Bash("git diff --no-index sub docs"), NotAllow),
+    c("diff of directories", &["deny Read(.env)"], D, Bash("diff sub docs"), NotAllow),
+    c("diff of files is fine", &["deny Read(.env)"], D, Bash("diff src/main.rs docs/readme.md"), Allow),
+    c("sort --files0-from stdin", &["deny Read(.env)"], D, Bash("echo .env | sort --files0-from=-"), NotAllow),
+    c("sort --files0-from stdin, separate", &["deny Read(.env)"], D, Bash("echo .env | sort --files0-from -"), NotAllow),
+    c("sort --files0 abbreviated", &["deny Read(.env)"], D, Bash("echo .env | sort --files0 -"), NotAllow),
+    // --- Issue 14: rules of Edit/Write do not reach Bash --------------------------------------
+    c("Write(*) does not let Bash touch", &["allow Write(*)"], D, Bash("touch /tmp/x"), NotAllow),
+    c("Edit(*) does not let Bash redirect", &["allow Edit(*)"], D, Bash("echo x > /tmp/x"), NotAllow),
+    c("Edit does not let tee write", &["allow Edit", "allow Bash(tee:*)"], D, Bash("echo x | tee /tmp/x"), NotAllow),
+    c("Edit allows Edit", &["allow Edit"], D, Write("{P}/src/main.rs"), Allow),
+    c("Edit does not allow Write", &["allow Edit"], D, WriteBy("Write", "{P}/src/new.rs"), Ask),
+    c("Edit does not allow reading anywhere", &["allow Edit"], D, Read("/etc/hostname"), Ask),
+    c("Edit path rule allows a redirection", &["allow Edit(src/**)"], D, Bash("echo x > src/x"), Allow),
+    c("Edit path rule does not allow touch", &["allow Edit(src/**)"], D, Bash("touch src/x"), Ask),
+    c("Write path rule does not allow a redirection", &["allow Write(src/**)"], D, Bash("echo x > src/x"), Ask),
+    // --- Issue 14: rule grammar --------------------------------------------------------------
+    c("escaped parentheses", &["allow Bash(echo \\(a\\))"], D, Bash("echo \\(a\\)"), Allow),
+    c("escaped parentheses do not match backslashes", &["allow Bash(python3 -c print\\(1\\))"], D, Bash("python3 -c print\\\\(1\\\\)"), Ask),
+    c("several wildcards and a trailing one", &["allow Bash(npm run * --watch *)"], D, Bash("npm run test --watch --x"), Allow),
+    c("a blank before :* never matches", &["allow Bash(npm test :*)"], D, Bash("npm test"), Ask),
+    c("a blank before :* in a deny still holds", &["deny Bash(npm test :*)"], BY, Bash("npm test"), Deny),
+    c("xargs rule", &["allow Bash(xargs grep:*)"], D, Bash("ls | xargs grep foo"), Allow),
+    c("xargs rule does not allow xargs rm", &["allow Bash(xargs:*)"], D, Bash("ls | xargs rm -rf"), NotAllow),
+    c("exact rule with timeout", &["allow Bash(timeout 60 npm run build)"], D, Bash("timeout 60 npm run build"), Allow),
+    c("timeout rule does not allow what it runs", &["allow Bash(timeout:*)"], D, Bash("timeout 5 rm -rf x"), NotAllow),
+    c("exact rule with time", &["allow Bash(time make)"], D, Bash("time make"), Allow),
+    c("unbalanced quote in an exact rule", &["allow Bash(echo \"unbalanced)"], D, Bash("echo \"unbalanced"), Allow),
+    c("doubled slashes in a path rule", &["allow Read(//etc//hostname)"], D, Read("/etc/hostname"), Allow),
+    c("cp with flags asks in acceptEdits", &[], AE, Bash("cp -r src backup"), Ask),
+    c("mv with flags asks in acceptEdits", &[], AE, Bash("mv -f a.txt b.txt"), Ask),
+    // --- Issue 14: deny rules match the program, not the spelling ----------------------------
+    c("rm -fr", RM_DENY, D, Bash("rm -fr x"), Deny),
+    c("rm -r -f", RM_DENY, D, Bash("rm -r -f x"), Deny),
+    c("rm --recursive --force", RM_DENY, D, Bash("rm --recursive --force x"), Deny),
+    c("rm --rec --for", RM_DENY, D, Bash("rm --rec --for x"), Deny),
+    c("rm -Rf", RM_DENY, D, Bash("rm -Rf x"), Deny),
+    c("rm -rfv", RM_DENY, D, Bash("rm -rfv x"), Deny),
+    c("rm x -rf", RM_DENY, D, Bash("rm x -rf"), Deny),
+    c("/bin/rm -rf", RM_DENY, D, Bash("/bin/rm -rf x"), Deny),
+    c("\\rm -rf", RM_DENY, D, Bash("\\rm -rf x"), Deny),
+    c("'rm' -rf", RM_DENY, D, Bash("'rm' -rf x"), Deny),
+    c("command rm -rf", RM_DENY, D, Bash("command rm -rf x"), Deny),
+    c("env rm -rf", RM_DENY, D, Bash("env rm -rf x"), Deny),
+    c("env -i X=1 rm -rf", RM_DENY, D, Bash("env -i X=1 rm -rf x"), Deny),
+    c("nice rm -rf", RM_DENY, D, Bash("nice -n 5 rm -rf x"), Deny),
+    c("timeout rm -rf", RM_DENY, D, Bash("timeout -s KILL 5 rm -rf x"), Deny),
+    c("xargs rm -rf", RM_DENY, D, Bash("ls | xargs rm -rf"), Deny),
+    c("find -exec rm -rf", RM_DENY, D, Bash("find . -exec rm -rf {} +"), Deny),
+    c("eval rm -rf", RM_DENY, D, Bash("eval 'rm -rf x'"), Deny),
+    c("eval rm -fr unquoted", RM_DENY, D, Bash("eval rm -fr x"), Deny),
+    c("sh -c rm -rf", RM_DENY, D, Bash("sh -c 'rm -rf x'"), Deny),
+    c("bash -c rm -r -f", RM_DENY, D, Bash("bash -c \"rm -r -f x\""), Deny),
+    c("here-string to bash", RM_DENY, D, Bash("bash <<< 'rm -rf x'"), Deny),
+    c("here-string to sh", RM_DENY, D, Bash("sh <<< \"rm -fr x\""), Deny),
+    c("echo piped to sh", RM_DENY, D, Bash("echo 'rm -rf x' | sh"), Deny),
+    c("printf piped to bash", RM_DENY, D, Bash("printf 'rm -rf x' | bash"), Deny),
+    c("here-document to sh", RM_DENY, D, Bash("sh <<EOF\nrm -rf x\nEOF"), Deny),
+    c("unknown input to sh asks", RM_DENY, D, Bash("cat script.txt | sh"), NotAllow),
+    c("sudo rm -rf", RM_DENY, D, Bash("sudo rm -rf /"), Deny),
+    c("busybox rm -rf", RM_DENY, D, Bash("busybox rm -rf x"), Deny),
+    c("uv run rm -rf", RM_DENY, D, Bash("uv run rm -rf x"), Deny),
+    c("trap rm -rf", RM_DENY, D, Bash("trap 'rm -rf x' EXIT"), Deny),
+    c("rm -r alone is not rm -rf", RM_DENY, D, Bash("rm -r x"), Allow),
+    c("git push through -C", GIT_DENY, D, Bash("git -C . push"), Deny),
+    c("git push through --git-dir", GIT_DENY, D, Bash("git --git-dir=.git push"), Deny),
+    c("git push through -c", GIT_DENY, D, Bash("git -c core.x=y push origin"), Deny),
+    c("git push through --no-pager", GIT_DENY, D, Bash("git --no-pager push"), Deny),
+    c("git push through -p", GIT_DENY, D, Bash("git -p push"), Deny),
+    c("git push -f as --force", &["allow Bash(git:*)", "deny Bash(git push --force:*)"], D, Bash("git push -f origin main"), Deny),
+    c("git alias may be push", GIT_DENY, D, Bash("git pu origin main"), NotAllow),
     // --- Read tool ------------------------------------------------------------------------
     c("Read inside", &[], D, Read("{P}/src/main.rs"), Allow),
     c("Read outside asks", &[], D, Read("/etc/hostname"), AskWith("outside")),
@@ -571,8 +771,9 @@ const CASES: &[Case] = &[
     c("Edit acceptEdits dotdot leaving", &[], AE, Write("{P}/src/../../x"), Ask),
     c("Edit of ./src/../../x relative", &[], AE, Write("./src/../../x"), Ask),
     c("Edit of a relative path inside", &[], AE, Write("src/new.rs"), Allow),
-    c("Edit bypass protected", &[], BY, Write("{P}/.git/config"), Allow),
-    c("Edit explicit rule protected", &["allow Edit(.git/**)"], D, Write("{P}/.git/hooks/pre-commit"), Allow),
+    // Protected paths ask whatever the mode or the rules (issue 14; these were Allow before).
+    c("Edit bypass protected", &[], BY, Write("{P}/.git/config"), AskWith("protected")),
+    c("Edit explicit rule protected", &["allow Edit(.git/**)"], D, Write("{P}/.git/hooks/pre-commit"), AskWith("protected")),
     c("Edit plan denied", &[], PL, Write("{P}/src/main.rs"), DenyWith("Plan mode")),
     c("Edit dontAsk denied", &[], DA, Write("{P}/src/main.rs"), Deny),
     c("Edit allow rule", &["allow Edit(src/**)"], D, Write("{P}/src/x.rs"), Allow),
@@ -588,7 +789,13 @@ const CASES: &[Case] = &[
     c("Edit deny flag root", &["deny@flag Edit(/secret.txt)"], AE, Write("{O}/secret.txt"), Deny),
     c("Edit deny beats acceptEdits", &["deny Edit(docs/**)"], AE, Write("{P}/docs/readme.md"), Deny),
     c("Read deny also blocks Edit", &["deny Read(.env)"], AE, Write("{P}/.env"), Deny),
-    c("Write rule covers MultiEdit", &["allow Write(src/**)"], D, WriteBy("MultiEdit", "{P}/src/a.rs"), Allow),
+    // As in Claude Code: path allow rules for writes are Edit(…) rules. (Was Allow.)
+    c("a Write path rule grants nothing", &["allow Write(src/**)"], D, WriteBy("MultiEdit", "{P}/src/a.rs"), Ask),
+    c("a Write path rule does not allow Write", &["allow Write(src/**)"], D, WriteBy("Write", "{P}/src/a.rs"), Ask),
+    c("a NotebookEdit path rule grants nothing", &["allow NotebookEdit(src/**)"], D, WriteBy("NotebookEdit", "{P}/src/a.ipynb"), Ask),
+    c("an Edit path rule allows Write", &["allow Edit(src/**)"], D, WriteBy("Write", "{P}/src/a.rs"), Allow),
+    c("a bare Write rule allows Write", &["allow Write"], D, WriteBy("Write", "{P}/src/a.rs"), Allow),
+    c("a Write path deny still holds", &["deny Write(src/**)"], AE, WriteBy("Edit", "{P}/src/a.rs"), Deny),
     c("NotebookEdit own rule", &["deny NotebookEdit(*.ipynb)"], AE, WriteBy("NotebookEdit", "{P}/n.ipynb"), Deny),
     c("Edit ask rule", &["ask Edit(src/**)"], AE, Write("{P}/src/main.rs"), Ask),
     c("Edit ask in bypass", &["ask Edit(src/**)"], BY, Write("{P}/src/main.rs"), Ask),
@@ -667,6 +874,17 @@ const CASES: &[Case] = &[
     c("WebSearch needs a rule", &[], D, Tool("WebSearch"), Ask),
     c("WebSearch allowed", &["allow WebSearch"], D, Tool("WebSearch"), Allow),
     c("Task alias Agent", &["allow Agent"], D, Tool("Task"), Allow),
+    // --- The sandbox (autoAllowBashIfSandboxed / dangerouslyDisableSandbox) -------------------
+    c("sandboxed: what would ask runs", &[], D, Sandboxed("npm install"), Allow),
+    c("sandboxed: an unknown path under a Read deny runs (the sandbox enforces it)", &["deny Read(./secrets/**)"], D, Sandboxed("s=secrets; cat $s/key"), Allow),
+    c("sandboxed: an ask rule still asks", &["ask Bash(npm:*)"], D, Sandboxed("npm install"), Ask),
+    c("sandboxed: a deny rule still denies", RM_DENY, D, Sandboxed("rm -fr x"), Deny),
+    c("sandboxed: eval cannot be checked against a deny rule", RM_DENY, D, Sandboxed("eval \"$x\""), NotAllow),
+    c("sandboxed: plan mode still refuses", &[], PL, Sandboxed("npm install"), Deny),
+    c("sandboxed: dontAsk still refuses", &[], DA, Sandboxed("npm install"), Deny),
+    c("unsandboxed: always asks", &["allow Bash(ls:*)"], D, Unsandboxed("ls"), Ask),
+    c("unsandboxed: a deny rule denies", RM_DENY, D, Unsandboxed("rm -rf x"), Deny),
+    c("unsandboxed: bypass mode runs it", &[], BY, Unsandboxed("npm install"), Allow),
     c("TodoWrite passive", &[], D, Passive("TodoWrite"), Allow),
     c("TodoWrite denied", &["deny TodoWrite"], D, Passive("TodoWrite"), Deny),
 ];
@@ -674,18 +892,22 @@ const CASES: &[Case] = &[
 fn subject(f: &Fixture, s: S) -> (&'static str, Subject) {
     let p = |x: &str| PathBuf::from(f.sub(x));
     match s {
-        Bash(cmd) => (
+        Bash(cmd) => ("Bash", Subject::bash(f.sub(cmd), f.root.join("proj"))),
+        BashIn(cmd, cwd) => ("Bash", Subject::bash(f.sub(cmd), p(cwd))),
+        Sandboxed(cmd) => (
             "Bash",
-            Subject::Shell {
+            Subject::SandboxedShell {
                 command: f.sub(cmd),
                 cwd: f.root.join("proj"),
+                dialect: Dialect::Bash,
             },
         ),
-        BashIn(cmd, cwd) => (
+        Unsandboxed(cmd) => (
             "Bash",
-            Subject::Shell {
+            Subject::UnsandboxedShell {
                 command: f.sub(cmd),
-                cwd: p(cwd),
+                cwd: f.root.join("proj"),
+                dialect: Dialect::Bash,
             },
         ),
         Read(x) => ("Read", Subject::Read(vec![p(x)])),
@@ -706,12 +928,12 @@ fn subject(f: &Fixture, s: S) -> (&'static str, Subject) {
 
 fn judge(expect: E, got: &Decision) -> bool {
     match (expect, got) {
-        (Allow, Decision::Allow) => true,
+        (Allow, Decision::Allow { .. }) => true,
         (Ask, Decision::Ask { .. }) => true,
         (Deny, Decision::Deny { .. }) => true,
         (NotAllow, Decision::Ask { .. } | Decision::Deny { .. }) => true,
         (AskWith(s), Decision::Ask { reason, .. }) => reason.contains(s),
-        (DenyWith(s), Decision::Deny { message }) => message.contains(s),
+        (DenyWith(s), Decision::Deny { message, .. }) => message.contains(s),
         _ => false,
     }
 }
@@ -785,20 +1007,16 @@ fn malformed_rules_are_reported_with_their_file() {
 fn cwd_relative_paths_follow_the_shell_cwd() {
     let f = Fixture::new();
     let e = f.engine(&["deny Read(//{P}/sub/.env)"], D);
-    let check = |cmd: &str, cwd: &str| {
-        e.check(
-            "Bash",
-            &Subject::Shell {
-                command: cmd.into(),
-                cwd: PathBuf::from(f.sub(cwd)),
-            },
-        )
-    };
+    let check =
+        |cmd: &str, cwd: &str| e.check("Bash", &Subject::bash(cmd, PathBuf::from(f.sub(cwd))));
     assert!(matches!(
         check("cat .env", "{P}/sub"),
         Decision::Deny { .. }
     ));
-    assert_eq!(check("cat .env", "{P}/src"), Decision::Allow);
+    {
+        let d = check("cat .env", "{P}/src");
+        assert!(d.is_allow(), "{d:?}");
+    }
     assert!(matches!(
         check("cat ../../outside/secret.txt", "{P}/sub"),
         Decision::Ask { .. }

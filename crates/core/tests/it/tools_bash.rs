@@ -187,13 +187,7 @@ async fn cd_persists_across_calls_even_through_exit() {
         .get("Bash")
         .unwrap()
         .subject(&json!({"command": "ls"}), &c);
-    assert_eq!(
-        subj,
-        Subject::Shell {
-            command: "ls".into(),
-            cwd: canon(&d.path().join("sub"))
-        }
-    );
+    assert_eq!(subj, Subject::bash("ls", canon(&d.path().join("sub"))));
 }
 
 #[tokio::test]
@@ -735,4 +729,26 @@ async fn loop_cancellation_kills_a_running_command() {
         assert!(wait_dead(pid), "process {pid} survived the interrupt");
     }
     assert_eq!(h.server.message_requests().len(), 1);
+}
+
+/// The directory the permission engine checked is the one the command runs in, even when the
+/// session's shell directory changes between the check and the run.
+#[tokio::test]
+async fn the_checked_directory_is_the_one_used() {
+    let (d, c) = ctx();
+    std::fs::create_dir_all(d.path().join("checked")).unwrap();
+    std::fs::create_dir_all(d.path().join("other")).unwrap();
+    let reg = ToolRegistry::builtin();
+    let t = reg.get("Bash").unwrap();
+    *c.session.shell_cwd.lock().unwrap() = d.path().join("checked");
+    let input = json!({"command": "pwd -P"});
+    let subject = t.subject(&input, &c);
+    // Something moves the shell elsewhere before the call runs.
+    *c.session.shell_cwd.lock().unwrap() = d.path().join("other");
+    let out = t.call_checked(input, &subject, &c).await;
+    assert_eq!(PathBuf::from(out.text()), canon(&d.path().join("checked")));
+    let Subject::Shell { cwd, .. } = subject else {
+        panic!()
+    };
+    assert_eq!(cwd, d.path().join("checked"));
 }

@@ -61,25 +61,41 @@ pub fn child_env(ctx: &ToolContext) -> Vec<(OsString, OsString)> {
     env
 }
 
-/// The directory the next command runs in: the remembered shell cwd if it still exists, else
-/// the project directory, with a note for the model.
-pub fn effective_cwd(ctx: &ToolContext) -> (PathBuf, Option<String>) {
-    let remembered = ctx
-        .session
+/// The directory the next command runs in, as the permission engine checks it: the remembered
+/// shell cwd if it still exists, else the project directory. Nothing is changed yet.
+pub fn checked_cwd(ctx: &ToolContext) -> PathBuf {
+    let remembered = remembered_cwd(ctx);
+    if remembered.is_dir() {
+        remembered
+    } else {
+        ctx.cwd.clone()
+    }
+}
+
+fn remembered_cwd(ctx: &ToolContext) -> PathBuf {
+    ctx.session
         .shell_cwd
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if remembered.is_dir() {
-        return (remembered, None);
+        .clone()
+}
+
+/// Makes the checked directory the one the command runs in: when the remembered one had to be
+/// replaced (it no longer exists), the session's shell cwd is reset, with a note for the model.
+pub fn adopt_checked_cwd(ctx: &ToolContext, checked: &Path) -> (PathBuf, Option<String>) {
+    let remembered = remembered_cwd(ctx);
+    if remembered == checked {
+        return (checked.to_path_buf(), None);
     }
-    let note = format!(
-        "Shell cwd was reset to {} ({} no longer exists)",
-        ctx.cwd.display(),
-        remembered.display()
-    );
-    set_shell_cwd(ctx, ctx.cwd.clone());
-    (ctx.cwd.clone(), Some(note))
+    set_shell_cwd(ctx, checked.to_path_buf());
+    let note = (!remembered.is_dir()).then(|| {
+        format!(
+            "Shell cwd was reset to {} ({} no longer exists)",
+            checked.display(),
+            remembered.display()
+        )
+    });
+    (checked.to_path_buf(), note)
 }
 
 pub fn set_shell_cwd(ctx: &ToolContext, dir: PathBuf) {

@@ -12,6 +12,7 @@ use self::capture::{Capture, DEFAULT_MAX_OUTPUT_CHARS, MAX_OUTPUT_CHARS_CEILING}
 use self::command::benign_exit1;
 use crate::BoxFuture;
 use crate::cancel::CancelToken;
+use crate::permissions::Dialect;
 use crate::process::{Exit, ProcessGroup};
 use crate::sandbox::ShellMode;
 use crate::tools::shells::{ShellManager, SpawnSpec};
@@ -258,7 +259,9 @@ fn join_nonempty(parts: &[&str]) -> String {
 }
 
 impl BashTool {
-    async fn run(&self, input: Value, ctx: &ToolContext) -> ToolOutput {
+    /// Runs the command in the directory and with the shell the permission engine checked
+    /// (`subject`, from [`Tool::subject`]): never a directory or shell resolved again.
+    async fn run(&self, input: Value, subject: &Subject, ctx: &ToolContext) -> ToolOutput {
         let Some(command) = input.get("command").and_then(Value::as_str) else {
             return ToolOutput::tool_use_error("The required parameter `command` is missing");
         };
@@ -268,7 +271,34 @@ impl BashTool {
         if ctx.cancel.is_cancelled() {
             return ToolOutput::error(ABORTED).with_structured(structured("", true));
         }
-        let (cwd, cwd_note) = command::effective_cwd(ctx);
+        let (Subject::Shell {
+            cwd: checked_cwd,
+            dialect,
+            ..
+        }
+        | Subject::SandboxedShell {
+            cwd: checked_cwd,
+            dialect,
+            ..
+        }
+        | Subject::UnsandboxedShell {
+            cwd: checked_cwd,
+            dialect,
+            ..
+        }) = subject
+        else {
+            return ToolOutput::error(
+                "internal error: the Bash call was not checked as a shell command",
+            );
+        };
+        let shell = command::shell_path(ctx);
+        if Dialect::of_shell(&shell) != *dialect {
+            return ToolOutput::error(format!(
+                "The shell changed since the command was checked ({} is not {dialect:?}); run it again.",
+                shell.display()
+            ));
+        }
+        let (cwd, cwd_note) = command::adopt_checked_cwd(ctx, checked_cwd);
         let env_file = ctx
             .env_var("CLAUDE_ENV_FILE")
             .map(PathBuf::from)
@@ -278,7 +308,6 @@ impl BashTool {
             .and_then(Value::as_bool)
             .unwrap_or(false)
             && !ctx.env_flag("CLAUDE_CODE_DISABLE_BACKGROUND_TASKS");
-        let shell = command::shell_path(ctx);
         let mut env: Vec<(OsString, OsString)> = command::child_env(ctx);
         let note = cwd_note.as_deref().unwrap_or("");
         let sandbox = ctx.session.sandbox.get().cloned();
@@ -298,6 +327,12 @@ impl BashTool {
             None => (None, Vec::new(), None),
         };
         let protected_before = confine.as_ref().map(|c| c.read_only.clone());
+        if matches!(subject, Subject::SandboxedShell { .. }) && confine.is_none() {
+            // It was allowed because it would run in the sandbox.
+            return ToolOutput::error(
+                "internal error: the command was allowed to run in the sandbox, which is not set up",
+            );
+        }
 
         if background {
             let spec = SpawnSpec {
@@ -462,33 +497,46 @@ impl Tool for BashTool {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let remembered = ctx
-            .session
-            .shell_cwd
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let cwd = if remembered.is_dir() {
-            remembered
-        } else {
-            ctx.cwd.clone()
-        };
+        let cwd = command::checked_cwd(ctx);
+        let dialect = Dialect::of_shell(&command::shell_path(ctx));
         let mode = ctx
             .session
             .sandbox
             .get()
             .map(|sb| sb.shell_mode(&command, disable_sandbox(input)));
         match mode {
-            Some(ShellMode::Sandboxed { auto_allow: true }) => {
-                Subject::SandboxedShell { command, cwd }
-            }
-            Some(ShellMode::Unsandboxed) => Subject::UnsandboxedShell { command, cwd },
-            _ => Subject::Shell { command, cwd },
+            Some(ShellMode::Sandboxed { auto_allow: true }) => Subject::SandboxedShell {
+                command,
+                cwd,
+                dialect,
+            },
+            Some(ShellMode::Unsandboxed) => Subject::UnsandboxedShell {
+                command,
+                cwd,
+                dialect,
+            },
+            _ => Subject::Shell {
+                command,
+                cwd,
+                dialect,
+            },
         }
     }
 
     fn call<'a>(&'a self, input: Value, ctx: &'a ToolContext) -> BoxFuture<'a, ToolOutput> {
-        Box::pin(self.run(input, ctx))
+        Box::pin(async move {
+            let subject = self.subject(&input, ctx);
+            self.run(input, &subject, ctx).await
+        })
+    }
+
+    fn call_checked<'a>(
+        &'a self,
+        input: Value,
+        subject: &'a Subject,
+        ctx: &'a ToolContext,
+    ) -> BoxFuture<'a, ToolOutput> {
+        Box::pin(self.run(input, subject, ctx))
     }
 
     fn summary(&self, input: &Value) -> String {
@@ -566,7 +614,8 @@ mod tests {
             t.subject(&input, &c),
             Subject::Shell {
                 command: "cargo test\n--all".into(),
-                cwd: d.path().to_path_buf()
+                cwd: d.path().to_path_buf(),
+                dialect: Dialect::of_shell(&command::shell_path(&c)),
             }
         );
         assert_eq!(t.summary(&input), "cargo test…");
