@@ -492,6 +492,30 @@ fn two_agent_calls_run_concurrently_and_both_results_reach_the_parent() {
             .unwrap()
             .contains(&json!("general-purpose"))
     );
+    // Each subagent wrote its own sidechain beside the session's transcript.
+    let sessions = crate::transcripts::session_files(&e);
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let dir = sessions[0].with_extension("").join("subagents");
+    let mut prompts = Vec::new();
+    for f in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = f.path();
+        if p.extension().is_some_and(|x| x == "jsonl") {
+            let lines = crate::transcripts::lines(&p);
+            assert!(
+                lines.iter().all(|l| l["isSidechain"] == json!(true)),
+                "{p:?}"
+            );
+            prompts.extend(
+                lines
+                    .iter()
+                    .filter(|l| l["type"] == "user")
+                    .map(|l| l["message"]["content"].to_string()),
+            );
+        }
+    }
+    prompts.sort();
+    assert_eq!(prompts.len(), 2, "{prompts:?}");
+    assert!(prompts[0].contains("TASK-ALPHA") && prompts[1].contains("TASK-BETA"));
 }
 
 #[test]

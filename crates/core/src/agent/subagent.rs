@@ -46,6 +46,9 @@ pub struct SubagentHost {
     pub session_id: String,
     /// The session's hooks: a subagent's calls run them too, and its end fires `SubagentStop`.
     pub hooks: crate::hooks::Hooks,
+    /// The session's transcript (set once it is open): each subagent writes its sidechain
+    /// beside it.
+    pub transcript: std::sync::OnceLock<crate::transcript::Transcript>,
 }
 
 /// The Agent tool, for one set of definitions (a new set registers a new tool).
@@ -172,7 +175,23 @@ impl AgentTool {
             cwd: host.cwd.clone(),
             env: host.env.clone(),
         });
-        agent.set_hooks(host.hooks.for_subagent(&agent_id, &def.name, None));
+        let sidechain = host.transcript.get().map(|t| {
+            t.subagent(
+                &agent_id,
+                &serde_json::json!({
+                    "agentType": def.name,
+                    "description": input.get("description").and_then(Value::as_str).unwrap_or(""),
+                    "toolUseId": ctx.tool_use_id,
+                    "spawnDepth": 1,
+                }),
+            )
+        });
+        let sidechain_path = sidechain.as_ref().map(|t| t.path());
+        agent.set_hooks(
+            host.hooks
+                .for_subagent(&agent_id, &def.name, sidechain_path),
+        );
+        agent.set_transcript(sidechain);
         if let Some(sb) = ctx.session.sandbox.get() {
             let _ = agent.session_state().sandbox.set(sb.clone());
         }

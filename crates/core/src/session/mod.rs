@@ -423,6 +423,7 @@ impl SessionSetup {
                 thinking_budget: config.thinking_budget,
                 session_id: config.session_id.clone(),
                 hooks: hooks.clone(),
+                transcript: std::sync::OnceLock::new(),
             })
         });
         if let Some(h) = &host {
@@ -445,6 +446,9 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         persist::start(&options, &config, &settings, &mut agent, &mut warnings)?;
+        if let (Some(h), Some(t)) = (&host, agent.transcript()) {
+            let _ = h.transcript.set(t.clone());
+        }
         let commands = commands::discover(&cwd, &crate::paths::claude_dir());
         agent.set_auto_compact(crate::agent::AutoCompact::from_env(
             settings
