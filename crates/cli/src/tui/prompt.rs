@@ -433,6 +433,7 @@ impl ActivePrompt {
         // What decided it (the rule and its file, a protected path, what was not understood),
         // one line per part of the call; a long compound command shows the first few.
         const WHY_SHOWN: usize = 4;
+        let mut why: Vec<String> = Vec::new();
         for r in req.why.0.iter().take(WHY_SHOWN) {
             let line = if r.part.is_empty() {
                 format!("· {}", r.basis)
@@ -445,16 +446,16 @@ impl ActivePrompt {
                 &[Span::plain(" ")],
                 &[Span::plain("   ")],
             ) {
-                tail.push(paint(theme, &row));
+                why.push(paint(theme, &row));
             }
         }
         if req.why.0.len() > WHY_SHOWN {
-            tail.push(theme.paint(
+            why.push(theme.paint(
                 theme::SECONDARY,
                 &format!(" · … and {} more", req.why.0.len() - WHY_SHOWN),
             ));
         }
-        tail.push(" Do you want to proceed?".to_string());
+        let mut opts: Vec<String> = vec![" Do you want to proceed?".to_string()];
         let mut cursor = None;
         for (i, n) in self.options().into_iter().enumerate() {
             let sel = i == self.selected;
@@ -472,8 +473,8 @@ impl ActivePrompt {
                 let lw = text::width(&lead);
                 let view = ed.view("", w.saturating_sub(lw).max(10));
                 let row_text = view.rows.last().cloned().unwrap_or_default();
-                cursor = Some((tail.len(), lw + view.cursor.1));
-                tail.push(format!("{}{}", theme.paint(style, &lead), row_text));
+                cursor = Some((opts.len(), lw + view.cursor.1));
+                opts.push(format!("{}{}", theme.paint(style, &lead), row_text));
                 continue;
             }
             // Options wrap (never cut): the rule that would be saved must be readable in full.
@@ -485,9 +486,18 @@ impl ActivePrompt {
                 &[Span::new(style, lead)],
                 &[Span::plain(hang)],
             ) {
-                tail.push(paint(theme, &row));
+                opts.push(paint(theme, &row));
             }
         }
+        // The explanation gives way to the command itself in a small window: it is shown only
+        // when the first lines of the command (or diff) still fit beside it.
+        let body_min = body.len().min(4);
+        let used = head.len() + tail.len() + opts.len() + body_min + 4;
+        if used + why.len() <= max_rows {
+            tail.extend(why);
+        }
+        let cursor = cursor.map(|(r, c)| (r + tail.len(), c));
+        tail.extend(opts);
         let tail_len = tail.len();
         let l = question::layout(theme, &head, &body, &tail, w, max_rows, self.scroll);
         self.max_scroll.set(l.max_scroll);
