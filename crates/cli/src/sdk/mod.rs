@@ -406,7 +406,7 @@ impl Front {
     fn init_line(&self, session: &Session) -> Value {
         let cwd = session.cwd().display().to_string();
         let model = session.model();
-        let init = msg::init(&msg::InitInfo {
+        msg::init(&msg::InitInfo {
             cwd: &cwd,
             session_id: session.id(),
             tools: session.offered_tools(),
@@ -417,8 +417,7 @@ impl Front {
             agents: session.agents().iter().map(|a| a.name.clone()).collect(),
             skills: session.skills().iter().map(|s| s.name.clone()).collect(),
             mcp_servers: self.mcp_servers(),
-        });
-        init
+        })
     }
 
     /// Every MCP server's state: core's (configured) and the SDK's own.
