@@ -16,6 +16,7 @@ mod print_mode;
 mod processes;
 mod questions;
 mod sandbox;
+mod sandbox_gen;
 mod sdk;
 mod session;
 mod skills;

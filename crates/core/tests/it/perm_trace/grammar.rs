@@ -253,6 +253,9 @@ pub struct Gen {
     pub rng: Rng,
     /// POSIX sh only (for dash) — bash-only constructs still appear now and then.
     pub posix: bool,
+    /// When set, the command every template hides (the sandbox test's writes outside the
+    /// boundary) instead of a random one.
+    pub hole: Option<String>,
 }
 
 pub fn sq(s: &str) -> String {
@@ -276,6 +279,7 @@ impl Gen {
         Gen {
             rng: Rng::new(seed),
             posix,
+            hole: None,
         }
     }
 
@@ -313,6 +317,9 @@ impl Gen {
 
     /// The command a template hides: half the time one that must not run unseen.
     fn hole(&mut self) -> String {
+        if let Some(h) = &self.hole {
+            return h.clone();
+        }
         if self.rng.chance(50) {
             let name = *self.rng.pick(&["rm", "rm", "curl", "touch", "python3"]);
             let p = self.program(name);
