@@ -800,3 +800,27 @@ fn pre_compact_hooks_add_instructions_or_block_the_compaction() {
     assert_eq!(m.message_requests().len(), 2);
     assert_eq!(stdout(&o).trim(), "done");
 }
+
+/// A resumed session (`-c`) runs SessionStart hooks with source `resume`, a new one `startup`.
+#[test]
+fn session_start_says_whether_the_session_was_resumed() {
+    let e = env();
+    let log = e.cwd.join("starts.log");
+    let hook = script(
+        &e,
+        "start.sh",
+        &format!("grep -o '\"source\":\"[a-z]*\"' >> '{}'", log.display()),
+    );
+    settings(&e, one("SessionStart", "", &hook.display().to_string()));
+    let m = mock(vec![]);
+    for args in [&["-p", "first"][..], &["-p", "-c", "second"][..]] {
+        let o = ccrs(&e, &m, args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let starts = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        starts.lines().collect::<Vec<_>>(),
+        ["\"source\":\"startup\"", "\"source\":\"resume\""],
+        "{starts}"
+    );
+}

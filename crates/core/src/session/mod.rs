@@ -446,6 +446,7 @@ impl SessionSetup {
             let _ = agent.session_state().sandbox.set(Arc::new(sb));
         }
         persist::start(&options, &config, &settings, &mut agent, &mut warnings)?;
+        let resumed = options.resume.is_some();
         if let (Some(h), Some(t)) = (&host, agent.transcript()) {
             let _ = h.transcript.set(t.clone());
         }
@@ -512,7 +513,14 @@ impl SessionSetup {
             mcp,
             mcp_reported: 0,
         };
-        session.start_hooks(StartSource::Startup, None);
+        session.start_hooks(
+            if resumed {
+                StartSource::Resume
+            } else {
+                StartSource::Startup
+            },
+            None,
+        );
         Ok(session)
     }
 }
