@@ -54,6 +54,7 @@ pub fn sweep(config_dir: &Path, days: u64, now: SystemTime) -> Swept {
         if !project.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
+        let mut removed_here = false;
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let p = e.path();
             let name = e.file_name();
@@ -62,6 +63,7 @@ pub fn sweep(config_dir: &Path, days: u64, now: SystemTime) -> Swept {
             if ft.is_file() && name.ends_with(".jsonl") {
                 if old(&p, cutoff) && std::fs::remove_file(&p).is_ok() {
                     out.transcripts += 1;
+                    removed_here = true;
                 }
             } else if ft.is_dir() && super::path::valid_session_id(&name) {
                 // A session's subagents: gone with its transcript, once they are old too.
@@ -71,11 +73,16 @@ pub fn sweep(config_dir: &Path, days: u64, now: SystemTime) -> Swept {
                     && std::fs::remove_dir_all(&p).is_ok()
                 {
                     out.other += 1;
+                    removed_here = true;
                 }
             }
         }
-        // An emptied project directory goes too (fails harmlessly when not empty).
-        let _ = std::fs::remove_dir(&dir);
+        // A project directory this sweep emptied goes too (fails harmlessly when not empty).
+        // One that was empty already is left alone: it is a session's that is starting (made
+        // just before its first line), and removing it lost that line.
+        if removed_here {
+            let _ = std::fs::remove_dir(&dir);
+        }
     }
     let history = config_dir.join("file-history");
     for e in std::fs::read_dir(&history).into_iter().flatten().flatten() {
@@ -163,5 +170,23 @@ mod tests {
         assert_eq!(later.transcripts, 1);
         assert!(!proj.join(old_id).exists());
         assert!(!fh.exists());
+    }
+
+    /// A new session makes its project directory just before writing its first line; a sweep
+    /// (the same process's, at start) that comes in between must not remove it.
+    #[test]
+    fn an_empty_project_directory_of_a_starting_session_stays() {
+        let d = tempfile::tempdir().unwrap();
+        let starting = d.path().join("projects/-new");
+        std::fs::create_dir_all(&starting).unwrap();
+        let emptied = d.path().join("projects/-old");
+        std::fs::create_dir_all(&emptied).unwrap();
+        let t_old = emptied.join("11111111-1111-4111-8111-111111111111.jsonl");
+        std::fs::write(&t_old, "{}").unwrap();
+        age(&t_old, 40);
+        let swept = sweep(d.path(), 30, SystemTime::now());
+        assert_eq!(swept.transcripts, 1);
+        assert!(starting.is_dir());
+        assert!(!emptied.exists());
     }
 }

@@ -127,15 +127,35 @@ fn ends_torn(file: &File) -> io::Result<bool> {
 }
 
 pub(super) fn open_append(path: &Path) -> io::Result<File> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    open_append_with(path, || {})
+}
+
+/// [`open_append`], with `between` run after the directory is made and before the file is
+/// opened (where a test plays the other process).
+///
+/// The project directory can vanish in that gap: another ccrs (or Claude Code) sweeping
+/// `cleanupPeriodDays` removes project directories it finds empty, and a new session's is
+/// empty until its first line. Opening then fails with `NotFound`, which lost a session's
+/// first line (its prompt), so the directory is made again and the open retried.
+fn open_append_with(path: &Path, mut between: impl FnMut()) -> io::Result<File> {
+    const ATTEMPTS: usize = 5;
+    let mut attempt = 1;
+    loop {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        between();
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => attempt += 1,
+            r => return r,
+        }
     }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
 }
 
 impl Sink {
@@ -671,6 +691,27 @@ mod tests {
             serde_json::from_str::<Value>(last).unwrap()["message"]["content"],
             "again"
         );
+    }
+
+    /// A cleanup sweep in another process removed the new, still empty, project directory
+    /// between its creation and the file's: the first line (the prompt) must still be written.
+    #[test]
+    fn a_directory_removed_before_the_first_line_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let proj = dir.path().join("projects/-w");
+        let path = proj.join("s.jsonl");
+        let mut removals = 0;
+        let f = open_append_with(&path, || {
+            if removals < 2 {
+                std::fs::remove_dir(&proj).unwrap();
+                removals += 1;
+            }
+        })
+        .unwrap();
+        let mut f: &File = &f;
+        f.write_all(b"{}\n").unwrap();
+        assert_eq!(removals, 2);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
     }
 
     #[test]
