@@ -53,6 +53,8 @@ print(json.dumps({"replies": [
   {"text": "done"}]}))
 PY
 start_mock "$WORK/write.json"
+# A 50 MB Write is ~12M tokens: auto-compaction would spend the scripted replies on summaries.
+export DISABLE_AUTO_COMPACT=1
 /usr/bin/time -f '%e %M' -o "$WORK/write.time" "$BIN" -p "write and edit" --allowedTools Write Edit --max-turns 10 >/dev/null
 read -r secs kb < "$WORK/write.time"
 head -c 13 big.txt | grep -q HEADER-EDITED || { echo "the edits did not land" >&2; exit 1; }
