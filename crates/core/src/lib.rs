@@ -17,6 +17,7 @@ pub mod events;
 pub mod frontmatter;
 pub mod fsutil;
 pub mod hooks;
+pub mod join;
 pub mod log;
 pub mod mcp;
 pub mod memory;

@@ -38,11 +38,8 @@ use crate::tools::context::SessionState;
 use crate::tools::{ToolContext, ToolRegistry};
 use crate::transcript::{AssistantMeta, Item, Kind, Transcript};
 use serde_json::{Value, json};
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// How long a tool gets to wind down after cancellation before it is abandoned.
@@ -238,30 +235,6 @@ fn interrupted_result(tool_use_id: String) -> ContentBlock {
         content: crate::api::ToolResultContent::Text(INTERRUPTED_TOOL_USE.into()),
         is_error: true,
     }
-}
-
-/// Runs `futures` concurrently on the current task; their outputs in order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 /// The cost of every model with known prices.
@@ -922,7 +895,7 @@ impl Agent {
                         (run, denials)
                     }
                 });
-                let outputs = join_all(calls.collect()).await;
+                let outputs = crate::join::join_all(calls.collect()).await;
                 for ((id, name), (run, denials)) in batch.iter().zip(outputs) {
                     res.permission_denials.extend(denials);
                     if name == "Read"

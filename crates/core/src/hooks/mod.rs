@@ -48,12 +48,9 @@ use crate::permissions::PermissionEngine;
 use crate::settings::Settings;
 use reply::{Reply, Verdict};
 use serde_json::{Map, Value};
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// An in-process hook (the SDK host's `hook_callback`). It gets the same input JSON a command
@@ -463,7 +460,7 @@ impl Hooks {
                 waited.push(job);
             }
         }
-        join_all(waited.iter().map(|j| j.run(events, cancel)).collect()).await
+        crate::join::join_all(waited.iter().map(|j| j.run(events, cancel)).collect()).await
     }
 }
 
@@ -599,28 +596,4 @@ fn hook_env(facts: &SessionFacts) -> Vec<(String, String)> {
         env.push(("CLAUDE_CODE_SESSION_ID".into(), facts.session_id.clone()));
     }
     env
-}
-
-/// Awaits every future, polling them together (they borrow, so they cannot be spawned).
-async fn join_all<F: Future>(futs: Vec<F>) -> Vec<F::Output> {
-    let mut futs: Vec<Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, slot) in futs.iter_mut().zip(out.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *slot = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("timeutil", 0),
     ("log", 0),
     ("process", 0),
+    ("join", 0),
     ("frontmatter", 0),
     // Services.
     ("api", 1),
